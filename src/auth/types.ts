@@ -1,0 +1,68 @@
+// The request-identity contract between the API server and the authentication/authorization chain,
+// shaped as kube-apiserver's (k8s.io/apiserver pkg/authentication/user and pkg/authorization/authorizer).
+
+/** user.Info: who made a request. Never taken from a client-sent body. */
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** What an authenticator may look at: the TLS peer chain and the request headers, nothing else. */
+export interface AuthenticationRequest {
+  /** Lower-cased header names, as Node gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The client certificate chain presented in the TLS handshake (leaf first), DER-encoded; empty if none. */
+  peerCertificates: Uint8Array[];
+}
+
+/**
+ * Outcome of one authenticator:
+ *  - { user } authenticated;
+ *  - null: this authenticator does not apply (no credential of its kind), try the next;
+ *  - throw: a credential of its kind was present but is invalid — the error is collected and the next
+ *    authenticator is still tried (kube-apiserver's union semantics), and a 401 follows if none succeeds.
+ */
+export interface AuthenticationResult {
+  user: UserInfo;
+  /** Audiences the credential was valid for (token authenticators). */
+  audiences?: string[];
+}
+
+export interface Authenticator {
+  readonly name: string;
+  authenticate(req: AuthenticationRequest): Promise<AuthenticationResult | null>;
+}
+
+/** authorizer.Attributes */
+export interface AuthorizationAttributes {
+  user: UserInfo;
+  verb: string;
+  /** true for /api and /apis resource requests; false for non-resource paths like /healthz. */
+  resourceRequest: boolean;
+  apiGroup: string;
+  apiVersion: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  /** For non-resource requests. */
+  path: string;
+}
+
+export type AuthorizationDecision = 'allow' | 'deny' | 'noOpinion';
+
+export interface AuthorizationResult {
+  decision: AuthorizationDecision;
+  reason: string;
+}
+
+export interface Authorizer {
+  authorize(attrs: AuthorizationAttributes): Promise<AuthorizationResult>;
+}
+
+export const GROUP_AUTHENTICATED = 'system:authenticated';
+export const GROUP_UNAUTHENTICATED = 'system:unauthenticated';
+export const GROUP_MASTERS = 'system:masters';
+export const USER_ANONYMOUS = 'system:anonymous';

@@ -1,0 +1,56 @@
+// The one clock. Anything time-dependent (validity, rotation, cleanup, expiry) takes a Clock so tests can
+// inject a fake one instead of sleeping (client-go's `now func() time.Time`).
+
+export interface Clock {
+  now(): Date;
+  /** Resolves after ms; a fake clock resolves when advanced past the deadline. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+/** A manually advanced clock for tests. */
+export class FakeClock implements Clock {
+  private t: number;
+  private waiters: { at: number; resolve: () => void }[] = [];
+  constructor(start: Date = new Date('2026-01-01T00:00:00Z')) {
+    this.t = start.getTime();
+  }
+  now(): Date {
+    return new Date(this.t);
+  }
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ at: this.t + ms, resolve });
+      this.fire();
+    });
+  }
+  advance(ms: number): void {
+    this.t += ms;
+    this.fire();
+  }
+  set(d: Date): void {
+    this.t = d.getTime();
+    this.fire();
+  }
+  private fire(): void {
+    const due = this.waiters.filter((w) => w.at <= this.t);
+    this.waiters = this.waiters.filter((w) => w.at > this.t);
+    for (const w of due) w.resolve();
+  }
+}

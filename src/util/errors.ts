@@ -1,0 +1,29 @@
+// The root of kubepki's typed errors (jose's style): every error has a stable `code` from a closed union
+// and an optional `cause`. The CLI turns them into one line + exit code; the API edge into a Status.
+
+export type KubepkiErrorCode =
+  | 'InvalidArgument'
+  | 'InvalidPEM'
+  | 'InvalidCertificate'
+  | 'InvalidCSR'
+  | 'InvalidKey'
+  | 'KeyMismatch'
+  | 'SignatureInvalid'
+  | 'CAKeyMissing'
+  | 'FileMissing'
+  | 'FileInvalid'
+  | 'FileWrite'
+  | 'InvalidConfig'
+  | 'InvalidDuration'
+  | 'Unsupported';
+
+export class KubepkiError extends Error {
+  readonly code: KubepkiErrorCode;
+  constructor(code: KubepkiErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KubepkiError';
+    this.code = code;
+  }
+}
+
+export const isKubepkiError = (e: unknown): e is KubepkiError => e instanceof KubepkiError;

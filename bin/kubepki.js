@@ -1,8 +1,3 @@
 #!/usr/bin/env node
-// Entry point for `npx kubepki`: the compiled CLI lives in dist/ (built by `npm run build`).
-import { main } from '../dist/src/cli/main.js';
-
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(`error: ${err?.message ?? err}`); process.exitCode = 1; },
-);
+// `npx kubepki`: runs the compiled CLI (built into dist/ by `npm ci` through the prepare script).
+import '../dist/src/cli/entry.js';

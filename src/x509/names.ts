@@ -1,0 +1,88 @@
+// Distinguished names. Attribute order follows Go's pkix.Name.ToRDNSequence (C, ST, L, street, postal code,
+// O, OU, CN, serialNumber), which is what kubeadm and cfssl write, so subjects compare equal byte for byte.
+import { x509 } from './provider.js';
+
+export interface DistinguishedName {
+  commonName?: string;
+  organization?: string[];
+  organizationalUnit?: string[];
+  country?: string[];
+  province?: string[];
+  locality?: string[];
+  streetAddress?: string[];
+  postalCode?: string[];
+  serialNumber?: string;
+}
+
+const ORDER: [keyof DistinguishedName, string][] = [
+  ['country', 'C'],
+  ['province', 'ST'],
+  ['locality', 'L'],
+  ['streetAddress', 'street'],
+  ['postalCode', 'postalCode'],
+  ['organization', 'O'],
+  ['organizationalUnit', 'OU'],
+  ['commonName', 'CN'],
+  ['serialNumber', 'serialNumber'],
+];
+
+const OID_BY_SHORT: Record<string, string> = {
+  C: '2.5.4.6',
+  ST: '2.5.4.8',
+  L: '2.5.4.7',
+  street: '2.5.4.9',
+  postalCode: '2.5.4.17',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  CN: '2.5.4.3',
+  serialNumber: '2.5.4.5',
+};
+const SHORT_BY_OID = Object.fromEntries(Object.entries(OID_BY_SHORT).map(([k, v]) => [v, k]));
+
+/** A @peculiar/x509 JSON name: one RDN per value, as Go encodes multi-valued attributes. */
+export function toJsonName(dn: DistinguishedName): x509.JsonName {
+  const out: x509.JsonName = [];
+  for (const [field, short] of ORDER) {
+    const v = dn[field];
+    const values = v === undefined ? [] : Array.isArray(v) ? v : [v];
+    for (const value of values) if (value !== '') out.push({ [OID_BY_SHORT[short]!]: [value] });
+  }
+  return out;
+}
+
+export function fromName(name: x509.Name): DistinguishedName {
+  const dn: DistinguishedName = {};
+  const push = (key: 'organization' | 'organizationalUnit' | 'country' | 'province' | 'locality' | 'streetAddress' | 'postalCode', v: string) => {
+    (dn[key] ??= []).push(v);
+  };
+  for (const rdn of name.toJSON()) {
+    for (const [type, values] of Object.entries(rdn)) {
+      const short = SHORT_BY_OID[type] ?? type;
+      for (const value of values) {
+        switch (short) {
+          case 'CN': dn.commonName = value; break;
+          case 'serialNumber': dn.serialNumber = value; break;
+          case 'O': push('organization', value); break;
+          case 'OU': push('organizationalUnit', value); break;
+          case 'C': push('country', value); break;
+          case 'ST': push('province', value); break;
+          case 'L': push('locality', value); break;
+          case 'street': push('streetAddress', value); break;
+          case 'postalCode': push('postalCode', value); break;
+        }
+      }
+    }
+  }
+  return dn;
+}
+
+/** "O=system:masters, CN=kubernetes-admin" — the order and separator kubeadm and openssl print. */
+export function formatName(dn: DistinguishedName): string {
+  const parts: string[] = [];
+  for (const [field, short] of ORDER) {
+    const v = dn[field];
+    const values = v === undefined ? [] : Array.isArray(v) ? v : [v];
+    for (const value of values) parts.push(`${short}=${value}`);
+  }
+  return parts.join(', ');
+}

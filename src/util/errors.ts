@@ -15,7 +15,11 @@ export type KubepkiErrorCode =
   | 'FileWrite'
   | 'InvalidConfig'
   | 'InvalidDuration'
-  | 'Unsupported';
+  | 'Unsupported'
+  // node agent: a CSR's terminal outcome, or the API server not answering as needed
+  | 'CSRDenied'
+  | 'CSRFailed'
+  | 'APIError';
 
 export class KubepkiError extends Error {
   readonly code: KubepkiErrorCode;

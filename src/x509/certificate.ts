@@ -6,7 +6,7 @@ import { x509 } from './provider.js';
 import { decodePem, encodePem } from './pem.js';
 import { fromName, toJsonName, type DistinguishedName } from './names.js';
 import { emptySans, canonicalIp, type SubjectAltNames } from './san.js';
-import { keyAlgorithmOf, signingAlgorithmFor, toSigningKey, type KeyPair } from './keys.js';
+import { keyAlgorithmOf, signingAlgorithmFor, toSigningKey, type KeyPair, type SignatureHash } from './keys.js';
 
 export interface CertificateTemplate {
   subject: DistinguishedName;
@@ -22,6 +22,8 @@ export interface CertificateTemplate {
   extKeyUsages: string[];
   /** Hex serial; default: a random positive serial of 128+ bits. */
   serialNumber?: string;
+  /** Leave out the Authority Key Identifier (Go, and so cfssl, writes none on a self-signed certificate). */
+  omitAuthorityKeyId?: boolean;
 }
 
 /** The CA that signs: its certificate and private key. */
@@ -64,12 +66,13 @@ export function randomSerialNumber(): string {
 
 async function buildExtensions(template: CertificateTemplate, publicKey: KeyObject, authorityKeyId: string): Promise<x509.Extension[]> {
   const exts: x509.Extension[] = [];
-  exts.push(new x509.KeyUsagesExtension(template.keyUsage as x509.KeyUsageFlags, true));
+  // No key usage bits → no extension (as Go): an empty critical KeyUsage would make the certificate unusable.
+  if (template.keyUsage !== 0) exts.push(new x509.KeyUsagesExtension(template.keyUsage as x509.KeyUsageFlags, true));
   if (template.extKeyUsages.length > 0) exts.push(new x509.ExtendedKeyUsageExtension(template.extKeyUsages, false));
   exts.push(new x509.BasicConstraintsExtension(template.isCA === true, template.isCA ? template.maxPathLen : undefined, true));
   const ski = subjectKeyIdOf(publicKey);
   exts.push(new x509.SubjectKeyIdentifierExtension(ski, false));
-  exts.push(new x509.AuthorityKeyIdentifierExtension(authorityKeyId || ski, false));
+  if (!template.omitAuthorityKeyId) exts.push(new x509.AuthorityKeyIdentifierExtension(authorityKeyId || ski, false));
   const sans = template.sans ?? emptySans();
   const names: x509.JsonGeneralNames = [
     ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
@@ -111,20 +114,24 @@ export async function issueCertificate(options: {
   template: CertificateTemplate;
   publicKey: KeyObject;
   issuer: CertificateIssuer | { selfSigned: KeyPair };
+  /** Digest of the signature; default: Go's choice for the signing key. */
+  signatureHash?: SignatureHash;
+  /** Let the certificate expire after its CA (cfssl does not cap a profile's expiry at the CA's). */
+  allowOutlivingIssuer?: boolean;
 }): Promise<Certificate> {
-  const { template, publicKey, issuer } = options;
+  const { template, publicKey, issuer, signatureHash } = options;
   const selfSigned = 'selfSigned' in issuer;
   const signerKey = selfSigned ? issuer.selfSigned.privateKey : issuer.privateKey;
   if (!selfSigned) {
     if (!issuer.certificate.isCA) throw new KubepkiError('InvalidCertificate', 'the issuing certificate is not a CA (basic constraints CA:FALSE)');
-    if (template.notAfter > issuer.certificate.notAfter) {
+    if (!options.allowOutlivingIssuer && template.notAfter > issuer.certificate.notAfter) {
       throw new KubepkiError('InvalidArgument', `the certificate would outlive its CA (CA expires ${issuer.certificate.notAfter.toISOString()})`);
     }
   }
   const extensions = await buildExtensions(template, publicKey, selfSigned ? '' : issuer.certificate.subjectKeyId);
-  const signingKey = await toSigningKey(signerKey);
-  const alg = signingAlgorithmFor(signerKey);
-  const subject = toJsonName(template.subject);
+  const signingKey = await toSigningKey(signerKey, signatureHash);
+  const alg = signingAlgorithmFor(signerKey, signatureHash);
+  const subject = new x509.Name(toJsonName(template.subject));
   const issuerName = selfSigned ? subject : new x509.Name(issuer.certificate.rawSubject);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: template.serialNumber ?? randomSerialNumber(),

@@ -6,7 +6,7 @@ import { x509 } from './provider.js';
 import { decodePem, encodePem } from './pem.js';
 import { fromName, toJsonName, type DistinguishedName } from './names.js';
 import { canonicalIp, emptySans, type SubjectAltNames } from './san.js';
-import { signingAlgorithmFor, toSigningKey, type KeyPair } from './keys.js';
+import { signingAlgorithmFor, toSigningKey, type KeyPair, type SignatureHash } from './keys.js';
 
 export interface CertificateRequest {
   der: Uint8Array;
@@ -21,22 +21,33 @@ export interface CertificateRequest {
   signatureAlgorithm: string;
 }
 
-export async function createCertificateRequest(options: { subject: DistinguishedName; sans?: SubjectAltNames; keyPair: KeyPair }): Promise<CertificateRequest> {
-  const { subject, sans = emptySans(), keyPair } = options;
+export async function createCertificateRequest(options: {
+  subject: DistinguishedName;
+  sans?: SubjectAltNames;
+  keyPair: KeyPair;
+  /** Digest of the self-signature; default: Go's choice for the key. */
+  signatureHash?: SignatureHash;
+  /** Requests basic constraints CA:TRUE (critical), as cfssl's csr.json "ca" section does. */
+  requestCA?: { maxPathLen?: number };
+}): Promise<CertificateRequest> {
+  const { subject, sans = emptySans(), keyPair, signatureHash, requestCA } = options;
   const names: x509.JsonGeneralNames = [
     ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...sans.emailAddresses.map((value) => ({ type: 'email' as const, value })),
     ...sans.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
     ...sans.uris.map((value) => ({ type: 'url' as const, value })),
   ];
-  const alg = signingAlgorithmFor(keyPair.privateKey);
+  const alg = signingAlgorithmFor(keyPair.privateKey, signatureHash);
   const spki = new Uint8Array(keyPair.publicKey.export({ type: 'spki', format: 'der' }));
   const publicCryptoKey = await x509.cryptoProvider.get().subtle.importKey('spki', spki, alg, true, ['verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: toJsonName(subject),
-    keys: { privateKey: (await toSigningKey(keyPair.privateKey)) as unknown as CryptoKeyLike, publicKey: publicCryptoKey },
+    name: new x509.Name(toJsonName(subject)),
+    keys: { privateKey: (await toSigningKey(keyPair.privateKey, signatureHash)) as unknown as CryptoKeyLike, publicKey: publicCryptoKey },
     signingAlgorithm: { name: alg.name, hash: alg.hash } as unknown as { name: string },
-    extensions: names.length ? [new x509.SubjectAlternativeNameExtension(names, false)] : [],
+    extensions: [
+      ...(names.length ? [new x509.SubjectAlternativeNameExtension(names, false)] : []),
+      ...(requestCA ? [new x509.BasicConstraintsExtension(true, requestCA.maxPathLen, true)] : []),
+    ],
   } as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]);
   return parseCertificateRequestDer(new Uint8Array(csr.rawData));
 }

@@ -29,12 +29,22 @@ export async function generateKeyPair(algorithm: KeyAlgorithm): Promise<KeyPair>
     case 'RSA-2048':
     case 'RSA-3072':
     case 'RSA-4096':
-      return generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(4)), publicExponent: 0x10001 });
+      return generateKeyPairFromSpec({ type: 'RSA', bits: Number(algorithm.slice(4)) });
     case 'ECDSA-P256':
-      return generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
+      return generateKeyPairFromSpec({ type: 'ECDSA', curve: 'P-256' });
     case 'ECDSA-P384':
-      return generateKeyPairAsync('ec', { namedCurve: 'secp384r1' });
+      return generateKeyPairFromSpec({ type: 'ECDSA', curve: 'P-384' });
   }
+}
+
+/** A key shape beyond kubeadm's five (cfssl's csr.json allows RSA 2048..8192 bits and ECDSA P-521). */
+export type KeySpec = { type: 'RSA'; bits: number } | { type: 'ECDSA'; curve: 'P-256' | 'P-384' | 'P-521' };
+
+const NODE_CURVES = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' } as const;
+
+export async function generateKeyPairFromSpec(spec: KeySpec): Promise<KeyPair> {
+  if (spec.type === 'RSA') return generateKeyPairAsync('rsa', { modulusLength: spec.bits, publicExponent: 0x10001 });
+  return generateKeyPairAsync('ec', { namedCurve: NODE_CURVES[spec.curve] });
 }
 
 /** The algorithm of an existing key (RSA of another size is reported by its size). */
@@ -109,25 +119,37 @@ export function keyMatchesPublicKey(privateKey: KeyObject, publicKey: KeyObject)
   return Buffer.compare(a, b) === 0;
 }
 
-/** WebCrypto algorithm used to sign with a key of this kind (SHA-256, or SHA-384 for P-384 as Go picks). */
-export function signingAlgorithmFor(key: KeyObject): webcrypto.RsaHashedImportParams | (webcrypto.EcKeyImportParams & { hash: string }) {
+/** Digest of a signature; the default is the one Go's x509 picks for the key (see signingAlgorithmFor). */
+export type SignatureHash = 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+/**
+ * WebCrypto algorithm used to sign with a key of this kind (SHA-256, or SHA-384 for P-384 as Go picks).
+ * `hash` overrides the digest (cfssl signs with SHA-384/SHA-512 for RSA keys of 3072/4096+ bits).
+ */
+export function signingAlgorithmFor(key: KeyObject, hash?: SignatureHash): webcrypto.RsaHashedImportParams | (webcrypto.EcKeyImportParams & { hash: string }) {
   const alg = keyAlgorithmOf(key);
-  if (alg.type === 'RSA') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  if (alg.type === 'RSA') return { name: 'RSASSA-PKCS1-v1_5', hash: hash ?? 'SHA-256' };
   if (alg.type === 'ECDSA') {
-    const hash = alg.curve === 'P-384' ? 'SHA-384' : alg.curve === 'P-521' ? 'SHA-512' : 'SHA-256';
-    return { name: 'ECDSA', namedCurve: alg.curve!, hash };
+    const defaultHash = alg.curve === 'P-384' ? 'SHA-384' : alg.curve === 'P-521' ? 'SHA-512' : 'SHA-256';
+    return { name: 'ECDSA', namedCurve: alg.curve!, hash: hash ?? defaultHash };
   }
   throw new KubepkiError('Unsupported', `signing with ${alg.name} keys is not supported`);
 }
 
-/** WebCrypto private key for signing (cached per KeyObject: import costs more than a signature). */
-const signingKeyCache = new WeakMap<KeyObject, Promise<webcrypto.CryptoKey>>();
-export function toSigningKey(privateKey: KeyObject): Promise<webcrypto.CryptoKey> {
-  let cached = signingKeyCache.get(privateKey);
+/** WebCrypto private key for signing (cached per KeyObject and digest: import costs more than a signature). */
+const signingKeyCache = new WeakMap<KeyObject, Map<string, Promise<webcrypto.CryptoKey>>>();
+export function toSigningKey(privateKey: KeyObject, hash?: SignatureHash): Promise<webcrypto.CryptoKey> {
+  let perHash = signingKeyCache.get(privateKey);
+  if (!perHash) {
+    perHash = new Map();
+    signingKeyCache.set(privateKey, perHash);
+  }
+  const slot = hash ?? 'default';
+  let cached = perHash.get(slot);
   if (!cached) {
-    const alg = signingAlgorithmFor(privateKey);
+    const alg = signingAlgorithmFor(privateKey, hash);
     cached = subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), alg, false, ['sign']) as Promise<webcrypto.CryptoKey>;
-    signingKeyCache.set(privateKey, cached);
+    perHash.set(slot, cached);
   }
   return cached;
 }

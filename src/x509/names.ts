@@ -39,16 +39,27 @@ const OID_BY_SHORT: Record<string, string> = {
 };
 const SHORT_BY_OID = Object.fromEntries(Object.entries(OID_BY_SHORT).map(([k, v]) => [v, k]));
 
-/** A @peculiar/x509 JSON name: one RDN per value, as Go encodes multi-valued attributes. */
-export function toJsonName(dn: DistinguishedName): x509.JsonName {
-  const out: x509.JsonName = [];
+/**
+ * A @peculiar/x509 JSON name: one RDN per value. Each value carries its string type explicitly
+ * (PrintableString when Go's asn1 would pick it, else UTF8String): plain strings would go through
+ * @peculiar/x509's RFC 4514 unescaping, which mangles values with a backslash, quotes or a leading '#'.
+ */
+export function toJsonName(dn: DistinguishedName): x509.JsonNameParams {
+  const out: x509.JsonNameParams = [];
   for (const [field, short] of ORDER) {
     const v = dn[field];
     const values = v === undefined ? [] : Array.isArray(v) ? v : [v];
-    for (const value of values) if (value !== '') out.push({ [OID_BY_SHORT[short]!]: [value] });
+    for (const value of values) {
+      if (value === '') continue;
+      const typed = PRINTABLE.test(value) ? { printableString: value } : { utf8String: value };
+      out.push({ [OID_BY_SHORT[short]!]: [typed] });
+    }
   }
   return out;
 }
+
+/** Go's asn1 PrintableString alphabet (without '*' and '&', which Go encodes as UTF8String). */
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
 export function fromName(name: x509.Name): DistinguishedName {
   const dn: DistinguishedName = {};

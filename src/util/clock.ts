@@ -34,11 +34,25 @@ export class FakeClock implements Clock {
   now(): Date {
     return new Date(this.t);
   }
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiters.push({ at: this.t + ms, resolve });
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      const waiter = { at: this.t + ms, resolve };
+      this.waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(signal.reason ?? new Error('aborted'));
+        },
+        { once: true },
+      );
       this.fire();
     });
+  }
+  /** How many sleeps are waiting (tests wait for the code under test to go to sleep before advancing). */
+  get pendingSleeps(): number {
+    return this.waiters.length;
   }
   advance(ms: number): void {
     this.t += ms;

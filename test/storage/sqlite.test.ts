@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { SqliteStorage } from '../../src/storage/sqlite.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { tempDir } from '../helpers/tmp.js';
+import { isStorageError, Recorder, storageContract } from './contract.js';
+
+storageContract('sqlite', async (t) => {
+  const dir = await tempDir(t, 'kubepki-sqlite-');
+  const storage = new SqliteStorage({ path: path.join(dir, 'state.db'), compaction: { intervalMs: 0 } });
+  t.after(() => storage.close());
+  return { storage, compact: (rev) => storage.compact(rev) };
+});
+
+/** Lets the compactor's loop (driven by the fake clock) run its awaited steps. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe('SqliteStorage', () => {
+  it('keeps data and keeps increasing revisions after the file is reopened', async (t) => {
+    const file = path.join(await tempDir(t, 'kubepki-sqlite-'), 'state.db');
+    const first = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });
+    const r1 = await first.create('/registry/a/1', 'one');
+    const r2 = await first.create('/registry/a/2', 'two');
+    const d = await first.delete('/registry/a/2');
+    await first.compact(d.revision);
+    await first.close();
+
+    const second = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });
+    t.after(() => second.close());
+    assert.equal(await second.currentRevision(), d.revision);
+    assert.equal(await second.compactedRevision(), d.revision);
+    assert.deepEqual(await second.get('/registry/a/1'), { key: '/registry/a/1', value: 'one', createRevision: r1, modRevision: r1 });
+    assert.equal(await second.get('/registry/a/2'), null);
+    // The compaction removed the tombstone (the highest row); the next revision must still be higher.
+    const r4 = await second.create('/registry/a/3', 'three');
+    assert.ok(r4 > d.revision && r4 > r2);
+    await assert.rejects(second.list('/registry/a/', { revision: r1 }), isStorageError('Compacted'));
+  });
+
+  it('removes superseded rows and tombstones when compacting, keeping the state at the compacted revision', async (t) => {
+    const storage = new SqliteStorage({ path: ':memory:', compaction: { intervalMs: 0 } });
+    t.after(() => storage.close());
+    let rev = await storage.create('/registry/c/k', 'v0');
+    for (let i = 1; i <= 20; i++) rev = await storage.update('/registry/c/k', `v${i}`, rev);
+    await storage.create('/registry/c/gone', 'x');
+    const del = await storage.delete('/registry/c/gone');
+    const keep = await storage.create('/registry/c/other', 'o');
+    assert.equal(storage.rowCount(), 24);
+    await storage.compact(del.revision, 5);
+    // Left: the newest version of k and the row of "other".
+    assert.equal(storage.rowCount(), 2);
+    const list = await storage.list('/registry/c/', { revision: del.revision });
+    assert.deepEqual(list.items.map((i) => [i.key, i.value]), [['/registry/c/k', 'v20']]);
+    assert.equal((await storage.get('/registry/c/other'))?.modRevision, keep);
+    // An update after compaction still reports the pre-compaction value as its previous value.
+    const rec = new Recorder(storage, '/registry/c/', del.revision);
+    t.after(() => rec.close());
+    await storage.update('/registry/c/k', 'v21', rev);
+    await rec.waitFor(2);
+    assert.deepEqual(rec.events.map((e) => [e.key, e.value, e.prevValue]), [
+      ['/registry/c/other', 'o', undefined],
+      ['/registry/c/k', 'v21', 'v20'],
+    ]);
+  });
+
+  it('compacts on its own schedule: to the previous tick, never into the last revisions it must retain', async (t) => {
+    const clock = new FakeClock();
+    const storage = new SqliteStorage({ path: ':memory:', clock, compaction: { intervalMs: 60_000, minRetainRevisions: 3 } });
+    t.after(() => storage.close());
+    for (let i = 0; i < 10; i++) await storage.create(`/registry/s/${i}`, String(i));
+    // First tick: the previous tick was at revision 0, so nothing is compacted yet.
+    clock.advance(60_000);
+    await flush();
+    assert.equal(await storage.compactedRevision(), 0);
+    for (let i = 10; i < 12; i++) await storage.create(`/registry/s/${i}`, String(i));
+    // Second tick: min(10 seen at the first tick, 12 - 3 retained) = 9.
+    clock.advance(60_000);
+    await flush();
+    assert.equal(await storage.compactedRevision(), 9);
+    // Third tick: min(12 seen at the second tick, 12 - 3) = 9 again.
+    clock.advance(60_000);
+    await flush();
+    assert.equal(await storage.compactedRevision(), 9);
+    await storage.create('/registry/s/12', '12');
+    await storage.create('/registry/s/13', '13');
+    await storage.create('/registry/s/14', '14');
+    // Fourth tick: min(12 seen at the third tick, 15 - 3) = 12.
+    clock.advance(60_000);
+    await flush();
+    assert.equal(await storage.compactedRevision(), 12);
+    assert.equal(await storage.count('/registry/s/'), 15);
+  });
+
+  it('refuses to open a database file another store already holds, with a clear error', async (t) => {
+    const file = path.join(await tempDir(t, 'kubepki-sqlite-'), 'state.db');
+    const owner = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });
+    t.after(() => owner.close());
+    await owner.create('/registry/a/1', '1');
+    assert.throws(
+      () => new SqliteStorage({ path: file, compaction: { intervalMs: 0 }, busyTimeoutMs: 0 }),
+      (err: unknown) => isStorageError('Unavailable')(err) && /another kubepki process/.test((err as Error).message),
+    );
+  });
+
+  it('runs in WAL mode with synchronous=NORMAL', async (t) => {
+    const file = path.join(await tempDir(t, 'kubepki-sqlite-'), 'state.db');
+    const storage = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });
+    t.after(() => storage.close());
+    const db = (storage as unknown as { db: import('better-sqlite3').Database }).db;
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('synchronous', { simple: true }), 1);
+  });
+});

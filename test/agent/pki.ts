@@ -1,0 +1,69 @@
+// Small PKI builders for the agent's tests: a CA and leaves with chosen names, usages and validity.
+import type { KeyObject } from 'node:crypto';
+import {
+  generateKeyPair,
+  issueCertificate,
+  parseUsages,
+  parseHosts,
+  privateKeyToPem,
+  type Certificate,
+  type CertificateIssuer,
+  type KeyPair,
+} from '../../src/x509/index.js';
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+export interface TestCa extends CertificateIssuer {
+  keyPair: KeyPair;
+}
+
+export async function makeCa(options: { cn?: string; notBefore?: Date; notAfter?: Date } = {}): Promise<TestCa> {
+  const keyPair = await generateKeyPair('ECDSA-P256');
+  const notBefore = options.notBefore ?? new Date(Date.now() - DAY);
+  const certificate = await issueCertificate({
+    template: {
+      subject: { commonName: options.cn ?? 'kubernetes' },
+      notBefore,
+      notAfter: options.notAfter ?? new Date(notBefore.getTime() + 3650 * DAY),
+      isCA: true,
+      ...parseUsages(['digital signature', 'key encipherment', 'cert sign']),
+    },
+    publicKey: keyPair.publicKey,
+    issuer: { selfSigned: keyPair },
+  });
+  return { certificate, privateKey: keyPair.privateKey, keyPair };
+}
+
+export interface LeafOptions {
+  cn?: string;
+  orgs?: string[];
+  usages?: string[];
+  hosts?: string[];
+  notBefore?: Date;
+  notAfter?: Date;
+  publicKey?: KeyObject;
+}
+
+export async function issueLeaf(ca: CertificateIssuer, options: LeafOptions = {}): Promise<{ certificate: Certificate; privateKey: KeyObject | null; keyPem: string | null }> {
+  let privateKey: KeyObject | null = null;
+  let publicKey = options.publicKey;
+  if (!publicKey) {
+    const kp = await generateKeyPair('ECDSA-P256');
+    privateKey = kp.privateKey;
+    publicKey = kp.publicKey;
+  }
+  const notBefore = options.notBefore ?? new Date(Date.now() - HOUR);
+  const certificate = await issueCertificate({
+    template: {
+      subject: { commonName: options.cn ?? 'system:node:node-1', organization: options.orgs ?? ['system:nodes'] },
+      sans: parseHosts(options.hosts ?? []),
+      notBefore,
+      notAfter: options.notAfter ?? new Date(notBefore.getTime() + DAY),
+      ...parseUsages(options.usages ?? ['digital signature', 'client auth']),
+    },
+    publicKey,
+    issuer: ca,
+  });
+  return { certificate, privateKey, keyPem: privateKey ? privateKeyToPem(privateKey) : null };
+}

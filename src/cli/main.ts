@@ -7,6 +7,7 @@ export type CommandRegistrar = (program: Command) => void;
 
 const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   // Commands are loaded lazily so that `kubepki --help` and small commands start fast.
+  () => import('./cfssl.js'),
 ];
 
 export function buildProgram(extra: CommandRegistrar[] = []): Command {

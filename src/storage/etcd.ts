@@ -1,0 +1,403 @@
+// EtcdStorage: the storage contract on a real etcd v3 cluster (the `etcd3` gRPC client), the way
+// kube-apiserver uses etcd: creates and compare-and-swap writes are transactions on create/mod revisions,
+// lists are ranges read at a revision, watches are etcd watches from revision+1 with previous values.
+// Several API replicas on one etcd share one history and see each other's writes and conflicts.
+import { readFileSync } from 'node:fs';
+import etcd3 from 'etcd3';
+import type { ICompare, IDuplexStream, IKeyValue, IOptions, IRangeRequest, IRangeResponse, ITxnRequest, ITxnResponse, IWatchRequest, IWatchResponse } from 'etcd3';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
+import { compacted, conflict, keyExists, notFound, StorageError } from './errors.js';
+import type { ListOptions, ListResult, Storage, StoredValue, WatchEvent, WatchHandle, WatchOptions } from './interface.js';
+
+export interface EtcdStorageOptions {
+  /** Client URLs, e.g. https://10.0.0.1:2379. */
+  endpoints: string[];
+  /** CA bundle that signed the etcd server certificates (kube-apiserver's --etcd-cafile). */
+  caFile?: string;
+  /** Client certificate and key for mutual TLS (--etcd-certfile / --etcd-keyfile). */
+  certFile?: string;
+  keyFile?: string;
+  /** Prepended to every key (--etcd-prefix); empty by default, keys already start with /registry/. */
+  prefix?: string;
+  /** How often to compact etcd's history (kube-apiserver's --etcd-compaction-interval); 0 disables. Default 5 min. */
+  compactionIntervalMs?: number;
+  /** Deadline of each unary request. Default 15 s. */
+  requestTimeoutMs?: number;
+  clock?: Clock;
+}
+
+/** kube-apiserver's record of the last compaction; its version counts compactions, so replicas take turns. */
+export const COMPACT_REV_KEY = 'compact_rev_key';
+
+export class EtcdStorage implements Storage {
+  readonly kind = 'etcd' as const;
+  private readonly client: etcd3.Etcd3;
+  private readonly prefix: string;
+  private knownCompacted = 0;
+  private readonly watches = new Set<EtcdWatch>();
+  private closed = false;
+  private readonly stopCompactor = new AbortController();
+
+  constructor(options: EtcdStorageOptions) {
+    if (options.endpoints.length === 0) throw new StorageError('Unavailable', 'no etcd endpoints given');
+    if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
+      throw new StorageError('Unavailable', 'an etcd client certificate needs both certFile and keyFile');
+    }
+    const timeout = options.requestTimeoutMs ?? 15_000;
+    const clientOptions: IOptions = {
+      hosts: options.endpoints,
+      // Streams (watches) live as long as their watcher; unary calls get a deadline.
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    };
+    const secure = options.endpoints.some((e) => e.startsWith('https://'));
+    if (options.caFile || options.certFile) {
+      clientOptions.credentials = {
+        rootCertificate: readTlsFile(options.caFile, 'CA'),
+        ...(options.certFile ? { certChain: readTlsFile(options.certFile, 'client certificate') } : {}),
+        ...(options.keyFile ? { privateKey: readTlsFile(options.keyFile, 'client key') } : {}),
+      };
+    } else if (secure) {
+      throw new StorageError('Unavailable', 'https etcd endpoints need a CA file (caFile)');
+    }
+    this.client = new etcd3.Etcd3(clientOptions);
+    this.prefix = options.prefix ?? '';
+    const interval = options.compactionIntervalMs ?? 5 * 60_000;
+    if (interval > 0) void this.runCompactor(interval, options.clock ?? systemClock);
+  }
+
+  async get(key: string): Promise<StoredValue | null> {
+    const res = await this.call(() => this.client.kv.range({ key: this.k(key) }));
+    const kv = res.kvs[0];
+    return kv ? this.toStored(kv) : null;
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    const from = options.startAfter !== undefined && options.startAfter >= prefix ? `${options.startAfter}\0` : prefix;
+    const req: IRangeRequest = { key: this.rangeStart(from), range_end: this.rangeEnd(prefix) };
+    if (options.limit && options.limit > 0) req.limit = options.limit;
+    if (options.revision && options.revision > 0) req.revision = options.revision;
+    const res = await this.call(() => this.client.kv.range(req), options.revision);
+    const items = res.kvs.map((kv) => this.toStored(kv));
+    // etcd's header carries the current revision; a read at a given revision is "as of" that one.
+    const revision = options.revision && options.revision > 0 ? options.revision : Number(res.header.revision);
+    return { items, revision, more: res.more, remaining: Math.max(0, Number(res.count) - items.length) };
+  }
+
+  async count(prefix: string): Promise<number> {
+    const res = await this.call(() => this.client.kv.range({ key: this.rangeStart(prefix), range_end: this.rangeEnd(prefix), count_only: true }));
+    return Number(res.count);
+  }
+
+  async create(key: string, value: string): Promise<number> {
+    const k = this.k(key);
+    const res = await this.txn({
+      compare: [cmp(k, 'Mod', 'Equal', 0)],
+      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+      failure: [],
+    });
+    if (!res.succeeded) throw keyExists(key);
+    return Number(res.header.revision);
+  }
+
+  async update(key: string, value: string, expectedRevision: number): Promise<number> {
+    const k = this.k(key);
+    // The create-revision guard keeps an update with expectedRevision 0 from creating the key.
+    const res = await this.txn({
+      compare: [cmp(k, 'Create', 'Greater', 0), cmp(k, 'Mod', 'Equal', expectedRevision)],
+      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+      failure: [{ request_range: { key: k, keys_only: true } }],
+    });
+    if (!res.succeeded) {
+      if ((res.responses[0]?.response_range?.kvs.length ?? 0) === 0) throw notFound(key);
+      throw conflict(key);
+    }
+    return Number(res.header.revision);
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<{ revision: number; prev: StoredValue }> {
+    const k = this.k(key);
+    const compare = [cmp(k, 'Create', 'Greater', 0)];
+    if (expectedRevision !== undefined) compare.push(cmp(k, 'Mod', 'Equal', expectedRevision));
+    const res = await this.txn({
+      compare,
+      success: [{ request_delete_range: { key: k, prev_kv: true } }],
+      failure: [{ request_range: { key: k, keys_only: true } }],
+    });
+    if (!res.succeeded) {
+      if ((res.responses[0]?.response_range?.kvs.length ?? 0) === 0) throw notFound(key);
+      throw conflict(key);
+    }
+    const prevKv = res.responses[0]?.response_delete_range?.prev_kvs[0];
+    if (!prevKv) throw notFound(key);
+    return { revision: Number(res.header.revision), prev: this.toStored(prevKv) };
+  }
+
+  watch(prefix: string, options: WatchOptions): WatchHandle {
+    const w = new EtcdWatch(this, prefix, options);
+    if (this.closed) {
+      w.fail(new StorageError('Unavailable', 'storage is closed'));
+      return w;
+    }
+    this.watches.add(w);
+    w.start();
+    return w;
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.call(() => this.client.kv.range({ key: Buffer.from(COMPACT_REV_KEY), keys_only: true }));
+    return Number(res.header.revision);
+  }
+
+  /**
+   * The compaction recorded in compact_rev_key (by this or another kube-apiserver-style compactor), or a
+   * later one learnt from a Compacted answer. A compaction made behind our back (etcdctl) shows up only as
+   * Compacted errors.
+   */
+  async compactedRevision(): Promise<number> {
+    const res = await this.call(() => this.client.kv.range({ key: Buffer.from(COMPACT_REV_KEY) }));
+    const recorded = Number(res.kvs[0]?.value.toString() ?? 0) || 0;
+    this.knownCompacted = Math.max(this.knownCompacted, recorded);
+    return this.knownCompacted;
+  }
+
+  /** Compacts etcd's history before `revision` (reads and watches from before it fail with Compacted). */
+  async compact(revision: number): Promise<void> {
+    await this.txn({ success: [{ request_put: { key: Buffer.from(COMPACT_REV_KEY), value: Buffer.from(String(revision)) } }] });
+    await this.compactEtcd(revision);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopCompactor.abort();
+    for (const w of [...this.watches]) w.fail(new StorageError('Unavailable', 'storage is closed'));
+    this.client.close();
+  }
+
+  // ---- internals shared with EtcdWatch ----
+
+  /** @internal */ k(key: string): Buffer {
+    return Buffer.from(this.prefix + key);
+  }
+
+  /** @internal */ rangeStart(prefix: string): Buffer {
+    // etcd reads key "\0" with range end "\0" as the whole keyspace.
+    const k = this.k(prefix);
+    return k.length > 0 ? k : Buffer.from([0]);
+  }
+
+  /** @internal */ rangeEnd(prefix: string): Buffer {
+    return prefixEnd(this.k(prefix));
+  }
+
+  /** @internal */ unprefix(key: Buffer): string {
+    const s = key.toString('utf8');
+    return s.startsWith(this.prefix) ? s.slice(this.prefix.length) : s;
+  }
+
+  /** @internal */ openWatchStream(): Promise<IDuplexStream<IWatchRequest, IWatchResponse>> {
+    return this.client.watchClient.watch();
+  }
+
+  /** @internal */ forget(w: EtcdWatch): void {
+    this.watches.delete(w);
+  }
+
+  /** @internal */ noteCompacted(revision: number): void {
+    this.knownCompacted = Math.max(this.knownCompacted, revision);
+  }
+
+  /** @internal */ mapError(err: unknown, revision?: number): StorageError {
+    if (err instanceof StorageError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (/required revision has been compacted/.test(message)) {
+      return compacted(revision ?? 0, this.knownCompacted);
+    }
+    return new StorageError('Unavailable', `etcd: ${message}`, { cause: err });
+  }
+
+  private toStored(kv: IKeyValue): StoredValue {
+    return {
+      key: this.unprefix(kv.key),
+      value: kv.value.toString('utf8'),
+      createRevision: Number(kv.create_revision),
+      modRevision: Number(kv.mod_revision),
+    };
+  }
+
+  private async call(fn: () => Promise<IRangeResponse>, revision?: number): Promise<IRangeResponse> {
+    if (this.closed) throw new StorageError('Unavailable', 'storage is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.mapError(err, revision);
+    }
+  }
+
+  private async txn(req: ITxnRequest): Promise<ITxnResponse> {
+    if (this.closed) throw new StorageError('Unavailable', 'storage is closed');
+    try {
+      return await this.client.kv.txn(req);
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
+  private async compactEtcd(revision: number): Promise<void> {
+    try {
+      await this.client.kv.compact({ revision });
+      this.noteCompacted(revision);
+    } catch (err) {
+      // Someone compacted at or beyond this revision already: the goal is met.
+      if (!/required revision has been compacted/.test(String(err))) throw this.mapError(err);
+    }
+  }
+
+  /**
+   * kube-apiserver's compactor (storage/etcd3/compact.go): every interval, the replica whose transaction on
+   * compact_rev_key wins compacts to the revision it saw one interval earlier, so at least one interval of
+   * history stays watchable and replicas do not compact twice.
+   */
+  private async runCompactor(intervalMs: number, clock: Clock): Promise<void> {
+    let version = 0;
+    let rev = 0;
+    const key = Buffer.from(COMPACT_REV_KEY);
+    while (!this.closed) {
+      try {
+        await clock.sleep(intervalMs, this.stopCompactor.signal);
+      } catch {
+        return;
+      }
+      if (this.closed) return;
+      try {
+        const res = await this.txn({
+          compare: [{ key, target: 'Version', result: 'Equal', version }],
+          success: [{ request_put: { key, value: Buffer.from(String(rev)) } }],
+          failure: [{ request_range: { key } }],
+        });
+        const current = Number(res.header.revision);
+        if (!res.succeeded) {
+          version = Number(res.responses[0]?.response_range?.kvs[0]?.version ?? 0);
+        } else {
+          version += 1;
+          if (rev > 0) await this.compactEtcd(rev);
+        }
+        rev = current;
+      } catch {
+        // etcd unreachable: try again next interval.
+      }
+    }
+  }
+}
+
+class EtcdWatch implements WatchHandle {
+  private stream: IDuplexStream<IWatchRequest, IWatchResponse> | undefined;
+  private done = false;
+
+  constructor(
+    private readonly store: EtcdStorage,
+    private readonly prefix: string,
+    private readonly options: WatchOptions,
+  ) {}
+
+  start(): void {
+    this.store.openWatchStream().then(
+      (stream) => {
+        if (this.done) {
+          stream.cancel();
+          return;
+        }
+        this.stream = stream;
+        stream.on('data', (res) => this.onResponse(res));
+        stream.on('error', (err) => this.fail(this.store.mapError(err)));
+        stream.on('end', () => this.fail(new StorageError('Unavailable', 'the etcd watch stream ended')));
+        stream.write({
+          create_request: {
+            key: this.store.rangeStart(this.prefix),
+            range_end: this.store.rangeEnd(this.prefix),
+            start_revision: this.options.afterRevision + 1,
+            prev_kv: true,
+            progress_notify: this.options.onProgress !== undefined,
+          },
+        });
+      },
+      (err: unknown) => this.fail(this.store.mapError(err)),
+    );
+  }
+
+  private onResponse(res: IWatchResponse): void {
+    if (this.done) return;
+    const compactRevision = Number(res.compact_revision);
+    if (compactRevision > 0) {
+      this.store.noteCompacted(compactRevision);
+      this.fail(compacted(this.options.afterRevision, compactRevision));
+      return;
+    }
+    if (res.canceled) {
+      this.fail(new StorageError('Unavailable', `etcd canceled the watch: ${res.cancel_reason || 'no reason given'}`));
+      return;
+    }
+    if (res.events.length === 0) {
+      // Neither the creation answer nor events: a progress notification (all events up to it were sent).
+      if (!res.created) this.options.onProgress?.(Number(res.header.revision));
+      return;
+    }
+    for (const ev of res.events) {
+      if (this.done) return;
+      this.options.onEvent(this.toEvent(ev));
+    }
+  }
+
+  private toEvent(ev: IWatchResponse['events'][number]): WatchEvent {
+    const key = this.store.unprefix(ev.kv.key);
+    const revision = Number(ev.kv.mod_revision);
+    const prevValue = ev.prev_kv ? ev.prev_kv.value.toString('utf8') : undefined;
+    if (ev.type === 'Delete') return prevValue === undefined ? { type: 'delete', key, revision } : { type: 'delete', key, revision, prevValue };
+    const out: WatchEvent = { type: 'put', key, value: ev.kv.value.toString('utf8'), revision, createRevision: Number(ev.kv.create_revision) };
+    if (prevValue !== undefined) out.prevValue = prevValue;
+    return out;
+  }
+
+  /** Ends the watch with an error (called at most once; nothing is delivered afterwards). */
+  fail(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.stream?.cancel();
+    this.store.forget(this);
+    this.options.onError(err);
+  }
+
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.stream?.cancel();
+    this.store.forget(this);
+  }
+}
+
+function cmp(key: Buffer, target: 'Mod' | 'Create', result: 'Equal' | 'Greater', revision: number): ICompare {
+  return target === 'Mod' ? { key, target, result, mod_revision: revision } : { key, target, result, create_revision: revision };
+}
+
+/** etcd's range end for a prefix: the prefix with its last byte incremented (trailing 0xff bytes dropped). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  // An empty prefix (or all 0xff): "\0" means "to the end of the keyspace".
+  return Buffer.from([0]);
+}
+
+function readTlsFile(file: string | undefined, what: string): Buffer {
+  if (file === undefined) throw new StorageError('Unavailable', `the etcd ${what} file is missing`);
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new StorageError('Unavailable', `cannot read the etcd ${what} file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,227 @@
+// EtcdStorage against a real etcd v3.4 (/usr/bin/etcd): the shared contract, two API replicas on one etcd,
+// mutual TLS, compaction and failures.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EtcdStorage } from '../../src/storage/etcd.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
+import { freePort } from '../helpers/ports.js';
+import { isStorageError, Recorder, storageContract } from './contract.js';
+import { makeEtcdCerts, type EtcdTestCerts } from './etcd-certs.js';
+
+// One plain etcd for the whole file; every test gets its own key prefix, so tests never see each other's keys.
+let workDir = '';
+let cluster: EtcdCluster | undefined;
+let started: Promise<EtcdCluster> | undefined;
+let prefixes = 0;
+
+function plainEtcd(): Promise<EtcdCluster> {
+  started ??= (async () => {
+    workDir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-etcd-'));
+    cluster = await startEtcd({ dataDir: workDir, startTimeoutMs: 20_000 });
+    return cluster;
+  })();
+  return started;
+}
+
+before(() => plainEtcd(), { timeout: 30_000 });
+after(async () => {
+  await cluster?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+function newStorage(c: EtcdCluster, prefix = `/test-${process.pid}-${++prefixes}`): EtcdStorage {
+  return new EtcdStorage({ endpoints: c.clientUrls, prefix, compactionIntervalMs: 0 });
+}
+
+storageContract('etcd', async (t) => {
+  const storage = newStorage(await plainEtcd());
+  t.after(() => storage.close());
+  return { storage, compact: (rev) => storage.compact(rev) };
+});
+
+describe('EtcdStorage', () => {
+  it('two storages on one etcd are one store: writes seen by the other watch, conflicts across them', async (t) => {
+    const c = await plainEtcd();
+    const prefix = `/replicas-${process.pid}`;
+    const a = newStorage(c, prefix);
+    const b = newStorage(c, prefix);
+    t.after(async () => {
+      await a.close();
+      await b.close();
+    });
+    const start = await b.currentRevision();
+    const recB = new Recorder(b, '/registry/csr/', start);
+    t.after(() => recB.close());
+
+    const r1 = await a.create('/registry/csr/node-1', '{"v":1}');
+    await assert.rejects(b.create('/registry/csr/node-1', '{"v":"b"}'), isStorageError('KeyExists'));
+    const seenByB = await b.get('/registry/csr/node-1');
+    assert.equal(seenByB?.modRevision, r1);
+    // Both read revision r1; A wins the race, B's compare-and-swap must fail.
+    const r2 = await a.update('/registry/csr/node-1', '{"v":2}', r1);
+    await assert.rejects(b.update('/registry/csr/node-1', '{"v":"stale"}', r1), isStorageError('Conflict'));
+    await assert.rejects(b.delete('/registry/csr/node-1', r1), isStorageError('Conflict'));
+    const r3 = await b.update('/registry/csr/node-1', '{"v":3}', r2);
+    assert.ok(r3 > r2 && r2 > r1);
+    assert.equal(await a.currentRevision(), await b.currentRevision());
+
+    await recB.waitFor(3);
+    assert.deepEqual(recB.errors, []);
+    assert.deepEqual(
+      recB.events.map((e) => [e.type, e.value, e.prevValue, e.revision]),
+      [
+        ['put', '{"v":1}', undefined, r1],
+        ['put', '{"v":2}', '{"v":1}', r2],
+        ['put', '{"v":3}', '{"v":2}', r3],
+      ],
+    );
+  });
+
+  it('keeps stores with different key prefixes apart', async (t) => {
+    const c = await plainEtcd();
+    const a = newStorage(c, `/tenant-a-${process.pid}`);
+    const b = newStorage(c, `/tenant-b-${process.pid}`);
+    t.after(async () => {
+      await a.close();
+      await b.close();
+    });
+    await a.create('/registry/x/1', 'a');
+    assert.equal(await b.get('/registry/x/1'), null);
+    await b.create('/registry/x/1', 'b');
+    assert.deepEqual((await a.list('/registry/')).items.map((i) => [i.key, i.value]), [['/registry/x/1', 'a']]);
+  });
+
+  it('compacts on the kube-apiserver schedule: each tick compacts to the revision seen one tick earlier', async (t) => {
+    const c = await plainEtcd();
+    const clock = new FakeClock();
+    const storage = new EtcdStorage({ endpoints: c.clientUrls, prefix: `/compactor-${process.pid}`, compactionIntervalMs: 1000, clock });
+    t.after(() => storage.close());
+    // A tick is over when the compactor sleeps again.
+    const tick = async () => {
+      clock.advance(1000);
+      const deadline = Date.now() + 10_000;
+      while (clock.pendingSleeps === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(clock.pendingSleeps, 1, 'the compactor finished its tick');
+    };
+    while (clock.pendingSleeps === 0) await new Promise((r) => setTimeout(r, 5));
+    await storage.create('/registry/k/1', '1');
+    // First tick: takes its turn on compact_rev_key (or syncs with an earlier writer) and remembers the revision.
+    const beforeFirst = await storage.currentRevision();
+    await tick();
+    const afterFirst = await storage.currentRevision();
+    const r2 = await storage.create('/registry/k/2', '2');
+    // Second tick: compacts to the revision the first tick saw, not to anything written since.
+    await tick();
+    const compactedAt = await storage.compactedRevision();
+    assert.ok(compactedAt >= beforeFirst && compactedAt <= afterFirst, `compacted at ${compactedAt}, first tick saw ${beforeFirst}..${afterFirst}`);
+    await assert.rejects(storage.list('/registry/k/', { revision: beforeFirst - 1 }), isStorageError('Compacted'));
+    assert.equal((await storage.list('/registry/k/', { revision: r2 })).items.length, 2);
+  });
+
+  it('reports Unavailable when no etcd answers', async (t) => {
+    const port = await freePort();
+    const storage = new EtcdStorage({ endpoints: [`http://127.0.0.1:${port}`], compactionIntervalMs: 0, requestTimeoutMs: 1000 });
+    t.after(() => storage.close());
+    await assert.rejects(storage.get('/registry/x/1'), isStorageError('Unavailable'));
+  });
+
+  it('ends a watch with Unavailable when etcd goes away', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-etcd-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const own = await startEtcd({ dataDir: dir });
+    t.after(() => own.stop());
+    const storage = new EtcdStorage({ endpoints: own.clientUrls, compactionIntervalMs: 0, requestTimeoutMs: 2000 });
+    t.after(() => storage.close());
+    const rec = new Recorder(storage, '/registry/', await storage.currentRevision());
+    t.after(() => rec.close());
+    await storage.create('/registry/w/1', '1');
+    await rec.waitFor(1);
+    await own.stop();
+    await rec.waitFor(2, 15_000);
+    assert.equal(rec.errors.length, 1);
+    assert.ok(isStorageError('Unavailable')(rec.errors[0]), String(rec.errors[0]));
+  });
+
+  describe('over mutual TLS', () => {
+    let tlsDir = '';
+    let certs: EtcdTestCerts;
+    let secure: EtcdCluster;
+    before(
+      async () => {
+        tlsDir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-etcd-tls-'));
+        certs = await makeEtcdCerts(tlsDir);
+        secure = await startEtcd({
+          dataDir: tlsDir,
+          tls: {
+            server: () => ({ certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, trustedCaFile: certs.caFile, clientCertAuth: true }),
+          },
+        });
+      },
+      { timeout: 30_000 },
+    );
+    after(async () => {
+      await secure?.stop();
+      await rm(tlsDir, { recursive: true, force: true });
+    });
+
+    it('works with a client certificate from the etcd CA, watches included', async (t) => {
+      assert.match(secure.clientUrls[0]!, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const storage = new EtcdStorage({
+        endpoints: secure.clientUrls,
+        caFile: certs.caFile,
+        certFile: certs.clientCertFile,
+        keyFile: certs.clientKeyFile,
+        compactionIntervalMs: 0,
+      });
+      t.after(() => storage.close());
+      const rec = new Recorder(storage, '/registry/secure/', await storage.currentRevision());
+      t.after(() => rec.close());
+      const rev = await storage.create('/registry/secure/a', 'over tls');
+      assert.equal((await storage.get('/registry/secure/a'))?.modRevision, rev);
+      await rec.waitFor(1);
+      assert.deepEqual(rec.events.map((e) => [e.key, e.value, e.revision]), [['/registry/secure/a', 'over tls', rev]]);
+    });
+
+    it('is rejected with a client certificate from another CA', async (t) => {
+      const storage = new EtcdStorage({
+        endpoints: secure.clientUrls,
+        caFile: certs.caFile,
+        certFile: certs.otherClientCertFile,
+        keyFile: certs.otherClientKeyFile,
+        compactionIntervalMs: 0,
+        requestTimeoutMs: 3000,
+      });
+      t.after(() => storage.close());
+      await assert.rejects(storage.create('/registry/secure/intruder', 'x'), isStorageError('Unavailable'));
+      await assert.rejects(storage.get('/registry/secure/a'), isStorageError('Unavailable'));
+    });
+
+    it('is rejected without a client certificate, and refuses a server its CA did not sign', async (t) => {
+      const noCert = new EtcdStorage({ endpoints: secure.clientUrls, caFile: certs.caFile, compactionIntervalMs: 0, requestTimeoutMs: 3000 });
+      t.after(() => noCert.close());
+      await assert.rejects(noCert.get('/registry/secure/a'), isStorageError('Unavailable'));
+      const wrongCa = new EtcdStorage({
+        endpoints: secure.clientUrls,
+        caFile: certs.otherCaFile,
+        certFile: certs.clientCertFile,
+        keyFile: certs.clientKeyFile,
+        compactionIntervalMs: 0,
+        requestTimeoutMs: 3000,
+      });
+      t.after(() => wrongCa.close());
+      await assert.rejects(wrongCa.get('/registry/secure/a'), isStorageError('Unavailable'));
+    });
+
+    it('refuses https endpoints without a CA and a certificate without its key', () => {
+      assert.throws(() => new EtcdStorage({ endpoints: secure.clientUrls }), isStorageError('Unavailable'));
+      assert.throws(
+        () => new EtcdStorage({ endpoints: secure.clientUrls, caFile: certs.caFile, certFile: certs.clientCertFile }),
+        isStorageError('Unavailable'),
+      );
+    });
+  });
+});

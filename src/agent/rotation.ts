@@ -39,7 +39,7 @@ export interface CertificateTemplate {
 export function rotationDeadline(cert: Pick<Certificate, 'notBefore' | 'notAfter'>, random: () => number): Date {
   const start = cert.notBefore.getTime();
   const lifetime = cert.notAfter.getTime() - start;
-  return new Date(start + lifetime * (0.7 + 0.2 * random()));
+  return new Date(Math.round(start + lifetime * (0.7 + 0.2 * random())));
 }
 
 export interface BackoffOptions {

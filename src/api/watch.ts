@@ -1,0 +1,147 @@
+// One client watch as an HTTP response: a chunked stream of JSON lines {"type","object"} (ADDED, MODIFIED,
+// DELETED, BOOKMARK, ERROR), fed by the resource's watch cache or, for a resourceVersion older than the
+// cache holds, by a storage watch of its own (which answers a compacted revision with an ERROR 410 event,
+// as kube-apiserver does). A client that cannot keep up is disconnected rather than buffered forever.
+import type { ServerResponse } from 'node:http';
+import type { Storage, WatchHandle } from '../storage/interface.js';
+import { StorageError } from '../storage/errors.js';
+import type { KubeObject } from './types.js';
+import { CachedEvent, dispatchEvent, type WatchEventType, type WatchSubscriber } from './watch-cache.js';
+import { ApiError, internalError, resourceExpired, type Status } from './status.js';
+
+/** Bytes queued for a slow client before its watch is closed. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export interface WatchStreamOptions {
+  res: ServerResponse;
+  namespace: string | undefined;
+  name: string | undefined;
+  afterRevision: number;
+  matches(obj: KubeObject): boolean;
+  /** Renders an object for this client (plain JSON objects pass through unchanged). */
+  transform?: (obj: KubeObject, first: boolean) => unknown;
+  /** apiVersion/kind for BOOKMARK objects. */
+  apiVersion: string;
+  kind: string;
+  bookmarks: boolean;
+  timeoutMs: number;
+  onClose: () => void;
+}
+
+export class WatchStream implements WatchSubscriber {
+  readonly namespace: string | undefined;
+  readonly name: string | undefined;
+  afterRevision: number;
+  /** Highest revision sent to the client (event or bookmark). */
+  lastRevision: number;
+  private closed = false;
+  private first = true;
+  private timer: NodeJS.Timeout | undefined;
+  private direct: WatchHandle | undefined;
+
+  constructor(private readonly o: WatchStreamOptions) {
+    this.namespace = o.namespace;
+    this.name = o.name;
+    this.afterRevision = o.afterRevision;
+    this.lastRevision = o.afterRevision;
+    o.res.on('close', () => this.close());
+  }
+
+  get wantsBookmarks(): boolean {
+    return this.o.bookmarks && !this.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Sends the response headers; events follow as they come. */
+  open(): void {
+    const res = this.o.res;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    this.timer = setTimeout(() => this.close(), this.o.timeoutMs);
+    this.timer.unref();
+  }
+
+  matches(obj: KubeObject): boolean {
+    return this.o.matches(obj);
+  }
+
+  send(type: WatchEventType, obj: KubeObject, event: CachedEvent | null): void {
+    if (this.closed) return;
+    let line: string;
+    if (!this.o.transform && event) line = `{"type":"${type}","object":${event.objectJson}}\n`;
+    else line = `${JSON.stringify({ type, object: this.o.transform ? this.o.transform(obj, this.first) : obj })}\n`;
+    this.first = false;
+    const rv = Number(obj.metadata?.resourceVersion ?? 0);
+    if (rv > this.lastRevision) this.lastRevision = rv;
+    this.write(line);
+  }
+
+  /** A BOOKMARK: nothing changed for this watch up to `revision`. */
+  bookmark(revision: number, annotations?: Record<string, string>): void {
+    if (this.closed || revision <= this.lastRevision) return;
+    this.lastRevision = revision;
+    const metadata: Record<string, unknown> = { resourceVersion: String(revision), creationTimestamp: null };
+    if (annotations) metadata['annotations'] = annotations;
+    this.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: this.o.kind, apiVersion: this.o.apiVersion, metadata } })}\n`);
+  }
+
+  /** An ERROR event carrying a Status, then the end of the stream. */
+  error(status: Status): void {
+    if (this.closed) return;
+    this.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+    this.close();
+  }
+
+  terminate(reason: Error): void {
+    void reason;
+    this.close();
+  }
+
+  /** Watches storage directly from afterRevision (the cache no longer holds that history). */
+  watchStorage(storage: Storage, options: { prefix: string; resourcePrefix: string; namespaced: boolean; decode: (value: string, revision: number) => KubeObject }): void {
+    const { prefix, resourcePrefix, namespaced, decode } = options;
+    this.direct = storage.watch(prefix, {
+      afterRevision: this.afterRevision,
+      onEvent: (raw) => {
+        const rest = raw.key.slice(resourcePrefix.length);
+        let ns = '';
+        let name = rest;
+        if (namespaced) {
+          const slash = rest.indexOf('/');
+          ns = rest.slice(0, slash);
+          name = rest.slice(slash + 1);
+        }
+        dispatchEvent(this, new CachedEvent(raw, ns, name, decode));
+      },
+      onError: (err) => {
+        if (err instanceof StorageError && err.code === 'Compacted') {
+          storage.compactedRevision().then(
+            (oldest) => this.error(resourceExpired(`too old resource version: ${this.afterRevision} (${oldest})`).status),
+            () => this.error(resourceExpired(`too old resource version: ${this.afterRevision}`).status),
+          );
+        } else if (err instanceof ApiError) this.error(err.status);
+        else this.error(internalError(err).status);
+      },
+      onProgress: this.o.bookmarks ? (rev) => this.bookmark(rev) : undefined,
+    });
+  }
+
+  private write(line: string): void {
+    const res = this.o.res;
+    res.write(line);
+    if (res.writableLength > MAX_BUFFERED_BYTES) this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.direct?.close();
+    this.o.onClose();
+    const res = this.o.res;
+    if (!res.writableEnded) res.end();
+  }
+}

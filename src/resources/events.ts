@@ -1,0 +1,97 @@
+// v1 Event (core): what controllers report about objects. `kubectl describe` finds an object's events by
+// field selector on involvedObject.*, so those fields are selectable.
+import { kindSchema } from '../api/meta-schema.js';
+import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
+import { int32, obj, str, time } from '../api/schema.js';
+import { age, NAME_COLUMN } from '../api/table.js';
+import type { KubeObject } from '../api/types.js';
+import { isDNS1123Subdomain } from '../api/validation.js';
+import { objectReferenceSchema } from './serviceaccounts.js';
+
+interface Event extends KubeObject {
+  involvedObject?: Record<string, string | undefined>;
+  reason?: string;
+  message?: string;
+  source?: { component?: string; host?: string };
+  type?: string;
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
+  reportingComponent?: string;
+  series?: { lastObservedTime?: string };
+}
+
+const ev = (o: KubeObject) => o as Event;
+
+const lastSeen = (e: Event, now: Date): string => {
+  const t = e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  return age(t, now);
+};
+
+export const events: ResourceDefinition = {
+  group: '',
+  version: 'v1',
+  kind: 'Event',
+  listKind: 'EventList',
+  plural: 'events',
+  singular: 'event',
+  shortNames: ['ev'],
+  namespaced: true,
+  verbs: ALL_VERBS,
+  schema: kindSchema({
+    name: 'io.k8s.api.core.v1.Event',
+    group: '',
+    version: 'v1',
+    kind: 'Event',
+    description: 'Event is a report of an event somewhere in the cluster.',
+    required: ['metadata', 'involvedObject'],
+    properties: {
+      action: str(),
+      count: int32(),
+      eventTime: time(),
+      firstTimestamp: time(),
+      involvedObject: objectReferenceSchema,
+      lastTimestamp: time(),
+      message: str(),
+      reason: str(),
+      related: objectReferenceSchema,
+      reportingComponent: str(),
+      reportingInstance: str(),
+      series: obj({ count: int32(), lastObservedTime: time() }, { name: 'io.k8s.api.core.v1.EventSeries' }),
+      source: obj({ component: str(), host: str() }, { name: 'io.k8s.api.core.v1.EventSource' }),
+      type: str(),
+    },
+  }),
+  validateName: isDNS1123Subdomain,
+  strategy: {},
+  subresources: [],
+  printer: {
+    columns: [
+      { name: 'Last Seen', type: 'string', description: 'Time when this Event was last seen' },
+      { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future.' },
+      { name: 'Reason', type: 'string', description: 'This should be a short, machine understandable string that gives the reason for this event being generated.' },
+      { name: 'Object', type: 'string', description: 'The object this Event is about.' },
+      { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.' },
+      { ...NAME_COLUMN, priority: 1 },
+    ],
+    cells: (o, now) => {
+      const e = ev(o);
+      const io = e.involvedObject ?? {};
+      return [lastSeen(e, now), e.type ?? '', e.reason ?? '', `${(io['kind'] ?? '').toLowerCase()}/${io['name'] ?? ''}`, e.message ?? '', e.metadata.name ?? ''];
+    },
+  },
+  fieldSelectors: {
+    'involvedObject.kind': (o) => ev(o).involvedObject?.['kind'],
+    'involvedObject.namespace': (o) => ev(o).involvedObject?.['namespace'],
+    'involvedObject.name': (o) => ev(o).involvedObject?.['name'],
+    'involvedObject.uid': (o) => ev(o).involvedObject?.['uid'],
+    'involvedObject.apiVersion': (o) => ev(o).involvedObject?.['apiVersion'],
+    'involvedObject.resourceVersion': (o) => ev(o).involvedObject?.['resourceVersion'],
+    'involvedObject.fieldPath': (o) => ev(o).involvedObject?.['fieldPath'],
+    reason: (o) => ev(o).reason,
+    reportingComponent: (o) => ev(o).reportingComponent,
+    source: (o) => ev(o).source?.component,
+    type: (o) => ev(o).type,
+  },
+};

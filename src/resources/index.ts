@@ -1,0 +1,34 @@
+// The resources `kubepki serve` serves, in discovery order.
+import type { ResourceDefinition } from '../api/registry.js';
+import { selfSubjectAccessReviews, subjectAccessReviews } from './access-reviews.js';
+import { certificateSigningRequests } from './certificatesigningrequests.js';
+import { clusterRoleBindings } from './clusterrolebindings.js';
+import { clusterRoles } from './clusterroles.js';
+import { configMaps } from './configmaps.js';
+import { events } from './events.js';
+import { leases } from './leases.js';
+import { namespaces } from './namespaces.js';
+import { roleBindings } from './rolebindings.js';
+import { roles } from './roles.js';
+import { secrets } from './secrets.js';
+import { selfSubjectReviews } from './selfsubjectreviews.js';
+import { serviceAccounts } from './serviceaccounts.js';
+
+export function builtinResources(): ResourceDefinition[] {
+  return [
+    configMaps,
+    events,
+    namespaces,
+    secrets,
+    serviceAccounts,
+    selfSubjectReviews,
+    selfSubjectAccessReviews,
+    subjectAccessReviews,
+    certificateSigningRequests,
+    leases,
+    clusterRoleBindings,
+    clusterRoles,
+    roleBindings,
+    roles,
+  ];
+}

@@ -1,0 +1,132 @@
+// Shared pieces of the rbac.authorization.k8s.io/v1 kinds: PolicyRule, Subject and RoleRef schemas and
+// kube's validation of them (pkg/apis/rbac/validation). Escalation checks belong to the authorizer (auth).
+import { arrayOf, obj, str } from '../api/schema.js';
+import { invalid, notSupported, required, type FieldError } from '../api/status.js';
+import type { KubeObject } from '../api/types.js';
+import { isDNS1123Label } from '../api/validation.js';
+
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+export interface PolicyRule {
+  verbs?: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+export interface Subject {
+  kind?: string;
+  apiGroup?: string;
+  name?: string;
+  namespace?: string;
+}
+
+export interface RoleRef {
+  apiGroup?: string;
+  kind?: string;
+  name?: string;
+}
+
+export interface RoleLike extends KubeObject {
+  rules?: PolicyRule[];
+  aggregationRule?: { clusterRoleSelectors?: unknown[] };
+}
+
+export interface BindingLike extends KubeObject {
+  subjects?: Subject[];
+  roleRef?: RoleRef;
+}
+
+const strings = (description?: string) => arrayOf(str(), { listType: 'atomic', ...(description ? { description } : {}) });
+
+export const policyRuleSchema = obj(
+  {
+    apiGroups: strings('APIGroups is the name of the APIGroup that contains the resources.'),
+    nonResourceURLs: strings('NonResourceURLs is a set of partial urls that a user should have access to.'),
+    resourceNames: strings('ResourceNames is an optional white list of names that the rule applies to.'),
+    resources: strings('Resources is a list of resources this rule applies to.'),
+    verbs: strings('Verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule.'),
+  },
+  { name: 'io.k8s.api.rbac.v1.PolicyRule', required: ['verbs'] },
+);
+
+export const subjectSchema = obj(
+  { apiGroup: str(), kind: str(), name: str(), namespace: str() },
+  { name: 'io.k8s.api.rbac.v1.Subject', required: ['kind', 'name'] },
+);
+
+export const roleRefSchema = obj({ apiGroup: str(), kind: str(), name: str() }, { name: 'io.k8s.api.rbac.v1.RoleRef', required: ['apiGroup', 'kind', 'name'] });
+
+export const labelSelectorSchema = obj(
+  {
+    matchExpressions: arrayOf(
+      obj({ key: str(), operator: str(), values: strings() }, { name: 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement', required: ['key', 'operator'] }),
+      { listType: 'atomic' },
+    ),
+    matchLabels: { type: 'map', values: str() },
+  },
+  { name: 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' },
+);
+
+export function validatePolicyRule(rule: PolicyRule, field: string, namespaced: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!rule.verbs || rule.verbs.length === 0) errs.push(required(`${field}.verbs`, 'verbs must contain at least one value'));
+  const nonResource = rule.nonResourceURLs ?? [];
+  if (nonResource.length > 0) {
+    if (namespaced) errs.push(invalid(`${field}.nonResourceURLs`, nonResource, 'namespaced rules cannot apply to non-resource URLs'));
+    if ((rule.apiGroups ?? []).length > 0 || (rule.resources ?? []).length > 0 || (rule.resourceNames ?? []).length > 0) {
+      errs.push(invalid(`${field}.nonResourceURLs`, nonResource, 'rules cannot apply to both regular resources and non-resource URLs'));
+    }
+    return errs;
+  }
+  if ((rule.apiGroups ?? []).length === 0) errs.push(required(`${field}.apiGroups`, 'resource rules must supply at least one api group'));
+  if ((rule.resources ?? []).length === 0) errs.push(required(`${field}.resources`, 'resource rules must supply at least one resource'));
+  return errs;
+}
+
+export function validateRules(role: RoleLike, namespaced: boolean): FieldError[] {
+  return (role.rules ?? []).flatMap((r, i) => validatePolicyRule(r, `rules[${i}]`, namespaced));
+}
+
+export function validateBinding(b: BindingLike, namespaced: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  const ref = b.roleRef ?? {};
+  if (ref.apiGroup !== RBAC_GROUP) errs.push(notSupported('roleRef.apiGroup', ref.apiGroup ?? '', [RBAC_GROUP]));
+  const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+  if (!ref.kind || !kinds.includes(ref.kind)) errs.push(notSupported('roleRef.kind', ref.kind ?? '', kinds));
+  if (!ref.name) errs.push(required('roleRef.name'));
+  (b.subjects ?? []).forEach((s, i) => {
+    const f = `subjects[${i}]`;
+    if (!s.name) errs.push(required(`${f}.name`));
+    switch (s.kind) {
+      case 'ServiceAccount':
+        if (s.apiGroup) errs.push(notSupported(`${f}.apiGroup`, s.apiGroup, ['']));
+        if (!namespaced && !s.namespace) errs.push(required(`${f}.namespace`));
+        if (s.namespace) for (const m of isDNS1123Label(s.namespace)) errs.push(invalid(`${f}.namespace`, s.namespace, m));
+        break;
+      case 'User':
+      case 'Group':
+        if (s.apiGroup !== RBAC_GROUP) errs.push(notSupported(`${f}.apiGroup`, s.apiGroup ?? '', [RBAC_GROUP]));
+        break;
+      default:
+        errs.push(notSupported(`${f}.kind`, s.kind ?? '', ['ServiceAccount', 'User', 'Group']));
+    }
+  });
+  return errs;
+}
+
+export function validateRoleRefUnchanged(n: BindingLike, o: BindingLike): FieldError[] {
+  return JSON.stringify(n.roleRef ?? {}) === JSON.stringify(o.roleRef ?? {}) ? [] : [invalid('roleRef', n.roleRef, 'cannot change roleRef')];
+}
+
+/** kubectl's ROLE column: Kind/name. */
+export const roleColumn = (b: BindingLike): string => `${b.roleRef?.kind ?? ''}/${b.roleRef?.name ?? ''}`;
+
+/** Subjects of one kind, comma-joined (the wide USERS / GROUPS / SERVICEACCOUNTS columns). */
+export function subjectsOf(b: BindingLike, kind: string): string {
+  return (b.subjects ?? [])
+    .filter((s) => s.kind === kind)
+    .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? b.metadata.namespace ?? ''}/${s.name}` : s.name))
+    .join(', ');
+}

@@ -1,0 +1,48 @@
+// authentication.k8s.io/v1 SelfSubjectReview (`kubectl auth whoami`): create-only, never stored; answers
+// with the identity the server authenticated the request as.
+import { kindSchema } from '../api/meta-schema.js';
+import type { ResourceDefinition } from '../api/registry.js';
+import { arrayOf, mapOf, obj, str } from '../api/schema.js';
+import { formatTime } from '../api/store.js';
+import { isPathSegmentName } from '../api/validation.js';
+
+export const userInfoSchema = obj(
+  { extra: mapOf(arrayOf(str())), groups: arrayOf(str(), { listType: 'atomic' }), uid: str(), username: str() },
+  { name: 'io.k8s.api.authentication.v1.UserInfo' },
+);
+
+export const selfSubjectReviews: ResourceDefinition = {
+  group: 'authentication.k8s.io',
+  version: 'v1',
+  kind: 'SelfSubjectReview',
+  listKind: 'SelfSubjectReviewList',
+  plural: 'selfsubjectreviews',
+  singular: 'selfsubjectreview',
+  shortNames: [],
+  namespaced: false,
+  verbs: ['create'],
+  schema: kindSchema({
+    name: 'io.k8s.api.authentication.v1.SelfSubjectReview',
+    group: 'authentication.k8s.io',
+    version: 'v1',
+    kind: 'SelfSubjectReview',
+    description: 'SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request.',
+    properties: { status: obj({ userInfo: userInfoSchema }, { name: 'io.k8s.api.authentication.v1.SelfSubjectReviewStatus' }) },
+  }),
+  validateName: isPathSegmentName,
+  strategy: {},
+  subresources: [],
+  async virtualCreate(_obj, ctx) {
+    const u = ctx.user;
+    const userInfo: Record<string, unknown> = { username: u.username };
+    if (u.uid) userInfo['uid'] = u.uid;
+    if (u.groups.length > 0) userInfo['groups'] = u.groups;
+    if (u.extra && Object.keys(u.extra).length > 0) userInfo['extra'] = u.extra;
+    return {
+      kind: 'SelfSubjectReview',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { creationTimestamp: formatTime(ctx.now) },
+      status: { userInfo },
+    };
+  },
+};

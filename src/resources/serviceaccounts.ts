@@ -1,0 +1,53 @@
+// v1 ServiceAccount: an identity for processes, with the secrets and image pull secrets it references.
+import { kindSchema } from '../api/meta-schema.js';
+import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
+import { arrayOf, bool, obj, str } from '../api/schema.js';
+import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
+import type { KubeObject } from '../api/types.js';
+import { isDNS1123Subdomain } from '../api/validation.js';
+
+export const objectReferenceSchema = obj(
+  {
+    apiVersion: str(),
+    fieldPath: str(),
+    kind: str(),
+    name: str(),
+    namespace: str(),
+    resourceVersion: str(),
+    uid: str(),
+  },
+  { name: 'io.k8s.api.core.v1.ObjectReference', description: 'ObjectReference contains enough information to let you inspect or modify the referred object.' },
+);
+
+const serviceAccountSchema = kindSchema({
+  name: 'io.k8s.api.core.v1.ServiceAccount',
+  group: '',
+  version: 'v1',
+  kind: 'ServiceAccount',
+  description: 'ServiceAccount binds together: a name, understood by users, and perhaps by peripheral systems, for an identity; a principal that can be authenticated and authorized; a set of secrets.',
+  properties: {
+    automountServiceAccountToken: bool(),
+    imagePullSecrets: arrayOf(obj({ name: str() }, { name: 'io.k8s.api.core.v1.LocalObjectReference' }), { listType: 'atomic' }),
+    secrets: arrayOf(objectReferenceSchema, { listType: 'map', listMapKeys: ['name'], patchStrategy: 'merge', patchMergeKey: 'name' }),
+  },
+});
+
+export const serviceAccounts: ResourceDefinition = {
+  group: '',
+  version: 'v1',
+  kind: 'ServiceAccount',
+  listKind: 'ServiceAccountList',
+  plural: 'serviceaccounts',
+  singular: 'serviceaccount',
+  shortNames: ['sa'],
+  namespaced: true,
+  verbs: ALL_VERBS,
+  schema: serviceAccountSchema,
+  validateName: isDNS1123Subdomain,
+  strategy: {},
+  subresources: [],
+  printer: {
+    columns: [NAME_COLUMN, { name: 'Secrets', type: 'integer', description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.' }, AGE_COLUMN],
+    cells: (o: KubeObject, now) => [o.metadata.name ?? '', ((o['secrets'] as unknown[] | undefined) ?? []).length, age(o.metadata.creationTimestamp, now)],
+  },
+};

@@ -15,6 +15,11 @@ export interface AuthenticationRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The client certificate chain presented in the TLS handshake (leaf first), DER-encoded; empty if none. */
   peerCertificates: Uint8Array[];
+  /**
+   * Audiences the credential must be valid for (kube's authenticator.WithAudiences): absent = the server's
+   * API audiences. TokenReview sets it from spec.audiences.
+   */
+  audiences?: string[];
 }
 
 /**

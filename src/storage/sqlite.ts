@@ -93,6 +93,8 @@ export class SqliteStorage implements Storage {
       this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // 64 MiB of page cache (default 2 MiB): lists and counts walk whole prefixes.
+      this.db.pragma('cache_size = -65536');
       this.db.exec(SCHEMA);
     } catch (err) {
       throw unavailable(`cannot open the SQLite database ${options.path}`, err);
@@ -287,6 +289,18 @@ export class SqliteStorage implements Storage {
     }
   }
 
+  /** Rolls the open batch back: its writers fail, the revision returns to where the batch started. */
+  private abortBatch(cause: unknown): void {
+    const batch = this.batch ?? [];
+    this.batch = null;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.rev = this.batchStartRev;
+    const failure = unavailable('SQLite commit failed', cause);
+    for (const w of batch) w.reject(failure);
+    // Readers on this connection may have seen the lost writes: make every watcher relist.
+    this.hub.failAll(failure);
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new StorageError('Unavailable', 'storage is closed');
   }
@@ -306,6 +320,7 @@ export class SqliteStorage implements Storage {
    * belongs to this process, so the counter is exact). Resolves once the batch has committed.
    */
   private append(event: WatchEvent, createRevision: number, prevRevision: number): Promise<void> {
+    if (this.batch && !this.db.inTransaction) this.abortBatch(new Error('the transaction was rolled back'));
     if (!this.batch) {
       this.guard(() => this.stmt.begin.run());
       this.batch = [];
@@ -315,9 +330,13 @@ export class SqliteStorage implements Storage {
     }
     const batch = this.batch;
     const deleted = event.type === 'delete' ? 1 : 0;
-    this.guard(() =>
-      this.stmt.insert.run(event.revision, event.key, deleted, createRevision, prevRevision, event.value ?? null),
-    );
+    try {
+      this.stmt.insert.run(event.revision, event.key, deleted, createRevision, prevRevision, event.value ?? null);
+    } catch (err) {
+      // Some errors (SQLITE_FULL, I/O) roll back the whole transaction, taking the batch's writes with them.
+      if (!this.db.inTransaction) this.abortBatch(err);
+      throw unavailable('SQLite storage error', err);
+    }
     this.rev = event.revision;
     return new Promise((resolve, reject) => batch.push({ event, resolve, reject }));
   }
@@ -326,20 +345,14 @@ export class SqliteStorage implements Storage {
   private commit(): void {
     const batch = this.batch;
     if (!batch) return;
-    this.batch = null;
     try {
-      // An I/O error inside the batch may already have rolled the transaction back.
       if (!this.db.inTransaction) throw new Error('the transaction was rolled back');
       this.stmt.commit.run();
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.rev = this.batchStartRev;
-      const failure = unavailable('SQLite commit failed', err);
-      for (const w of batch) w.reject(failure);
-      // Readers may have seen the lost writes: make every watcher relist.
-      this.hub.failAll(failure);
+      this.abortBatch(err);
       return;
     }
+    this.batch = null;
     this.committedRev = this.rev;
     for (const w of batch) {
       this.hub.publish(w.event);

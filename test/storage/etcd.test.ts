@@ -216,6 +216,27 @@ describe('EtcdStorage', () => {
       await assert.rejects(wrongCa.get('/registry/secure/a'), isStorageError('Unavailable'));
     });
 
+    it('a three-member cluster with peer TLS is one store whichever member a client talks to', async (t) => {
+      const member = () => ({ certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, trustedCaFile: certs.caFile, clientCertAuth: true });
+      const three = await startEtcd({ members: 3, dataDir: tlsDir, tls: { server: member, peer: member } });
+      t.after(() => three.stop());
+      assert.equal(three.clientUrls.length, 3);
+      assert.ok(three.peerUrls.every((u) => u.startsWith('https://127.0.0.1:')));
+      const tls = { caFile: certs.caFile, certFile: certs.clientCertFile, keyFile: certs.clientKeyFile, compactionIntervalMs: 0 };
+      const first = new EtcdStorage({ endpoints: [three.clientUrls[0]!], ...tls });
+      const last = new EtcdStorage({ endpoints: [three.clientUrls[2]!], ...tls });
+      t.after(async () => {
+        await first.close();
+        await last.close();
+      });
+      const rec = new Recorder(last, '/registry/ha/', await last.currentRevision());
+      t.after(() => rec.close());
+      const rev = await first.create('/registry/ha/x', 'replicated');
+      assert.equal((await last.get('/registry/ha/x'))?.modRevision, rev);
+      await rec.waitFor(1);
+      assert.deepEqual(rec.events.map((e) => [e.key, e.revision]), [['/registry/ha/x', rev]]);
+    });
+
     it('refuses https endpoints without a CA and a certificate without its key', () => {
       assert.throws(() => new EtcdStorage({ endpoints: secure.clientUrls }), isStorageError('Unavailable'));
       assert.throws(

@@ -105,6 +105,68 @@ describe('SqliteStorage', () => {
     );
   });
 
+  it('group-commits concurrent writes and shows a write to watchers exactly once, after it committed', async (t) => {
+    const storage = new SqliteStorage({ path: ':memory:', compaction: { intervalMs: 0 } });
+    t.after(() => storage.close());
+    const before = await storage.create('/registry/g/0', '0');
+    // Issue writes without awaiting: they share one open transaction.
+    const pending = [1, 2, 3].map((i) => storage.create(`/registry/g/${i}`, String(i)));
+    const uncommitted = await storage.currentRevision();
+    assert.equal(uncommitted, before + 3);
+    // One watch from before the batch, one from the (not yet committed) revision a read on this store reports.
+    const fromBefore = new Recorder(storage, '/registry/g/', before);
+    const fromRead = new Recorder(storage, '/registry/g/', uncommitted);
+    t.after(() => [fromBefore, fromRead].forEach((r) => r.close()));
+    const revs = await Promise.all(pending);
+    assert.deepEqual(revs, [before + 1, before + 2, before + 3]);
+    const after = await storage.create('/registry/g/4', '4');
+    await fromBefore.waitFor(4);
+    await fromRead.waitFor(1);
+    await fromBefore.settle();
+    assert.deepEqual(fromBefore.events.map((e) => e.revision), [before + 1, before + 2, before + 3, after]);
+    assert.deepEqual(fromRead.events.map((e) => e.revision), [after]);
+  });
+
+  it('a write that cannot be stored fails with Unavailable and leaves no trace or revision gap', async (t) => {
+    const storage = new SqliteStorage({ path: ':memory:', compaction: { intervalMs: 0 } });
+    t.after(() => storage.close());
+    const db = (storage as unknown as { db: import('better-sqlite3').Database }).db;
+    const r1 = await storage.create('/registry/f/1', 'small');
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    await assert.rejects(storage.create('/registry/f/2', 'x'.repeat(100_000)), isStorageError('Unavailable'));
+    db.pragma('max_page_count = 1073741823');
+    assert.equal(await storage.get('/registry/f/2'), null);
+    assert.equal(await storage.currentRevision(), r1);
+    assert.equal(await storage.create('/registry/f/3', 'ok'), r1 + 1);
+  });
+
+  it('a failed commit rejects every write of the batch, rolls the revision back and makes watchers relist', async (t) => {
+    const storage = new SqliteStorage({ path: ':memory:', compaction: { intervalMs: 0 } });
+    t.after(() => storage.close());
+    const r1 = await storage.create('/registry/f/1', '1');
+    const rec = new Recorder(storage, '/registry/f/', r1);
+    t.after(() => rec.close());
+    // Fault injection: the next COMMIT fails as a disk error would.
+    const stmts = (storage as unknown as { stmt: { commit: { run: () => unknown } } }).stmt;
+    const realCommit = stmts.commit;
+    stmts.commit = {
+      run: () => {
+        stmts.commit = realCommit;
+        throw new Error('disk I/O error');
+      },
+    };
+    const results = await Promise.allSettled([storage.create('/registry/f/2', '2'), storage.update('/registry/f/1', '1b', r1)]);
+    for (const r of results) assert.ok(r.status === 'rejected' && isStorageError('Unavailable')(r.reason));
+    assert.equal(await storage.get('/registry/f/2'), null);
+    assert.equal((await storage.get('/registry/f/1'))?.value, '1');
+    assert.equal(await storage.currentRevision(), r1);
+    await rec.waitFor(1);
+    assert.deepEqual(rec.events, []);
+    assert.ok(isStorageError('Unavailable')(rec.errors[0]));
+    // The store keeps working and the revision continues without a gap.
+    assert.equal(await storage.create('/registry/f/2', '2'), r1 + 1);
+  });
+
   it('runs in WAL mode with synchronous=NORMAL', async (t) => {
     const file = path.join(await tempDir(t, 'kubepki-sqlite-'), 'state.db');
     const storage = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });

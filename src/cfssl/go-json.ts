@@ -10,8 +10,104 @@ export function parseJsonText(text: string, source: string, code: KubepkiErrorCo
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new KubepkiError(code, `${source}: invalid JSON: ${(err as Error).message}`, { cause: err });
+    throw new KubepkiError(code, `${source}: invalid JSON: ${describeJsonError(text)}`, { cause: err });
   }
+}
+
+/** Why JSON.parse fails, on one line with line and column (V8's message may quote the input, newlines and all). */
+function describeJsonError(text: string): string {
+  if (text.trim() === '') return 'the input is empty';
+  const { at, expected } = findJsonError(text);
+  if (at >= text.length) return `unexpected end of input (expected ${expected})`;
+  const before = text.slice(0, at).split('\n');
+  return `unexpected ${JSON.stringify(text[at])} at line ${before.length}, column ${before[before.length - 1]!.length + 1} (expected ${expected})`;
+}
+
+/** A validating scan of JSON text (RFC 8259) that stops at the first error: its offset and what was expected there. */
+function findJsonError(text: string): { at: number; expected: string } {
+  let i = 0;
+  class Stop {
+    constructor(readonly expected: string) {}
+  }
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const literal = (word: string) => {
+    for (const ch of word) {
+      if (text[i] !== ch) throw new Stop(`"${word}"`);
+      i++;
+    }
+  };
+  const string = () => {
+    if (text[i] !== '"') throw new Stop('a double-quoted string');
+    i++;
+    for (;;) {
+      const ch = text[i];
+      if (ch === undefined) throw new Stop('a closing \'"\'');
+      if (ch === '"') return void i++;
+      if (ch < ' ') throw new Stop('no control character inside a string');
+      if (ch === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          i++;
+          for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) throw new Stop('four hex digits after \\u');
+        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
+        else throw new Stop('a valid escape');
+      } else i++;
+    }
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m || m[0] === '' || m[0] === '-') throw new Stop('a value');
+    i += m[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[i] !== ':') throw new Stop("':'");
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else throw new Stop("',' or '}'");
+      }
+    }
+    if (ch === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else throw new Stop("',' or ']'");
+      }
+    }
+    if (ch === '"') return string();
+    if (ch === 't') return literal('true');
+    if (ch === 'f') return literal('false');
+    if (ch === 'n') return literal('null');
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) throw new Stop('nothing after the JSON value');
+  } catch (e) {
+    if (e instanceof Stop) return { at: i, expected: e.expected };
+    throw e;
+  }
+  return { at: text.length, expected: 'valid JSON' };
 }
 
 /** A field of a decoded object as Go finds it: the exact key first, else a case-insensitive match. */

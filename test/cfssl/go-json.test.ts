@@ -23,3 +23,21 @@ test('turns cfssl\'s single-dash flags into the long options the command defines
   assert.deepEqual(normaliseGoFlags(['-initca=true', '-h', '--', '-ca=x'], cmd), ['--initca', '--help', '--', '-ca=x']);
   assert.throws(() => normaliseGoFlags(['-initca=maybe'], cmd), /invalid boolean value "maybe" for -initca/);
 });
+
+test('bad JSON is described on one line with line, column and what was expected', async () => {
+  const { parseCsrJson } = await import('../../src/cfssl/index.js');
+  const msg = (text: string) => {
+    try {
+      parseCsrJson(text, 'r.json');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'parsed';
+  };
+  assert.equal(msg('{"CN":"a",\n"hosts": [\n<X>]}'), 'r.json: invalid JSON: unexpected "<" at line 3, column 1 (expected a value)');
+  assert.equal(msg('{"CN": "a",'), 'r.json: invalid JSON: unexpected end of input (expected a double-quoted string)');
+  assert.equal(msg('{"a":1,}'), 'r.json: invalid JSON: unexpected "}" at line 1, column 8 (expected a double-quoted string)');
+  assert.equal(msg('{"a":1} x'), 'r.json: invalid JSON: unexpected "x" at line 1, column 9 (expected nothing after the JSON value)');
+  assert.equal(msg('  '), 'r.json: invalid JSON: the input is empty');
+  assert.equal(msg('{"CN":"\\u00e9"}'), 'parsed');
+});

@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import etcd3 from 'etcd3';
 import type { ICompare, IDuplexStream, IKeyValue, IOptions, IRangeRequest, IRangeResponse, ITxnRequest, ITxnResponse, IWatchRequest, IWatchResponse } from 'etcd3';
 import type { Clock } from '../util/clock.js';
+import { KubepkiError } from '../util/errors.js';
 import { systemClock } from '../util/clock.js';
 import { compacted, conflict, keyExists, notFound, StorageError } from './errors.js';
+import { repeatEvery, storageClosed } from './internal.js';
 import type { ListOptions, ListResult, Storage, StoredValue, WatchEvent, WatchHandle, WatchOptions } from './interface.js';
 
 export interface EtcdStorageOptions {
@@ -40,9 +42,9 @@ export class EtcdStorage implements Storage {
   private readonly stopCompactor = new AbortController();
 
   constructor(options: EtcdStorageOptions) {
-    if (options.endpoints.length === 0) throw new StorageError('Unavailable', 'no etcd endpoints given');
+    if (options.endpoints.length === 0) throw new KubepkiError('InvalidConfig', 'no etcd endpoints given');
     if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
-      throw new StorageError('Unavailable', 'an etcd client certificate needs both certFile and keyFile');
+      throw new KubepkiError('InvalidConfig', 'an etcd client certificate needs both certFile and keyFile');
     }
     const timeout = options.requestTimeoutMs ?? 15_000;
     const clientOptions: IOptions = {
@@ -58,7 +60,7 @@ export class EtcdStorage implements Storage {
         ...(options.keyFile ? { privateKey: readTlsFile(options.keyFile, 'client key') } : {}),
       };
     } else if (secure) {
-      throw new StorageError('Unavailable', 'https etcd endpoints need a CA file (caFile)');
+      throw new KubepkiError('InvalidConfig', 'https etcd endpoints need a CA file (caFile)');
     }
     this.client = new etcd3.Etcd3(clientOptions);
     this.prefix = options.prefix ?? '';
@@ -136,7 +138,7 @@ export class EtcdStorage implements Storage {
   watch(prefix: string, options: WatchOptions): WatchHandle {
     const w = new EtcdWatch(this, prefix, options);
     if (this.closed) {
-      w.fail(new StorageError('Unavailable', 'storage is closed'));
+      w.fail(storageClosed());
       return w;
     }
     this.watches.add(w);
@@ -171,7 +173,7 @@ export class EtcdStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     this.stopCompactor.abort();
-    for (const w of [...this.watches]) w.fail(new StorageError('Unavailable', 'storage is closed'));
+    for (const w of [...this.watches]) w.fail(storageClosed());
     this.client.close();
   }
 
@@ -227,7 +229,7 @@ export class EtcdStorage implements Storage {
   }
 
   private async call(fn: () => Promise<IRangeResponse>, revision?: number): Promise<IRangeResponse> {
-    if (this.closed) throw new StorageError('Unavailable', 'storage is closed');
+    if (this.closed) throw storageClosed();
     try {
       return await fn();
     } catch (err) {
@@ -236,7 +238,7 @@ export class EtcdStorage implements Storage {
   }
 
   private async txn(req: ITxnRequest): Promise<ITxnResponse> {
-    if (this.closed) throw new StorageError('Unavailable', 'storage is closed');
+    if (this.closed) throw storageClosed();
     try {
       return await this.client.kv.txn(req);
     } catch (err) {
@@ -263,31 +265,22 @@ export class EtcdStorage implements Storage {
     let version = 0;
     let rev = 0;
     const key = Buffer.from(COMPACT_REV_KEY);
-    while (!this.closed) {
-      try {
-        await clock.sleep(intervalMs, this.stopCompactor.signal);
-      } catch {
-        return;
+    await repeatEvery(clock, intervalMs, this.stopCompactor.signal, async () => {
+      const res = await this.txn({
+        compare: [{ key, target: 'Version', result: 'Equal', version }],
+        success: [{ request_put: { key, value: Buffer.from(String(rev)) } }],
+        failure: [{ request_range: { key } }],
+      });
+      const current = Number(res.header.revision);
+      if (!res.succeeded) {
+        // Another replica compacted this interval: take its count and try again next time.
+        version = Number(res.responses[0]?.response_range?.kvs[0]?.version ?? 0);
+      } else {
+        version += 1;
+        if (rev > 0) await this.compactEtcd(rev);
       }
-      if (this.closed) return;
-      try {
-        const res = await this.txn({
-          compare: [{ key, target: 'Version', result: 'Equal', version }],
-          success: [{ request_put: { key, value: Buffer.from(String(rev)) } }],
-          failure: [{ request_range: { key } }],
-        });
-        const current = Number(res.header.revision);
-        if (!res.succeeded) {
-          version = Number(res.responses[0]?.response_range?.kvs[0]?.version ?? 0);
-        } else {
-          version += 1;
-          if (rev > 0) await this.compactEtcd(rev);
-        }
-        rev = current;
-      } catch {
-        // etcd unreachable: try again next interval.
-      }
-    }
+      rev = current;
+    });
   }
 }
 
@@ -394,10 +387,10 @@ function prefixEnd(prefix: Buffer): Buffer {
 }
 
 function readTlsFile(file: string | undefined, what: string): Buffer {
-  if (file === undefined) throw new StorageError('Unavailable', `the etcd ${what} file is missing`);
+  if (file === undefined) throw new KubepkiError('InvalidConfig', `the etcd ${what} file is not set`);
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new StorageError('Unavailable', `cannot read the etcd ${what} file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new KubepkiError('FileMissing', `cannot read the etcd ${what} file ${file}: ${(err as Error).message}`, { cause: err });
   }
 }

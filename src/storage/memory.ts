@@ -1,8 +1,9 @@
 // MemoryStorage: the storage contract held in process memory, for unit tests only (never the product
 // default). It keeps a bounded history of events, which is what makes watch-from-revision, reads at an older
 // revision and compaction (→ CompactedError) behave as they do with etcd.
-import { compacted, conflict, keyExists, notFound, StorageError } from './errors.js';
+import { compacted, conflict, keyExists, notFound } from './errors.js';
 import type { ListOptions, ListResult, Storage, StoredValue, WatchEvent, WatchHandle, WatchOptions } from './interface.js';
+import { readRevision, storageClosed } from './internal.js';
 import { WatchHub } from './watch-hub.js';
 
 export interface MemoryStorageOptions {
@@ -44,7 +45,7 @@ export class MemoryStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.checkOpen();
-    const revision = this.readRevision(options.revision);
+    const revision = readRevision(options.revision, this.rev, this.compactRev);
     const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
     let i = lowerBound(this.keys, prefix);
     if (options.startAfter !== undefined && options.startAfter >= prefix) i = upperBound(this.keys, options.startAfter);
@@ -99,7 +100,7 @@ export class MemoryStorage implements Storage {
   watch(prefix: string, options: WatchOptions): WatchHandle {
     if (this.closed) {
       const handle = { close() {} };
-      queueMicrotask(() => options.onError(new StorageError('Unavailable', 'storage is closed')));
+      queueMicrotask(() => options.onError(storageClosed()));
       return handle;
     }
     return this.hub.add(prefix, options, () => {
@@ -130,17 +131,11 @@ export class MemoryStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.hub.failAll(new StorageError('Unavailable', 'storage is closed'));
+    this.hub.failAll(storageClosed());
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new StorageError('Unavailable', 'storage is closed');
-  }
-
-  private readRevision(requested: number | undefined): number {
-    if (requested === undefined || requested <= 0) return this.rev;
-    if (requested < this.compactRev) throw compacted(requested, this.compactRev);
-    return Math.min(requested, this.rev);
+    if (this.closed) throw storageClosed();
   }
 
   private readAt(key: string, revision: number): StoredValue | null {

@@ -10,6 +10,7 @@ import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { compacted, conflict, keyExists, notFound, StorageError } from './errors.js';
 import type { ListOptions, ListResult, Storage, StoredValue, WatchEvent, WatchHandle, WatchOptions } from './interface.js';
+import { readRevision, repeatEvery, storageClosed } from './internal.js';
 import { WatchHub } from './watch-hub.js';
 
 export interface SqliteCompactionOptions {
@@ -153,7 +154,7 @@ export class SqliteStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.checkOpen();
-    const rev = this.readRevision(options.revision);
+    const rev = readRevision(options.revision, this.rev, this.compactRev);
     const hi = prefixEnd(prefix);
     const afterKey = options.startAfter !== undefined && options.startAfter >= prefix;
     const stmt = afterKey ? this.stmt.listAfter : this.stmt.listFrom;
@@ -206,7 +207,7 @@ export class SqliteStorage implements Storage {
 
   watch(prefix: string, options: WatchOptions): WatchHandle {
     if (this.closed) {
-      queueMicrotask(() => options.onError(new StorageError('Unavailable', 'storage is closed')));
+      queueMicrotask(() => options.onError(storageClosed()));
       return { close() {} };
     }
     // Replay and registration happen in one synchronous step: no commit can fall between them. Writes of
@@ -261,7 +262,7 @@ export class SqliteStorage implements Storage {
     this.commit();
     this.closed = true;
     this.stopCompactor.abort();
-    this.hub.failAll(new StorageError('Unavailable', 'storage is closed'));
+    this.hub.failAll(storageClosed());
     this.db.close();
   }
 
@@ -272,21 +273,11 @@ export class SqliteStorage implements Storage {
   private async runCompactor(intervalMs: number, opts: SqliteCompactionOptions, clock: Clock): Promise<void> {
     const minRetain = opts.minRetainRevisions ?? 1000;
     let previousTick = this.rev;
-    while (!this.closed) {
-      try {
-        await clock.sleep(intervalMs, this.stopCompactor.signal);
-      } catch {
-        return;
-      }
-      if (this.closed) return;
+    await repeatEvery(clock, intervalMs, this.stopCompactor.signal, async () => {
       const target = Math.min(previousTick, this.rev - minRetain);
       previousTick = this.rev;
-      try {
-        if (target > this.compactRev) await this.compact(target, opts.batchSize);
-      } catch {
-        // A failed compaction is retried at the next tick; writes and reads are unaffected.
-      }
-    }
+      if (target > this.compactRev) await this.compact(target, opts.batchSize);
+    });
   }
 
   /** Rolls the open batch back: its writers fail, the revision returns to where the batch started. */
@@ -302,13 +293,7 @@ export class SqliteStorage implements Storage {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new StorageError('Unavailable', 'storage is closed');
-  }
-
-  private readRevision(requested: number | undefined): number {
-    if (requested === undefined || requested <= 0) return this.rev;
-    if (requested < this.compactRev) throw compacted(requested, this.compactRev);
-    return Math.min(requested, this.rev);
+    if (this.closed) throw storageClosed();
   }
 
   private latest(key: string): Row | undefined {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EtcdStorage } from '../../src/storage/etcd.js';
 import { FakeClock } from '../../src/util/clock.js';
+import { KubepkiError } from '../../src/util/errors.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { freePort } from '../helpers/ports.js';
 import { isStorageError, Recorder, storageContract } from './contract.js';
@@ -237,11 +238,16 @@ describe('EtcdStorage', () => {
       assert.deepEqual(rec.events.map((e) => [e.key, e.revision]), [['/registry/ha/x', rev]]);
     });
 
-    it('refuses https endpoints without a CA and a certificate without its key', () => {
-      assert.throws(() => new EtcdStorage({ endpoints: secure.clientUrls }), isStorageError('Unavailable'));
+    it('refuses https endpoints without a CA, a certificate without its key and an unreadable file', () => {
+      const invalid = (code: string) => (err: unknown) => err instanceof KubepkiError && err.code === code;
+      assert.throws(() => new EtcdStorage({ endpoints: secure.clientUrls }), invalid('InvalidConfig'));
       assert.throws(
         () => new EtcdStorage({ endpoints: secure.clientUrls, caFile: certs.caFile, certFile: certs.clientCertFile }),
-        isStorageError('Unavailable'),
+        invalid('InvalidConfig'),
+      );
+      assert.throws(
+        () => new EtcdStorage({ endpoints: secure.clientUrls, caFile: path.join(tlsDir, 'missing-ca.crt') }),
+        (err: unknown) => invalid('FileMissing')(err) && /missing-ca\.crt/.test((err as Error).message),
       );
     });
   });

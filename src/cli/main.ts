@@ -8,6 +8,8 @@ export type CommandRegistrar = (program: Command) => void;
 const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   // Commands are loaded lazily so that `kubepki --help` and small commands start fast.
   () => import('./cfssl.js'),
+  () => import('./init.js'),
+  () => import('./certs.js'),
 ];
 
 export function buildProgram(extra: CommandRegistrar[] = []): Command {

@@ -188,7 +188,7 @@ export function parseCertificateDer(der: Uint8Array, what = 'certificate'): Cert
     isCA: bc?.ca ?? false,
     maxPathLen: bc?.pathLength,
     keyUsage: ku?.usages ?? 0,
-    extKeyUsages: (eku?.usages ?? []).map(String),
+    extKeyUsages: Array.from(eku?.usages ?? [], String),
     sans,
     subjectKeyId: ski?.keyId.toLowerCase() ?? '',
     authorityKeyId: aki?.keyId?.toLowerCase() ?? '',

@@ -116,7 +116,7 @@ function describe(req: x509.Pkcs10CertificateRequest, der: Uint8Array, what: str
     sans,
     publicKey,
     requestedKeyUsage: ku?.usages ?? 0,
-    requestedExtKeyUsages: (eku?.usages ?? []).map(String),
+    requestedExtKeyUsages: Array.from(eku?.usages ?? [], String),
     requestedIsCA: bc?.ca,
     signatureAlgorithm: `${sig.name ?? 'unknown'}${sig.hash?.name ? `/${sig.hash.name}` : ''}`,
   };

@@ -7,3 +7,4 @@ export * from './usages.js';
 export * from './certificate.js';
 export * from './csr.js';
 export * from './verify.js';
+export * from './describe.js';

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { KubepkiError } from '../util/errors.js';
 import { decodePem } from './pem.js';
 import { subtle } from './provider.js';
+import { generateRsaKeyPairFromPrimes } from './rsa-keygen.js';
 
 const generateKeyPairAsync = promisify(nodeGenerateKeyPair);
 
@@ -43,7 +44,11 @@ export type KeySpec = { type: 'RSA'; bits: number } | { type: 'ECDSA'; curve: 'P
 const NODE_CURVES = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' } as const;
 
 export async function generateKeyPairFromSpec(spec: KeySpec): Promise<KeyPair> {
-  if (spec.type === 'RSA') return generateKeyPairAsync('rsa', { modulusLength: spec.bits, publicExponent: 0x10001 });
+  if (spec.type === 'RSA') {
+    // Even sizes from two OpenSSL primes (3-6x faster than OpenSSL 3's SP 800-56B keygen; see rsa-keygen.ts).
+    if (spec.bits >= 1024 && spec.bits % 2 === 0) return generateRsaKeyPairFromPrimes(spec.bits);
+    return generateKeyPairAsync('rsa', { modulusLength: spec.bits, publicExponent: 0x10001 });
+  }
   return generateKeyPairAsync('ec', { namedCurve: NODE_CURVES[spec.curve] });
 }
 

@@ -1,0 +1,145 @@
+// kubeconfig documents as kubeadm writes them (client-go's clientcmd.Write of CreateWithCerts): one cluster, one
+// user with embedded client certificate and key, one context `<user>@<cluster>`, selected as current. Reading
+// picks the current context's cluster and user, which is what kubectl and kube-controller-manager use.
+import { KubepkiError } from '../util/errors.js';
+import { contextName } from './certlist.js';
+
+export interface KubeconfigContent {
+  clusterName: string;
+  /** https://host:port */
+  server: string;
+  /** PEM of the CA that verifies the server (certificate-authority-data). */
+  caPem: string;
+  userName: string;
+  clientCertPem: string;
+  clientKeyPem: string;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/**
+ * The kubeconfig text, field for field and in the order `clientcmd.Write` emits. Values are base64 or names
+ * kubeadm controls; names are quoted when YAML would otherwise read them as something else.
+ */
+export function buildKubeconfig(c: KubeconfigContent): string {
+  const ctx = contextName(c.userName, c.clusterName);
+  return [
+    'apiVersion: v1',
+    'clusters:',
+    '- cluster:',
+    `    certificate-authority-data: ${b64(c.caPem)}`,
+    `    server: ${yamlScalar(c.server)}`,
+    `  name: ${yamlScalar(c.clusterName)}`,
+    'contexts:',
+    '- context:',
+    `    cluster: ${yamlScalar(c.clusterName)}`,
+    `    user: ${yamlScalar(c.userName)}`,
+    `  name: ${yamlScalar(ctx)}`,
+    `current-context: ${yamlScalar(ctx)}`,
+    'kind: Config',
+    'preferences: {}',
+    'users:',
+    `- name: ${yamlScalar(c.userName)}`,
+    '  user:',
+    `    client-certificate-data: ${b64(c.clientCertPem)}`,
+    `    client-key-data: ${b64(c.clientKeyPem)}`,
+    '',
+  ].join('\n');
+}
+
+/** Plain scalars for ordinary names (system:kube-scheduler is plain in YAML: ':' is followed by no space). */
+function yamlScalar(v: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/.test(v) && !/:\s/.test(v) && !/^(true|false|null|yes|no|on|off|~)$/i.test(v) && !/^[0-9.+-]+$/.test(v)) return v;
+  return JSON.stringify(v);
+}
+
+/** What kubepki reads from an existing kubeconfig: the current context's cluster and user. */
+export interface ParsedKubeconfig {
+  contextName: string;
+  clusterName: string;
+  server: string;
+  /** certificate-authority-data decoded, or undefined when absent (a file reference or insecure). */
+  caPem: string | undefined;
+  userName: string;
+  clientCertPem: string | undefined;
+  clientKeyPem: string | undefined;
+  /** Set when the user references files instead of embedding data (client-certificate / client-key). */
+  clientCertFile: string | undefined;
+  clientKeyFile: string | undefined;
+}
+
+type Yaml = typeof import('yaml');
+let yamlModule: Promise<Yaml> | undefined;
+/** The YAML parser is loaded on first use: `init` on an empty directory never needs it. */
+function loadYaml(): Promise<Yaml> {
+  return (yamlModule ??= import('yaml'));
+}
+
+/** Parses a kubeconfig; `what` (the file path) names it in errors. */
+export async function parseKubeconfig(text: string, what: string): Promise<ParsedKubeconfig> {
+  const YAML = await loadYaml();
+  let doc: unknown;
+  try {
+    const d = YAML.parseDocument(text);
+    if (d.errors.length > 0) throw new Error(d.errors[0]!.message.split('\n')[0]);
+    doc = d.toJS();
+  } catch (err) {
+    throw new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig (YAML error: ${(err as Error).message})`, { cause: err });
+  }
+  return readKubeconfigObject(doc, what);
+}
+
+function readKubeconfigObject(doc: unknown, what: string): ParsedKubeconfig {
+  const invalid = (why: string) => new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: ${why}`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('expected a mapping');
+  const d = doc as Record<string, unknown>;
+  if (d['kind'] !== undefined && d['kind'] !== 'Config') throw invalid(`kind is "${String(d['kind'])}", expected Config`);
+  const current = d['current-context'];
+  if (typeof current !== 'string' || current === '') throw invalid('no current-context');
+  const named = (list: unknown, key: string, name: string): Record<string, unknown> => {
+    if (!Array.isArray(list)) throw invalid(`no ${key}s list`);
+    const entry = list.find((e) => typeof e === 'object' && e !== null && (e as Record<string, unknown>)['name'] === name) as Record<string, unknown> | undefined;
+    const body = entry?.[key];
+    if (typeof body !== 'object' || body === null) throw invalid(`${key} "${name}" not found`);
+    return body as Record<string, unknown>;
+  };
+  const context = named(d['contexts'], 'context', current);
+  const clusterName = String(context['cluster'] ?? '');
+  const userName = String(context['user'] ?? '');
+  const cluster = named(d['clusters'], 'cluster', clusterName);
+  const user = named(d['users'], 'user', userName);
+  const decode = (v: unknown, field: string): string | undefined => {
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(v)) throw invalid(`${field} is not base64`);
+    return Buffer.from(v, 'base64').toString('utf8');
+  };
+  return {
+    contextName: current,
+    clusterName,
+    server: String(cluster['server'] ?? ''),
+    caPem: decode(cluster['certificate-authority-data'], 'certificate-authority-data'),
+    userName,
+    clientCertPem: decode(user['client-certificate-data'], 'client-certificate-data'),
+    clientKeyPem: decode(user['client-key-data'], 'client-key-data'),
+    clientCertFile: typeof user['client-certificate'] === 'string' ? user['client-certificate'] : undefined,
+    clientKeyFile: typeof user['client-key'] === 'string' ? user['client-key'] : undefined,
+  };
+}
+
+/**
+ * The same kubeconfig with the current user's embedded certificate and key replaced; every other field,
+ * comment and order is preserved (renewal must not rewrite what the operator added).
+ */
+export async function replaceClientCredentials(text: string, what: string, creds: { certPem: string; keyPem: string }): Promise<string> {
+  const YAML = await loadYaml();
+  const parsed = await parseKubeconfig(text, what);
+  const doc = YAML.parseDocument(text);
+  const users = doc.get('users') as InstanceType<Yaml['YAMLSeq']>;
+  const idx = users.items.findIndex((item) => YAML.isMap(item) && item.get('name') === parsed.userName);
+  const user = (users.items[idx] as InstanceType<Yaml['YAMLMap']>).get('user') as InstanceType<Yaml['YAMLMap']>;
+  user.set('client-certificate-data', b64(creds.certPem));
+  user.set('client-key-data', b64(creds.keyPem));
+  user.delete('client-certificate');
+  user.delete('client-key');
+  return doc.toString({ lineWidth: 0 });
+}

@@ -1,7 +1,8 @@
 // The authorizer `serve` uses until RBAC is configured: system:masters may do everything (kube's privileged
-// group), and anyone may read the public-info paths and ask who they are or what they may do (the grants of
+// group), as may kubeadm:cluster-admins (admin.conf's group, which kubeadm binds to cluster-admin — RBAC
+// takes that over from this stand-in), and anyone may read the public-info paths and ask who they are or what they may do (the grants of
 // kube's system:public-info-viewer and system:basic-user bootstrap roles). Everything else: no opinion (→ 403).
-import type { Authorizer } from '../types.js';
+import { GROUP_MASTERS, type Authorizer } from '../types.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from './union.js';
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
@@ -17,4 +18,4 @@ const publicInfoAndSelfReviews: Authorizer = {
   },
 };
 
-export const alwaysAllowMasters: Authorizer = unionAuthorizer([privilegedGroupsAuthorizer(), publicInfoAndSelfReviews]);
+export const alwaysAllowMasters: Authorizer = unionAuthorizer([privilegedGroupsAuthorizer([GROUP_MASTERS, 'kubeadm:cluster-admins']), publicInfoAndSelfReviews]);

@@ -22,7 +22,12 @@ let prefixes = 0;
 function plainEtcd(): Promise<EtcdCluster> {
   started ??= (async () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-etcd-'));
-    cluster = await startEtcd({ dataDir: workDir, startTimeoutMs: 20_000 });
+    cluster = await startEtcd({
+      dataDir: workDir,
+      startTimeoutMs: 20_000,
+      // Only watches that ask for progress notifications get them.
+      extraArgs: ['--experimental-watch-progress-notify-interval=200ms'],
+    });
     return cluster;
   })();
   return started;
@@ -121,6 +126,18 @@ describe('EtcdStorage', () => {
     assert.ok(compactedAt >= beforeFirst && compactedAt <= afterFirst, `compacted at ${compactedAt}, first tick saw ${beforeFirst}..${afterFirst}`);
     await assert.rejects(storage.list('/registry/k/', { revision: beforeFirst - 1 }), isStorageError('Compacted'));
     assert.equal((await storage.list('/registry/k/', { revision: r2 })).items.length, 2);
+  });
+
+  it('sends progress notifications carrying the current revision to a quiet watch that asks', async (t) => {
+    const storage = newStorage(await plainEtcd());
+    t.after(() => storage.close());
+    const rev = await storage.create('/registry/quiet/1', '1');
+    const rec = new Recorder(storage, '/registry/quiet/', rev, true);
+    t.after(() => rec.close());
+    for (let i = 0; i < 300 && rec.progress.length === 0; i++) await rec.settle(10);
+    assert.ok(rec.progress.length > 0, 'a progress notification arrived');
+    assert.ok(rec.progress[0]! >= rev);
+    assert.deepEqual(rec.events, []);
   });
 
   it('reports Unavailable when no etcd answers', async (t) => {

@@ -1,0 +1,47 @@
+// Reading and writing a CertificateSigningRequest's status the way kube's controllers do
+// (pkg/controller/certificates/controller_utils.go): Approved/Denied by condition type, Failed by a true
+// condition, Issued by a non-empty status.certificate. Updates always work on a copy of the cached object.
+import { deepCopy } from '../api/types.js';
+import type { CertificateSigningRequest, CertificateSigningRequestCondition } from './types.js';
+
+export function approvalState(csr: CertificateSigningRequest): { approved: boolean; denied: boolean } {
+  let approved = false;
+  let denied = false;
+  for (const c of csr.status?.conditions ?? []) {
+    if (c.type === 'Approved') approved = true;
+    if (c.type === 'Denied') denied = true;
+  }
+  return { approved, denied };
+}
+
+export function isApproved(csr: CertificateSigningRequest): boolean {
+  const { approved, denied } = approvalState(csr);
+  return approved && !denied;
+}
+
+export function hasTrueCondition(csr: CertificateSigningRequest, type: string): boolean {
+  return (csr.status?.conditions ?? []).some((c) => c.type === type && (c.status === undefined || (c.status as string) === '' || c.status === 'True'));
+}
+
+export const isIssued = (csr: CertificateSigningRequest): boolean => (csr.status?.certificate ?? '').length > 0;
+
+/** The one-word state `kubectl get csr` shows (Pending, Approved,Issued, Denied, Failed...). */
+export function displayCondition(csr: CertificateSigningRequest): string {
+  const parts: string[] = [];
+  const { approved, denied } = approvalState(csr);
+  if (approved) parts.push('Approved');
+  if (denied) parts.push('Denied');
+  if (hasTrueCondition(csr, 'Failed')) parts.push('Failed');
+  if (isIssued(csr)) parts.push('Issued');
+  return parts.length ? parts.join(',') : 'Pending';
+}
+
+/** Timestamps as metav1.Time marshals them: RFC 3339, whole seconds. */
+export const formatTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function withCondition(csr: CertificateSigningRequest, condition: Omit<CertificateSigningRequestCondition, 'lastUpdateTime' | 'lastTransitionTime'>, now: Date): CertificateSigningRequest {
+  const copy = deepCopy(csr); // never change an object an informer's cache holds
+  copy.status ??= {};
+  copy.status.conditions = [...(copy.status.conditions ?? []), { ...condition, lastUpdateTime: formatTime(now), lastTransitionTime: formatTime(now) }];
+  return copy;
+}

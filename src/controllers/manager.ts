@@ -1,0 +1,261 @@
+// The certificate half of kube-controller-manager: which controllers run (--controllers), their shared
+// informers, and leader election, so that of several replicas only the lease holder acts. Used by
+// `kubepki controllers` against any API server and by `kubepki serve` in-process.
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../util/clock.js';
+import { KubepkiError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { BOOTSTRAP_TOKEN_SECRET_TYPE } from '../auth/bootstrap-token-secret.js';
+import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../auth/objects.js';
+import { RESOURCES, type KubeClient } from './client/interface.js';
+import { ControllerMetrics } from './metrics.js';
+import { Informer } from './runtime/informer.js';
+import { LeaderElector, LeaseLock, LEADER_ELECTION_DEFAULTS } from './runtime/leader-election.js';
+import { loadSigningAuthority, resolveSigningFiles, type SigningFiles } from './signer/ca.js';
+import type { SigningAuthority } from './signer/issue.js';
+import { CSRSigningController } from './signer/controller.js';
+import { CSRApprovingController } from './approver/controller.js';
+import type { KubeletServingPolicy } from './approver/kubelet-serving.js';
+import { CSRCleanerController, type CSRCleanerDurations } from './cleaner/csr-cleaner.js';
+import { TokenCleanerController } from './cleaner/token-cleaner.js';
+import { RootCAPublisherController, ROOT_CA_CONFIGMAP } from './publishers/root-ca-publisher.js';
+import { BootstrapSignerController } from './publishers/bootstrap-signer.js';
+import { CLUSTER_INFO_CONFIGMAP, type CertificateSigningRequest, type ConfigMap, type KubeObject, type Lease, type Namespace, type Secret } from './types.js';
+
+/** Controller names, kube's short (--controllers) names first; the long names are accepted too. */
+export const CONTROLLER_NAMES = ['csrsigning', 'csrapproving', 'csrcleaner', 'root-ca-cert-publisher', 'bootstrapsigner', 'tokencleaner'] as const;
+export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+
+const ALIASES: Record<string, ControllerName> = {
+  'certificatesigningrequest-signing-controller': 'csrsigning',
+  'certificatesigningrequest-approving-controller': 'csrapproving',
+  'certificatesigningrequest-cleaner-controller': 'csrcleaner',
+  'root-ca-certificate-publisher-controller': 'root-ca-cert-publisher',
+  'bootstrap-signer-controller': 'bootstrapsigner',
+  'token-cleaner-controller': 'tokencleaner',
+};
+
+/** Off unless named, as in kube-controller-manager (kubeadm turns them on: --controllers=*,bootstrapsigner,tokencleaner). */
+export const DISABLED_BY_DEFAULT: readonly ControllerName[] = ['bootstrapsigner', 'tokencleaner'];
+
+/**
+ * kube's --controllers syntax: `*` = every controller on by default, `name` enables, `-name` disables.
+ * Throws naming an unknown controller.
+ */
+export function selectControllers(spec: readonly string[] = ['*']): Set<ControllerName> {
+  const canonical = (n: string): ControllerName => {
+    const name = (ALIASES[n] ?? n) as ControllerName;
+    if (!CONTROLLER_NAMES.includes(name)) {
+      throw new KubepkiError('InvalidArgument', `"${n}" is not in the list of known controllers: ${CONTROLLER_NAMES.join(', ')}`);
+    }
+    return name;
+  };
+  const on = new Set<ControllerName>();
+  const off = new Set<ControllerName>();
+  let star = false;
+  for (const raw of spec.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)) {
+    if (raw === '*') star = true;
+    else if (raw.startsWith('-')) off.add(canonical(raw.slice(1)));
+    else on.add(canonical(raw));
+  }
+  const out = new Set<ControllerName>();
+  for (const n of CONTROLLER_NAMES) {
+    if (off.has(n)) continue;
+    if (on.has(n) || (star && !DISABLED_BY_DEFAULT.includes(n))) out.add(n);
+  }
+  return out;
+}
+
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  identity?: string;
+  namespace?: string;
+  name?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface ControllerManagerOptions {
+  client: KubeClient;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: ControllerMetrics;
+  /** --controllers (default ['*']). */
+  controllers?: readonly string[];
+  /** Signing CAs from files (loaded and checked at start), or ready authorities by signerName. */
+  signing?: { files: SigningFiles } | { authorities: ReadonlyMap<string, SigningAuthority> };
+  /** --cluster-signing-duration (ms). */
+  signingDurationMs?: number;
+  /** PEM published as kube-root-ca.crt (the publisher does not run without it). */
+  rootCA?: string;
+  /** Lets the bootstrap signer create cluster-info when it is missing. */
+  clusterInfo?: { server: string; caPem: string };
+  cleanerDurations?: Partial<CSRCleanerDurations>;
+  kubeletServing?: KubeletServingPolicy;
+  leaderElection?: LeaderElectionConfig;
+  /** --concurrent-* workers. */
+  workers?: { signing?: number; approving?: number };
+}
+
+interface Runnable {
+  name: string;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export class ControllerManager {
+  readonly metrics: ControllerMetrics;
+  readonly enabled: Set<ControllerName>;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  /** Informers and controllers of the current leadership term (for tests and status). */
+  informers: Informer<KubeObject>[] = [];
+  runnables: Runnable[] = [];
+  elector: LeaderElector | undefined;
+
+  private constructor(
+    private readonly options: ControllerManagerOptions,
+    private readonly authorities: ReadonlyMap<string, SigningAuthority>,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? new ControllerMetrics();
+    this.enabled = selectControllers(options.controllers);
+  }
+
+  /** Loads and checks the signing CAs (refusing bundles) before anything runs. */
+  static async create(options: ControllerManagerOptions): Promise<ControllerManager> {
+    const enabled = selectControllers(options.controllers);
+    let authorities: ReadonlyMap<string, SigningAuthority> = new Map();
+    if (options.signing && 'authorities' in options.signing) authorities = options.signing.authorities;
+    else if (options.signing && enabled.has('csrsigning')) {
+      const loaded = new Map<string, SigningAuthority>();
+      const byFile = new Map<string, Promise<SigningAuthority>>();
+      for (const [signerName, files] of resolveSigningFiles(options.signing.files)) {
+        const k = `${files.certFile}\0${files.keyFile}`;
+        if (!byFile.has(k)) byFile.set(k, loadSigningAuthority(files));
+        loaded.set(signerName, await byFile.get(k)!);
+      }
+      authorities = loaded;
+    }
+    return new ControllerManager(options, authorities);
+  }
+
+  /** The signer names this manager can sign for. */
+  get signerNames(): string[] {
+    return [...this.authorities.keys()];
+  }
+
+  /** Runs until `signal` aborts; with leader election, only while holding the lease. */
+  async run(signal: AbortSignal): Promise<void> {
+    const le = this.options.leaderElection;
+    if (!le?.enabled) return this.runControllers(signal);
+    const lease = { namespace: le.namespace ?? NAMESPACE_SYSTEM, name: le.name ?? 'kube-controller-manager' };
+    const identity = le.identity ?? `${os.hostname()}_${randomUUID()}`;
+    while (!signal.aborted) {
+      let term: Promise<void> = Promise.resolve();
+      this.elector = new LeaderElector({
+        lock: new LeaseLock(this.options.client.resource<Lease>(RESOURCES.leases), lease.namespace, lease.name),
+        identity,
+        clock: this.clock,
+        leaseDurationMs: le.leaseDurationMs ?? LEADER_ELECTION_DEFAULTS.leaseDurationMs,
+        renewDeadlineMs: le.renewDeadlineMs ?? LEADER_ELECTION_DEFAULTS.renewDeadlineMs,
+        retryPeriodMs: le.retryPeriodMs ?? LEADER_ELECTION_DEFAULTS.retryPeriodMs,
+        releaseOnCancel: true,
+        logger: this.logger,
+        onStartedLeading: (leading) => {
+          this.metrics.leader.set({ lease: lease.name }, 1);
+          term = this.runControllers(leading);
+        },
+        onStoppedLeading: () => this.metrics.leader.set({ lease: lease.name }, 0),
+        onNewLeader: (id) => this.logger.info({ leader: id }, 'new leader elected'),
+      });
+      await this.elector.run(signal);
+      await term;
+    }
+  }
+
+  /** Builds the informers and controllers for one term and runs them until `signal` aborts. */
+  async runControllers(signal: AbortSignal): Promise<void> {
+    const { client } = this.options;
+    const clock = this.clock;
+    const logger = this.logger;
+    const metrics = this.metrics;
+    const informers: Informer<KubeObject>[] = [];
+    const make = <T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing: { namespace?: string; fieldSelector?: string } = {}) => {
+      const inf = new Informer<T>({ name, listerWatcher: client.resource<T>(resource), clock, logger, ...narrowing });
+      informers.push(inf as unknown as Informer<KubeObject>);
+      return inf;
+    };
+    const on = (n: ControllerName) => this.enabled.has(n);
+    const runnables: Runnable[] = [];
+
+    const needsCSRs = on('csrsigning') || on('csrapproving') || on('csrcleaner');
+    const csrs = needsCSRs ? make<CertificateSigningRequest>('certificatesigningrequests', RESOURCES.certificateSigningRequests) : undefined;
+    if (csrs && on('csrapproving')) {
+      const c = new CSRApprovingController({
+        client, informer: csrs, clock, logger, metrics,
+        ...(this.options.workers?.approving !== undefined ? { workers: this.options.workers.approving } : {}),
+        ...(this.options.kubeletServing ? { kubeletServing: this.options.kubeletServing } : {}),
+      });
+      runnables.push({ name: 'csrapproving', run: (s) => c.run(s) });
+    }
+    if (csrs && on('csrsigning')) {
+      if (this.authorities.size === 0) logger.warn('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file given; not signing');
+      else {
+        const c = new CSRSigningController({
+          client, informer: csrs, authorities: this.authorities, clock, logger, metrics,
+          ...(this.options.signingDurationMs !== undefined ? { signingDurationMs: this.options.signingDurationMs } : {}),
+          ...(this.options.workers?.signing !== undefined ? { workers: this.options.workers.signing } : {}),
+        });
+        runnables.push({ name: 'csrsigning', run: (s) => c.run(s) });
+      }
+    }
+    if (csrs && on('csrcleaner')) {
+      const c = new CSRCleanerController({ client, informer: csrs, clock, logger, metrics, ...(this.options.cleanerDurations ? { durations: this.options.cleanerDurations } : {}) });
+      runnables.push({ name: 'csrcleaner', run: (s) => c.run(s) });
+    }
+    if (on('root-ca-cert-publisher')) {
+      if (!this.options.rootCA) logger.warn('root-ca-cert-publisher: no root CA known; not publishing');
+      else {
+        const c = new RootCAPublisherController({
+          client,
+          namespaceInformer: make<Namespace>('namespaces', RESOURCES.namespaces),
+          configMapInformer: make<ConfigMap>('root-ca-configmaps', RESOURCES.configMaps, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` }),
+          rootCA: this.options.rootCA, clock, logger, metrics,
+        });
+        runnables.push({ name: 'root-ca-cert-publisher', run: (s) => c.run(s) });
+      }
+    }
+    const needsTokens = on('bootstrapsigner') || on('tokencleaner');
+    const tokens = needsTokens
+      ? make<Secret>('bootstrap-tokens', RESOURCES.secrets, { namespace: NAMESPACE_SYSTEM, fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` })
+      : undefined;
+    if (tokens && on('bootstrapsigner')) {
+      const c = new BootstrapSignerController({
+        client,
+        configMapInformer: make<ConfigMap>('cluster-info', RESOURCES.configMaps, { namespace: NAMESPACE_PUBLIC, fieldSelector: `metadata.name=${CLUSTER_INFO_CONFIGMAP}` }),
+        secretInformer: tokens, clock, logger, metrics,
+        ...(this.options.clusterInfo ? { clusterInfo: this.options.clusterInfo } : {}),
+      });
+      runnables.push({ name: 'bootstrapsigner', run: (s) => c.run(s) });
+    }
+    if (tokens && on('tokencleaner')) {
+      const c = new TokenCleanerController({ client, informer: tokens, clock, logger, metrics });
+      runnables.push({ name: 'tokencleaner', run: (s) => c.run(s) });
+    }
+
+    this.informers = informers;
+    this.runnables = runnables;
+    const informersDone = informers.map((i) => i.run(signal));
+    try {
+      await Promise.all(informers.map((i) => i.waitForSync(signal)));
+    } catch {
+      await Promise.all(informersDone);
+      return;
+    }
+    logger.info({ controllers: runnables.map((r) => r.name) }, 'controllers started');
+    await Promise.all([...runnables.map((r) => r.run(signal)), ...informersDone]);
+  }
+}

@@ -1,0 +1,131 @@
+// csrsigning: signs Approved, not yet issued CSRs of the kubernetes.io signers it holds a CA for, or marks
+// those that break their signer's rules Failed (reason SignerValidationFailure), as kube-controller-manager's
+// signer does. One queue serves every configured signerName; the rules are chosen by SIGNER_RULES.
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../../util/clock.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import { encodePem } from '../../x509/pem.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { formatTime, hasTrueCondition, isApproved, isIssued } from '../csr.js';
+import { deepCopy } from '../../api/types.js';
+import type { ControllerMetrics } from '../metrics.js';
+import { Controller } from '../runtime/controller.js';
+import type { Informer } from '../runtime/informer.js';
+import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
+import type { CertificateSigningRequest } from '../types.js';
+import { issueFromRequest, type SigningAuthority } from './issue.js';
+import { certificateTtl, DEFAULT_SIGNING_DURATION_MS, validityWindow } from './policy.js';
+import { decodeSpecRequest, parseRequestDer, verifyRequestSignature } from './request.js';
+import { SIGNER_RULES } from './rules.js';
+
+export const SIGNER_VALIDATION_FAILURE = 'SignerValidationFailure';
+
+export interface SigningControllerOptions {
+  client: KubeClient;
+  informer: Informer<CertificateSigningRequest>;
+  /** signerName → CA. Only these signer names are handled. */
+  authorities: ReadonlyMap<string, SigningAuthority>;
+  /** --cluster-signing-duration (ms). */
+  signingDurationMs?: number;
+  clock: Clock;
+  workers?: number;
+  logger?: Logger;
+  metrics?: ControllerMetrics;
+}
+
+/** What signing decided for one request. */
+export type SigningDecision = { type: 'issued'; certificatePem: string } | { type: 'failed'; message: string };
+
+export class CSRSigningController {
+  readonly controller: Controller;
+  private readonly csrs: ResourceClient<CertificateSigningRequest>;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: SigningControllerOptions) {
+    this.csrs = options.client.resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
+    this.logger = options.logger ?? silentLogger;
+    this.controller = new Controller({
+      name: 'csrsigning',
+      reconcile: (key) => this.reconcile(key),
+      clock: options.clock,
+      workers: options.workers ?? 5,
+      logger: this.logger,
+      ...(options.metrics ? { queueObserver: options.metrics.queueObserver('csrsigning') } : {}),
+    });
+    const maybeEnqueue = (csr: CertificateSigningRequest) => {
+      options.metrics?.csrsSeen.inc({ controller: 'csrsigning' });
+      if (this.wantsToSign(csr)) this.controller.enqueue(csr.metadata.name!);
+    };
+    options.informer.addEventHandler({ onAdd: maybeEnqueue, onUpdate: (_old, csr) => maybeEnqueue(csr) });
+  }
+
+  /** Approved, not Failed, not issued, and for a signer this controller holds a CA for. */
+  private wantsToSign(csr: CertificateSigningRequest): boolean {
+    return !isIssued(csr) && isApproved(csr) && !hasTrueCondition(csr, 'Failed') && this.options.authorities.has(csr.spec?.signerName);
+  }
+
+  /**
+   * Validates `csr` against its signer's rules and signs it. Throws for failures worth retrying (a request
+   * that cannot be parsed or verified, an expired CA), as kube's signer does.
+   */
+  async decide(csr: CertificateSigningRequest): Promise<SigningDecision> {
+    const signerName = csr.spec.signerName;
+    const authority = this.options.authorities.get(signerName);
+    const rule = SIGNER_RULES[signerName];
+    if (!authority || !rule) throw new Error(`no CA for signerName "${signerName}"`);
+    const der = decodeSpecRequest(csr.spec.request);
+    const request = parseRequestDer(der);
+    const usages = csr.spec.usages ?? [];
+    const violation = rule(request, usages);
+    if (violation !== null) return { type: 'failed', message: violation };
+    if (!(await verifyRequestSignature(request))) throw new Error('unable to verify certificate request signature');
+    const ttlMs = certificateTtl(this.options.signingDurationMs ?? DEFAULT_SIGNING_DURATION_MS, csr.spec.expirationSeconds);
+    const validity = validityWindow({ now: this.options.clock.now(), ttlMs, caNotAfter: authority.certificate.notAfter });
+    const cert = await issueFromRequest({ authority, request, usages, validity });
+    return { type: 'issued', certificatePem: encodePem('CERTIFICATE', cert) };
+  }
+
+  async reconcile(name: string): Promise<Outcome> {
+    const cached = this.options.informer.get(name);
+    if (!cached) return terminal('deleted');
+    if (isIssued(cached)) return terminal('already issued');
+    if (!isApproved(cached) || hasTrueCondition(cached, 'Failed')) return waiting('not approved, or failed');
+    const signerName = cached.spec.signerName;
+    if (!this.options.authorities.has(signerName)) return waiting(`signerName ${signerName} is not handled here`);
+    const started = performance.now();
+    let decision: SigningDecision;
+    try {
+      decision = await this.decide(cached);
+    } catch (err) {
+      return retryable(new Error(`error auto signing csr: ${(err as Error).message}`));
+    }
+    this.options.metrics?.signingDuration.observe({ signer_name: signerName }, (performance.now() - started) / 1000);
+    const csr = deepCopy(cached);
+    csr.status ??= {};
+    if (decision.type === 'failed') {
+      const now = formatTime(this.options.clock.now());
+      csr.status.conditions = [
+        ...(csr.status.conditions ?? []),
+        { type: 'Failed', status: 'True', reason: SIGNER_VALIDATION_FAILURE, message: decision.message, lastUpdateTime: now, lastTransitionTime: now },
+      ];
+    } else {
+      csr.status.certificate = Buffer.from(decision.certificatePem).toString('base64');
+    }
+    try {
+      await this.csrs.update(csr, 'status');
+    } catch (err) {
+      return retryable(new Error(`error updating ${decision.type === 'failed' ? 'failure condition' : 'signature'} for csr: ${(err as Error).message}`));
+    }
+    if (decision.type === 'failed') {
+      this.options.metrics?.csrsFailed.inc({ signer_name: signerName });
+      this.logger.info({ csr: name, signerName, reason: decision.message }, 'request breaks its signer rules; marked Failed');
+      return terminal('marked Failed');
+    }
+    this.options.metrics?.csrsSigned.inc({ signer_name: signerName });
+    return terminal('issued');
+  }
+
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
+  }
+}

@@ -1,0 +1,192 @@
+// `kubepki token create|list|delete|generate`: kubeadm's bootstrap-token commands, talking to the API server
+// named by --kubeconfig (Secrets bootstrap-token-<id> in kube-system). Parsing and printing only: the token
+// format and the Secret layout are src/auth/bootstrap-token-secret.ts.
+import type { Command } from 'commander';
+import { KubepkiError } from '../util/errors.js';
+import { parseGoDuration } from '../util/duration.js';
+import type { SecretObject } from '../auth/objects.js';
+import type { BootstrapTokenInfo } from '../auth/bootstrap-token-secret.js';
+
+const DEFAULT_KUBECONFIG = '/etc/kubernetes/admin.conf';
+const DEFAULT_USAGES = ['signing', 'authentication'];
+const DEFAULT_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
+
+/** pflag's StringSlice: repeatable, each value comma-separated. */
+const collectSlice = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').filter((s) => s !== '')];
+
+/** k8s.io/apimachinery duration.ShortHumanDuration. */
+export function shortHumanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.trunc(ms / 60_000);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.trunc(ms / 3_600_000);
+  if (hours < 24) return `${hours}h`;
+  if (hours < 24 * 365) return `${Math.trunc(hours / 24)}d`;
+  return `${Math.trunc(hours / 24 / 365)}y`;
+}
+
+/** Go's text/tabwriter with kubeadm's settings (minwidth 10, padding 3, spaces) over one block of rows. */
+function tabwrite(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (let i = 0; i < row.length - 1; i++) widths[i] = Math.max(widths[i] ?? 10, row[i]!.length + 3);
+  }
+  return rows.map((row) => row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('') + '\n').join('');
+}
+
+const formatRFC3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * `kubeadm token list`'s text: a header and one row per token, the TTL, usages and description cells padded
+ * as kubeadm pads them; like kubeadm's printer, each token is flushed on its own, the first with the header.
+ */
+export function formatTokenList(tokens: BootstrapTokenInfo[], now: Date): string {
+  const header = ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS'];
+  if (tokens.length === 0) return tabwrite([header]);
+  const rowOf = (t: BootstrapTokenInfo): string[] => [
+    t.token,
+    (t.expires ? shortHumanDuration(t.expires.getTime() - now.getTime()) : '<forever>').padEnd(9),
+    t.expires ? formatRFC3339(t.expires) : '<never>',
+    (t.usages.join(',') || '<none>').padEnd(22),
+    (t.description || '<none>').padEnd(56),
+    t.groups.join(',') || '<none>',
+  ];
+  return tokens.map((t, i) => tabwrite(i === 0 ? [header, rowOf(t)] : [rowOf(t)])).join('');
+}
+
+/** The server's message of a client-node error (kube's Status.message), else the error's own. */
+function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const m = (JSON.parse(body) as { message?: string }).message;
+      if (m) return m;
+    } catch {
+      if (body) return body;
+    }
+  } else if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  return (err as Error)?.message ?? String(err);
+}
+
+const statusOf = (err: unknown): number | undefined => {
+  const c = (err as { code?: unknown }).code;
+  return typeof c === 'number' ? c : undefined;
+};
+
+async function secretsClient(kubeconfig: string) {
+  const { KubeConfig, CoreV1Api } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(kubeconfig);
+  } catch (err) {
+    throw new KubepkiError('FileInvalid', `failed to load admin kubeconfig: ${kubeconfig}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!kc.getCurrentCluster()) throw new KubepkiError('InvalidConfig', `failed to load admin kubeconfig: ${kubeconfig}: no current cluster`);
+  return kc.makeApiClient(CoreV1Api);
+}
+
+export function register(program: Command): void {
+  const token = program
+    .command('token')
+    .description('Manage bootstrap tokens: Secrets "bootstrap-token-<id>" of type bootstrap.kubernetes.io/token in kube-system');
+
+  token
+    .command('create')
+    .description('Create a bootstrap token on the server and print it')
+    .argument('[token]', 'the token to write, of the form "[a-z0-9]{6}.[a-z0-9]{16}"; a random one when omitted')
+    .option('--kubeconfig <file>', 'the kubeconfig file to use when talking to the cluster', DEFAULT_KUBECONFIG)
+    .option('--ttl <duration>', 'the duration before the token is automatically deleted (e.g. 1s, 2m, 3h); 0 means never expires', '24h0m0s')
+    .option('--usages <usages>', `the ways in which this token can be used (default: ${DEFAULT_USAGES.join(',')})`, collectSlice)
+    .option('--groups <groups>', `extra groups that this token will authenticate as (default: ${DEFAULT_GROUPS.join(',')})`, collectSlice)
+    .option('--description <text>', 'a human friendly description of how this token is used', '')
+    .action(async (tokenArg: string | undefined, flags: { kubeconfig: string; ttl: string; usages?: string[]; groups?: string[]; description: string }) => {
+      const s = await import('../auth/bootstrap-token-secret.js');
+      const ttlMs = parseGoDuration(flags.ttl);
+      if (ttlMs < 0) throw new KubepkiError('InvalidArgument', `--ttl: must not be negative, got ${flags.ttl}`);
+      const value = tokenArg ?? s.generateBootstrapToken();
+      const secret = s.bootstrapTokenToSecret(
+        { token: value, ttlMs, usages: flags.usages ?? DEFAULT_USAGES, groups: flags.groups ?? DEFAULT_GROUPS, description: flags.description },
+        new Date(),
+      );
+      const api = await secretsClient(flags.kubeconfig);
+      const name = secret.metadata.name!;
+      const id = name.slice(s.BOOTSTRAP_TOKEN_SECRET_PREFIX.length);
+      try {
+        await api.readNamespacedSecret({ name, namespace: 'kube-system' });
+        throw new KubepkiError('InvalidArgument', `a token with id "${id}" already exists`);
+      } catch (err) {
+        if (err instanceof KubepkiError) throw err;
+        if (statusOf(err) !== 404) throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
+      }
+      try {
+        await api.createNamespacedSecret({ namespace: 'kube-system', body: secret as never });
+      } catch (err) {
+        throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
+      }
+      process.stdout.write(`${value}\n`);
+    });
+
+  token
+    .command('list')
+    .description('List bootstrap tokens on the server')
+    .option('--kubeconfig <file>', 'the kubeconfig file to use when talking to the cluster', DEFAULT_KUBECONFIG)
+    .action(async (flags: { kubeconfig: string }) => {
+      const s = await import('../auth/bootstrap-token-secret.js');
+      const api = await secretsClient(flags.kubeconfig);
+      let items: SecretObject[];
+      try {
+        const list = await api.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: `type=${s.BOOTSTRAP_TOKEN_SECRET_TYPE}` });
+        items = list.items as unknown as SecretObject[];
+      } catch (err) {
+        throw new KubepkiError('InvalidArgument', `failed to list bootstrap tokens: ${apiMessage(err)}`, { cause: err });
+      }
+      const tokens: BootstrapTokenInfo[] = [];
+      for (const secret of items) {
+        // The field selector is honoured by kube-apiserver; filter again so any server's answer is safe.
+        if (secret.type !== s.BOOTSTRAP_TOKEN_SECRET_TYPE) continue;
+        try {
+          tokens.push(s.bootstrapTokenFromSecret(secret));
+        } catch (err) {
+          process.stderr.write(`${(err as Error).message}\n`);
+        }
+      }
+      process.stdout.write(formatTokenList(tokens, new Date()));
+    });
+
+  token
+    .command('delete')
+    .description('Delete bootstrap tokens on the server, given as full tokens or token IDs')
+    .argument('<token-value...>', 'a token "[a-z0-9]{6}.[a-z0-9]{16}" or a token ID "[a-z0-9]{6}"')
+    .option('--kubeconfig <file>', 'the kubeconfig file to use when talking to the cluster', DEFAULT_KUBECONFIG)
+    .action(async (values: string[], flags: { kubeconfig: string }) => {
+      const s = await import('../auth/bootstrap-token-secret.js');
+      const ids = values.map((v) => {
+        if (s.isValidBootstrapTokenId(v)) return v;
+        const parsed = s.parseBootstrapToken(v);
+        if (!parsed) throw new KubepkiError('InvalidArgument', `given token didn't match pattern "${s.BOOTSTRAP_TOKEN_ID_PATTERN}" or "${s.BOOTSTRAP_TOKEN_PATTERN}"`);
+        return parsed.id;
+      });
+      const api = await secretsClient(flags.kubeconfig);
+      for (const id of ids) {
+        try {
+          await api.deleteNamespacedSecret({ name: s.bootstrapTokenSecretName(id), namespace: 'kube-system' });
+        } catch (err) {
+          throw new KubepkiError('InvalidArgument', `failed to delete bootstrap token "${id}": ${apiMessage(err)}`, { cause: err });
+        }
+        process.stdout.write(`bootstrap token "${id}" deleted\n`);
+      }
+    });
+
+  token
+    .command('generate')
+    .description('Generate and print a bootstrap token, but do not create it on the server')
+    .action(async () => {
+      const s = await import('../auth/bootstrap-token-secret.js');
+      process.stdout.write(`${s.generateBootstrapToken()}\n`);
+    });
+}

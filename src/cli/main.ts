@@ -10,6 +10,8 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./cfssl.js'),
   () => import('./init.js'),
   () => import('./certs.js'),
+  () => import('./serve.js'),
+  () => import('./token.js'),
 ];
 
 export function buildProgram(extra: CommandRegistrar[] = []): Command {

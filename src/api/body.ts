@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { decodeWithSchema, DecodeError, type ObjectSchema } from './schema.js';
 import { badRequest, requestEntityTooLarge, unsupportedMediaType } from './status.js';
 import { contentTypeOf } from './negotiation.js';
+import { decodeProtobufBody, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -39,11 +40,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const BODY_TYPES = ['application/json', 'application/yaml'];
+const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_CONTENT_TYPE];
 
-/** Parses a JSON or YAML body into a plain value. */
-export function parseBody(body: Buffer, contentTypeHeader: string | undefined): unknown {
+/** Parses a JSON, YAML or (with the kind's schema) protobuf body into a plain value. */
+export function parseBody(body: Buffer, contentTypeHeader: string | undefined, schema?: ObjectSchema): unknown {
   const ct = contentTypeOf(contentTypeHeader);
+  if (ct === PROTOBUF_CONTENT_TYPE && schema) return decodeProtobufBody(body, schema);
   const text = body.toString('utf8');
   if (ct === 'application/json' || ct === '*/*' || ct === 'text/plain') {
     try {

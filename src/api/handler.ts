@@ -22,6 +22,7 @@ import type { KubeList, KubeObject } from './types.js';
 import { WatchStream } from './watch.js';
 import { ResourceWatchCache } from './watch-cache.js';
 import { isObject } from './validation.js';
+import { arrayOf, bool, int64, obj, str } from './schema.js';
 
 export interface ApiHandlerOptions {
   registry: ResourceRegistry;
@@ -48,6 +49,19 @@ export interface RequestContext {
   info: RequestInfo;
   url: URL;
 }
+
+const DELETE_OPTIONS_SCHEMA = obj(
+  {
+    apiVersion: str(),
+    kind: str(),
+    dryRun: arrayOf(str()),
+    gracePeriodSeconds: int64(),
+    orphanDependents: bool(),
+    preconditions: obj({ resourceVersion: str(), uid: str() }, { name: 'io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions' }),
+    propagationPolicy: str(),
+  },
+  { name: 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions' },
+);
 
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
@@ -270,7 +284,7 @@ export class ApiHandler {
     const validation: FieldValidation = parseFieldValidation(q.get('fieldValidation'));
     const raw = await readBody(req, this.maxBody);
     if (raw.length === 0) throw badRequest('the body of the request was empty');
-    const value = parseBody(raw, req.headers['content-type']);
+    const value = parseBody(raw, req.headers['content-type'], def.schema);
     const { object, warnings } = decodeObject<KubeObject>(value, def.schema, def.kind, def.version, validation);
     if (!isObject(object.metadata)) object.metadata = {};
     return { object, warnings };
@@ -280,7 +294,7 @@ export class ApiHandler {
     const raw = await readBody(req, this.maxBody);
     const out: { dryRun: boolean; preconditions?: { uid?: string; resourceVersion?: string } } = { dryRun: false };
     if (raw.length > 0) {
-      const v = parseBody(raw, req.headers['content-type']);
+      const v = parseBody(raw, req.headers['content-type'], DELETE_OPTIONS_SCHEMA);
       if (isObject(v)) {
         if (Array.isArray(v['dryRun']) && v['dryRun'].includes('All')) out.dryRun = true;
         const pre = v['preconditions'];

@@ -1,0 +1,285 @@
+// The API server's composition: HTTPS with client certificates requested but verified by the
+// authenticators (not by TLS), the request pipeline authenticate → authorize → serve, the non-resource
+// endpoints (/healthz, /livez, /readyz, /version, /metrics) and the API handler for everything under /api,
+// /apis and /openapi. Storage, authenticator and authorizer are injected; `serve` wires the real ones.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { forbiddenError } from '../auth/authz/forbidden.js';
+import { authenticationFailureLogLine } from '../auth/authn/errors.js';
+import type { Authenticator, AuthorizationAttributes, Authorizer, UserInfo } from '../auth/types.js';
+import type { Storage } from '../storage/interface.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { ApiHandler, sendJson, writeStatus, type ApiHandlerOptions } from '../api/handler.js';
+import type { ResourceDefinition } from '../api/registry.js';
+import { ResourceRegistry } from '../api/registry.js';
+import { parseRequestInfo, type RequestInfo } from '../api/request-info.js';
+import { internalError, notFoundPath, unauthorized } from '../api/status.js';
+import { builtinResources } from '../resources/index.js';
+import { ensureSystemNamespaces } from './bootstrap.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+
+export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
+
+export interface ApiServerOptions {
+  storage: Storage;
+  tls: {
+    cert: string | Buffer;
+    key: string | Buffer;
+    /** CA names advertised in the TLS CertificateRequest (the client CA bundle), so clients pick the right certificate. */
+    clientCA?: string | Buffer;
+  };
+  /** The whole authentication chain (a union of authenticators, with anonymous fallback if enabled). */
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  bindAddress?: string;
+  /** 0 = any free port. */
+  port?: number;
+  clock?: Clock;
+  logger?: Logger;
+  resources?: ResourceDefinition[];
+  watch?: ApiHandlerOptions['watch'];
+  maxRequestBodyBytes?: number;
+  /** Skip creating default, kube-system, kube-public and kube-node-lease. */
+  skipSystemNamespaces?: boolean;
+}
+
+const PEER_CHAIN = Symbol('kubepki.peerChain');
+type SocketWithChain = TLSSocket & { [PEER_CHAIN]?: Uint8Array[] };
+
+/** The DER chain the client presented, leaf first (computed once per connection). */
+function peerChain(socket: SocketWithChain): Uint8Array[] {
+  const cached = socket[PEER_CHAIN];
+  if (cached) return cached;
+  const chain: Uint8Array[] = [];
+  const peer = socket.getPeerCertificate?.(true);
+  if (peer && peer.raw) {
+    let c: typeof peer | undefined = peer;
+    const seen = new Set<string>();
+    while (c && c.raw && !seen.has(c.fingerprint256)) {
+      seen.add(c.fingerprint256);
+      chain.push(new Uint8Array(c.raw));
+      c = c.issuerCertificate as typeof peer | undefined;
+    }
+  }
+  socket[PEER_CHAIN] = chain;
+  return chain;
+}
+
+export class ApiServer {
+  readonly registry: ResourceRegistry;
+  readonly handler: ApiHandler;
+  readonly metrics: ServerMetrics;
+  private readonly server: https.Server;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private address: AddressInfo | undefined;
+  private ready = false;
+
+  constructor(private readonly o: ApiServerOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.logger = o.logger ?? silentLogger;
+    this.registry = new ResourceRegistry(o.resources ?? builtinResources());
+    this.handler = new ApiHandler({
+      registry: this.registry,
+      storage: o.storage,
+      clock: this.clock,
+      logger: this.logger,
+      serverAddress: `${o.bindAddress ?? '127.0.0.1'}:${o.port ?? 6443}`,
+      authorize: (attrs) => o.authorizer.authorize(attrs),
+      ...(o.maxRequestBodyBytes ? { maxRequestBodyBytes: o.maxRequestBodyBytes } : {}),
+      ...(o.watch ? { watch: o.watch } : {}),
+    });
+    this.metrics = createMetrics({
+      watchers: () => this.handler.watchCount,
+      storageObjects: async () => {
+        const out: Record<string, number> = {};
+        for (const [def, store] of this.handler.stores) {
+          out[def.group ? `${def.plural}.${def.group}` : def.plural] = await o.storage.count(store.prefix).catch(() => 0);
+        }
+        return out;
+      },
+    });
+    this.server = https.createServer(
+      {
+        cert: o.tls.cert,
+        key: o.tls.key,
+        ...(o.tls.clientCA ? { ca: o.tls.clientCA } : {}),
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      },
+      (req, res) => {
+        this.serve(req, res).catch((err: unknown) => {
+          this.logger.error({ err: String(err) }, 'unhandled error serving request');
+          if (!res.headersSent) writeStatus(res, internalError(err).status);
+          else res.end();
+        });
+      },
+    );
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 70_000;
+    this.server.requestTimeout = 0;
+    this.server.timeout = 0;
+  }
+
+  /** Starts the caches, creates the system namespaces and listens. */
+  async start(): Promise<{ port: number; url: string }> {
+    if (!this.o.skipSystemNamespaces) await ensureSystemNamespaces(this.handler, this.clock);
+    await this.handler.start();
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port ?? 6443, this.o.bindAddress ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.address = this.server.address() as AddressInfo;
+    this.ready = true;
+    return { port: this.address.port, url: this.url };
+  }
+
+  get url(): string {
+    const a = this.address;
+    if (!a) throw new Error('server not started');
+    const host = a.family === 'IPv6' || a.address.includes(':') ? `[${a.address}]` : a.address;
+    return `https://${host}:${a.port}`;
+  }
+
+  get port(): number {
+    return this.address?.port ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.ready = false;
+    await this.handler.stop();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    res.on('finish', () => this.record(info, res.statusCode, started));
+
+    let user: UserInfo;
+    try {
+      const result = await this.o.authenticator.authenticate({
+        headers: req.headers,
+        peerCertificates: peerChain(req.socket as SocketWithChain),
+      });
+      if (!result) {
+        this.metrics.authentication.inc({ result: 'failure' });
+        return writeStatus(res, unauthorized().status);
+      }
+      user = result.user;
+      this.metrics.authentication.inc({ result: 'success' });
+    } catch (err) {
+      this.metrics.authentication.inc({ result: 'error' });
+      this.logger.info(authenticationFailureLogLine(err as Error));
+      return writeStatus(res, unauthorized().status);
+    }
+
+    const attrs: AuthorizationAttributes = {
+      user,
+      verb: info.verb,
+      resourceRequest: info.isResourceRequest,
+      apiGroup: info.apiGroup,
+      apiVersion: info.apiVersion,
+      resource: info.resource,
+      subresource: info.subresource,
+      namespace: info.namespace,
+      name: info.name,
+      path: url.pathname,
+    };
+    const decision = await this.o.authorizer.authorize(attrs);
+    this.metrics.authorization.inc({ decision: decision.decision === 'allow' ? 'allowed' : 'denied' });
+    if (decision.decision !== 'allow') return writeStatus(res, forbiddenError(attrs, decision.reason).status);
+
+    if (ApiHandler.serves(url.pathname)) return this.handler.handle(req, res, { user, info, url });
+    return this.serveNonResource(req, res, url);
+  }
+
+  private async serveNonResource(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return writeStatus(res, notFoundPath().status);
+    if (path === '/version' || path === '/version/') {
+      return sendJson(
+        res,
+        200,
+        JSON.stringify({
+          ...KUBE_VERSION,
+          gitCommit: '',
+          gitTreeState: 'clean',
+          buildDate: '1970-01-01T00:00:00Z',
+          goVersion: `node${process.versions.node}`,
+          compiler: 'node',
+          platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+        }),
+      );
+    }
+    if (path === '/metrics') {
+      const body = await this.metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
+      res.end(body);
+      return;
+    }
+    const health = /^\/(healthz|livez|readyz)(?:\/([a-z-]+))?\/?$/.exec(path);
+    if (health) return this.serveHealth(res, health[1]!, health[2], url.searchParams.has('verbose'));
+    return writeStatus(res, notFoundPath().status);
+  }
+
+  private async serveHealth(res: ServerResponse, kind: string, only: string | undefined, verbose: boolean): Promise<void> {
+    const checks: [string, () => Promise<void>][] = [['ping', async () => undefined]];
+    if (kind !== 'livez') {
+      checks.push([
+        this.o.storage.kind === 'etcd' ? 'etcd' : 'storage',
+        () =>
+          Promise.race([
+            this.o.storage.currentRevision().then(() => undefined),
+            new Promise<void>((_, reject) => setTimeout(() => reject(new Error('storage did not answer within 2s')), 2000).unref()),
+          ]),
+      ]);
+    }
+    if (kind === 'readyz') checks.push(['shutdown', async () => (this.ready ? undefined : Promise.reject(new Error('server is shutting down')))]);
+    const selected = only ? checks.filter(([n]) => n === only) : checks;
+    if (only && selected.length === 0) return writeStatus(res, notFoundPath().status);
+    const lines: string[] = [];
+    let failed = false;
+    for (const [name, check] of selected) {
+      try {
+        await check();
+        lines.push(`[+]${name} ok`);
+      } catch (err) {
+        failed = true;
+        lines.push(`[-]${name} failed: reason withheld`);
+        this.logger.warn({ check: name, err: (err as Error).message }, `${kind} check failed`);
+      }
+    }
+    const body = failed ? `${lines.join('\n')}\n${kind} check failed\n` : verbose ? `${lines.join('\n')}\n${kind} check passed\n` : 'ok';
+    res.writeHead(failed ? 500 : 200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end(body);
+  }
+
+  private record(info: RequestInfo, code: number, started: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const scope = !info.isResourceRequest ? '' : info.namespace ? (info.name ? 'resource' : 'namespace') : info.name ? 'resource' : 'cluster';
+    const labels = {
+      verb: info.isResourceRequest ? info.verb.toUpperCase() : info.verb.toUpperCase(),
+      group: info.apiGroup,
+      version: info.apiVersion,
+      resource: info.resource,
+      subresource: info.subresource,
+      scope,
+      component: 'apiserver',
+    };
+    this.metrics.requests.inc({ ...labels, code: String(code) });
+    if (info.verb !== 'watch') this.metrics.latency.observe(labels, seconds);
+  }
+}
+

@@ -50,7 +50,8 @@ export async function checkExpiration(options: { certDir: string; kubeconfigDir:
     }),
   );
 
-  const certificateAuthorities = caInfo.map((c) => toEntry(c.ca.name, c.cert, now, c.externallyManaged));
+  // kubeadm lists the CAs sorted by name (ca, etcd-ca, front-proxy-ca).
+  const certificateAuthorities = caInfo.map((c) => toEntry(c.ca.name, c.cert, now, c.externallyManaged)).sort((a, b) => (a.name < b.name ? -1 : 1));
   return { certificates, certificateAuthorities };
 }
 

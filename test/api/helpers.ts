@@ -267,3 +267,65 @@ users:
 `;
   await writeFile(file, doc, { mode: 0o600 });
 }
+
+// ---- the real CLI and kubectl ------------------------------------------------------------------------------
+
+export interface ServeProcess {
+  url: string;
+  dataDir: string;
+  kubeconfig: string;
+  stderr: () => string;
+  stop: () => Promise<number | null>;
+}
+
+/** Runs `kubepki serve` as a user would (a separate process) and waits until it listens. */
+export async function startServe(
+  t: { after: (fn: () => Promise<void>) => void },
+  args: string[],
+  options: { dataDir: string; port: number; timeoutMs?: number },
+): Promise<ServeProcess> {
+  const { spawn } = await import('node:child_process');
+  const { CLI_ENTRY } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--data-dir', options.dataDir, '--secure-port', String(options.port), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KUBEPKI_LOG_LEVEL: 'warn' },
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    }
+    return exited;
+  };
+  t.after(async () => {
+    await stop();
+  });
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!/listening on (https:\/\/\S+)/.test(err)) {
+    if (child.exitCode !== null) throw new Error(`kubepki serve exited with ${child.exitCode}: ${err}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`kubepki serve did not start: ${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /listening on (https:\/\/\S+)/.exec(err)![1]!;
+  return { url, dataDir: options.dataDir, kubeconfig: path.join(options.dataDir, 'admin.conf'), stderr: () => err, stop };
+}
+
+/** The real kubectl with a kubeconfig and a private discovery cache. */
+export function kubectlWith(kubeconfig: string, cacheDir: string) {
+  return (args: string[], input?: string) =>
+    run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 });
+}
+
+export { openssl };

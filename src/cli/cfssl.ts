@@ -131,7 +131,7 @@ export function register(program: Command): void {
       .argument('<csrjson>', 'cfssl CSR request (JSON); "-" reads stdin')
       .option('--initca', 'make a new self-signed CA'),
   ).action(async (csrFile: string, flags: SignerFlags & { initca?: boolean }) => {
-    const request = parseCsrJson(await readInput(csrFile, 'CSR request'), csrFile);
+    const request = parseCsrJson(await readInput(csrFile, 'CSR request'), csrFile === '-' ? 'stdin' : csrFile);
     const [ca, policy] = [await readCaFiles(flags), await readPolicy(flags)];
     const result = await gencert({
       request,
@@ -171,7 +171,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'ignored (accepted as cfssl accepts it)')
     .option('--loglevel <level>', 'ignored (cfssl log level)')
     .action(async (csrFile: string, flags: { initca?: boolean }) => {
-      const request = parseCsrJson(await readInput(csrFile, 'CSR request'), csrFile);
+      const request = parseCsrJson(await readInput(csrFile, 'CSR request'), csrFile === '-' ? 'stdin' : csrFile);
       process.stdout.write(formatCfsslResponse(await genkey({ request, initca: flags.initca === true })));
     });
 

@@ -1,0 +1,154 @@
+// Benchmark: `kubepki init` against the cfssl way of seed 002 (every `cfssl gencert ... | cfssljson -bare` of that
+// page, RSA-2048, with the real /usr/bin/cfssl and /usr/bin/cfssljson), in the same run, interleaved, several
+// repetitions. Prints the medians and the ratios. Goals: RSA-2048 <= 0.5x cfssl, ECDSA-P256 <= 0.1x cfssl.
+//
+//   npm run bench:init            (BENCH_REPS=7 for more repetitions)
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/entry.js');
+const REPS = Number(process.env['BENCH_REPS'] ?? 5);
+
+// The JSON files of seed 002, as they stand there. The ".sed" templates get concrete addresses for one node.
+const NODE_IP = '10.0.0.5';
+const rsa = { algo: 'rsa', size: 2048 };
+const serverClient = ['digital signature', 'key encipherment', 'server auth', 'client auth'];
+const client = ['digital signature', 'key encipherment', 'client auth'];
+const ETCD_FILES: Record<string, unknown> = {
+  'ca-config.json': { signing: { profiles: { server: { expiry: '876000h', usages: serverClient }, client: { expiry: '876000h', usages: client } } } },
+  'ca-csr.json': { CN: 'etcd-ca', hosts: [], key: rsa },
+  'healthcheck-client-csr.json': { CN: 'kube-etcd-healthcheck-client', hosts: [], key: rsa },
+  'peer-csr.json': { CN: 'kube-etcd-peer', hosts: ['localhost', '127.0.0.1', NODE_IP], key: rsa },
+  'server-csr.json': { CN: 'kube-etcd', hosts: ['localhost', '127.0.0.1', NODE_IP], key: rsa },
+};
+const K8S_FILES: Record<string, unknown> = {
+  'ca-config.json': { signing: { default: { expiry: '876000h' }, profiles: { server: { usages: serverClient, expiry: '876000h' }, client: { usages: client, expiry: '876000h' } } } },
+  'ca-csr.json': { CN: 'kubernetes-ca', key: rsa, ca: { expiry: '876000h' } },
+  'apiserver-csr.json': {
+    CN: 'kube-apiserver',
+    hosts: ['localhost', '127.0.0.1', NODE_IP, 'master-1', '10.96.0.1', '10.0.0.100', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster', 'kubernetes.default.svc.cluster.local'],
+    key: rsa,
+  },
+  'apiserver-kubelet-client-csr.json': { CN: 'kube-apiserver-kubelet-client', hosts: [], key: rsa, names: [{ O: 'system:masters' }] },
+  'apiserver-etcd-client-csr.json': { CN: 'kube-apiserver-etcd-client', hosts: [], key: rsa, names: [{ O: 'system:masters' }] },
+  'front-proxy-ca-config.json': { signing: { default: { expiry: '876000h' }, profiles: { client: { expiry: '876000h', usages: client } } } },
+  'front-proxy-ca-csr.json': { CN: 'kubernetes-front-proxy-ca', key: rsa, ca: { expiry: '876000h' } },
+  'front-proxy-client-csr.json': { CN: 'front-proxy-client', hosts: [], key: rsa },
+  'admin-csr.json': { CN: 'kubernetes-admin', hosts: [], key: rsa, names: [{ O: 'system:masters' }] },
+  'kubelet-csr.json': { CN: 'system:node:master-1', hosts: ['127.0.0.1', 'localhost', NODE_IP], key: rsa, names: [{ O: 'system:nodes' }] },
+  'scheduler-csr.json': { CN: 'system:kube-scheduler', hosts: [], key: rsa },
+  'controller-manager-csr.json': { CN: 'system:kube-controller-manager', hosts: [], key: rsa },
+};
+
+// The fourteen commands of the page, in its order (the sa key is made with openssl there, not cfssl: left out).
+const CFSSL_SCRIPT = `set -e
+cd etcd
+cfssl gencert -initca ca-csr.json 2>/dev/null | cfssljson -bare ca
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=client healthcheck-client-csr.json 2>/dev/null | cfssljson -bare healthcheck-client
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=server peer-csr.json 2>/dev/null | cfssljson -bare peer
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=server server-csr.json 2>/dev/null | cfssljson -bare server
+cd ..
+cfssl gencert -initca ca-csr.json 2>/dev/null | cfssljson -bare ca
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=server apiserver-csr.json 2>/dev/null | cfssljson -bare apiserver
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=client apiserver-kubelet-client-csr.json 2>/dev/null | cfssljson -bare apiserver-kubelet-client
+cfssl gencert -ca=etcd/ca.pem -ca-key=etcd/ca-key.pem -config=etcd/ca-config.json -profile=client apiserver-etcd-client-csr.json 2>/dev/null | cfssljson -bare apiserver-etcd-client
+cfssl gencert -initca front-proxy-ca-csr.json 2>/dev/null | cfssljson -bare front-proxy-ca
+cfssl gencert -ca=front-proxy-ca.pem -ca-key=front-proxy-ca-key.pem -config=front-proxy-ca-config.json -profile=client front-proxy-client-csr.json 2>/dev/null | cfssljson -bare front-proxy-client
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=client admin-csr.json 2>/dev/null | cfssljson -bare admin
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=server kubelet-csr.json 2>/dev/null | cfssljson -bare kubelet
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=client scheduler-csr.json 2>/dev/null | cfssljson -bare scheduler
+cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=client controller-manager-csr.json 2>/dev/null | cfssljson -bare controller-manager
+`;
+
+function timed(cmd: string, args: string[], cwd: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`));
+      else resolve(ms);
+    });
+  });
+}
+
+async function cfsslRun(): Promise<number> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-cfssl-'));
+  try {
+    await mkdir(path.join(dir, 'etcd'));
+    for (const [name, body] of Object.entries(ETCD_FILES)) await writeFile(path.join(dir, 'etcd', name), JSON.stringify(body, null, 2));
+    for (const [name, body] of Object.entries(K8S_FILES)) await writeFile(path.join(dir, name), JSON.stringify(body, null, 2));
+    await writeFile(path.join(dir, 'gen.sh'), CFSSL_SCRIPT);
+    return await timed('bash', ['gen.sh'], dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function kubepkiRun(algorithm: string): Promise<number> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-kubepki-'));
+  try {
+    return await timed(process.execPath, [CLI, 'init', '--cert-dir', path.join(dir, 'pki'), '--kubeconfig-dir', dir, '--node-name', 'master-1', '--apiserver-advertise-address', NODE_IP, '--encryption-algorithm', algorithm], dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function inProcessRun(algorithm: 'RSA-2048' | 'ECDSA-P256'): Promise<number> {
+  const { initClusterPki } = await import('../src/cluster/init.js');
+  const { resolveClusterConfig } = await import('../src/cluster/config.js');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-inproc-'));
+  try {
+    const config = resolveClusterConfig({ nodeName: 'master-1', advertiseAddress: NODE_IP, encryptionAlgorithm: algorithm });
+    const start = process.hrtime.bigint();
+    await initClusterPki({ certDir: path.join(dir, 'pki'), kubeconfigDir: dir, config });
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
+
+async function main(): Promise<void> {
+  console.log(`kubepki init vs cfssl (seed 002: 14 x cfssl gencert | cfssljson, RSA-2048) — ${REPS} repetitions, interleaved, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}`);
+  // Warm the page cache and the module graph once, unmeasured.
+  await cfsslRun();
+  await kubepkiRun('ECDSA-P256');
+  const times: Record<string, number[]> = { cfssl: [], 'kubepki RSA-2048': [], 'kubepki ECDSA-P256': [], 'in-process RSA-2048': [], 'in-process ECDSA-P256': [] };
+  for (let i = 0; i < REPS; i++) {
+    times['cfssl']!.push(await cfsslRun());
+    times['kubepki RSA-2048']!.push(await kubepkiRun('RSA-2048'));
+    times['kubepki ECDSA-P256']!.push(await kubepkiRun('ECDSA-P256'));
+    times['in-process RSA-2048']!.push(await inProcessRun('RSA-2048'));
+    times['in-process ECDSA-P256']!.push(await inProcessRun('ECDSA-P256'));
+    process.stdout.write(`  rep ${i + 1}: ${Object.entries(times).map(([k, v]) => `${k} ${v[i]!.toFixed(0)}`).join(', ')}\n`);
+  }
+  const cfssl = median(times['cfssl']!);
+  console.log('\nmedians:');
+  console.log(`  cfssl (anchor)              ${fmt(cfssl)}`);
+  const goals: Record<string, number> = { 'kubepki RSA-2048': 0.5, 'kubepki ECDSA-P256': 0.1 };
+  for (const name of ['kubepki RSA-2048', 'kubepki ECDSA-P256', 'in-process RSA-2048', 'in-process ECDSA-P256']) {
+    const m = median(times[name]!);
+    const goal = goals[name];
+    const verdict = goal === undefined ? '' : m / cfssl <= goal ? `  goal <= ${goal}x: met` : `  goal <= ${goal}x: NOT met`;
+    const label = name.startsWith('kubepki') ? `${name} (CLI)` : name;
+    console.log(`  ${label.padEnd(27)} ${fmt(m)}   ratio ${(m / cfssl).toFixed(3)}x${verdict}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+});

@@ -28,7 +28,8 @@ function legacyResources(defs: ResourceDefinition[]): unknown[] {
     if (d.categories && d.categories.length > 0) r['categories'] = d.categories;
     out.push(r);
     for (const s of d.subresources) {
-      out.push({ name: `${d.plural}/${s.name}`, singularName: '', namespaced: d.namespaced, kind: d.kind, verbs: s.verbs });
+      const k = s.create ? { group: s.create.group, version: s.create.version, kind: s.create.kind } : { kind: d.kind };
+      out.push({ name: `${d.plural}/${s.name}`, singularName: '', namespaced: d.namespaced, ...k, verbs: s.verbs });
     }
   }
   return out;
@@ -48,7 +49,7 @@ function aggregatedResources(defs: ResourceDefinition[]): unknown[] {
     if (d.subresources.length > 0) {
       r['subresources'] = d.subresources.map((s) => ({
         subresource: s.name,
-        responseKind: { group: d.group, version: d.version, kind: d.kind },
+        responseKind: s.create ? { group: s.create.group, version: s.create.version, kind: s.create.kind } : { group: d.group, version: d.version, kind: d.kind },
         verbs: s.verbs,
       }));
     }

@@ -170,6 +170,15 @@ export class ApiHandler {
     const ns = def.namespaced ? info.namespace : '';
     const ctx = this.strategyContext(rc.user);
     const q = url.searchParams;
+    if (sub?.create && verb === 'create') {
+      const c = sub.create;
+      const raw = await readBody(req, this.maxBody);
+      if (raw.length === 0) throw badRequest('the body of the request was empty');
+      const { object, warnings } = decodeObject<KubeObject>(parseBody(raw, req.headers['content-type'], c.schema), c.schema, c.kind, c.version, parseFieldValidation(q.get('fieldValidation')));
+      if (!isObject(object.metadata)) object.metadata = {};
+      setWarnings(res, warnings);
+      return sendJson(res, 201, JSON.stringify(await c.handle(ns, urlName, object, ctx)));
+    }
     if (def.virtualCreate) {
       const { object, warnings } = await this.readObject(req, def, q);
       setWarnings(res, warnings);

@@ -45,6 +45,17 @@ export interface SubresourceDefinition {
   name: string;
   verbs: Verb[];
   strategy: SubresourceStrategy;
+  /**
+   * A create-only subresource with its own kind that is never stored (serviceaccounts/token → TokenRequest):
+   * the body is decoded with `schema` and `handle` returns the response object.
+   */
+  create?: {
+    group: string;
+    version: string;
+    kind: string;
+    schema: ObjectSchema;
+    handle(namespace: string, name: string, body: KubeObject, ctx: StrategyContext): Promise<KubeObject>;
+  };
 }
 
 export interface PrinterColumn {

@@ -89,7 +89,11 @@ export class ResourceStore {
     const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata;
     void _rv;
     void _sl;
-    return JSON.stringify({ ...obj, apiVersion: this.apiVersion, kind: this.def.kind, metadata: meta });
+    const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = obj;
+    void _a;
+    void _k;
+    void _m;
+    return JSON.stringify({ apiVersion: this.apiVersion, kind: this.def.kind, metadata: meta, ...rest });
   }
 
   private fromStored(v: StoredValue): KubeObject {

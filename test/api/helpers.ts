@@ -2,10 +2,11 @@
 // the 127.0.0.1 SAN, client certificates), an in-process server on a free loopback port, an HTTPS client
 // with client certificates and keep-alive, and kubeconfigs for the real kubectl.
 import https from 'node:https';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { run } from '../helpers/cli.js';
-import { tempDir } from '../helpers/tmp.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/storage/interface.js';
 import { ApiServer, type ApiServerOptions } from '../../src/server/server.js';
@@ -80,9 +81,14 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
 }
 
 let sharedPki: Promise<TestPki> | undefined;
-/** One PKI per test process (generating it takes ~100 ms of openssl runs). */
-export function testPki(t: { after: (fn: () => Promise<void>) => void }): Promise<TestPki> {
-  if (!sharedPki) sharedPki = tempDir(t, 'kubepki-api-pki-').then((d) => makeTestPki(d));
+/** One PKI per test process (generating it takes ~100 ms of openssl runs), removed when the process exits. */
+export function testPki(_t?: unknown): Promise<TestPki> {
+  if (!sharedPki) {
+    sharedPki = mkdtemp(path.join(os.tmpdir(), 'kubepki-api-pki-')).then((d) => {
+      process.on('exit', () => rmSync(d, { recursive: true, force: true }));
+      return makeTestPki(d);
+    });
+  }
   return sharedPki;
 }
 
@@ -147,7 +153,8 @@ export async function startTestServer(
 export function httpsRequest(base: string, method: string, p: string, o: RequestOptions & { agent: https.Agent }): Promise<Response> {
   return new Promise((resolve, reject) => {
     const body = o.raw !== undefined ? o.raw : o.body !== undefined ? JSON.stringify(o.body) : undefined;
-    const req = https.request(new URL(p, base), { method, agent: o.agent, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...o.headers } }, (res) => {
+    const length = body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) };
+    const req = https.request(new URL(p, base), { method, agent: o.agent, headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...length, ...o.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

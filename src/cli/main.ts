@@ -14,6 +14,15 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./token.js'),
 ];
 
+/**
+ * Commands that can be loaded alone when they are the one invoked (their module registers only themselves), so
+ * `kubepki init` does not first load every other command's module graph (the server's, for one).
+ */
+const standalone: Record<string, () => Promise<{ register: CommandRegistrar }>> = {
+  init: () => import('./init.js'),
+  certs: () => import('./certs.js'),
+};
+
 export function buildProgram(extra: CommandRegistrar[] = []): Command {
   const program = new Command('kubepki')
     .description('The Kubernetes certificate system: cluster PKI, certificate API server, controllers and node agent')
@@ -26,7 +35,9 @@ export function buildProgram(extra: CommandRegistrar[] = []): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const modules = await Promise.all(registrars.map((load) => load()));
+  const command = argv.find((a) => !a.startsWith('-'));
+  const only = command !== undefined && Object.hasOwn(standalone, command) ? standalone[command] : undefined;
+  const modules = await Promise.all((only ? [only] : registrars).map((load) => load()));
   const program = buildProgram(modules.map((m) => m.register));
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,12 +1,14 @@
 // X.509 certificates: issuing (self-signed CAs and CA-signed leaves, with SKI/AKI and random serials) and
 // parsing into a plain, typed description that the rest of kubepki reads instead of ASN.1.
-import { createHash, createPublicKey, randomBytes, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, sign as nodeSign, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
-import { x509 } from './provider.js';
+import type * as X509 from '@peculiar/x509';
+import { loadX509 } from './peculiar.js';
+import * as der from './der.js';
 import { decodePem, encodePem } from './pem.js';
-import { fromName, toJsonName, type DistinguishedName } from './names.js';
+import { encodeName, fromName, normalizeName, type DistinguishedName } from './names.js';
 import { emptySans, canonicalIp, type SubjectAltNames } from './san.js';
-import { keyAlgorithmOf, signingAlgorithmFor, toSigningKey, type KeyPair, type SignatureHash } from './keys.js';
+import { keyAlgorithmOf, signingAlgorithmFor, type KeyPair, type SignatureHash } from './keys.js';
 
 export interface CertificateTemplate {
   subject: DistinguishedName;
@@ -64,25 +66,77 @@ export function randomSerialNumber(): string {
   return bytes.toString('hex');
 }
 
-async function buildExtensions(template: CertificateTemplate, publicKey: KeyObject, authorityKeyId: string): Promise<x509.Extension[]> {
-  const exts: x509.Extension[] = [];
+const OID = {
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  basicConstraints: '2.5.29.19',
+  subjectKeyId: '2.5.29.14',
+  authorityKeyId: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+} as const;
+
+function extension(id: string, critical: boolean, value: Uint8Array): Buffer {
+  return critical ? der.sequence(der.oid(id), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(id), der.octetString(value));
+}
+
+/** The extensions kubepki writes, in this order: key usage, EKU, basic constraints, SKI, AKI, SAN (as Go). */
+function buildExtensions(template: CertificateTemplate, ski: string, authorityKeyId: string): Buffer[] {
+  const exts: Buffer[] = [];
   // No key usage bits → no extension (as Go): an empty critical KeyUsage would make the certificate unusable.
-  if (template.keyUsage !== 0) exts.push(new x509.KeyUsagesExtension(template.keyUsage as x509.KeyUsageFlags, true));
-  if (template.extKeyUsages.length > 0) exts.push(new x509.ExtendedKeyUsageExtension(template.extKeyUsages, false));
-  exts.push(new x509.BasicConstraintsExtension(template.isCA === true, template.isCA ? template.maxPathLen : undefined, true));
-  const ski = subjectKeyIdOf(publicKey);
-  exts.push(new x509.SubjectKeyIdentifierExtension(ski, false));
-  if (!template.omitAuthorityKeyId) exts.push(new x509.AuthorityKeyIdentifierExtension(authorityKeyId || ski, false));
+  if (template.keyUsage !== 0) exts.push(extension(OID.keyUsage, true, der.namedBitString(template.keyUsage)));
+  if (template.extKeyUsages.length > 0) exts.push(extension(OID.extKeyUsage, false, der.sequence(...template.extKeyUsages.map(der.oid))));
+  const bc = template.isCA ? [der.boolean(true), ...(template.maxPathLen !== undefined ? [der.integer(template.maxPathLen)] : [])] : [];
+  exts.push(extension(OID.basicConstraints, true, der.sequence(...bc)));
+  exts.push(extension(OID.subjectKeyId, false, der.octetString(Buffer.from(ski, 'hex'))));
+  if (!template.omitAuthorityKeyId) exts.push(extension(OID.authorityKeyId, false, der.sequence(der.implicitPrimitive(0, Buffer.from(authorityKeyId || ski, 'hex')))));
   const sans = template.sans ?? emptySans();
-  const names: x509.JsonGeneralNames = [
-    ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
-    ...sans.emailAddresses.map((value) => ({ type: 'email' as const, value })),
-    ...sans.ipAddresses.map((value) => ({ type: 'ip' as const, value: canonicalIp(value) ?? value })),
-    ...sans.uris.map((value) => ({ type: 'url' as const, value })),
+  const names = [
+    ...sans.dnsNames.map((v) => der.implicitPrimitive(2, Buffer.from(v, 'latin1'))),
+    ...sans.emailAddresses.map((v) => der.implicitPrimitive(1, Buffer.from(v, 'latin1'))),
+    ...sans.ipAddresses.map((v) => der.implicitPrimitive(7, ipBytes(v))),
+    ...sans.uris.map((v) => der.implicitPrimitive(6, Buffer.from(v, 'latin1'))),
   ];
-  if (names.length > 0) exts.push(new x509.SubjectAlternativeNameExtension(names, false));
+  if (names.length > 0) exts.push(extension(OID.subjectAltName, false, der.sequence(...names)));
   return exts;
 }
+
+function ipBytes(value: string): Buffer {
+  const ip = canonicalIp(value);
+  if (ip === null) throw new KubepkiError('InvalidArgument', `"${value}" is not an IP address (IP SAN)`);
+  if (!ip.includes(':')) return Buffer.from(ip.split('.').map(Number));
+  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  let i = 0;
+  for (const g of groups) {
+    if (g.includes('.')) {
+      for (const o of g.split('.')) out[i++] = Number(o);
+    } else {
+      out.writeUInt16BE(parseInt(g, 16), i);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+/** AlgorithmIdentifier of the signature: sha*WithRSAEncryption (NULL parameters) or ecdsa-with-SHA* (none). */
+function signatureAlgorithmIdentifier(type: 'RSA' | 'ECDSA', hash: string): { der: Buffer; name: string } {
+  const bits = hash.replace('SHA-', '');
+  if (type === 'RSA') {
+    const oidByBits: Record<string, string> = { '256': '1.2.840.113549.1.1.11', '384': '1.2.840.113549.1.1.12', '512': '1.2.840.113549.1.1.13' };
+    return { der: der.sequence(der.oid(oidByBits[bits]!), der.nullValue()), name: `SHA${bits}-RSA` };
+  }
+  const oidByBits: Record<string, string> = { '256': '1.2.840.10045.4.3.2', '384': '1.2.840.10045.4.3.3', '512': '1.2.840.10045.4.3.4' };
+  return { der: der.sequence(der.oid(oidByBits[bits]!)), name: `ECDSA-SHA${bits}` };
+}
+
+const signAsync = (hash: string, data: Buffer, key: KeyObject) =>
+  new Promise<Buffer>((resolve, reject) => nodeSign(hash, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
+
+/** Seconds precision, as the certificate stores it. */
+const toSecond = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
 
 /**
  * Key identifier as Go and RFC 5280 §4.2.1.2 method 1 compute it: SHA-1 of the subjectPublicKey BIT STRING.
@@ -128,30 +182,63 @@ export async function issueCertificate(options: {
       throw new KubepkiError('InvalidArgument', `the certificate would outlive its CA (CA expires ${issuer.certificate.notAfter.toISOString()})`);
     }
   }
-  const extensions = await buildExtensions(template, publicKey, selfSigned ? '' : issuer.certificate.subjectKeyId);
-  const signingKey = await toSigningKey(signerKey, signatureHash);
-  const alg = signingAlgorithmFor(signerKey, signatureHash);
-  const subject = new x509.Name(toJsonName(template.subject));
-  const issuerName = selfSigned ? subject : new x509.Name(issuer.certificate.rawSubject);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: template.serialNumber ?? randomSerialNumber(),
+  // The certificate is encoded here (der.ts) and signed with Node's crypto on the libuv pool; the returned
+  // description is built from the same values, so issuing never needs an ASN.1 parser.
+  const hash = String(signingAlgorithmFor(signerKey, signatureHash).hash); // throws for key types we cannot sign with
+  const algorithm = signatureAlgorithmIdentifier(keyAlgorithmOf(signerKey).type as 'RSA' | 'ECDSA', hash);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const ski = subjectKeyIdOf(publicKey);
+  const authorityKeyId = selfSigned ? '' : issuer.certificate.subjectKeyId;
+  const rawSubject = encodeName(template.subject);
+  const rawIssuer = selfSigned ? rawSubject : Buffer.from(issuer.certificate.rawSubject);
+  const serialDer = der.integerFromHex(template.serialNumber ?? randomSerialNumber());
+  const tbs = der.sequence(
+    der.explicit(0, der.integer(2)),
+    serialDer,
+    algorithm.der,
+    rawIssuer,
+    der.sequence(der.time(template.notBefore), der.time(template.notAfter)),
+    rawSubject,
+    spki,
+    der.explicit(3, der.sequence(...buildExtensions(template, ski, authorityKeyId))),
+  );
+  const signature = await signAsync(hash.replace('-', '').toLowerCase(), tbs, signerKey);
+  const certDer = new Uint8Array(der.sequence(tbs, algorithm.der, der.bitString(signature)));
+  const subject = normalizeName(template.subject);
+  const serialContent = serialDer.subarray(2).toString('hex'); // short form: a serial is at most 21 bytes
+  const sans = template.sans ?? emptySans();
+  return {
+    der: certDer,
+    pem: encodePem('CERTIFICATE', certDer),
     subject,
-    issuer: issuerName,
-    notBefore: template.notBefore,
-    notAfter: template.notAfter,
-    publicKey: new x509.PublicKey(new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }))),
-    signingKey: signingKey as unknown as Parameters<typeof x509.X509CertificateGenerator.create>[0] extends { signingKey: infer K } ? K : never,
-    signingAlgorithm: { name: alg.name, hash: alg.hash } as unknown as Algorithm,
-    extensions,
-  });
-  return parseCertificateDer(new Uint8Array(cert.rawData));
+    issuer: selfSigned ? normalizeName(template.subject) : issuer.certificate.subject,
+    serialNumber: serialContent.replace(/^(00)+(?=[0-9a-f])/, ''),
+    notBefore: toSecond(template.notBefore),
+    notAfter: toSecond(template.notAfter),
+    isCA: template.isCA === true,
+    maxPathLen: template.isCA ? template.maxPathLen : undefined,
+    keyUsage: template.keyUsage,
+    extKeyUsages: [...template.extKeyUsages],
+    sans: {
+      dnsNames: [...sans.dnsNames],
+      ipAddresses: sans.ipAddresses.map((ip) => canonicalIp(ip) ?? ip),
+      emailAddresses: [...sans.emailAddresses],
+      uris: [...sans.uris],
+    },
+    subjectKeyId: ski,
+    authorityKeyId: template.omitAuthorityKeyId ? '' : (authorityKeyId || ski).toLowerCase(),
+    publicKey: createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+    signatureAlgorithm: algorithm.name,
+    rawSubject: new Uint8Array(rawSubject),
+    rawIssuer: new Uint8Array(rawIssuer),
+  };
 }
 
-type Algorithm = { name: string };
 
 /** Parses one DER certificate. */
 export function parseCertificateDer(der: Uint8Array, what = 'certificate'): Certificate {
-  let cert: x509.X509Certificate;
+  const x509 = loadX509();
+  let cert: X509.X509Certificate;
   try {
     cert = new x509.X509Certificate(der);
   } catch (err) {
@@ -199,7 +286,7 @@ export function parseCertificateDer(der: Uint8Array, what = 'certificate'): Cert
   };
 }
 
-function signatureAlgorithmName(cert: x509.X509Certificate): string {
+function signatureAlgorithmName(cert: X509.X509Certificate): string {
   const a = cert.signatureAlgorithm as { name?: string; hash?: { name?: string } };
   const hash = (a.hash?.name ?? '').replace('-', '');
   if (a.name === 'RSASSA-PKCS1-v1_5') return `${hash}-RSA`;

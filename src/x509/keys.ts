@@ -1,14 +1,14 @@
 // Private/public keys: generation (Node's async keygen runs on the libuv thread pool, off the event loop, so
 // several keys are made in parallel), PEM import/export in the encodings kubeadm writes, and WebCrypto
 // handles for signing with @peculiar/x509.
-import { createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, type KeyObject, type webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, webcrypto, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { KubepkiError } from '../util/errors.js';
 import { decodePem } from './pem.js';
-import { subtle } from './provider.js';
 import { generateRsaKeyPairFromPrimes } from './rsa-keygen.js';
 
 const generateKeyPairAsync = promisify(nodeGenerateKeyPair);
+const subtle = webcrypto.subtle;
 
 /** kubeadm's --encryption-algorithm values. */
 export const KEY_ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'] as const;

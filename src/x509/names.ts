@@ -1,6 +1,7 @@
 // Distinguished names. Attribute order follows Go's pkix.Name.ToRDNSequence (C, ST, L, street, postal code,
 // O, OU, CN, serialNumber), which is what kubeadm and cfssl write, so subjects compare equal byte for byte.
-import { x509 } from './provider.js';
+import type * as x509 from '@peculiar/x509';
+import { oid, printableString, sequence, set, utf8String } from './der.js';
 
 export interface DistinguishedName {
   commonName?: string;
@@ -85,6 +86,32 @@ export function fromName(name: x509.Name): DistinguishedName {
     }
   }
   return dn;
+}
+
+/** The attributes of a name in encoding order (empty values dropped), each with the string type Go would use. */
+function attributes(dn: DistinguishedName): { field: keyof DistinguishedName; oid: string; value: string; printable: boolean }[] {
+  const out: { field: keyof DistinguishedName; oid: string; value: string; printable: boolean }[] = [];
+  for (const [field, short] of ORDER) {
+    const v = dn[field];
+    const values = v === undefined ? [] : Array.isArray(v) ? v : [v];
+    for (const value of values) if (value !== '') out.push({ field, oid: OID_BY_SHORT[short]!, value, printable: PRINTABLE.test(value) });
+  }
+  return out;
+}
+
+/** DER of the Name: one single-valued RDN per attribute (as Go encodes pkix.Name). */
+export function encodeName(dn: DistinguishedName): Buffer {
+  return sequence(...attributes(dn).map((a) => set(sequence(oid(a.oid), a.printable ? printableString(a.value) : utf8String(a.value)))));
+}
+
+/** The name as parsing its DER gives it back (empty values and empty lists gone), without parsing. */
+export function normalizeName(dn: DistinguishedName): DistinguishedName {
+  const out: DistinguishedName = {};
+  for (const a of attributes(dn)) {
+    if (a.field === 'commonName' || a.field === 'serialNumber') out[a.field] = a.value;
+    else (out[a.field] ??= []).push(a.value);
+  }
+  return out;
 }
 
 /** "O=system:masters, CN=kubernetes-admin" — the order and separator kubeadm and openssl print. */

@@ -1,9 +1,11 @@
-// @peculiar/x509 needs a WebCrypto implementation; Node's own is the one we use everywhere.
+// @peculiar/x509 as a static import, for modules that use it on every call (CSRs, cfssl certinfo). The set-up
+// (Reflect polyfill, Node's WebCrypto as its crypto provider) is peculiar.ts's, shared with its lazy loader.
 import 'reflect-metadata'; // tsyringe, inside @peculiar/x509, needs the Reflect polyfill loaded first
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { loadX509 } from './peculiar.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+loadX509();
 
 export { x509 };
 export const subtle = webcrypto.subtle;

@@ -6,7 +6,7 @@
 // both) and /status (status.certificate, only once Approved and only PEM certificates; Failed).
 import { decodePem } from '../x509/pem.js';
 import { parseCertificateDer } from '../x509/certificate.js';
-import { parseCertificateRequestDerVerified } from '../x509/csr.js';
+import { checkCertificateRequestSignature } from './csr-signature.js';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition, type StrategyContext, type SubresourceStrategy } from '../api/registry.js';
 import { arrayOf, bytes, int32, mapOf, obj, str, time } from '../api/schema.js';
@@ -15,6 +15,7 @@ import { age, AGE_COLUMN, humanDuration, NAME_COLUMN } from '../api/table.js';
 import type { KubeObject } from '../api/types.js';
 import { isDNS1123Label, isDNS1123Subdomain, isPathSegmentName } from '../api/validation.js';
 import { formatTime } from '../api/store.js';
+import { authorizeSigner, signerForbiddenError } from '../auth/authz/signers.js';
 
 export const KNOWN_USAGES = [
   'signing',
@@ -127,10 +128,9 @@ async function validateRequest(requestB64: string | undefined): Promise<string |
     return 'PEM block type must be CERTIFICATE REQUEST';
   }
   try {
-    await parseCertificateRequestDerVerified(der, 'spec.request');
+    await checkCertificateRequestSignature(der);
   } catch (err) {
-    const msg = (err as Error).message.replace(/^spec\.request: /, '');
-    return /signature/.test(msg) ? `x509: ${msg}` : `asn1: ${msg}`;
+    return (err as Error).message.replace(/^spec\.request: /, '');
   }
   return null;
 }
@@ -317,6 +317,17 @@ function populateConditionTimestamps(newCsr: CertificateSigningRequest, oldCsr: 
 
 const asCsr = (o: KubeObject) => o as CertificateSigningRequest;
 
+/**
+ * kube's certificates approval/signing admission: writing the approval subresource needs `approve`, and
+ * setting status.certificate needs `sign`, on `signers` named after the signerName (or `<domain>/*`).
+ */
+async function requireSigner(ctx: StrategyContext, csr: CertificateSigningRequest, verb: 'approve' | 'sign'): Promise<void> {
+  const signerName = csr.spec?.signerName ?? '';
+  if (!(await authorizeSigner({ authorize: (a) => ctx.authorize(a) }, ctx.user, verb, signerName))) {
+    throw signerForbiddenError(csr.metadata.name ?? '', verb, signerName);
+  }
+}
+
 const approvalStrategy: SubresourceStrategy = {
   prepareForUpdate(newObj, oldObj, ctx) {
     const n = asCsr(newObj);
@@ -328,7 +339,8 @@ const approvalStrategy: SubresourceStrategy = {
     else delete n.status.conditions;
     populateConditionTimestamps(n, o, ctx.now);
   },
-  validateUpdate(newObj, oldObj) {
+  async validateUpdate(newObj, oldObj, ctx) {
+    await requireSigner(ctx, asCsr(newObj), 'approve');
     const o = optionsFor(asCsr(newObj), asCsr(oldObj));
     o.allowSettingApprovalConditions = true;
     return validateCsrUpdate(asCsr(newObj), asCsr(oldObj), o);
@@ -348,7 +360,8 @@ const statusStrategy: SubresourceStrategy = {
     else delete n.status.conditions;
     populateConditionTimestamps(n, o, ctx.now);
   },
-  validateUpdate(newObj, oldObj) {
+  async validateUpdate(newObj, oldObj, ctx) {
+    if ((asCsr(newObj).status?.certificate ?? '') !== (asCsr(oldObj).status?.certificate ?? '')) await requireSigner(ctx, asCsr(oldObj), 'sign');
     const o = optionsFor(asCsr(newObj), asCsr(oldObj));
     o.allowSettingCertificate = true;
     return validateCsrUpdate(asCsr(newObj), asCsr(oldObj), o);

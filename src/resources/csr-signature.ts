@@ -1,0 +1,131 @@
+// The create-path check of a PKCS#10 request's self-signature (Go's CertificateRequest.CheckSignature), done
+// with a minimal DER walk and node's native verify: it is the one CPU-heavy step of every CSR create, and
+// the general-purpose parser costs ~1 ms per request. Algorithms outside the common set (ECDSA and RSA
+// PKCS#1 v1.5 with SHA-1/2, Ed25519) go to the x509 core's full parser.
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { parseCertificateRequestDerVerified } from '../x509/csr.js';
+
+interface Tlv {
+  tag: number;
+  /** Offset of the value. */
+  start: number;
+  /** Offset after the value. */
+  end: number;
+  /** Offset of the tag byte. */
+  header: number;
+}
+
+function readTlv(buf: Uint8Array, pos: number, limit: number): Tlv {
+  if (pos + 2 > limit) throw new Error('truncated DER');
+  const tag = buf[pos]!;
+  if ((tag & 0x1f) === 0x1f) throw new Error('unsupported DER tag');
+  let len = buf[pos + 1]!;
+  let start = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || start + n > limit) throw new Error('bad DER length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[start + i]!;
+    start += n;
+  }
+  const end = start + len;
+  if (end > limit) throw new Error('DER value overruns its container');
+  return { tag, start, end, header: pos };
+}
+
+function oidString(buf: Uint8Array, t: Tlv): string {
+  const parts: number[] = [];
+  let v = 0;
+  for (let i = t.start; i < t.end; i++) {
+    v = v * 128 + (buf[i]! & 0x7f);
+    if ((buf[i]! & 0x80) === 0) {
+      if (parts.length === 0) parts.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+      else parts.push(v);
+      v = 0;
+    }
+  }
+  return parts.join('.');
+}
+
+const FAST_ALGORITHMS: Record<string, string | null> = {
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.10045.4.1': 'sha1',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.113549.1.1.5': 'sha1',
+  '1.3.101.112': null, // Ed25519: no separate digest
+};
+
+const CURVES: Record<string, { crv: string; size: number }> = {
+  '1.2.840.10045.3.1.7': { crv: 'P-256', size: 32 },
+  '1.3.132.0.34': { crv: 'P-384', size: 48 },
+  '1.3.132.0.35': { crv: 'P-521', size: 66 },
+};
+
+/**
+ * An EC public key imported from its affine coordinates (twice as fast as OpenSSL 3's SPKI decoder; the
+ * point is still checked to be on the curve). Null for anything else, which goes through the SPKI path.
+ */
+function ecJwk(spki: Uint8Array): KeyObject | null {
+  const seq = readTlv(spki, 0, spki.length);
+  const alg = readTlv(spki, seq.start, seq.end);
+  const oid = readTlv(spki, alg.start, alg.end);
+  if (oidString(spki, oid) !== '1.2.840.10045.2.1' || oid.end >= alg.end) return null;
+  const curve = CURVES[oidString(spki, readTlv(spki, oid.end, alg.end))];
+  const bits = readTlv(spki, alg.end, seq.end);
+  if (!curve || bits.tag !== 0x03 || spki[bits.start] !== 0 || spki[bits.start + 1] !== 0x04 || bits.end - bits.start !== 2 + 2 * curve.size) return null;
+  const x = Buffer.from(spki.subarray(bits.start + 2, bits.start + 2 + curve.size)).toString('base64url');
+  const y = Buffer.from(spki.subarray(bits.start + 2 + curve.size, bits.end)).toString('base64url');
+  return createPublicKey({ key: { kty: 'EC', crv: curve.crv, x, y }, format: 'jwk' });
+}
+
+/**
+ * Resolves when `der` is a PKCS#10 CertificationRequest whose signature verifies with its own public key;
+ * rejects with an Error naming what is wrong otherwise.
+ */
+export async function checkCertificateRequestSignature(der: Uint8Array): Promise<void> {
+  let tbs: Uint8Array;
+  let spki: Uint8Array;
+  let algorithm: string;
+  let signature: Uint8Array;
+  try {
+    const outer = readTlv(der, 0, der.length);
+    if (outer.tag !== 0x30 || outer.end !== der.length) throw new Error('not a SEQUENCE');
+    const info = readTlv(der, outer.start, outer.end);
+    if (info.tag !== 0x30) throw new Error('certificationRequestInfo is not a SEQUENCE');
+    tbs = der.subarray(info.header, info.end);
+    const version = readTlv(der, info.start, info.end);
+    if (version.tag !== 0x02) throw new Error('missing version');
+    const subject = readTlv(der, version.end, info.end);
+    if (subject.tag !== 0x30) throw new Error('subject is not a Name');
+    const pk = readTlv(der, subject.end, info.end);
+    if (pk.tag !== 0x30) throw new Error('subjectPKInfo is not a SEQUENCE');
+    spki = der.subarray(pk.header, pk.end);
+    const algId = readTlv(der, info.end, outer.end);
+    if (algId.tag !== 0x30) throw new Error('signatureAlgorithm is not a SEQUENCE');
+    const oid = readTlv(der, algId.start, algId.end);
+    if (oid.tag !== 0x06) throw new Error('signatureAlgorithm has no OID');
+    algorithm = oidString(der, oid);
+    const sig = readTlv(der, algId.end, outer.end);
+    if (sig.tag !== 0x03 || der[sig.start] !== 0) throw new Error('signature is not a BIT STRING');
+    signature = der.subarray(sig.start + 1, sig.end);
+  } catch (err) {
+    throw new Error(`asn1: structure error: ${(err as Error).message}`);
+  }
+  if (!(algorithm in FAST_ALGORITHMS)) {
+    // RSA-PSS and anything rarer: the full parser knows them.
+    await parseCertificateRequestDerVerified(der, 'spec.request');
+    return;
+  }
+  let ok: boolean;
+  try {
+    const key = ecJwk(spki) ?? createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
+    ok = verify(FAST_ALGORITHMS[algorithm] ?? null, tbs, key, signature);
+  } catch (err) {
+    throw new Error(`x509: cannot verify signature: ${(err as Error).message}`);
+  }
+  if (!ok) throw new Error(algorithm.startsWith('1.2.840.10045') ? 'x509: ECDSA verification failure' : 'x509: verification error');
+}

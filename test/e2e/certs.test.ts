@@ -166,6 +166,24 @@ test('inspect reads a kubeconfig, a CSR made by openssl and a key (never printin
   assert.doesNotMatch(k.stdout, /BEGIN/);
 });
 
+test('inspect describes every certificate of a bundle, and check-expiration takes the directory from --config', async (t) => {
+  const dir = await tempDir(t);
+  const bundle = path.join(dir, 'bundle.crt');
+  await fs.writeFile(bundle, (await fs.readFile(pki('ca.crt'), 'utf8')) + (await fs.readFile(pki('front-proxy-ca.crt'), 'utf8')));
+  const text = await kubepki(['certs', 'inspect', bundle]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^# 1 of 2$/m);
+  assert.match(text.stdout, /^# 2 of 2$/m);
+  const json = JSON.parse((await kubepki(['certs', 'inspect', bundle, '-o', 'json'])).stdout);
+  assert.deepEqual(json.certificates.map((c: { subject: string }) => c.subject), ['CN=kubernetes', 'CN=front-proxy-ca']);
+
+  const cfg = path.join(dir, 'kubeadm.yaml');
+  await fs.writeFile(cfg, `apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\ncertificatesDir: ${certDir}\n`);
+  const r = await kubepki(['certs', 'check-expiration', '--config', cfg, '--kubeconfig-dir', root, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout).certificates.every((c: { missing: boolean }) => !c.missing));
+});
+
 test('inspect of a missing, corrupt or unrecognised file: one clear line naming it', async (t) => {
   const dir = await tempDir(t);
   const truncated = path.join(dir, 'cut.crt');

@@ -15,7 +15,7 @@ import { PATCH_CONTENT_TYPES } from './patch.js';
 import { apiVersionOf, type ResourceDefinition, type ResourceRegistry, type StrategyContext, type Verb } from './registry.js';
 import type { RequestInfo } from './request-info.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { ApiError, badRequest, forbidden, internalError, methodNotAllowed, methodNotSupported, notFoundPath, unsupportedMediaType, type Status } from './status.js';
+import { ApiError, badRequest, forbidden, internalError, invalidObject, methodNotAllowed, methodNotSupported, notFoundPath, required, unsupportedMediaType, type Status } from './status.js';
 import { ResourceStore, type ListOptions } from './store.js';
 import { toTable, type IncludeObject } from './table.js';
 import type { KubeList, KubeObject } from './types.js';
@@ -218,18 +218,29 @@ export class ApiHandler {
         const validation = parseFieldValidation(q.get('fieldValidation'));
         const raw = await readBody(req, this.maxBody);
         const patch = parseBody(raw, patchType === 'apply' ? 'application/yaml' : 'application/json');
+        if (patchType === 'apply' && !q.get('fieldManager')) {
+          throw invalidObject({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [required('fieldManager', 'is required for apply patch')]);
+        }
         const warnings: string[] = [];
-        const updated = await store.patch(ns, urlName, patchType, patch, ctx, {
-          dryRun,
-          ...(sub ? { subresource: sub } : {}),
-          decode: (value) => {
-            const d = decodeObject<KubeObject>(value, def.schema, def.kind, def.version, validation);
-            warnings.splice(0, warnings.length, ...d.warnings);
-            return d.object;
-          },
-        });
-        setWarnings(res, warnings);
-        return sendObject(res, 200, updated, negotiateOutput(req.headers.accept), def, this.o.clock.now());
+        const decode = (value: unknown) => {
+          const d = decodeObject<KubeObject>(value, def.schema, def.kind, def.version, validation);
+          warnings.splice(0, warnings.length, ...d.warnings);
+          return d.object;
+        };
+        try {
+          const updated = await store.patch(ns, urlName, patchType, patch, ctx, { dryRun, ...(sub ? { subresource: sub } : {}), decode });
+          setWarnings(res, warnings);
+          return sendObject(res, 200, updated, negotiateOutput(req.headers.accept), def, this.o.clock.now());
+        } catch (err) {
+          // Server-side apply creates what does not exist yet (without managedFields, the rest is a merge).
+          if (!(patchType === 'apply' && !sub && err instanceof ApiError && err.code === 404 && def.verbs.includes('create'))) throw err;
+          const obj = decode(patch);
+          if (!isObject(obj.metadata)) obj.metadata = {};
+          obj.metadata.name = obj.metadata.name || urlName;
+          const created = await store.create(ns, obj, ctx, { dryRun });
+          setWarnings(res, warnings);
+          return sendObject(res, 201, created, negotiateOutput(req.headers.accept), def, this.o.clock.now());
+        }
       }
       case 'delete': {
         const opts = await this.readDeleteOptions(req, q);

@@ -14,6 +14,7 @@ import {
   type CertificateDescription,
   type CertificateRequestDescription,
 } from '../x509/describe.js';
+import { parseKubeconfigYaml } from './kubeconfig.js';
 
 export type Inspection =
   | { kind: 'Certificate'; file: string; certificates: CertificateDescription[]; text: string }
@@ -80,19 +81,8 @@ function spkiSha256(pub: ReturnType<typeof createPublicKey>): string {
 }
 
 async function inspectKubeconfig(text: string, file: string): Promise<Inspection> {
-  const YAML = await import('yaml');
-  let doc: unknown;
-  try {
-    const d = YAML.parseDocument(text);
-    if (d.errors.length > 0) throw new Error(d.errors[0]!.message.split('\n')[0]);
-    doc = d.toJS();
-  } catch (err) {
-    throw new KubepkiError('FileInvalid', `${file}: not a valid kubeconfig (YAML error: ${(err as Error).message})`, { cause: err });
-  }
+  const d = await parseKubeconfigYaml(text, file);
   const invalid = (why: string) => new KubepkiError('FileInvalid', `${file}: not a valid kubeconfig: ${why}`);
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('expected a mapping');
-  const d = doc as Record<string, unknown>;
-  if (d['kind'] !== undefined && d['kind'] !== 'Config') throw invalid(`kind is "${String(d['kind'])}", expected Config`);
   const list = (key: string): Record<string, unknown>[] => {
     const v = d[key] ?? [];
     if (!Array.isArray(v)) throw invalid(`${key} is not a list`);

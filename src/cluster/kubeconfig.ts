@@ -77,6 +77,11 @@ function loadYaml(): Promise<Yaml> {
 
 /** Parses a kubeconfig; `what` (the file path) names it in errors. */
 export async function parseKubeconfig(text: string, what: string): Promise<ParsedKubeconfig> {
+  return readKubeconfigObject(await parseKubeconfigYaml(text, what), what);
+}
+
+/** The kubeconfig as a plain object (a mapping whose kind, if any, is Config); errors name `what`. */
+export async function parseKubeconfigYaml(text: string, what: string): Promise<Record<string, unknown>> {
   const YAML = await loadYaml();
   let doc: unknown;
   try {
@@ -86,14 +91,15 @@ export async function parseKubeconfig(text: string, what: string): Promise<Parse
   } catch (err) {
     throw new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig (YAML error: ${(err as Error).message})`, { cause: err });
   }
-  return readKubeconfigObject(doc, what);
-}
-
-function readKubeconfigObject(doc: unknown, what: string): ParsedKubeconfig {
   const invalid = (why: string) => new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: ${why}`);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('expected a mapping');
   const d = doc as Record<string, unknown>;
   if (d['kind'] !== undefined && d['kind'] !== 'Config') throw invalid(`kind is "${String(d['kind'])}", expected Config`);
+  return d;
+}
+
+function readKubeconfigObject(d: Record<string, unknown>, what: string): ParsedKubeconfig {
+  const invalid = (why: string) => new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: ${why}`);
   const current = d['current-context'];
   if (typeof current !== 'string' || current === '') throw invalid('no current-context');
   const named = (list: unknown, key: string, name: string): Record<string, unknown> => {

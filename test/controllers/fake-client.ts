@@ -134,8 +134,12 @@ export class FakeKubeClient implements KubeClient {
     this.emit(ref, 'DELETED', gone);
   }
 
+  /** While set, watches receive nothing (a partition); the history still records every change. */
+  muted = false;
+
   private emit(ref: ResourceRef, type: HistoryEvent['type'], obj: KubeObject): void {
     this.history.push({ rv: this.rv, ref: refId(ref), type, obj: clone(obj) });
+    if (this.muted) return;
     for (const w of this.watchers) if (w.ref === refId(ref) && w.matches(obj)) w.onEvent({ type, object: clone(obj) });
   }
 
@@ -160,9 +164,10 @@ export class FakeKubeClient implements KubeClient {
     return { stop: () => w.end(), done };
   }
 
-  /** Forgets history up to the current revision and ends every watch with an ERROR 410 event. */
+  /** Forgets history up to the current revision and ends every watch with an ERROR 410 event (and unmutes). */
   compactAndExpireWatches(): void {
-    this.compactedRV = this.rv + 1;
+    this.muted = false;
+    this.compactedRV = this.rv;
     this.history = [];
     for (const w of [...this.watchers]) {
       w.onEvent({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version', metadata: {} } as unknown as KubeObject });

@@ -93,30 +93,36 @@ export class Informer<T extends KubeObject> {
     const resync = this.startResync(signal);
     try {
       while (!signal.aborted) {
+        let listedNow = false;
         try {
           if (needList) {
             await this.listAndReplace();
             needList = false;
+            listedNow = true;
           }
           const started = this.options.clock.now().getTime();
           this.watchEvents = 0;
           const outcome = await this.watchOnce(signal);
+          // A watch that ends at once without a single event is a server problem (and a fresh list's
+          // resourceVersion being "too old" one too): back off instead of spinning, as client-go's
+          // BackoffUntil does; otherwise resume (or relist) at once.
+          const quiet = this.watchEvents === 0 && this.options.clock.now().getTime() - started < 1000;
           if (outcome === 'gone') {
             this.stats.relistsOnGone++;
             needList = true;
-          } else if (this.watchEvents === 0 && this.options.clock.now().getTime() - started < 1000 && !signal.aborted) {
-            // A watch that closes at once without a single event is a server problem: do not spin.
-            await this.options.clock.sleep(backoff, signal).catch(() => undefined);
-            backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+          }
+          if (!quiet || (outcome === 'gone' && !listedNow)) {
+            backoff = BACKOFF_INITIAL_MS;
             continue;
           }
-          backoff = BACKOFF_INITIAL_MS;
+          await this.options.clock.sleep(backoff, signal).catch(() => undefined);
+          backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
         } catch (err) {
           if (signal.aborted) break;
           if (isGone(err)) {
             this.stats.relistsOnGone++;
             needList = true;
-            continue;
+            if (!listedNow) continue;
           }
           this.logger.warn({ informer: this.options.name, err: (err as Error).message }, 'list/watch failed; retrying');
           await this.options.clock.sleep(backoff, signal).catch(() => undefined);

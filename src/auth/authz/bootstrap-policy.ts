@@ -148,11 +148,16 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user(USER_KUBE_CONTROLLER_MANAGER)]),
     // kube binds system:node to nobody since 1.8 (the Node authorizer grants nodes their access).
     clusterRoleBinding('system:node', 'system:node', []),
+    // kubepki's controllers may run as system:kube-controller-manager itself (kube-controller-manager without
+    // --use-service-account-credentials), so that user is a subject of the controller bindings too. It gives
+    // the user nothing new: kube's own role already lets it mint tokens for these service accounts.
     clusterRoleBinding('system:controller:certificate-controller', 'system:controller:certificate-controller', [
       serviceAccount(NAMESPACE_SYSTEM, 'certificate-controller'),
+      user(USER_KUBE_CONTROLLER_MANAGER),
     ]),
     clusterRoleBinding('system:controller:root-ca-cert-publisher', 'system:controller:root-ca-cert-publisher', [
       serviceAccount(NAMESPACE_SYSTEM, 'root-ca-cert-publisher'),
+      user(USER_KUBE_CONTROLLER_MANAGER),
     ]),
     // kubeadm: bootstrap tokens of the default group may create CSRs, have them auto-approved and read
     // nodes; nodes may renew their own client certificates; kubeadm's admin group is cluster-admin.
@@ -197,9 +202,18 @@ export function bootstrapPolicy(): BootstrapPolicy {
       user(USER_KUBE_CONTROLLER_MANAGER),
       user(USER_KUBE_SCHEDULER),
     ]),
-    roleBinding(NAMESPACE_SYSTEM, 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [serviceAccount(NAMESPACE_SYSTEM, 'bootstrap-signer')]),
-    roleBinding(NAMESPACE_SYSTEM, 'system:controller:token-cleaner', 'system:controller:token-cleaner', [serviceAccount(NAMESPACE_SYSTEM, 'token-cleaner')]),
-    roleBinding(NAMESPACE_PUBLIC, 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [serviceAccount(NAMESPACE_SYSTEM, 'bootstrap-signer')]),
+    roleBinding(NAMESPACE_SYSTEM, 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [
+      serviceAccount(NAMESPACE_SYSTEM, 'bootstrap-signer'),
+      user(USER_KUBE_CONTROLLER_MANAGER),
+    ]),
+    roleBinding(NAMESPACE_SYSTEM, 'system:controller:token-cleaner', 'system:controller:token-cleaner', [
+      serviceAccount(NAMESPACE_SYSTEM, 'token-cleaner'),
+      user(USER_KUBE_CONTROLLER_MANAGER),
+    ]),
+    roleBinding(NAMESPACE_PUBLIC, 'system:controller:bootstrap-signer', 'system:controller:bootstrap-signer', [
+      serviceAccount(NAMESPACE_SYSTEM, 'bootstrap-signer'),
+      user(USER_KUBE_CONTROLLER_MANAGER),
+    ]),
     roleBinding(NAMESPACE_PUBLIC, 'kubeadm:bootstrap-signer-clusterinfo', 'kubeadm:bootstrap-signer-clusterinfo', [user(USER_ANONYMOUS)], kubeadmMeta('kubeadm:bootstrap-signer-clusterinfo', NAMESPACE_PUBLIC)),
   ];
 

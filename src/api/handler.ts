@@ -20,7 +20,7 @@ import { ResourceStore, type ListOptions } from './store.js';
 import { toTable, type IncludeObject } from './table.js';
 import type { KubeList, KubeObject } from './types.js';
 import { WatchStream } from './watch.js';
-import { ResourceWatchCache } from './watch-cache.js';
+import { ResourceWatchCache, type WatchSubscriber } from './watch-cache.js';
 import { isObject } from './validation.js';
 import { arrayOf, bool, int64, obj, str } from './schema.js';
 
@@ -42,6 +42,17 @@ export interface ApiHandlerOptions {
     /** Watch duration when the client gives no timeoutSeconds: random in [min, 2·min). Default 1800 s. */
     minRequestTimeoutSeconds?: number;
   };
+}
+
+export interface ResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface ObjectObserver {
+  replace(objects: KubeObject[]): void;
+  event(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): void;
 }
 
 export interface RequestContext {
@@ -113,6 +124,77 @@ export class ApiHandler {
   storeFor(group: string, version: string, plural: string): ResourceStore | undefined {
     const d = this.o.registry.lookup(group, version, plural);
     return d ? this.stores.get(d) : undefined;
+  }
+
+  /** One object as stored, or null (in-process reads for server components, e.g. credential lookups). */
+  async getObject(resource: ResourceRef, namespace: string, name: string): Promise<KubeObject | null> {
+    const store = this.requireStore(resource);
+    try {
+      return await store.get(namespace, name);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * An in-process informer: `replace` gets every object (at start and after any break in the watch), then
+   * `event` gets each change in order. Objects are shared with other watchers: read them, never change them.
+   */
+  observe(resource: ResourceRef, handler: ObjectObserver): { synced: Promise<void>; close(): void } {
+    const store = this.requireStore(resource);
+    const cache = this.caches.get(store.def)!;
+    let closed = false;
+    let current: WatchSubscriber | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const everything = { labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector('') };
+    const run = async (): Promise<void> => {
+      const list = await store.list(undefined, everything);
+      if (closed) return;
+      handler.replace(list.items);
+      const sub: WatchSubscriber = {
+        namespace: undefined,
+        name: undefined,
+        afterRevision: Number(list.metadata.resourceVersion ?? 0),
+        matches: () => true,
+        send: (type, obj) => handler.event(type, obj),
+        terminate: () => schedule(),
+      };
+      current = sub;
+      if (!(await cache.subscribe(sub))) schedule();
+    };
+    const schedule = () => {
+      if (closed || retry) return;
+      retry = setTimeout(() => {
+        retry = undefined;
+        run().catch((err: unknown) => {
+          this.o.logger.warn({ resource: store.prefix, err: String(err) }, 'informer relist failed; retrying');
+          schedule();
+        });
+      }, 200);
+      retry.unref();
+    };
+    const synced = run();
+    synced.catch(() => schedule());
+    return {
+      synced,
+      close: () => {
+        closed = true;
+        if (retry) clearTimeout(retry);
+        if (current) cache.unsubscribe(current);
+      },
+    };
+  }
+
+  /** The context server components write with (system:apiserver, system:masters). */
+  systemContext(): StrategyContext {
+    return this.strategyContext({ username: 'system:apiserver', groups: ['system:masters'] });
+  }
+
+  private requireStore(resource: ResourceRef): ResourceStore {
+    const store = this.storeFor(resource.group, resource.version, resource.plural);
+    if (!store) throw new Error(`resource ${resource.group}/${resource.version}/${resource.plural} is not served`);
+    return store;
   }
 
   private sendBookmarks(): void {

@@ -31,9 +31,14 @@ export interface ApiServerOptions {
     /** CA names advertised in the TLS CertificateRequest (the client CA bundle), so clients pick the right certificate. */
     clientCA?: string | Buffer;
   };
-  /** The whole authentication chain (a union of authenticators, with anonymous fallback if enabled). */
-  authenticator: Authenticator;
-  authorizer: Authorizer;
+  /**
+   * The whole authentication chain (a union of authenticators, with anonymous fallback if enabled) and the
+   * authorizer. Either here, or later through setAuth() when they need the server's objects (lookups, RBAC).
+   */
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
+  /** Runs after the system namespaces exist and before the server listens (e.g. RBAC bootstrap policy). */
+  bootstrap?: (handler: ApiHandler) => Promise<void>;
   bindAddress?: string;
   /** 0 = any free port. */
   port?: number;
@@ -44,6 +49,8 @@ export interface ApiServerOptions {
   maxRequestBodyBytes?: number;
   /** Skip creating default, kube-system, kube-public and kube-node-lease. */
   skipSystemNamespaces?: boolean;
+  /** Work done once storage and namespaces are ready and before the port opens (RBAC bootstrap policy...). */
+  beforeListen?: (handler: ApiHandler) => Promise<void>;
 }
 
 const PEER_CHAIN = Symbol('kubepki.peerChain');
@@ -88,7 +95,7 @@ export class ApiServer {
       clock: this.clock,
       logger: this.logger,
       serverAddress: `${o.bindAddress ?? '127.0.0.1'}:${o.port ?? 6443}`,
-      authorize: (attrs) => o.authorizer.authorize(attrs),
+      authorize: (attrs) => this.authz().authorize(attrs),
       ...(o.maxRequestBodyBytes ? { maxRequestBodyBytes: o.maxRequestBodyBytes } : {}),
       ...(o.watch ? { watch: o.watch } : {}),
     });
@@ -119,16 +126,35 @@ export class ApiServer {
         });
       },
     );
+    this.authenticator = o.authenticator;
+    this.authorizer = o.authorizer;
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 70_000;
     this.server.requestTimeout = 0;
     this.server.timeout = 0;
   }
 
-  /** Starts the caches, creates the system namespaces and listens. */
+  private authenticator: Authenticator | undefined;
+  private authorizer: Authorizer | undefined;
+
+  /** Sets the authentication chain and authorizer (before start()). */
+  setAuth(authenticator: Authenticator, authorizer: Authorizer): void {
+    this.authenticator = authenticator;
+    this.authorizer = authorizer;
+  }
+
+  private authz(): Authorizer {
+    if (!this.authorizer) throw new Error('no authorizer configured');
+    return this.authorizer;
+  }
+
+  /** Starts the caches, creates the system namespaces, runs the bootstrap hook and listens. */
   async start(): Promise<{ port: number; url: string }> {
+    if (!this.authenticator || !this.authorizer) throw new Error('ApiServer: no authenticator/authorizer (pass them in the options or call setAuth)');
     if (!this.o.skipSystemNamespaces) await ensureSystemNamespaces(this.handler, this.clock);
     await this.handler.start();
+    if (this.o.bootstrap) await this.o.bootstrap(this.handler);
+    if (this.o.beforeListen) await this.o.beforeListen(this.handler);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.o.port ?? 6443, this.o.bindAddress ?? '127.0.0.1', () => {
@@ -169,8 +195,9 @@ export class ApiServer {
 
     let user: UserInfo;
     try {
-      const result = await this.o.authenticator.authenticate({
-        headers: req.headers,
+      const result = await this.authenticator!.authenticate({
+        // Distinct values: repeated X-Remote-Group headers must stay separate groups (Node joins them in req.headers).
+        headers: req.headersDistinct,
         peerCertificates: peerChain(req.socket as SocketWithChain),
       });
       if (!result) {
@@ -197,7 +224,7 @@ export class ApiServer {
       name: info.name,
       path: url.pathname,
     };
-    const decision = await this.o.authorizer.authorize(attrs);
+    const decision = await this.authorizer!.authorize(attrs);
     this.metrics.authorization.inc({ decision: decision.decision === 'allow' ? 'allowed' : 'denied' });
     if (decision.decision !== 'allow') return writeStatus(res, forbiddenError(attrs, decision.reason).status);
 

@@ -121,3 +121,24 @@ test('watch', async (t) => {
     assert.equal(e.object.metadata.name, 'between');
   });
 });
+
+test('in-process observe(): a full list, then every change in order, for server components', async (t) => {
+  const s = await startTestServer(t);
+  await s.request('POST', CM, { body: cm('first') });
+  const seen: string[] = [];
+  let replaced: string[] = [];
+  const handle = s.server.handler.observe({ group: '', version: 'v1', plural: 'configmaps' }, {
+    replace: (objs) => (replaced = objs.map((o) => o.metadata.name!)),
+    event: (type, obj) => seen.push(`${type} ${obj.metadata.name}`),
+  });
+  t.after(() => handle.close());
+  await handle.synced;
+  assert.deepEqual(replaced, ['first']);
+  await s.request('POST', CM, { body: cm('second') });
+  await s.request('DELETE', `${CM}/first`);
+  const deadline = Date.now() + 3000;
+  while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(seen, ['ADDED second', 'DELETED first']);
+  assert.equal((await s.server.handler.getObject({ group: '', version: 'v1', plural: 'configmaps' }, 'default', 'second'))?.metadata.name, 'second');
+  assert.equal(await s.server.handler.getObject({ group: '', version: 'v1', plural: 'configmaps' }, 'default', 'first'), null);
+});

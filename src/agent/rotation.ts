@@ -136,6 +136,8 @@ export interface CertificateManagerOptions {
   waitTimeoutMs?: number;
   /** Passed as spec.expirationSeconds (the signer may shorten, never lengthen). */
   requestedLifetimeSeconds?: number;
+  /** Shortest time between two rotations. Default 1 s. */
+  minRotationIntervalMs?: number;
   /** Longest single sleep; longer waits are re-checked against the clock (timers overflow at ~24.8 days). */
   maxSleepMs?: number;
 }
@@ -255,7 +257,12 @@ export class CertificateManager {
 
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const deadline = this.nextRotationDeadline();
+      let deadline = this.nextRotationDeadline();
+      // Never two rotations within minRotationIntervalMs (client-go's wait.Until period): a certificate whose
+      // backdated notBefore puts 70 % of its life in the past would otherwise be rotated in a hot loop.
+      const last = this.state.lastRotation?.getTime();
+      const earliest = last === undefined ? 0 : last + (this.o.minRotationIntervalMs ?? 1000);
+      if (deadline.getTime() < earliest) deadline = new Date(earliest);
       this.state.nextDeadline = deadline;
       const wait = deadline.getTime() - this.clock.now().getTime();
       if (wait > 0) {

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { randomUUID } from 'node:crypto';
-import { generateKeyPair, issueCertificate, parseHosts, parseUsages, privateKeyToPem } from '../../src/x509/index.js';
+import { generateKeyPair, issueCertificate, parseCertificateRequestPem, parseHosts, parseUsages, privateKeyToPem } from '../../src/x509/index.js';
 import type { TestCa } from './pki.js';
 
 type Csr = {
@@ -27,10 +27,16 @@ export class StubApiServer {
   /** Users seen, by how they authenticated. */
   readonly users: string[] = [];
   refuseWatch = false;
+  /** When set, every new CSR is approved and signed by the CA with this lifetime (ms), like approver + signer. */
+  autoSignLifetimeMs: number | null = null;
+  /** Deny this many new CSRs before auto-signing again. */
+  denyNext = 0;
   private rv = 1;
   private server!: https.Server;
   private sockets = new Set<Socket>();
   private watchers = new Set<{ name: string; res: ServerResponse }>();
+  /** Every change, so a watch from a resourceVersion replays what it missed, as a real server does. */
+  private history: { rv: number; name: string; line: string }[] = [];
   private tls!: { key: string; cert: string; ca: string };
 
   constructor(
@@ -96,6 +102,29 @@ export class StubApiServer {
     this.emit('DELETED', { ...c, metadata: { ...c.metadata, resourceVersion: String(++this.rv) } });
   }
 
+  private async decide(name: string): Promise<void> {
+    if (!this.csrs.has(name)) return;
+    if (this.denyNext > 0) {
+      this.denyNext--;
+      return this.condition(name, 'Denied', 'TestDenial', 'denied by the stub');
+    }
+    const c = this.csrs.get(name)!;
+    const req = await parseCertificateRequestPem(Buffer.from(String(c.spec['request']), 'base64').toString());
+    const now = new Date();
+    const cert = await issueCertificate({
+      template: {
+        subject: req.subject,
+        sans: req.sans,
+        notBefore: now,
+        notAfter: new Date(now.getTime() + this.autoSignLifetimeMs!),
+        ...parseUsages(c.spec['usages'] as string[]),
+      },
+      publicKey: req.publicKey,
+      issuer: this.ca,
+    });
+    this.approve(name, cert.pem);
+  }
+
   private update(name: string, fn: (c: Csr) => void): void {
     const c = this.csrs.get(name)!;
     fn(c);
@@ -104,7 +133,9 @@ export class StubApiServer {
   }
 
   private emit(type: string, c: Csr): void {
-    for (const w of this.watchers) if (w.name === c.metadata.name) w.res.write(JSON.stringify({ type, object: c }) + '\n');
+    const line = JSON.stringify({ type, object: c }) + '\n';
+    this.history.push({ rv: Number(c.metadata.resourceVersion), name: c.metadata.name, line });
+    for (const w of this.watchers) if (w.name === c.metadata.name) w.res.write(line);
   }
 
   private authenticate(req: IncomingMessage): string | null {
@@ -143,7 +174,9 @@ export class StubApiServer {
           status: {},
         };
         this.csrs.set(name, csr);
+        this.emit('ADDED', csr);
         send(201, csr);
+        if (this.autoSignLifetimeMs !== null) setTimeout(() => void this.decide(name), 10);
       });
       return;
     }
@@ -161,6 +194,8 @@ export class StubApiServer {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
         res.flushHeaders();
         const w = { name: name ?? '', res };
+        const from = Number(url.searchParams.get('resourceVersion') ?? this.rv);
+        for (const h of this.history) if (h.rv > from && h.name === w.name) res.write(h.line);
         this.watchers.add(w);
         const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
         const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;

@@ -1,0 +1,175 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { lstat, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NodeAgent, type NodeAgentOptions } from '../../src/agent/agent.js';
+import { CertificateStore, parsePair } from '../../src/agent/cert-store.js';
+import { writeNodeKubeconfig } from '../../src/agent/kubeconfig.js';
+import { createLogger } from '../../src/util/logger.js';
+import { run } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { StubApiServer } from './stub-apiserver.js';
+import { DAY, HOUR, issueLeaf, makeCa, type TestCa } from './pki.js';
+
+const TOKEN = '07401b.f395accd246ae52d';
+
+async function cluster(t: { after: (fn: () => Promise<void>) => void }, lifetimeMs = DAY) {
+  const ca = await makeCa();
+  const server = new StubApiServer(ca, TOKEN);
+  server.autoSignLifetimeMs = lifetimeMs;
+  await server.start();
+  t.after(() => server.kill().catch(() => undefined));
+  const dir = await tempDir(t);
+  const caFile = path.join(dir, 'ca.crt');
+  await writeFile(caFile, ca.certificate.pem);
+  const bootstrap = path.join(dir, 'bootstrap-kubelet.conf');
+  for (const args of [
+    ['config', 'set-cluster', 'kubernetes', `--server=${server.url}`, `--certificate-authority=${caFile}`, '--embed-certs=true'],
+    ['config', 'set-credentials', 'kubelet-bootstrap', `--token=${TOKEN}`],
+    ['config', 'set-context', 'default', '--cluster=kubernetes', '--user=kubelet-bootstrap'],
+    ['config', 'use-context', 'default'],
+  ]) {
+    const r = await run('kubectl', [...args, `--kubeconfig=${bootstrap}`]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  return { ca, server, dir, caFile, bootstrap };
+}
+
+function agentOptions(c: { dir: string; bootstrap: string }, extra: Partial<NodeAgentOptions> = {}): NodeAgentOptions {
+  return {
+    kubeconfig: path.join(c.dir, 'kubelet.conf'),
+    bootstrapKubeconfig: c.bootstrap,
+    certDir: path.join(c.dir, 'pki'),
+    nodeName: 'node-1',
+    backoff: { initialMs: 50, capMs: 200 },
+    pollIntervalMs: 50,
+    // AGENT_TEST_LOG=debug shows the agents' logs when a test needs explaining.
+    ...(process.env['AGENT_TEST_LOG'] ? { logger: createLogger({ level: process.env['AGENT_TEST_LOG'] }) } : {}),
+    ...extra,
+  };
+}
+
+async function startAgent(t: { after: (fn: () => Promise<void>) => void }, options: NodeAgentOptions): Promise<NodeAgent> {
+  const agent = new NodeAgent(options);
+  t.after(() => agent.stop());
+  await agent.start();
+  return agent;
+}
+
+test('bootstrap from nothing: a node CSR with the token, the pair file and symlink, and a kubeconfig that refers to it', async (t) => {
+  const c = await cluster(t);
+  const agent = await startAgent(t, agentOptions(c));
+  const pki = path.join(c.dir, 'pki');
+  const names = (await readdir(pki)).sort();
+  assert.equal(names.length, 2, names.join(' '));
+  assert.match(names[0]!, /^kubelet-client-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.pem$/);
+  assert.equal(names[1], 'kubelet-client-current.pem');
+  assert.equal((await stat(path.join(pki, names[0]!))).mode & 0o777, 0o600);
+  assert.ok((await lstat(path.join(pki, names[1]!))).isSymbolicLink());
+  assert.equal(await readlink(path.join(pki, names[1]!)), path.join(pki, names[0]!));
+  const [csr] = [...c.server.csrs.values()];
+  assert.equal(csr!.spec.username, 'system:bootstrap:token', 'the bootstrap CSR is made with the bootstrap token');
+  assert.match(csr!.metadata.name, /^node-csr-/);
+  assert.equal(csr!.spec['signerName'], 'kubernetes.io/kube-apiserver-client-kubelet');
+  const kubeconfig = path.join(c.dir, 'kubelet.conf');
+  assert.equal((await stat(kubeconfig)).mode & 0o777, 0o600);
+  const view = await run('kubectl', ['config', 'view', `--kubeconfig=${kubeconfig}`, '-o', 'jsonpath={.users[0].user.client-certificate} {.users[0].user.client-key} {.clusters[0].cluster.server}']);
+  const pem = path.join(pki, 'kubelet-client-current.pem');
+  assert.equal(view.stdout, `${pem} ${pem} ${c.server.url}`);
+  const pair = parsePair(await readFile(pem, 'utf8'), pem);
+  assert.equal(pair.certificate.subject.commonName, 'system:node:node-1');
+  assert.deepEqual(pair.certificate.subject.organization, ['system:nodes']);
+  assert.equal(agent.clientManager?.current()?.certificate.serialNumber, pair.certificate.serialNumber);
+  assert.equal(existsSync(path.join(pki, 'kubelet-client.key.tmp')), false);
+});
+
+test('a restarted agent with a usable kubeconfig makes no request; one whose certificate lacks client auth bootstraps again', async (t) => {
+  const c = await cluster(t);
+  const first = new NodeAgent(agentOptions(c));
+  await first.start();
+  await first.stop();
+  const created = c.server.counts.create;
+  await startAgent(t, agentOptions(c));
+  assert.equal(c.server.counts.create, created, 'no new CSR for a usable kubeconfig');
+  // Seed 002: the kubeconfig's certificate is for server auth only — unusable as a client certificate.
+  const bad = await issueLeaf(c.ca as TestCa, { usages: ['digital signature', 'server auth'] });
+  const dir2 = await tempDir(t);
+  const store = new CertificateStore({ certDir: path.join(dir2, 'pki'), pairName: 'kubelet-client' });
+  await store.update(bad.certificate.pem, bad.keyPem!);
+  await writeNodeKubeconfig(path.join(dir2, 'kubelet.conf'), { cluster: { server: c.server.url, caFile: c.caFile }, pemPath: store.currentPath() });
+  const again = await startAgent(t, agentOptions({ dir: dir2, bootstrap: c.bootstrap }));
+  assert.equal(c.server.counts.create, created + 1);
+  assert.ok(again.clientManager?.current()?.certificate.extKeyUsages.includes('1.3.6.1.5.5.7.3.2'));
+});
+
+test('without a usable kubeconfig or a bootstrap kubeconfig the agent stops with one clear error', async (t) => {
+  const dir = await tempDir(t);
+  const agent = new NodeAgent({ kubeconfig: path.join(dir, 'kubelet.conf'), certDir: path.join(dir, 'pki'), nodeName: 'node-1' });
+  await assert.rejects(agent.start(), { code: 'InvalidConfig', message: /kubelet\.conf does not exist\) and no --bootstrap-kubeconfig/ });
+  assert.throws(() => new NodeAgent({ kubeconfig: 'k', certDir: dir, nodeName: 'Not_A_Name' }), { code: 'InvalidArgument' });
+  assert.throws(() => new NodeAgent({ kubeconfig: 'k', certDir: dir, nodeName: 'n', nodeIPs: ['10.0.0.300'] }), { code: 'InvalidArgument', message: /--node-ip/ });
+  assert.equal(existsSync(path.join(dir, 'pki')), false, 'nothing written');
+});
+
+test('with --rotate-server-certificates the node requests a kubelet-serving certificate as itself, with its names and IPs', async (t) => {
+  const c = await cluster(t);
+  const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true, rotateServerCertificates: true, hostnameOverride: 'node-1.example', nodeIPs: ['10.0.0.5'] }));
+  const pem = path.join(c.dir, 'pki', 'kubelet-server-current.pem');
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(pem) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const pair = parsePair(await readFile(pem, 'utf8'), pem);
+  assert.deepEqual(pair.certificate.sans.dnsNames, ['node-1.example']);
+  assert.deepEqual(pair.certificate.sans.ipAddresses, ['10.0.0.5']);
+  const serving = [...c.server.csrs.values()].find((x) => x.spec['signerName'] === 'kubernetes.io/kubelet-serving')!;
+  assert.equal(serving.spec.username, 'system:node:node-1', 'serving requests authenticate with the node client certificate');
+  assert.deepEqual(serving.spec['usages'], ['digital signature', 'server auth']);
+  assert.ok(agent.servingManager?.current());
+});
+
+test('short-lived certificates are rotated in the background and the current file is valid at every read', async (t) => {
+  const c = await cluster(t, 3000);
+  const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true, healthzPort: 0 }));
+  assert.equal((await fetch(`http://127.0.0.1:${agent.healthzPort}/healthz`)).status, 200);
+  const pem = path.join(c.dir, 'pki', 'kubelet-client-current.pem');
+  const serials = new Set<string>();
+  const end = Date.now() + 4000;
+  let reads = 0;
+  while (Date.now() < end) {
+    const pair = parsePair(await readFile(pem, 'utf8'), pem);
+    assert.ok(pair.privateKey && pair.certificate);
+    serials.add(pair.certificate.serialNumber);
+    reads++;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(serials.size >= 2, `rotated at least once (saw ${serials.size} certificates in ${reads} reads)`);
+  const metrics = await (await fetch(`http://127.0.0.1:${agent.healthzPort}/metrics`)).text();
+  assert.match(metrics, /kubepki_agent_certificate_rotations_total\{certificate="client"\} [2-9]/);
+});
+
+test('a denied bootstrap CSR is reported and a new request follows; the agent keeps running', async (t) => {
+  const c = await cluster(t);
+  c.server.denyNext = 1;
+  const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true }));
+  const csrs = [...c.server.csrs.values()];
+  assert.equal(csrs.length, 2);
+  assert.equal(csrs[0]!.status.conditions?.[0]?.type, 'Denied');
+  assert.notEqual(csrs[0]!.metadata.name, csrs[1]!.metadata.name);
+  assert.match(agent.clientManager!.status().lastError ?? 'cleared after success', /cleared after success/);
+  assert.equal(agent.clientManager!.status().failures, 1);
+});
+
+test('an API server that is down at start is waited for', async (t) => {
+  const c = await cluster(t, HOUR);
+  const port = c.server.port;
+  await c.server.kill();
+  const agent = new NodeAgent(agentOptions(c, { rotateCertificates: true }));
+  t.after(() => agent.stop());
+  const started = agent.start();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(agent.clientManager!.status().failures >= 1, 'failed attempts while the server is down');
+  assert.match(agent.clientManager!.status().lastError ?? '', /ECONNREFUSED/);
+  await c.server.start(port);
+  await started;
+  assert.ok(agent.clientManager!.current());
+});

@@ -94,7 +94,7 @@ function formatSummary(summary: InitSummary, certDir: string, kubeconfigDir: str
       if (e.action === 'generated') {
         out.push(`[certs] Generating "${e.name}" certificate and key`);
         if (e.sans && e.sans.dnsNames.length + e.sans.ipAddresses.length > 0) {
-          out.push(`[certs] ${e.name} serving cert is signed for DNS names [${e.sans.dnsNames.join(' ')}] and IPs [${e.sans.ipAddresses.join(' ')}]`);
+          out.push(`[certs] ${e.baseName ?? e.name} serving cert is signed for DNS names [${e.sans.dnsNames.join(' ')}] and IPs [${e.sans.ipAddresses.join(' ')}]`);
         }
       } else out.push(`[certs] Using existing ${e.name} certificate and key on disk`);
     } else if (e.kind === 'service-account') {

@@ -67,6 +67,8 @@ export interface InitEntry {
   /** For generated certificates: subject and SANs, for the operator to read. */
   subject?: string;
   sans?: SubjectAltNames;
+  /** For certificates: the path under the certificate directory without extension (etcd/server). */
+  baseName?: string;
 }
 
 export interface InitSummary {
@@ -160,6 +162,7 @@ export async function initClusterPki(options: InitOptions): Promise<InitSummary>
       kind: 'ca',
       action: state.kind === 'new' ? 'generated' : state.kind === 'existing' ? 'kept' : 'external',
       files: state.kind === 'external' ? [state.pair.certPath] : [state.pair.certPath, state.pair.keyPath],
+      baseName: state.spec.baseName,
     });
   }
 
@@ -211,7 +214,7 @@ export async function initClusterPki(options: InitOptions): Promise<InitSummary>
   for (const [i, spec] of LEAF_LIST.entries()) {
     const pair = leafPairs[i]!;
     const info = issuedByName.get(spec.name);
-    entries.push({ name: spec.name, kind: 'leaf', action: info ? 'generated' : 'kept', files: [pair.certPath, pair.keyPath], ...(info ? { subject: info.subject, sans: info.sans } : {}) });
+    entries.push({ name: spec.name, kind: 'leaf', action: info ? 'generated' : 'kept', files: [pair.certPath, pair.keyPath], baseName: spec.baseName, ...(info ? { subject: info.subject, sans: info.sans } : {}) });
   }
 
   // The service-account key pair: no certificate, only the key (kube-controller-manager signs tokens) and its public half.

@@ -12,6 +12,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./certs.js'),
   () => import('./serve.js'),
   () => import('./token.js'),
+  () => import('./agent.js'),
 ];
 
 /**
@@ -21,6 +22,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
 const standalone: Record<string, () => Promise<{ register: CommandRegistrar }>> = {
   init: () => import('./init.js'),
   certs: () => import('./certs.js'),
+  agent: () => import('./agent.js'),
 };
 
 export function buildProgram(extra: CommandRegistrar[] = []): Command {

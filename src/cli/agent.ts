@@ -1,0 +1,86 @@
+// `kubepki agent`: the node agent with the kubelet's certificate flags (--bootstrap-kubeconfig, --kubeconfig,
+// --cert-dir, --rotate-certificates, --rotate-server-certificates, --node-ip, --hostname-override,
+// --healthz-port). Parsing and wiring only: the agent is src/agent.
+import type { Command } from 'commander';
+import { KubepkiError } from '../util/errors.js';
+import { createLogger } from '../util/logger.js';
+import { NodeAgent } from '../agent/agent.js';
+
+interface AgentFlags {
+  kubeconfig: string;
+  bootstrapKubeconfig?: string;
+  certDir: string;
+  nodeName?: string;
+  hostnameOverride?: string;
+  nodeIp?: string[];
+  rotateCertificates?: string | boolean;
+  rotateServerCertificates?: string | boolean;
+  healthzPort: string;
+  healthzBindAddress: string;
+  logLevel?: string;
+}
+
+/** A Go bool flag: `--flag`, `--flag=true`, `--flag=false`. */
+function goBool(name: string, value: string | boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === true || /^(1|t|true)$/i.test(String(value))) return true;
+  if (value === false || /^(0|f|false)$/i.test(String(value))) return false;
+  throw new KubepkiError('InvalidArgument', `${name}: "${String(value)}" is not true or false`);
+}
+
+const list = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export function register(program: Command): void {
+  program
+    .command('agent')
+    .description('Run the node agent: TLS bootstrap with a bootstrap token, then client (and serving) certificate rotation, as the kubelet does')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig used to talk to the API server; written after bootstrap, referring to <cert-dir>/kubelet-client-current.pem')
+    .option('--bootstrap-kubeconfig <file>', 'kubeconfig with a bootstrap token, used when --kubeconfig is missing or its certificate is unusable')
+    .option('--cert-dir <dir>', 'directory of the certificate pairs and their -current.pem symlinks', '/var/lib/kubelet/pki')
+    .option('--node-name <name>', 'the node name in the certificates (CN system:node:<name>); default: --hostname-override, then the host name')
+    .option('--hostname-override <name>', 'the host name in the serving certificate (and default node name)')
+    .option('--node-ip <ips>', 'IP address(es) of the node, comma-separated, put in the serving certificate', list)
+    .option('--rotate-certificates [bool]', 'request a new client certificate as the current one nears expiry (default false)')
+    .option('--rotate-server-certificates [bool]', 'request and rotate a serving certificate from kubernetes.io/kubelet-serving (default false)')
+    .option('--healthz-port <port>', 'port of /healthz and /metrics; 0 disables', '10248')
+    .option('--healthz-bind-address <ip>', 'loopback address for /healthz and /metrics', '127.0.0.1')
+    .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .action(async (flags: AgentFlags) => {
+      const port = Number(flags.healthzPort);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--healthz-port: "${flags.healthzPort}" is not a port number`);
+      const logger = createLogger({ name: 'kubepki-agent', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+      const agent = new NodeAgent({
+        kubeconfig: flags.kubeconfig,
+        ...(flags.bootstrapKubeconfig ? { bootstrapKubeconfig: flags.bootstrapKubeconfig } : {}),
+        certDir: flags.certDir,
+        ...(flags.nodeName ? { nodeName: flags.nodeName } : {}),
+        ...(flags.hostnameOverride ? { hostnameOverride: flags.hostnameOverride } : {}),
+        ...(flags.nodeIp ? { nodeIPs: flags.nodeIp } : {}),
+        rotateCertificates: goBool('--rotate-certificates', flags.rotateCertificates, false),
+        rotateServerCertificates: goBool('--rotate-server-certificates', flags.rotateServerCertificates, false),
+        ...(port > 0 ? { healthzPort: port, healthzBindAddress: flags.healthzBindAddress } : {}),
+        logger,
+      });
+      let stopSignal: (() => void) | undefined;
+      const stopped = new Promise<void>((resolve) => (stopSignal = resolve));
+      const onSignal = (sig: string) => {
+        logger.info({ signal: sig }, 'stopping');
+        stopSignal?.();
+      };
+      const onInt = () => onSignal('SIGINT');
+      const onTerm = () => onSignal('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        const ready = await Promise.race([agent.start().then(() => true), stopped.then(() => false)]);
+        if (ready) {
+          logger.info({ node: agent.nodeName, healthzPort: agent.healthzPort }, 'the node has a usable client certificate');
+          await stopped;
+        }
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        await agent.stop();
+      }
+    });
+}

@@ -54,8 +54,10 @@ after(async () => {
 
 const pki0 = (name: string) => path.join(memberDirs[0]!, 'pki', name);
 
-function etcdctl(endpoints: string[], tls: { cacert: string; cert?: string; key?: string }, ...args: string[]) {
-  const flags = [`--endpoints=${endpoints.join(',')}`, `--cacert=${tls.cacert}`, '--dial-timeout=3s', '--command-timeout=5s'];
+function etcdctl(endpoints: string[], tls: { cacert: string; cert?: string; key?: string; expectFailure?: boolean }, ...args: string[]) {
+  // A refused handshake shows up as a dial timeout: keep it short where refusal is what is expected.
+  const timeouts = tls.expectFailure ? ['--dial-timeout=1s', '--command-timeout=2s'] : ['--dial-timeout=3s', '--command-timeout=5s'];
+  const flags = [`--endpoints=${endpoints.join(',')}`, `--cacert=${tls.cacert}`, ...timeouts];
   if (tls.cert) flags.push(`--cert=${tls.cert}`, `--key=${tls.key}`);
   return run('etcdctl', [...flags, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, timeoutMs: 20_000 });
 }
@@ -88,16 +90,16 @@ test('etcd-healthcheck-client passes the health check on every member', async ()
 test('a client certificate from another CA, or no client certificate, is rejected', async () => {
   const endpoint = [cluster!.clientUrls[1]!];
   // The kubernetes CA's client certificate (right cluster, wrong CA for etcd).
-  const wrongCa = await etcdctl(endpoint, { cacert: pki0('etcd/ca.crt'), cert: pki0('apiserver-kubelet-client.crt'), key: pki0('apiserver-kubelet-client.key') }, 'get', '/registry/kubepki/probe');
+  const wrongCa = await etcdctl(endpoint, { cacert: pki0('etcd/ca.crt'), cert: pki0('apiserver-kubelet-client.crt'), key: pki0('apiserver-kubelet-client.key'), expectFailure: true }, 'get', '/registry/kubepki/probe');
   assert.notEqual(wrongCa.code, 0);
   assert.match(wrongCa.stderr, /bad certificate|certificate required|unknown authority|context deadline exceeded|tls/i);
   // Another cluster's apiserver-etcd-client.
-  const foreign = await etcdctl(endpoint, { cacert: pki0('etcd/ca.crt'), cert: path.join(foreignPki, 'apiserver-etcd-client.crt'), key: path.join(foreignPki, 'apiserver-etcd-client.key') }, 'get', '/registry/kubepki/probe');
+  const foreign = await etcdctl(endpoint, { cacert: pki0('etcd/ca.crt'), cert: path.join(foreignPki, 'apiserver-etcd-client.crt'), key: path.join(foreignPki, 'apiserver-etcd-client.key'), expectFailure: true }, 'get', '/registry/kubepki/probe');
   assert.notEqual(foreign.code, 0);
-  const none = await etcdctl(endpoint, { cacert: pki0('etcd/ca.crt') }, 'get', '/registry/kubepki/probe');
+  const none = await etcdctl(endpoint, { cacert: pki0('etcd/ca.crt'), expectFailure: true }, 'get', '/registry/kubepki/probe');
   assert.notEqual(none.code, 0);
   // And the client must trust the etcd CA: another CA does not verify the member's server certificate.
-  const untrusted = await etcdctl(endpoint, { cacert: path.join(foreignPki, 'etcd', 'ca.crt'), cert: pki0('apiserver-etcd-client.crt'), key: pki0('apiserver-etcd-client.key') }, 'get', '/registry/kubepki/probe');
+  const untrusted = await etcdctl(endpoint, { cacert: path.join(foreignPki, 'etcd', 'ca.crt'), cert: pki0('apiserver-etcd-client.crt'), key: pki0('apiserver-etcd-client.key'), expectFailure: true }, 'get', '/registry/kubepki/probe');
   assert.notEqual(untrusted.code, 0);
 });
 

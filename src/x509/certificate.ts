@@ -143,7 +143,11 @@ const toSecond = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
  * The SPKI is SEQUENCE { AlgorithmIdentifier, BIT STRING }, so the bit string is the last element.
  */
 export function subjectKeyIdOf(publicKey: KeyObject): string {
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return subjectKeyIdOfSpki(publicKey.export({ type: 'spki', format: 'der' }));
+}
+
+/** subjectKeyIdOf for an already exported SPKI (exporting an EC key costs as much as an ECDSA signature). */
+function subjectKeyIdOfSpki(spki: Buffer): string {
   const outer = derElement(spki, 0); // SEQUENCE
   const alg = derElement(spki, outer.contentStart); // AlgorithmIdentifier
   const bits = derElement(spki, alg.end); // BIT STRING: first content byte is the unused-bits count
@@ -187,7 +191,7 @@ export async function issueCertificate(options: {
   const hash = String(signingAlgorithmFor(signerKey, signatureHash).hash); // throws for key types we cannot sign with
   const algorithm = signatureAlgorithmIdentifier(keyAlgorithmOf(signerKey).type as 'RSA' | 'ECDSA', hash);
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const ski = subjectKeyIdOf(publicKey);
+  const ski = subjectKeyIdOfSpki(spki);
   const authorityKeyId = selfSigned ? '' : issuer.certificate.subjectKeyId;
   const rawSubject = encodeName(template.subject);
   const rawIssuer = selfSigned ? rawSubject : Buffer.from(issuer.certificate.rawSubject);
@@ -227,7 +231,7 @@ export async function issueCertificate(options: {
     },
     subjectKeyId: ski,
     authorityKeyId: template.omitAuthorityKeyId ? '' : (authorityKeyId || ski).toLowerCase(),
-    publicKey: createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+    publicKey: publicKey.type === 'public' ? publicKey : createPublicKey({ key: spki, format: 'der', type: 'spki' }),
     signatureAlgorithm: algorithm.name,
     rawSubject: new Uint8Array(rawSubject),
     rawIssuer: new Uint8Array(rawIssuer),

@@ -27,6 +27,7 @@ test('the fast request reader agrees with the x509 core on subject, SANs and key
   const csr = await createCertificateRequest({ subject: { commonName: 'system:node:node-1', organization: ['system:nodes', 'second'], organizationalUnit: ['ou'] }, sans: altNames, keyPair: keys });
   const fast = parseRequestDer(csr.der);
   const ref = parseCertificateRequestDer(csr.der);
+  assert.deepEqual(fast.subject, ref.subject);
   assert.equal(fast.commonName, ref.subject.commonName);
   assert.deepEqual(fast.organization, ref.subject.organization);
   assert.deepEqual(fast.sans.dnsNames, ref.sans.dnsNames);
@@ -76,16 +77,15 @@ for (const alg of ['RSA-2048', 'ECDSA-P256', 'ECDSA-P384'] as KeyAlgorithm[]) {
     assert.deepEqual([...cert.extKeyUsages], [EXT_KEY_USAGE_OIDS['server auth']]);
     assert.equal(cert.isCA, false);
     assert.equal(cert.authorityKeyId, ca.certificate.subjectKeyId);
-    assert.equal(cert.subjectKeyId, '', 'Go adds no subject key id to a leaf');
     assert.ok(cert.publicKey.equals(keys.publicKey));
     assert.equal(cert.notBefore.toISOString(), validity.notBefore.toISOString());
     assert.equal(cert.notAfter.toISOString(), validity.notAfter.toISOString());
-    assert.ok(cert.serialNumber.length >= 20 && cert.serialNumber.length <= 32, `128-bit random serial, got ${cert.serialNumber}`);
+    assert.ok(cert.serialNumber.length >= 30 && cert.serialNumber.length <= 40, `a random serial of at least 128 bits and at most 20 octets, got ${cert.serialNumber}`);
 
     const dir = await tempDir(t);
     await writeFile(path.join(dir, 'ca.crt'), ca.certificate.pem);
     await writeFile(path.join(dir, 'leaf.crt'), encodePem('CERTIFICATE', der));
-    const ok = await run('openssl', ['verify', '-attime', String(Date.parse('2026-06-01T00:00:00Z') / 1000), '-CAfile', path.join(dir, 'ca.crt'), '-purpose', 'sslserver', path.join(dir, 'leaf.crt')]);
+    const ok = await run('openssl', ['verify', '-x509_strict', '-attime', String(Date.parse('2026-06-01T00:00:00Z') / 1000), '-CAfile', path.join(dir, 'ca.crt'), '-purpose', 'sslserver', path.join(dir, 'leaf.crt')]);
     assert.equal(ok.code, 0, ok.stderr + ok.stdout);
     const asClient = await run('openssl', ['verify', '-attime', String(Date.parse('2026-06-01T00:00:00Z') / 1000), '-CAfile', path.join(dir, 'ca.crt'), '-purpose', 'sslclient', path.join(dir, 'leaf.crt')]);
     assert.notEqual(asClient.code, 0, 'a serving certificate must not verify as a client certificate');

@@ -5,6 +5,7 @@
 // keep-alive agent so a storm of CSRs reuses a few connections.
 import https from 'node:https';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubepkiError } from '../../util/errors.js';
 import type { KubeObject, SubjectAccessReview } from '../types.js';
@@ -84,6 +85,20 @@ export class RestKubeClient implements KubeClient {
       return { base, agent, headers: headersOf(opts, this.options.userAgent), refreshedAt: now };
     })();
     return this.conn;
+  }
+
+  /** PEM of the CA the kubeconfig trusts for the server (certificate-authority[-data]), if any. */
+  clusterCA(): string | undefined {
+    const c = this.kubeConfig.getCurrentCluster();
+    if (c?.caData) return Buffer.from(c.caData, 'base64').toString('utf8');
+    if (c?.caFile) {
+      try {
+        return readFileSync(c.caFile, 'utf8');
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** Closes idle keep-alive sockets (call when done). */

@@ -1,7 +1,7 @@
-// A minimal DER reader and writer (X.690) for the signer's hot path. The signer reads a PKCS#10 request and
-// writes one fixed certificate shape, so it needs only TLV walking, OIDs, INTEGER, BIT STRING and times;
-// doing that by hand costs microseconds where a general ASN.1 schema library costs milliseconds per
-// certificate — the difference between a 5,000-node bootstrap storm taking seconds or minutes.
+// A minimal DER reader (X.690) for the controllers' hot paths: the signer and approver read every PKCS#10
+// request, the cleaner every issued certificate's notAfter. Walking TLVs by hand costs microseconds where a
+// general ASN.1 schema library costs a millisecond per object — the difference, in a 5,000-node bootstrap
+// storm, between seconds and minutes. (Writing DER is src/x509/der.ts's job.)
 import { KubepkiError } from '../../util/errors.js';
 
 export const TAG = {
@@ -120,86 +120,3 @@ export function decodeString(tlv: Tlv): string {
       fail(`unsupported string type 0x${tlv.tag.toString(16)}`);
   }
 }
-
-// ---- writer ----
-
-function lengthBytes(len: number): number[] {
-  if (len < 0x80) return [len];
-  const out: number[] = [];
-  while (len > 0) {
-    out.unshift(len & 0xff);
-    len = Math.floor(len / 256);
-  }
-  return [0x80 | out.length, ...out];
-}
-
-/** An element from a tag and its content parts (concatenated). */
-export function encode(tag: number, ...parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const head = lengthBytes(len);
-  const out = new Uint8Array(1 + head.length + len);
-  out[0] = tag;
-  out.set(head, 1);
-  let off = 1 + head.length;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
-export const sequence = (...parts: Uint8Array[]): Uint8Array => encode(TAG.SEQUENCE, ...parts);
-
-const oidCache = new Map<string, Uint8Array>();
-export function encodeOid(oid: string): Uint8Array {
-  const cached = oidCache.get(oid);
-  if (cached) return cached;
-  const arcs = oid.split('.').map(Number);
-  const bytes: number[] = [];
-  const push = (n: number) => {
-    const tmp = [n & 0x7f];
-    n = Math.floor(n / 128);
-    while (n > 0) {
-      tmp.unshift(0x80 | (n & 0x7f));
-      n = Math.floor(n / 128);
-    }
-    bytes.push(...tmp);
-  };
-  push(arcs[0]! * 40 + arcs[1]!);
-  for (const a of arcs.slice(2)) push(a);
-  const out = encode(TAG.OID, Uint8Array.from(bytes));
-  oidCache.set(oid, out);
-  return out;
-}
-
-/** A non-negative INTEGER from big-endian magnitude bytes (minimal, with a 0x00 pad when the top bit is set). */
-export function encodeUnsignedInteger(magnitude: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
-  const m = magnitude.subarray(i);
-  return m[0]! & 0x80 ? encode(TAG.INTEGER, Uint8Array.of(0), m) : encode(TAG.INTEGER, m);
-}
-
-export const encodeSmallInteger = (n: number): Uint8Array => encodeUnsignedInteger(Uint8Array.of(n));
-
-export function encodeBitString(bytes: Uint8Array, unusedBits = 0): Uint8Array {
-  return encode(TAG.BIT_STRING, Uint8Array.of(unusedBits), bytes);
-}
-
-export const encodeOctetString = (bytes: Uint8Array): Uint8Array => encode(TAG.OCTET_STRING, bytes);
-export const encodeBoolean = (v: boolean): Uint8Array => encode(TAG.BOOLEAN, Uint8Array.of(v ? 0xff : 0));
-export const encodeIA5 = (s: string): Uint8Array => Buffer.from(s, 'ascii');
-
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds, always Z. */
-export function encodeTime(d: Date): Uint8Array {
-  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const year = d.getUTCFullYear();
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
-  if (year >= 1950 && year < 2050) return encode(TAG.UTC_TIME, Buffer.from(`${digits.slice(2)}Z`, 'ascii'));
-  return encode(TAG.GENERALIZED_TIME, Buffer.from(`${digits}Z`, 'ascii'));
-}
-
-/** Context-specific tag helpers: [n] constructed (EXPLICIT or IMPLICIT SEQUENCE) and [n] primitive. */
-export const contextConstructed = (n: number, ...parts: Uint8Array[]): Uint8Array => encode(0xa0 | n, ...parts);
-export const contextPrimitive = (n: number, content: Uint8Array): Uint8Array => encode(0x80 | n, content);

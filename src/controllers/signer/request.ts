@@ -6,16 +6,17 @@ import { createPublicKey, verify as cryptoVerify, constants, type KeyObject } fr
 import { KubepkiError } from '../../util/errors.js';
 import { decodePem } from '../../x509/pem.js';
 import { canonicalIp, emptySans, type SubjectAltNames } from '../../x509/san.js';
+import type { DistinguishedName } from '../../x509/names.js';
 import { children, decodeOid, decodeString, expectTag, readOne, TAG, type Tlv } from './der.js';
 
 export interface CertificateRequestInfo {
   der: Uint8Array;
-  /** DER of the subject Name, copied verbatim into the certificate. */
-  rawSubject: Uint8Array;
+  /** The subject as Go's pkix.Name holds it (the attributes Go re-encodes into the certificate). */
+  subject: DistinguishedName;
   commonName: string;
   organization: string[];
   sans: SubjectAltNames;
-  /** DER SubjectPublicKeyInfo, copied verbatim into the certificate. */
+  /** DER SubjectPublicKeyInfo. */
   spki: Uint8Array;
   publicKey: KeyObject;
   /** The signed part and the signature, for verifySignature. */
@@ -31,8 +32,18 @@ export interface SignatureScheme {
   pssSaltLength?: number;
 }
 
-const OID_CN = '2.5.4.3';
-const OID_O = '2.5.4.10';
+/** The attributes pkix.Name keeps in fields (and re-encodes when signing); others are dropped, as in Go. */
+const NAME_FIELDS: Record<string, keyof DistinguishedName> = {
+  '2.5.4.6': 'country',
+  '2.5.4.8': 'province',
+  '2.5.4.7': 'locality',
+  '2.5.4.9': 'streetAddress',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.10': 'organization',
+  '2.5.4.11': 'organizationalUnit',
+  '2.5.4.3': 'commonName',
+  '2.5.4.5': 'serialNumber',
+};
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 const OID_SAN = '2.5.29.17';
 const OID_RSA_PSS = '1.2.840.113549.1.1.10';
@@ -76,7 +87,7 @@ export function parseRequestDer(der: Uint8Array): CertificateRequestInfo {
   expectTag(fields[0], TAG.INTEGER, 'version');
   const subject = expectTag(fields[1], TAG.SEQUENCE, 'subject');
   const spki = expectTag(fields[2], TAG.SEQUENCE, 'subjectPKInfo');
-  const { commonName, organization } = readName(subject);
+  const name = readName(subject);
   const sans = fields[3] && fields[3].tag === 0xa0 ? readRequestedSans(fields[3]) : emptySans();
   let publicKey: KeyObject;
   try {
@@ -86,9 +97,9 @@ export function parseRequestDer(der: Uint8Array): CertificateRequestInfo {
   }
   return {
     der,
-    rawSubject: subject.der,
-    commonName,
-    organization,
+    subject: name,
+    commonName: name.commonName ?? '',
+    organization: name.organization ?? [],
     sans,
     spki: spki.der,
     publicKey,
@@ -114,21 +125,20 @@ function signatureScheme(alg: Tlv[]): SignatureScheme {
   throw new KubepkiError('InvalidCSR', `unsupported signature algorithm ${oid}`);
 }
 
-/** Go's pkix.Name.FillFromRDNSequence for CN (the last one wins) and O (every value, in order). */
-function readName(name: Tlv): { commonName: string; organization: string[] } {
-  let commonName = '';
-  const organization: string[] = [];
+/** Go's pkix.Name.FillFromRDNSequence: CN and serialNumber (the last one wins), the other fields in order. */
+function readName(name: Tlv): DistinguishedName {
+  const dn: DistinguishedName = {};
   for (const rdn of children(name)) {
     for (const atv of children(rdn)) {
       const [type, value] = children(atv);
-      const oid = decodeOid(expectTag(type, TAG.OID, 'attribute type').content);
-      if (oid !== OID_CN && oid !== OID_O) continue;
+      const field = NAME_FIELDS[decodeOid(expectTag(type, TAG.OID, 'attribute type').content)];
+      if (!field) continue;
       const text = decodeString(value!);
-      if (oid === OID_CN) commonName = text;
-      else organization.push(text);
+      if (field === 'commonName' || field === 'serialNumber') dn[field] = text;
+      else (dn[field] ??= []).push(text);
     }
   }
-  return { commonName, organization };
+  return dn;
 }
 
 /** SANs from the extensionRequest attribute: dNSName [2], rfc822Name [1], uniformResourceIdentifier [6], iPAddress [7]. */

@@ -21,6 +21,8 @@ import {
   type ClusterAccess,
 } from './kubeconfig.js';
 import { Backoff, CertificateManager, type BackoffOptions } from './rotation.js';
+import { fetchPublishedCa } from './cluster-info.js';
+import { followCaBundle, type TrustUpdate } from './trust.js';
 
 export interface NodeAgentOptions {
   /** --kubeconfig: written after bootstrap, used as is while its certificate is usable. */
@@ -51,6 +53,11 @@ export interface NodeAgentOptions {
   pollIntervalMs?: number;
   /** Disk operations (tests inject faults). */
   fs?: StoreFs;
+  /**
+   * How often the CA published in cluster-info / kube-root-ca.crt is read and followed (only as far as the
+   * trusted CA signs it in). Default 5 min; 0 disables.
+   */
+  caSyncIntervalMs?: number;
 }
 
 const CLIENT_USAGES = ['digital signature', 'client auth'];
@@ -83,6 +90,7 @@ export class NodeAgent {
   private stopping = new AbortController();
   private kubeconfigPointsAtStore = false;
   private bootstrapLoop: Promise<void> | null = null;
+  private trustLoop: Promise<void> | null = null;
   private readonly kubeconfigWritten = deferred();
 
   constructor(options: NodeAgentOptions) {
@@ -189,7 +197,44 @@ export class NodeAgent {
       this.bootstrapLoop = this.bootstrapOnce(this.stopping.signal);
     }
     await this.waitForClientCertificate(needsBootstrap);
-    if (this.o.rotateServerCertificates && !this.stopping.signal.aborted) await this.startServing();
+    if (this.stopping.signal.aborted) return;
+    if (this.o.rotateServerCertificates) await this.startServing();
+    const every = this.o.caSyncIntervalMs ?? 5 * 60_000;
+    if (every > 0) this.trustLoop = this.followTrust(every, this.stopping.signal);
+  }
+
+  private async followTrust(every: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.clock.sleep(every, signal).catch(() => undefined);
+      if (signal.aborted) return;
+      await this.syncTrust().catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'cannot read the published cluster CA'));
+    }
+  }
+
+  /**
+   * Reads the CA the cluster publishes and follows it as far as the CA trusted now signs it in (trust.ts);
+   * a change is written into --kubeconfig as certificate-authority-data. Never trust on first use.
+   */
+  async syncTrust(): Promise<TrustUpdate | null> {
+    if (!this.kubeconfigPointsAtStore) return null; // not the agent's kubeconfig to rewrite
+    const published = await fetchPublishedCa(loadKubeconfig(this.o.kubeconfig));
+    const update = followCaBundle({ trusted: this.roots(), published: published.certificates, now: this.clock.now() });
+    for (const r of update.rejected) {
+      this.logger.warn(
+        { source: published.source, subject: r.certificate.subject.commonName, serial: r.certificate.serialNumber, reason: r.reason },
+        'not following a published CA certificate',
+      );
+    }
+    if (update.changed) {
+      const { caFile: _dropped, ...rest } = this.cluster!;
+      this.cluster = { ...rest, caPem: update.trusted.map((c) => c.pem).join('') };
+      await writeNodeKubeconfig(this.o.kubeconfig, { cluster: this.cluster, pemPath: this.clientStore.currentPath() });
+      this.logger.info(
+        { source: published.source, added: update.added.map((c) => c.subject.commonName), removed: update.removed.map((c) => c.subject.commonName) },
+        'followed a change of the cluster CA',
+      );
+    }
+    return update;
   }
 
   /** Resolves when the client certificate is usable and --kubeconfig refers to it (or the agent stops). */
@@ -277,7 +322,7 @@ export class NodeAgent {
   /** Stops the managers, any request in flight and the health server. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop]);
+    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop, this.trustLoop]);
     await this.health?.close();
     this.health = null;
   }

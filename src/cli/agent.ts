@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
+import { parseGoDuration } from '../util/duration.js';
 import { NodeAgent } from '../agent/agent.js';
 
 interface AgentFlags {
@@ -18,6 +19,7 @@ interface AgentFlags {
   healthzPort: string;
   healthzBindAddress: string;
   logLevel?: string;
+  caSyncPeriod: string;
 }
 
 /** A Go bool flag: `--flag`, `--flag=true`, `--flag=false`. */
@@ -44,10 +46,13 @@ export function register(program: Command): void {
     .option('--rotate-server-certificates [bool]', 'request and rotate a serving certificate from kubernetes.io/kubelet-serving (default false)')
     .option('--healthz-port <port>', 'port of /healthz and /metrics; 0 disables', '10248')
     .option('--healthz-bind-address <ip>', 'loopback address for /healthz and /metrics', '127.0.0.1')
+    .option('--ca-sync-period <duration>', 'how often to read the CA published in cluster-info and follow it when the trusted CA signed it in (Go duration; 0 disables)', '5m0s')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
     .action(async (flags: AgentFlags) => {
       const port = Number(flags.healthzPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--healthz-port: "${flags.healthzPort}" is not a port number`);
+      const caSyncIntervalMs = parseGoDuration(flags.caSyncPeriod);
+      if (caSyncIntervalMs < 0) throw new KubepkiError('InvalidArgument', `--ca-sync-period: "${flags.caSyncPeriod}" is negative`);
       const logger = createLogger({ name: 'kubepki-agent', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
       const agent = new NodeAgent({
         kubeconfig: flags.kubeconfig,
@@ -59,6 +64,7 @@ export function register(program: Command): void {
         rotateCertificates: goBool('--rotate-certificates', flags.rotateCertificates, false),
         rotateServerCertificates: goBool('--rotate-server-certificates', flags.rotateServerCertificates, false),
         ...(port > 0 ? { healthzPort: port, healthzBindAddress: flags.healthzBindAddress } : {}),
+        caSyncIntervalMs,
         logger,
       });
       let stopSignal: (() => void) | undefined;

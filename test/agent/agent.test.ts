@@ -10,7 +10,7 @@ import { createLogger } from '../../src/util/logger.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { StubApiServer } from './stub-apiserver.js';
-import { DAY, HOUR, issueLeaf, makeCa, type TestCa } from './pki.js';
+import { crossSign, DAY, HOUR, issueLeaf, makeCa, type TestCa } from './pki.js';
 
 const TOKEN = '07401b.f395accd246ae52d';
 
@@ -172,4 +172,35 @@ test('an API server that is down at start is waited for', async (t) => {
   await c.server.start(port);
   await started;
   assert.ok(agent.clientManager!.current());
+});
+
+test('a CA change published in cluster-info is followed only when the trusted CA signed the new one in', async (t) => {
+  const c = await cluster(t);
+  const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true, caSyncIntervalMs: 0 }));
+  const kubeconfig = path.join(c.dir, 'kubelet.conf');
+  await assert.rejects(agent.syncTrust(), { code: 'APIError', message: /cluster-info: HTTP 404.*kube-root-ca\.crt: HTTP 404/ });
+  const clusterInfo = (certs: { pem: string }[]) => ({
+    kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ${Buffer.from(certs.map((x) => x.pem).join('')).toString('base64')}\n    server: ${c.server.url}\n  name: ""\ncontexts: null\ncurrent-context: ""\nusers: null\n`,
+  });
+  // A stranger CA (trust on first use would accept it): rejected, the kubeconfig is untouched.
+  const stranger = await makeCa({ cn: 'evil' });
+  c.server.configMaps.set('kube-public/cluster-info', clusterInfo([stranger.certificate]));
+  const before = await readFile(kubeconfig, 'utf8');
+  const r1 = await agent.syncTrust();
+  assert.equal(r1?.changed, false);
+  assert.match(r1?.rejected[0]?.reason ?? '', /not signed by a trusted CA/);
+  assert.equal(await readFile(kubeconfig, 'utf8'), before);
+  // The seed-000 rotation bundle, old + new, with the new CA cross-signed by the old: followed.
+  const next = await makeCa({ cn: 'kubernetes-2' });
+  const cross = await crossSign(next, c.ca);
+  c.server.configMaps.set('kube-public/cluster-info', clusterInfo([c.ca.certificate, next.certificate, cross]));
+  const r2 = await agent.syncTrust();
+  assert.equal(r2?.changed, true);
+  assert.deepEqual(r2?.added.map((x) => x.subject.commonName).sort(), ['kubernetes-2', 'kubernetes-2']);
+  const view = await run('kubectl', ['config', 'view', '--raw', `--kubeconfig=${kubeconfig}`, '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']);
+  const bundle = Buffer.from(view.stdout, 'base64').toString();
+  assert.equal(bundle.match(/BEGIN CERTIFICATE/g)?.length, 3);
+  assert.ok(bundle.includes(next.certificate.pem));
+  // Still talks to the server (its certificate chains to the old CA, still trusted) and still rotates.
+  assert.equal(await agent.clientManager!.rotateOnce(), true);
 });

@@ -67,3 +67,19 @@ export async function issueLeaf(ca: CertificateIssuer, options: LeafOptions = {}
   });
   return { certificate, privateKey, keyPem: privateKey ? privateKeyToPem(privateKey) : null };
 }
+
+/** A certificate for `subjectCa`'s name and key, signed by `issuer`: a cross-certificate (or a CA issued by it). */
+export async function crossSign(subjectCa: TestCa, issuer: CertificateIssuer, options: { notBefore?: Date; notAfter?: Date } = {}): Promise<Certificate> {
+  const now = Date.now();
+  return issueCertificate({
+    template: {
+      subject: subjectCa.certificate.subject,
+      notBefore: options.notBefore ?? new Date(now - DAY),
+      notAfter: options.notAfter ?? new Date(now + 365 * DAY),
+      isCA: true,
+      ...parseUsages(['digital signature', 'cert sign']),
+    },
+    publicKey: subjectCa.keyPair.publicKey,
+    issuer,
+  });
+}

@@ -31,6 +31,8 @@ export class StubApiServer {
   autoSignLifetimeMs: number | null = null;
   /** Deny this many new CSRs before auto-signing again. */
   denyNext = 0;
+  /** ConfigMaps served read-only at /api/v1/namespaces/<ns>/configmaps/<name>, keyed "<ns>/<name>". */
+  readonly configMaps = new Map<string, Record<string, string>>();
   private rv = 1;
   private server!: https.Server;
   private sockets = new Set<Socket>();
@@ -208,6 +210,12 @@ export class StubApiServer {
       this.counts.list++;
       const items = [...this.csrs.values()].filter((c) => !name || c.metadata.name === name);
       return send(200, { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequestList', metadata: { resourceVersion: String(this.rv) }, items });
+    }
+    const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && cm) {
+      const data = this.configMaps.get(`${cm[1]}/${cm[2]}`);
+      if (!data) return status(404, 'NotFound', `configmaps "${cm[2]}" not found`);
+      return send(200, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cm[2], namespace: cm[1], resourceVersion: '1' }, data });
     }
     status(404, 'NotFound', 'the server could not find the requested resource');
   }

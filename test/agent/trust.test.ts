@@ -1,25 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { followCaBundle } from '../../src/agent/trust.js';
-import { issueCertificate, parseUsages, type Certificate } from '../../src/x509/index.js';
-import { DAY, issueLeaf, makeCa, type TestCa } from './pki.js';
+import type { Certificate } from '../../src/x509/index.js';
+import { crossSign, DAY, issueLeaf, makeCa } from './pki.js';
 
 const now = new Date();
-
-/** A certificate for `subjectCa`'s name and key, signed by `issuer`: a cross-certificate. */
-async function crossSign(subjectCa: TestCa, issuer: TestCa, options: { notAfter?: Date; notBefore?: Date } = {}): Promise<Certificate> {
-  return issueCertificate({
-    template: {
-      subject: subjectCa.certificate.subject,
-      notBefore: options.notBefore ?? new Date(now.getTime() - DAY),
-      notAfter: options.notAfter ?? new Date(now.getTime() + 365 * DAY),
-      isCA: true,
-      ...parseUsages(['digital signature', 'cert sign']),
-    },
-    publicKey: subjectCa.keyPair.publicKey,
-    issuer,
-  });
-}
 
 const serials = (cs: Certificate[]) => cs.map((c) => c.serialNumber).sort();
 

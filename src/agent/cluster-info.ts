@@ -1,0 +1,45 @@
+// Reads the CA bundle the cluster publishes: the kubeconfig in ConfigMap kube-public/cluster-info (kubeadm and
+// the bootstrap signer keep it), or else ConfigMap kube-public/kube-root-ca.crt (the root-CA publisher). What
+// is read here is only a proposal: trust.ts decides what of it to believe.
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { KubepkiError } from '../util/errors.js';
+import { parseCertificatesPem, type Certificate } from '../x509/index.js';
+import { describeApiError, statusCodeOf } from './csr-client.js';
+
+export interface PublishedCa {
+  source: 'cluster-info' | 'kube-root-ca.crt';
+  certificates: Certificate[];
+}
+
+/** The CA certificates in cluster-info's kubeconfig (its first cluster's certificate-authority-data). */
+export function caFromClusterInfoKubeconfig(text: string): Certificate[] {
+  const doc = parse(text) as { clusters?: { cluster?: Record<string, unknown> }[] } | null;
+  const data = doc?.clusters?.[0]?.cluster?.['certificate-authority-data'];
+  if (typeof data !== 'string' || data === '') throw new KubepkiError('InvalidConfig', 'cluster-info: the kubeconfig has no certificate-authority-data');
+  return parseCertificatesPem(Buffer.from(data, 'base64').toString('utf8'), 'cluster-info certificate-authority-data');
+}
+
+export async function fetchPublishedCa(kubeConfig: KubeConfig): Promise<PublishedCa> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  let clusterInfoError: string;
+  try {
+    const cm = await core.readNamespacedConfigMap({ namespace: 'kube-public', name: 'cluster-info' });
+    const kc = cm.data?.['kubeconfig'];
+    if (!kc) throw new KubepkiError('InvalidConfig', 'cluster-info has no kubeconfig');
+    return { source: 'cluster-info', certificates: caFromClusterInfoKubeconfig(kc) };
+  } catch (err) {
+    if (err instanceof KubepkiError) throw err;
+    clusterInfoError = describeApiError(err);
+    if (statusCodeOf(err) === undefined) throw new KubepkiError('APIError', `cannot read cluster-info: ${clusterInfoError}`, { cause: err });
+  }
+  try {
+    const cm = await core.readNamespacedConfigMap({ namespace: 'kube-public', name: 'kube-root-ca.crt' });
+    const pem = cm.data?.['ca.crt'];
+    if (!pem) throw new KubepkiError('InvalidConfig', 'kube-root-ca.crt has no ca.crt');
+    return { source: 'kube-root-ca.crt', certificates: parseCertificatesPem(pem, 'kube-root-ca.crt ca.crt') };
+  } catch (err) {
+    if (err instanceof KubepkiError) throw err;
+    throw new KubepkiError('APIError', `cannot read the published CA: cluster-info: ${clusterInfoError}; kube-root-ca.crt: ${describeApiError(err)}`, { cause: err });
+  }
+}

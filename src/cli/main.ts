@@ -11,6 +11,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./init.js'),
   () => import('./certs.js'),
   () => import('./serve.js'),
+  () => import('./controllers.js'),
   () => import('./token.js'),
   () => import('./agent.js'),
 ];

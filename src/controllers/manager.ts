@@ -2,6 +2,7 @@
 // informers, and leader election, so that of several replicas only the lease holder acts. Used by
 // `kubepki controllers` against any API server and by `kubepki serve` in-process.
 import os from 'node:os';
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../util/clock.js';
 import { KubepkiError } from '../util/errors.js';
@@ -149,6 +150,7 @@ export class ControllerManager {
 
   /** Runs until `signal` aborts; with leader election, only while holding the lease. */
   async run(signal: AbortSignal): Promise<void> {
+    setMaxListeners(0, signal);
     const le = this.options.leaderElection;
     if (!le?.enabled) return this.runControllers(signal);
     const lease = { namespace: le.namespace ?? NAMESPACE_SYSTEM, name: le.name ?? 'kube-controller-manager' };
@@ -178,6 +180,8 @@ export class ControllerManager {
 
   /** Builds the informers and controllers for one term and runs them until `signal` aborts. */
   async runControllers(signal: AbortSignal): Promise<void> {
+    // Every informer, queue and timer of the term listens on this one signal.
+    setMaxListeners(0, signal);
     const { client } = this.options;
     const clock = this.clock;
     const logger = this.logger;

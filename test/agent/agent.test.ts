@@ -10,6 +10,7 @@ import { createLogger } from '../../src/util/logger.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { StubApiServer } from './stub-apiserver.js';
+import { writeBootstrapKubeconfig } from './processes.js';
 import { crossSign, DAY, HOUR, issueLeaf, makeCa, type TestCa } from './pki.js';
 
 const TOKEN = '07401b.f395accd246ae52d';
@@ -24,15 +25,7 @@ async function cluster(t: { after: (fn: () => Promise<void>) => void }, lifetime
   const caFile = path.join(dir, 'ca.crt');
   await writeFile(caFile, ca.certificate.pem);
   const bootstrap = path.join(dir, 'bootstrap-kubelet.conf');
-  for (const args of [
-    ['config', 'set-cluster', 'kubernetes', `--server=${server.url}`, `--certificate-authority=${caFile}`, '--embed-certs=true'],
-    ['config', 'set-credentials', 'kubelet-bootstrap', `--token=${TOKEN}`],
-    ['config', 'set-context', 'default', '--cluster=kubernetes', '--user=kubelet-bootstrap'],
-    ['config', 'use-context', 'default'],
-  ]) {
-    const r = await run('kubectl', [...args, `--kubeconfig=${bootstrap}`]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  await writeBootstrapKubeconfig(bootstrap, { server: server.url, caFile, token: TOKEN });
   return { ca, server, dir, caFile, bootstrap };
 }
 

@@ -12,26 +12,11 @@ import {
 } from '../../src/agent/kubeconfig.js';
 import { CertificateStore } from '../../src/agent/cert-store.js';
 import { run } from '../helpers/cli.js';
+import { writeBootstrapKubeconfig } from './processes.js';
 import { tempDir } from '../helpers/tmp.js';
 import { DAY, HOUR, issueLeaf, makeCa } from './pki.js';
 
 const kubectl = (args: string[]) => run('kubectl', args);
-
-/** A bootstrap kubeconfig made the way seed 004 says: kubectl config set-cluster / set-credentials --token / set-context. */
-async function kubectlBootstrapKubeconfig(dir: string, caFile: string, options: { embed?: boolean; server?: string } = {}) {
-  const file = path.join(dir, 'bootstrap-kubelet.conf');
-  const server = options.server ?? 'https://127.0.0.1:6443';
-  for (const args of [
-    ['config', 'set-cluster', 'kubernetes', `--server=${server}`, `--certificate-authority=${caFile}`, ...(options.embed ? ['--embed-certs=true'] : [])],
-    ['config', 'set-credentials', 'kubelet-bootstrap', '--token=07401b.f395accd246ae52d'],
-    ['config', 'set-context', 'default', '--cluster=kubernetes', '--user=kubelet-bootstrap'],
-    ['config', 'use-context', 'default'],
-  ]) {
-    const r = await kubectl([...args, `--kubeconfig=${file}`]);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  return file;
-}
 
 test('a bootstrap kubeconfig written by kubectl gives the server, the CA (file or embedded) and the token', async (t) => {
   const dir = await tempDir(t);
@@ -39,7 +24,8 @@ test('a bootstrap kubeconfig written by kubectl gives the server, the CA (file o
   const caFile = path.join(dir, 'ca.crt');
   await writeFile(caFile, ca.certificate.pem);
   for (const embed of [false, true]) {
-    const file = await kubectlBootstrapKubeconfig(dir, caFile, { embed });
+    const file = path.join(dir, `bootstrap-${embed}.conf`);
+    await writeBootstrapKubeconfig(file, { server: 'https://127.0.0.1:6443', caFile, token: '07401b.f395accd246ae52d', embed });
     const kc = loadKubeconfig(file, 'bootstrap kubeconfig');
     const access = clusterAccessOf(kc);
     assert.equal(access.server, 'https://127.0.0.1:6443');

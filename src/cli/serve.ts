@@ -4,8 +4,9 @@
 // as it is, so several replicas can share one. Parsing and wiring only: the server is src/server.
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
+import { addServeControllerFlags, prepareServeControllers, type ServeControllerFlags } from './controllers.js';
 
-interface ServeFlags {
+interface ServeFlags extends ServeControllerFlags {
   dataDir?: string;
   securePort: string;
   bindAddress: string;
@@ -24,8 +25,7 @@ interface ServeFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('serve')
+  addServeControllerFlags(program.command('serve'))
     .description('Run the Kubernetes-compatible API server for certificates.k8s.io CertificateSigningRequests and the objects they need')
     .option('--data-dir <dir>', 'state directory: the PKI (DIR/pki, made if missing), DIR/admin.conf and the SQLite database')
     .option('--secure-port <port>', 'the port on which to serve HTTPS with authentication and authorization', '6443')
@@ -101,6 +101,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
   const [cert, key, clientCA] = await Promise.all([read(certFile, '--tls-cert-file'), read(keyFile, '--tls-private-key-file'), read(clientCAFile, '--client-ca-file')]);
   const { parseCertificatesPem } = await import('../x509/certificate.js');
   const roots = parseCertificatesPem(clientCA, clientCAFile);
+  // The in-process controllers' flags and signing CA are checked before anything opens (a CA bundle is refused here).
+  const controllers = await prepareServeControllers({ flags, ...(dataDir ? { dataDir } : {}), logger });
 
   let storage;
   if (flags.storage === 'etcd') {
@@ -140,6 +142,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
     await storage.close().catch(() => undefined);
     throw new KubepkiError('InvalidConfig', `cannot start the API server: ${(err as Error).message}`, { cause: err });
   }
+  const runningControllers = await controllers?.start(server.url, clientCA).catch(async (err: unknown) => {
+    await server.close();
+    await storage.close().catch(() => undefined);
+    throw err;
+  });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info(`received ${signal}, shutting down`);
@@ -152,6 +159,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  await runningControllers?.stop();
   await server.close();
   await storage.close();
   return 0;

@@ -323,3 +323,28 @@ test('a year-long certificate is rotated after months of sleeping in bounded ste
   s.clock.advance(2 * DAY);
   await until(() => s.signer.requests.length === 2 && s.rotations === 2, 'rotated');
 });
+
+test('a node clock a few minutes behind the signer still uses the new certificate; far behind, it says why not', async (t) => {
+  const s = await setup(t);
+  const signerClock = new FakeClock(new Date(START.getTime() + 3 * MIN)); // the signer's clock is 3 minutes ahead
+  const skewed = new InProcessSigner(s.ca, signerClock, HOUR);
+  const m = new CertificateManager({
+    name: 'client',
+    store: s.store,
+    signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
+    usages: ['digital signature', 'client auth'],
+    usage: 'client auth',
+    template: () => ({ subject: { commonName: 'system:node:node-1', organization: ['system:nodes'] } }),
+    csrApi: skewed.factory,
+    roots: () => [s.ca.certificate],
+    clock: s.clock,
+    observer: { failed: (f) => s.failures.push({ reason: f.reason, message: f.message }) },
+  });
+  await m.init();
+  assert.equal(await m.rotateOnce(), true);
+  assert.ok(m.current(), 'a certificate not yet valid by 3 minutes of node time is in use');
+  signerClock.advance(HOUR); // now an hour ahead: the node would hold a certificate it cannot judge
+  assert.equal(await m.rotateOnce(), false);
+  assert.equal(s.failures.at(-1)?.reason, 'invalid-certificate');
+  assert.match(s.failures.at(-1)?.message ?? '', /not valid before/);
+});

@@ -22,7 +22,22 @@ interface ServeFlags extends ServeControllerFlags {
   etcdPrefix: string;
   anonymousAuth: string;
   logLevel?: string;
+  requestheaderClientCaFile?: string;
+  requestheaderAllowedNames?: string[];
+  requestheaderUsernameHeaders?: string[];
+  requestheaderGroupHeaders?: string[];
+  requestheaderExtraHeadersPrefix?: string[];
+  tokenAuthFile?: string;
+  serviceAccountKeyFile?: string[];
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountIssuer?: string[];
+  apiAudiences?: string[];
+  enableBootstrapTokenAuth?: string | boolean;
+  authorizationMode?: string[];
 }
+
+/** pflag's StringSlice: repeatable, comma-separated. */
+const slice = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
 export function register(program: Command): void {
   addServeControllerFlags(program.command('serve'))
@@ -42,6 +57,18 @@ export function register(program: Command): void {
     .option('--etcd-prefix <prefix>', 'prefix of every key in etcd', '')
     .option('--anonymous-auth <bool>', 'treat requests without credentials as system:anonymous', 'true')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--requestheader-client-ca-file <file>', 'CA bundle that front-proxy client certificates must chain to before their X-Remote-* headers are believed (default with --data-dir: DIR/pki/front-proxy-ca.crt)')
+    .option('--requestheader-allowed-names <names>', 'common names the front proxy\'s certificate may have; empty = any certificate from that CA (default with the --data-dir CA: front-proxy-client)', slice)
+    .option('--requestheader-username-headers <headers>', 'request headers to inspect for the user name (default X-Remote-User)', slice)
+    .option('--requestheader-group-headers <headers>', 'request headers to inspect for groups (default X-Remote-Group)', slice)
+    .option('--requestheader-extra-headers-prefix <prefixes>', 'request header prefixes to inspect for extra user information (default X-Remote-Extra-)', slice)
+    .option('--token-auth-file <file>', 'static bearer tokens, one "token,user,uid,\"group1,group2\"" line each')
+    .option('--service-account-key-file <file>', 'PEM public (or private) keys that verify service-account tokens; repeatable for key rotation (default with --data-dir: DIR/pki/sa.pub)', slice)
+    .option('--service-account-signing-key-file <file>', 'private key that signs service-account tokens (default with --data-dir: DIR/pki/sa.key)')
+    .option('--service-account-issuer <url>', 'issuer ("iss") of service-account tokens; repeatable, the first signs (default with --data-dir: https://kubernetes.default.svc.cluster.local)', slice)
+    .option('--api-audiences <audiences>', 'audiences the API accepts tokens for (default: the service-account issuers)', slice)
+    .option('--enable-bootstrap-token-auth [bool]', 'accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system) as bearer tokens (default: true with --data-dir, as kubeadm sets it)')
+    .option('--authorization-mode <modes>', 'ordered authorization modes: RBAC, AlwaysAllow', slice)
     .action(async (flags: ServeFlags) => {
       const code = await runServe(flags);
       process.exitCode = code;
@@ -103,6 +130,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
   const roots = parseCertificatesPem(clientCA, clientCAFile);
   // The in-process controllers' flags and signing CA are checked before anything opens (a CA bundle is refused here).
   const controllers = await prepareServeControllers({ flags, ...(dataDir ? { dataDir } : {}), logger });
+  const authConfig = await resolveAuthConfig(flags, clientCAFile, dataDir ? pki : undefined, exists);
 
   let storage;
   if (flags.storage === 'etcd') {
@@ -119,17 +147,20 @@ async function runServe(flags: ServeFlags): Promise<number> {
     storage = new SqliteStorage({ path: path.join(dataDir!, 'kubepki.db') });
   }
 
-  const [{ ApiServer }, { x509Authenticator }, { unionAuthenticator }, { alwaysAllowMasters }] = await Promise.all([
+  const [{ ApiServer }, { x509Authenticator }, { ServerAuth }, { builtinResources }] = await Promise.all([
     import('../server/server.js'),
     import('../auth/authn/x509.js'),
-    import('../auth/authn/union.js'),
-    import('../auth/authz/minimal.js'),
+    import('../server/auth.js'),
+    import('../resources/index.js'),
   ]);
+  const auth = new ServerAuth({ config: authConfig, x509: x509Authenticator({ roots }), rootCAPem: clientCA, logger });
   const server = new ApiServer({
     storage,
     tls: { cert, key, clientCA },
-    authenticator: unionAuthenticator({ authenticators: [x509Authenticator({ roots })], anonymous: flags.anonymousAuth === 'true' }),
-    authorizer: alwaysAllowMasters,
+    authenticator: auth.authenticator,
+    authorizer: auth.authorizer,
+    resources: auth.withResources(builtinResources()),
+    bootstrap: (handler) => auth.bootstrap(handler),
     bindAddress: flags.bindAddress,
     port,
     logger,
@@ -161,6 +192,41 @@ async function runServe(flags: ServeFlags): Promise<number> {
   });
   await runningControllers?.stop();
   await server.close();
+  auth.stop();
   await storage.close();
   return 0;
+}
+
+/**
+ * The authentication/authorization flags, checked (src/auth/config.ts). With --data-dir the defaults are
+ * kubeadm's kube-apiserver manifest: front-proxy CA with allowed name front-proxy-client, sa.pub/sa.key,
+ * the cluster's issuer, bootstrap tokens on.
+ */
+async function resolveAuthConfig(flags: ServeFlags, clientCAFile: string, pki: ((f: string) => string) | undefined, exists: (f: string) => Promise<boolean>) {
+  const { validateAuthConfig } = await import('../auth/config.js');
+  const fromDir = async (f: string) => (pki && (await exists(pki(f))) ? pki(f) : undefined);
+  if (!['true', 'false', true, undefined].includes(flags.enableBootstrapTokenAuth)) {
+    throw new KubepkiError('InvalidArgument', `--enable-bootstrap-token-auth: "${String(flags.enableBootstrapTokenAuth)}" is not true or false`);
+  }
+  const requestHeaderCA = flags.requestheaderClientCaFile ?? (await fromDir('front-proxy-ca.crt'));
+  const defaultedRequestHeader = !flags.requestheaderClientCaFile && requestHeaderCA !== undefined;
+  const keyFiles = flags.serviceAccountKeyFile ?? (await fromDir('sa.pub').then((f) => (f ? [f] : undefined)));
+  const signingKey = flags.serviceAccountSigningKeyFile ?? (await fromDir('sa.key'));
+  const issuers = flags.serviceAccountIssuer ?? (pki && (keyFiles || signingKey) ? ['https://kubernetes.default.svc.cluster.local'] : undefined);
+  return validateAuthConfig({
+    clientCAFile,
+    ...(requestHeaderCA ? { requestHeaderClientCAFile: requestHeaderCA } : {}),
+    requestHeaderAllowedNames: flags.requestheaderAllowedNames ?? (defaultedRequestHeader ? ['front-proxy-client'] : []),
+    ...(flags.requestheaderUsernameHeaders ? { requestHeaderUsernameHeaders: flags.requestheaderUsernameHeaders } : {}),
+    ...(flags.requestheaderGroupHeaders ? { requestHeaderGroupHeaders: flags.requestheaderGroupHeaders } : {}),
+    ...(flags.requestheaderExtraHeadersPrefix ? { requestHeaderExtraHeadersPrefix: flags.requestheaderExtraHeadersPrefix } : {}),
+    ...(flags.tokenAuthFile ? { tokenAuthFile: flags.tokenAuthFile } : {}),
+    ...(keyFiles ? { serviceAccountKeyFiles: keyFiles } : {}),
+    ...(signingKey ? { serviceAccountSigningKeyFile: signingKey } : {}),
+    ...(issuers ? { serviceAccountIssuers: issuers } : {}),
+    ...(flags.apiAudiences ? { apiAudiences: flags.apiAudiences } : {}),
+    enableBootstrapTokenAuth: flags.enableBootstrapTokenAuth === undefined ? pki !== undefined : flags.enableBootstrapTokenAuth !== 'false',
+    anonymousAuth: flags.anonymousAuth === 'true',
+    authorizationModes: flags.authorizationMode ?? ['RBAC'],
+  });
 }

@@ -49,8 +49,6 @@ export interface ApiServerOptions {
   maxRequestBodyBytes?: number;
   /** Skip creating default, kube-system, kube-public and kube-node-lease. */
   skipSystemNamespaces?: boolean;
-  /** Work done once storage and namespaces are ready and before the port opens (RBAC bootstrap policy...). */
-  beforeListen?: (handler: ApiHandler) => Promise<void>;
 }
 
 const PEER_CHAIN = Symbol('kubepki.peerChain');
@@ -154,7 +152,6 @@ export class ApiServer {
     if (!this.o.skipSystemNamespaces) await ensureSystemNamespaces(this.handler, this.clock);
     await this.handler.start();
     if (this.o.bootstrap) await this.o.bootstrap(this.handler);
-    if (this.o.beforeListen) await this.o.beforeListen(this.handler);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.o.port ?? 6443, this.o.bindAddress ?? '127.0.0.1', () => {

@@ -1,0 +1,353 @@
+// The authentication and authorization side of `kubepki serve`, wired as kube-apiserver wires it: caches of
+// Secrets, ServiceAccounts and RBAC objects fed by the server's in-process informer (handler.observe;
+// authenticators and RBAC read them synchronously), the authenticator chain and the authorizer built from the flags (src/auth/config.ts),
+// the review resources, the TokenRequest endpoint, and the start-up work — the RBAC bootstrap policy
+// reconciled, the extension-apiserver-authentication ConfigMap published, legacy service-account token
+// Secrets filled (kube-controller-manager's tokens controller).
+import { createHash } from 'node:crypto';
+import type { ApiHandler, ResourceRef } from '../api/handler.js';
+import type { ResourceDefinition, StrategyContext } from '../api/registry.js';
+import type { ResourceStore } from '../api/store.js';
+import { ApiError } from '../api/status.js';
+import type { KubeObject } from '../api/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { buildAuthenticator, buildAuthorizer, type AuthConfig } from '../auth/config.js';
+import { bootstrapPolicy, reconcileRbacObject } from '../auth/authz/bootstrap-policy.js';
+import { RbacCache, type RbacResource } from '../auth/authz/rbac-cache.js';
+import type { RuleResolver } from '../auth/authz/rbac.js';
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../auth/authz/rbac-types.js';
+import type { CredentialObjectLookup, SecretObject } from '../auth/objects.js';
+import { secretDataString } from '../auth/objects.js';
+import { createTokenRequest, type TokenRequestObject } from '../auth/serviceaccount-token.js';
+import type { Authenticator, Authorizer } from '../auth/types.js';
+import { selfSubjectRulesReviews } from '../resources/selfsubjectrulesreviews.js';
+import { tokenReviews } from '../resources/tokenreviews.js';
+import { withTokenSubresource } from '../resources/tokenrequests.js';
+
+const SYSTEM_USER = { username: 'system:apiserver', groups: ['system:masters'] };
+export const EXTENSION_APISERVER_AUTHENTICATION = 'extension-apiserver-authentication';
+const SERVICE_ACCOUNT_TOKEN_TYPE = 'kubernetes.io/service-account-token';
+const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
+const SA_UID_ANNOTATION = 'kubernetes.io/service-account.uid';
+
+const RBAC_RESOURCES: Record<RbacResource, ResourceRef> = {
+  clusterroles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles' },
+  roles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles' },
+  clusterrolebindings: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings' },
+  rolebindings: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings' },
+};
+const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets' };
+const SERVICE_ACCOUNTS: ResourceRef = { group: '', version: 'v1', plural: 'serviceaccounts' };
+
+/** A keyed copy of one resource, fed by handler.observe (objects are shared: never modified). */
+class ObjectIndex {
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly key = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+  get(namespace: string, name: string): KubeObject | undefined {
+    return this.objects.get(`${namespace}/${name}`);
+  }
+  values(): IterableIterator<KubeObject> {
+    return this.objects.values();
+  }
+  replace(objs: KubeObject[]): void {
+    this.objects.clear();
+    for (const o of objs) this.objects.set(this.key(o), o);
+  }
+  apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', o: KubeObject): void {
+    if (type === 'DELETED') this.objects.delete(this.key(o));
+    else this.objects.set(this.key(o), o);
+  }
+}
+
+export interface ServerAuthOptions {
+  config: AuthConfig;
+  /** The client-certificate authenticator for config.clientCA. */
+  x509?: Authenticator;
+  /** PEM of the cluster CA written into legacy token Secrets as ca.crt (kube-controller-manager's --root-ca-file). */
+  rootCAPem?: string;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class ServerAuth {
+  readonly authenticator: Authenticator;
+  readonly authorizer: Authorizer;
+  readonly ruleResolvers: RuleResolver[];
+  readonly lookup: CredentialObjectLookup;
+  readonly rbac = new RbacCache();
+  private readonly secrets = new ObjectIndex();
+  private readonly serviceAccounts = new ObjectIndex();
+  private readonly observers: { close(): void }[] = [];
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private handler: ApiHandler | undefined;
+  private readonly filling = new Set<string>();
+  private tokensController = false;
+
+  constructor(private readonly o: ServerAuthOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.logger = o.logger ?? silentLogger;
+    // Authenticators read the caches; a miss on a ServiceAccount or bound Secret falls back to a live read (as
+    // kube's getter falls back to the client), so a token issued a moment after its account was created is
+    // not refused while the watch catches up. Bootstrap tokens read the cache only: an unknown token id must
+    // not cost a storage read.
+    const live = async (ref: ResourceRef, namespace: string, name: string): Promise<KubeObject | null> =>
+      this.handler ? this.handler.getObject(ref, namespace, name) : null;
+    this.lookup = {
+      getServiceAccount: async (ns, name) => this.serviceAccounts.get(ns, name) ?? (await live(SERVICE_ACCOUNTS, ns, name)),
+      getSecret: async (ns, name) => (this.secrets.get(ns, name) as SecretObject | undefined) ?? ((await live(SECRETS, ns, name)) as SecretObject | null),
+    };
+    const bootstrapSecret = (ns: string, name: string) => (this.secrets.get(ns, name) as SecretObject | undefined) ?? null;
+    this.authenticator = buildAuthenticator({
+      config: o.config,
+      ...(o.x509 ? { x509: o.x509 } : {}),
+      lookup: {
+        ...this.lookup,
+        getSecret: (ns, name) => (ns === 'kube-system' && name.startsWith('bootstrap-token-') ? bootstrapSecret(ns, name) : this.lookup.getSecret(ns, name)),
+      },
+      clock: this.clock,
+      logger: this.logger,
+    });
+    const { authorizer, rbac } = buildAuthorizer(o.config, this.rbac);
+    this.authorizer = authorizer;
+    this.ruleResolvers = rbac ? [rbac] : [];
+  }
+
+  /**
+   * The server's resources with this configuration's additions: TokenReview and SelfSubjectRulesReview, and
+   * the serviceaccounts/token subresource when tokens can be signed.
+   */
+  withResources(defs: ResourceDefinition[]): ResourceDefinition[] {
+    const out = defs.map((d) =>
+      d.group === '' && d.plural === 'serviceaccounts' && this.o.config.serviceAccount?.signer
+        ? withTokenSubresource(d, (ns, name, body) => this.tokenRequest(ns, name, body as TokenRequestObject))
+        : d,
+    );
+    const has = (group: string, plural: string) => out.some((d) => d.group === group && d.plural === plural);
+    if (!has('authentication.k8s.io', 'tokenreviews')) out.push(tokenReviews({ authenticator: this.authenticator, apiAudiences: this.o.config.apiAudiences }));
+    if (!has('authorization.k8s.io', 'selfsubjectrulesreviews')) out.push(selfSubjectRulesReviews({ resolvers: this.ruleResolvers }));
+    return out;
+  }
+
+  /** Starts the informers on the server's objects and waits for their first lists (RBAC must not start empty). */
+  private async observe(handler: ApiHandler): Promise<void> {
+    const synced: Promise<void>[] = [];
+    const add = (ref: ResourceRef, observer: Parameters<ApiHandler['observe']>[1]) => {
+      const o = handler.observe(ref, observer);
+      this.observers.push(o);
+      synced.push(o.synced);
+    };
+    add(SECRETS, {
+      replace: (objs) => {
+        this.secrets.replace(objs);
+        if (this.tokensController) for (const s of objs) void this.fillTokenSecret(s as SecretObject);
+      },
+      event: (type, obj) => {
+        this.secrets.apply(type, obj);
+        if (this.tokensController && type !== 'DELETED') void this.fillTokenSecret(obj as SecretObject);
+      },
+    });
+    add(SERVICE_ACCOUNTS, {
+      replace: (objs) => this.serviceAccounts.replace(objs),
+      event: (type, sa) => {
+        this.serviceAccounts.apply(type, sa);
+        if (!this.tokensController || type === 'DELETED') return;
+        for (const s of this.secrets.values()) {
+          const secret = s as SecretObject;
+          if (secret.metadata.namespace === sa.metadata.namespace && secret.metadata.annotations?.[SA_NAME_ANNOTATION] === sa.metadata.name) {
+            void this.fillTokenSecret(secret);
+          }
+        }
+      },
+    });
+    for (const [resource, ref] of Object.entries(RBAC_RESOURCES) as [RbacResource, ResourceRef][]) {
+      add(ref, {
+        replace: (objs) => this.rbac.replace(resource, objs as (ClusterRole | Role | ClusterRoleBinding | RoleBinding)[]),
+        event: (type, obj) => this.rbac.apply(resource, type === 'DELETED' ? 'delete' : 'put', obj as ClusterRole),
+      });
+    }
+    await Promise.all(synced);
+  }
+
+  private ctx(): StrategyContext {
+    return { user: SYSTEM_USER, now: this.clock.now(), authorize: async () => ({ decision: 'allow', reason: '' }) };
+  }
+
+  private store(group: string, plural: string): ResourceStore {
+    const s = this.handler?.storeFor(group, 'v1', plural);
+    if (!s) throw new Error(`resource ${plural}.${group} is not served`);
+    return s;
+  }
+
+  /**
+   * kube-apiserver's post-start work: reconcile the bootstrap RBAC policy (create what is missing, add what
+   * a user removed from an auto-updated object, leave objects marked autoupdate=false alone), publish the
+   * extension-apiserver-authentication ConfigMap, and start filling legacy token Secrets.
+   */
+  async bootstrap(handler: ApiHandler): Promise<void> {
+    this.handler = handler;
+    await this.observe(handler);
+    const policy = bootstrapPolicy();
+    const rbacGroup = 'rbac.authorization.k8s.io';
+    const apply = async (plural: string, objs: KubeObject[]) => {
+      const store = this.store(rbacGroup, plural);
+      for (const expected of objs) await this.reconcile(store, expected);
+    };
+    await apply('clusterroles', policy.clusterRoles);
+    await apply('clusterrolebindings', policy.clusterRoleBindings);
+    await apply('roles', policy.roles);
+    await apply('rolebindings', policy.roleBindings);
+    await this.publishAuthenticationConfigMap();
+    if (this.o.config.serviceAccount?.signer) this.startTokensController();
+  }
+
+  private async reconcile(store: ResourceStore, expected: KubeObject, attempt = 0): Promise<void> {
+    const ns = expected.metadata.namespace ?? '';
+    const name = expected.metadata.name!;
+    let existing: KubeObject | null = null;
+    try {
+      existing = await store.get(ns, name);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+    const r = reconcileRbacObject(expected as ClusterRole, existing as ClusterRole | null);
+    try {
+      if (r.action === 'create') await store.create(ns, r.object, this.ctx(), { dryRun: false });
+      else if (r.action === 'update') await store.update(ns, name, r.object, this.ctx(), { dryRun: false });
+      else if (r.action === 'recreate') {
+        await store.delete(ns, name, this.ctx(), { dryRun: false });
+        await store.create(ns, r.object, this.ctx(), { dryRun: false });
+      }
+    } catch (err) {
+      // Another replica wrote it first: look again (bounded).
+      if (err instanceof ApiError && (err.code === 409 || err.code === 404) && attempt < 3) return this.reconcile(store, expected, attempt + 1);
+      throw err;
+    }
+  }
+
+  /**
+   * kube-system/extension-apiserver-authentication, as kube-apiserver's ClusterAuthenticationInfo
+   * controller writes it: the client CA and the request-header settings (JSON lists), CA bundles merged with
+   * what other servers published so replicas with different CAs do not undo each other.
+   */
+  private async publishAuthenticationConfigMap(attempt = 0): Promise<void> {
+    const c = this.o.config;
+    const want: Record<string, string> = {};
+    if (c.clientCA) want['client-ca-file'] = c.clientCA.pem;
+    if (c.requestHeader) {
+      const rh = c.requestHeader;
+      want['requestheader-client-ca-file'] = rh.pem;
+      want['requestheader-allowed-names'] = JSON.stringify(rh.allowedNames);
+      want['requestheader-username-headers'] = JSON.stringify(rh.usernameHeaders);
+      want['requestheader-group-headers'] = JSON.stringify(rh.groupHeaders);
+      want['requestheader-extra-headers-prefix'] = JSON.stringify(rh.extraHeaderPrefixes);
+    }
+    if (Object.keys(want).length === 0) return;
+    const store = this.store('', 'configmaps');
+    let existing: KubeObject | null = null;
+    try {
+      existing = await store.get('kube-system', EXTENSION_APISERVER_AUTHENTICATION);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+    const data = { ...((existing?.['data'] as Record<string, string> | undefined) ?? {}) };
+    for (const [k, v] of Object.entries(want)) data[k] = k.endsWith('-ca-file') ? mergeBundles(data[k], v) : v;
+    try {
+      if (!existing) {
+        await store.create('kube-system', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EXTENSION_APISERVER_AUTHENTICATION, namespace: 'kube-system' }, data }, this.ctx(), { dryRun: false });
+      } else if (JSON.stringify(data) !== JSON.stringify(existing['data'] ?? {})) {
+        await store.update('kube-system', EXTENSION_APISERVER_AUTHENTICATION, { ...existing, data }, this.ctx(), { dryRun: false });
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409 && attempt < 3) return this.publishAuthenticationConfigMap(attempt + 1);
+      throw err;
+    }
+  }
+
+  /**
+   * kube-controller-manager's tokens controller, for manually created legacy token Secrets: a Secret of type
+   * kubernetes.io/service-account-token naming an existing ServiceAccount gets data.token (a legacy JWT),
+   * data.ca.crt and data.namespace, and the account's uid annotation.
+   */
+  private startTokensController(): void {
+    this.tokensController = true;
+    for (const s of this.secrets.values()) void this.fillTokenSecret(s as SecretObject);
+  }
+
+  private async fillTokenSecret(secret: SecretObject): Promise<void> {
+    if (secret.type !== SERVICE_ACCOUNT_TOKEN_TYPE || secret.metadata.deletionTimestamp) return;
+    const ns = secret.metadata.namespace ?? '';
+    const name = secret.metadata.name ?? '';
+    const saName = secret.metadata.annotations?.[SA_NAME_ANNOTATION];
+    const signer = this.o.config.serviceAccount?.signer;
+    if (!saName || !signer || !this.handler) return;
+    const caPem = this.o.rootCAPem ?? this.o.config.clientCA?.pem ?? '';
+    const hasToken = (secretDataString(secret, 'token') ?? '') !== '';
+    if (hasToken && secretDataString(secret, 'namespace') === ns && (caPem === '' || secretDataString(secret, 'ca.crt') === caPem)) return;
+    const sa = this.serviceAccounts.get(ns, saName);
+    if (!sa) return; // filled once the account exists
+    const saUid = sa.metadata.uid ?? '';
+    const wantedUid = secret.metadata.annotations?.[SA_UID_ANNOTATION];
+    if (wantedUid && wantedUid !== saUid) return; // meant for an earlier account of that name
+    const key = `${ns}/${name}`;
+    if (this.filling.has(key)) return;
+    this.filling.add(key);
+    try {
+      const next = structuredClone(secret);
+      const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+      next.data = { ...(next.data ?? {}) };
+      if (!hasToken) next.data['token'] = b64(await signer.issueLegacyToken({ serviceAccount: { namespace: ns, name: saName, uid: saUid }, secretName: name }));
+      if (caPem) next.data['ca.crt'] = b64(caPem);
+      next.data['namespace'] = b64(ns);
+      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [SA_UID_ANNOTATION]: saUid };
+      await this.store('', 'secrets').update(ns, name, next, this.ctx(), { dryRun: false });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 409 || err.code === 404))) {
+        this.logger.warn({ secret: key, err: (err as Error).message }, 'could not fill the service-account token secret');
+      }
+    } finally {
+      this.filling.delete(key);
+    }
+  }
+
+  /** POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token (TokenRequest). */
+  async tokenRequest(namespace: string, name: string, body: TokenRequestObject): Promise<TokenRequestObject> {
+    const signer = this.o.config.serviceAccount?.signer;
+    if (!signer) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    // The account is read live, not from the cache: `kubectl create sa x && kubectl create token x`.
+    const handler = this.handler;
+    if (!handler) throw new ApiError(503, 'ServiceUnavailable', 'the server is starting');
+    return createTokenRequest({
+      signer,
+      lookup: {
+        getServiceAccount: (ns, n) => handler.getObject(SERVICE_ACCOUNTS, ns, n),
+        getSecret: (ns, n) => handler.getObject(SECRETS, ns, n) as Promise<SecretObject | null>,
+      },
+      namespace,
+      name,
+      request: body,
+      apiAudiences: this.o.config.apiAudiences,
+      now: this.clock.now(),
+    });
+  }
+
+  stop(): void {
+    for (const o of this.observers.splice(0)) o.close();
+  }
+}
+
+/** Union of two PEM bundles, de-duplicated by certificate content, existing ones first. */
+function mergeBundles(existing: string | undefined, add: string): string {
+  const blocks = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const b of [...blocks(existing ?? ''), ...blocks(add)]) {
+    const id = createHash('sha256').update(b.replace(/\s+/g, '')).digest('hex');
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push(b);
+    }
+  }
+  return out.join('\n') + '\n';
+}

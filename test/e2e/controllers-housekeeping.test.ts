@@ -1,0 +1,116 @@
+// The housekeeping controllers inside `kubepki serve`, with short configured durations, seen through the real
+// kubectl: the CSR cleaner, the kube-root-ca.crt publisher, the bootstrap signer (its JWS verified with jose,
+// independently of kubepki) and the token cleaner.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { compactVerify } from 'jose';
+import { tempDir } from '../helpers/tmp.js';
+import { freePort } from '../helpers/ports.js';
+import { kubectlWith, startServe } from '../api/helpers.js';
+import { createToken, csrManifest, nodeCsr } from './controllers-helpers.js';
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('housekeeping controllers with short durations', async (t) => {
+  const dir = await tempDir(t, 'kubepki-e2e-housekeeping-');
+  const dataDir = path.join(dir, 'data');
+  const serve = await startServe(
+    t,
+    ['--csr-cleaner-approved-after', '2s', '--csr-cleaner-denied-after', '1s', '--csr-cleaner-failed-after', '1s', '--csr-cleaner-pending-after', '3s', '--cluster-signing-duration', '40s'],
+    { dataDir, port: await freePort() },
+  );
+  const kubectl = kubectlWith(serve.kubeconfig, path.join(dir, 'kcache'));
+  const ok = async (args: string[], input?: string) => {
+    const r = await kubectl(args, input);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const exists = async (args: string[]) => (await kubectl(['get', ...args])).code === 0;
+  const ca = await readFile(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
+
+  await t.test('the cleaner removes denied, approved-and-issued and pending CSRs after their configured times', async () => {
+    const a = await nodeCsr(dir, 'a', '/CN=jane/O=dev');
+    for (const name of ['to-deny', 'to-approve', 'left-pending']) {
+      await ok(['create', '-f', '-'], csrManifest(name, a.b64, 'kubernetes.io/kube-apiserver-client', ['client auth'], '  expirationSeconds: 600'));
+    }
+    await ok(['certificate', 'deny', 'to-deny']);
+    await ok(['certificate', 'approve', 'to-approve']);
+    const issued = await eventually('issued', async () => ((await ok(['get', 'csr', 'to-approve'])).includes('Approved,Issued') ? true : undefined));
+    assert.ok(issued);
+    const start = Date.now();
+    await eventually('denied CSR deleted', async () => ((await exists(['csr', 'to-deny'])) ? undefined : true));
+    assert.ok(await exists(['csr', 'left-pending']), 'the pending one lives longer');
+    await eventually('approved CSR deleted', async () => ((await exists(['csr', 'to-approve'])) ? undefined : true));
+    await eventually('pending CSR deleted', async () => ((await exists(['csr', 'left-pending'])) ? undefined : true));
+    assert.ok(Date.now() - start < 8000);
+  });
+
+  await t.test('--cluster-signing-duration=40s gives a 40-second certificate, backdated 5 minutes', async () => {
+    const a = await nodeCsr(dir, 'b', '/CN=short/O=dev');
+    await ok(['create', '-f', '-'], csrManifest('short-lived', a.b64, 'kubernetes.io/kube-apiserver-client', ['client auth']));
+    await ok(['certificate', 'approve', 'short-lived']);
+    const pem = await eventually('certificate', async () => {
+      const b64 = await ok(['get', 'csr', 'short-lived', '-o', 'jsonpath={.status.certificate}']);
+      return b64 ? Buffer.from(b64, 'base64').toString() : undefined;
+    });
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(pem);
+    const lifetime = Date.parse(cert.validTo) - Date.parse(cert.validFrom);
+    assert.equal(lifetime, 40_000 + 5 * 60_000);
+  });
+
+  await t.test('kube-root-ca.crt is in every namespace, appears in new ones, and is put back when deleted or edited', async () => {
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      assert.equal((await ok(['get', 'configmap', 'kube-root-ca.crt', '-n', ns, '-o', 'jsonpath={.data.ca\\.crt}'])).trimEnd(), ca.trimEnd());
+    }
+    await ok(['create', 'namespace', 'team-a']);
+    await eventually('published in team-a', async () => ((await exists(['configmap', 'kube-root-ca.crt', '-n', 'team-a'])) ? true : undefined));
+    const annotation = await ok(['get', 'configmap', 'kube-root-ca.crt', '-n', 'team-a', '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/description}']);
+    assert.match(annotation, /Contains a CA bundle that can be used to verify the kube-apiserver/);
+    await ok(['delete', 'configmap', 'kube-root-ca.crt', '-n', 'team-a']);
+    await eventually('recreated', async () => ((await exists(['configmap', 'kube-root-ca.crt', '-n', 'team-a'])) ? true : undefined));
+    await ok(['patch', 'configmap', 'kube-root-ca.crt', '-n', 'team-a', '--type', 'merge', '-p', '{"data":{"ca.crt":"tampered"}}']);
+    await eventually('repaired', async () => ((await ok(['get', 'configmap', 'kube-root-ca.crt', '-n', 'team-a', '-o', 'jsonpath={.data.ca\\.crt}'])).trimEnd() === ca.trimEnd() ? true : undefined));
+  });
+
+  await t.test('cluster-info carries a JWS per signing token that verifies independently, and loses it with the token', async () => {
+    const token = await createToken(serve.kubeconfig);
+    const [id, secret] = token.split('.') as [string, string];
+    const jws = await eventually('signature', async () => {
+      const v = await ok(['get', 'configmap', 'cluster-info', '-n', 'kube-public', '-o', `jsonpath={.data.jws-kubeconfig-${id}}`]);
+      return v || undefined;
+    });
+    const kubeconfig = await ok(['get', 'configmap', 'cluster-info', '-n', 'kube-public', '-o', 'jsonpath={.data.kubeconfig}']);
+    assert.match(kubeconfig, /certificate-authority-data: /);
+    assert.equal(Buffer.from(/certificate-authority-data: (\S+)/.exec(kubeconfig)![1]!, 'base64').toString(), ca);
+    const [header, empty, signature] = jws.split('.');
+    assert.equal(empty, '');
+    const { payload, protectedHeader } = await compactVerify(`${header}.${Buffer.from(kubeconfig).toString('base64url')}.${signature}`, new TextEncoder().encode(secret));
+    assert.equal(new TextDecoder().decode(payload), kubeconfig);
+    assert.deepEqual(protectedHeader, { alg: 'HS256', kid: id });
+    await ok(['delete', 'secret', '-n', 'kube-system', `bootstrap-token-${id}`]);
+    await eventually('signature removed', async () => {
+      const v = await ok(['get', 'configmap', 'cluster-info', '-n', 'kube-public', '-o', `jsonpath={.data.jws-kubeconfig-${id}}`]);
+      return v === '' ? true : undefined;
+    });
+  });
+
+  await t.test('the token cleaner deletes a bootstrap token when it expires', async () => {
+    const token = await createToken(serve.kubeconfig, ['--ttl', '2s']);
+    const id = token.split('.')[0]!;
+    assert.ok(await exists(['secret', '-n', 'kube-system', `bootstrap-token-${id}`]));
+    const start = Date.now();
+    await eventually('token deleted', async () => ((await exists(['secret', '-n', 'kube-system', `bootstrap-token-${id}`])) ? undefined : true));
+    assert.ok(Date.now() - start < 6000);
+  });
+});

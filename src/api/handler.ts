@@ -16,7 +16,7 @@ import { apiVersionOf, type ResourceDefinition, type ResourceRegistry, type Stra
 import type { RequestInfo } from './request-info.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, badRequest, forbidden, internalError, invalidObject, methodNotAllowed, methodNotSupported, notFoundPath, required, unsupportedMediaType, type Status } from './status.js';
-import { ResourceStore, type ListOptions } from './store.js';
+import { RAW_JSON, ResourceStore, type ListOptions } from './store.js';
 import { toTable, type IncludeObject } from './table.js';
 import type { KubeList, KubeObject } from './types.js';
 import { WatchStream } from './watch.js';
@@ -157,7 +157,7 @@ export class ApiHandler {
         name: undefined,
         afterRevision: Number(list.metadata.resourceVersion ?? 0),
         matches: () => true,
-        send: (type, obj) => handler.event(type, obj),
+        send: (type, ev, obj) => handler.event(type, ev ? ev.object : obj!),
         terminate: () => schedule(),
       };
       current = sub;
@@ -271,8 +271,10 @@ export class ApiHandler {
     const dryRun = parseDryRun(q);
     switch (verb) {
       case 'get': {
+        const output = negotiateOutput(req.headers.accept);
+        if (output.kind === 'json') return sendJson(res, 200, await store.getJson(ns, urlName));
         const obj = await store.get(ns, urlName);
-        return sendObject(res, 200, obj, negotiateOutput(req.headers.accept), def, this.o.clock.now(), includeObject(q));
+        return sendObject(res, 200, obj, output, def, this.o.clock.now(), includeObject(q));
       }
       case 'list': {
         const output = negotiateOutput(req.headers.accept);
@@ -454,6 +456,8 @@ export class ApiHandler {
       name,
       afterRevision: 0,
       matches: (obj) => (urlName === undefined || obj.metadata.name === urlName) && store.matches(obj, label, field),
+      // A name-only (or empty) selection is fully done by the cache's key/namespace index.
+      matchesEverything: label.empty && (field.empty || (field.requirements.length === 1 && name !== undefined && field.exactValue('metadata.name') === name)),
       ...(transform ? { transform } : {}),
       apiVersion: apiVersionOf(def),
       kind: def.kind,
@@ -480,7 +484,7 @@ export class ApiHandler {
     }
     this.watches.add(stream);
     stream.open();
-    for (const obj of initial) stream.send('ADDED', obj, null);
+    for (const obj of initial) stream.send('ADDED', null, obj);
     if (sendInitialEvents && stream.wantsBookmarks) {
       stream.lastRevision = Math.min(stream.lastRevision, stream.afterRevision - 1);
       stream.bookmark(stream.afterRevision, { 'k8s.io/initial-events-end': 'true' });
@@ -588,6 +592,8 @@ function encode(output: OutputKind, value: unknown): { body: string; type: strin
 }
 
 function sendObject(res: ServerResponse, code: number, obj: KubeObject, output: OutputKind, def: ResourceDefinition, now: Date, include: IncludeObject = 'Metadata'): void {
+  const raw = (obj as KubeObject & { [RAW_JSON]?: string })[RAW_JSON];
+  if (raw !== undefined && output.kind === 'json') return sendJson(res, code, raw);
   let value: unknown = obj;
   if (output.kind === 'table') value = toTable(def, [obj], {}, { includeObject: include, now });
   else if (output.kind === 'partialMetadata') value = partialMetadata(obj, output.version);

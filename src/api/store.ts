@@ -42,6 +42,25 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
+/**
+ * The JSON a write produced, with its resourceVersion, attached to the returned object so the response is
+ * the stored bytes and not a second serialization (symbol keys are invisible to JSON and structuredClone).
+ */
+export const RAW_JSON = Symbol('kubepki.rawJson');
+
+/**
+ * Stored JSON (written by ResourceStore.encode: apiVersion, kind, metadata first, no resourceVersion) with
+ * metadata.resourceVersion inserted — the wire form of an object without parsing it. Null if `json` is not
+ * in that shape (then the caller parses).
+ */
+export function withResourceVersion(json: string, revision: number): string | null {
+  if (!json.startsWith('{"apiVersion":')) return null;
+  const at = json.indexOf('"metadata":{');
+  if (at < 0) return null;
+  const p = at + 12;
+  return `${json.slice(0, p)}"resourceVersion":"${revision}"${json[p] === '}' ? '' : ','}${json.slice(p)}`;
+}
+
 /** RFC 3339 with second precision, as metav1.Time marshals. */
 export const formatTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -106,6 +125,13 @@ export class ResourceStore {
     const v = await this.guard(() => this.storage.get(this.keyFor(namespace, name)));
     if (!v) throw notFound(this.gr, name);
     return this.fromStored(v);
+  }
+
+  /** The object's JSON as served, without decoding it (the GET fast path). */
+  async getJson(namespace: string, name: string): Promise<string> {
+    const v = await this.guard(() => this.storage.get(this.keyFor(namespace, name)));
+    if (!v) throw notFound(this.gr, name);
+    return withResourceVersion(v.value, v.modRevision) ?? JSON.stringify(this.fromStored(v));
   }
 
   /** Selectable fields of an object: metadata.name, metadata.namespace and the resource's own. */
@@ -212,8 +238,8 @@ export class ResourceStore {
 
   // ---- create ------------------------------------------------------------------------------------------------
 
-  async create(namespace: string, input: KubeObject, ctx: StrategyContext, options: WriteOptions): Promise<KubeObject> {
-    const obj = structuredClone(input);
+  /** Creates `obj` (taken over: the caller must not use it afterwards). */
+  async create(namespace: string, obj: KubeObject, ctx: StrategyContext, options: WriteOptions): Promise<KubeObject> {
     this.checkTypeMeta(obj);
     if (!isObject(obj.metadata)) obj.metadata = {};
     const meta = obj.metadata;
@@ -251,8 +277,11 @@ export class ResourceStore {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const rev = await this.storage.create(this.keyFor(meta.namespace ?? '', meta.name!), this.encode(obj));
+        const json = this.encode(obj);
+        const rev = await this.storage.create(this.keyFor(meta.namespace ?? '', meta.name!), json);
         meta.resourceVersion = String(rev);
+        const raw = withResourceVersion(json, rev);
+        if (raw) (obj as KubeObject & { [RAW_JSON]?: string })[RAW_JSON] = raw;
         return obj;
       } catch (err) {
         if (err instanceof StorageError && err.code === 'KeyExists') {
@@ -368,7 +397,8 @@ export class ResourceStore {
         throw conflict(this.gr, name);
       }
       const result = await this.prepareUpdate(next, current, ctx, options.subresource);
-      if (this.encode(result) === this.encode(current)) return current; // no-op: nothing written
+      const json = this.encode(result);
+      if (json === stored.value || json === this.encode(current)) return current; // no-op: nothing written
       if (options.dryRun) return result;
       try {
         if (result.metadata.deletionTimestamp && (!result.metadata.finalizers || result.metadata.finalizers.length === 0)) {
@@ -377,8 +407,10 @@ export class ResourceStore {
           result.metadata.resourceVersion = String(stored.modRevision);
           return result;
         }
-        const rev = await this.storage.update(key, this.encode(result), stored.modRevision);
+        const rev = await this.storage.update(key, json, stored.modRevision);
         result.metadata.resourceVersion = String(rev);
+        const raw = withResourceVersion(json, rev);
+        if (raw) (result as KubeObject & { [RAW_JSON]?: string })[RAW_JSON] = raw;
         return result;
       } catch (err) {
         if (err instanceof StorageError && err.code === 'Conflict') {

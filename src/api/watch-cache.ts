@@ -6,6 +6,7 @@
 import type { Logger } from '../util/logger.js';
 import type { Storage, WatchEvent, WatchHandle } from '../storage/interface.js';
 import type { KubeObject } from './types.js';
+import { withResourceVersion } from './store.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -44,9 +45,12 @@ export class CachedEvent {
   get isCreate(): boolean {
     return this.raw.type === 'put' && (this.raw.createRevision === this.raw.revision || (this.raw.createRevision === undefined && this.raw.prevValue === undefined));
   }
-  /** JSON of `object`, serialized once for all watchers. */
+  /** JSON of `object`, made once for all watchers (from the stored bytes when it can be, without decoding). */
   get objectJson(): string {
-    if (this.json === undefined) this.json = JSON.stringify(this.object);
+    if (this.json === undefined) {
+      const stored = this.raw.type === 'put' ? this.raw.value : this.raw.prevValue;
+      this.json = (stored !== undefined ? withResourceVersion(stored, this.raw.revision) : null) ?? JSON.stringify(this.object);
+    }
     return this.json;
   }
 }
@@ -60,7 +64,10 @@ export interface WatchSubscriber {
   afterRevision: number;
   /** Label and field selector. */
   matches(obj: KubeObject): boolean;
-  send(type: WatchEventType, obj: KubeObject, event: CachedEvent | null): void;
+  /** True when the namespace and name filters above are the whole selection (nothing to decode to match). */
+  matchesEverything?: boolean;
+  /** `event` when the object is the event's (its `object`, decoded lazily); else `obj` is a derived object. */
+  send(type: WatchEventType, event: CachedEvent | null, obj?: KubeObject): void;
   /** The cache lost its storage watch; the client must re-list. */
   terminate(reason: Error): void;
 }
@@ -70,8 +77,12 @@ export function dispatchEvent(sub: WatchSubscriber, ev: CachedEvent): void {
   if (ev.revision <= sub.afterRevision) return;
   if (sub.namespace !== undefined && sub.namespace !== ev.namespace) return;
   if (sub.name !== undefined && sub.name !== ev.name) return;
+  if (sub.matchesEverything) {
+    sub.send(ev.raw.type === 'delete' ? 'DELETED' : ev.isCreate ? 'ADDED' : 'MODIFIED', ev);
+    return;
+  }
   if (ev.raw.type === 'delete') {
-    if (sub.matches(ev.object)) sub.send('DELETED', ev.object, ev);
+    if (sub.matches(ev.object)) sub.send('DELETED', ev);
     return;
   }
   const cur = sub.matches(ev.object);
@@ -81,12 +92,12 @@ export function dispatchEvent(sub: WatchSubscriber, ev: CachedEvent): void {
     const p = ev.prevObject;
     prev = p === null ? cur : sub.matches(p);
   }
-  if (cur && prev) sub.send('MODIFIED', ev.object, ev);
-  else if (cur) sub.send('ADDED', ev.object, ev);
+  if (cur && prev) sub.send('MODIFIED', ev);
+  else if (cur) sub.send('ADDED', ev);
   else if (prev) {
     const old = structuredClone(ev.prevObject!);
     old.metadata.resourceVersion = String(ev.revision);
-    sub.send('DELETED', old, null);
+    sub.send('DELETED', null, old);
   }
 }
 

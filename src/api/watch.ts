@@ -18,6 +18,8 @@ export interface WatchStreamOptions {
   name: string | undefined;
   afterRevision: number;
   matches(obj: KubeObject): boolean;
+  /** The namespace/name filters are the whole selection. */
+  matchesEverything: boolean;
   /** Renders an object for this client (plain JSON objects pass through unchanged). */
   transform?: (obj: KubeObject, first: boolean) => unknown;
   /** apiVersion/kind for BOOKMARK objects. */
@@ -32,6 +34,7 @@ export class WatchStream implements WatchSubscriber {
   readonly namespace: string | undefined;
   readonly name: string | undefined;
   afterRevision: number;
+  readonly matchesEverything: boolean;
   /** Highest revision sent to the client (event or bookmark). */
   lastRevision: number;
   private closed = false;
@@ -44,6 +47,7 @@ export class WatchStream implements WatchSubscriber {
     this.name = o.name;
     this.afterRevision = o.afterRevision;
     this.lastRevision = o.afterRevision;
+    this.matchesEverything = o.matchesEverything;
     o.res.on('close', () => this.close());
   }
 
@@ -68,13 +72,16 @@ export class WatchStream implements WatchSubscriber {
     return this.o.matches(obj);
   }
 
-  send(type: WatchEventType, obj: KubeObject, event: CachedEvent | null): void {
+  send(type: WatchEventType, event: CachedEvent | null, obj?: KubeObject): void {
     if (this.closed) return;
     let line: string;
     if (!this.o.transform && event) line = `{"type":"${type}","object":${event.objectJson}}\n`;
-    else line = `${JSON.stringify({ type, object: this.o.transform ? this.o.transform(obj, this.first) : obj })}\n`;
+    else {
+      const o = event ? event.object : obj!;
+      line = `${JSON.stringify({ type, object: this.o.transform ? this.o.transform(o, this.first) : o })}\n`;
+    }
     this.first = false;
-    const rv = Number(obj.metadata?.resourceVersion ?? 0);
+    const rv = event ? event.revision : Number(obj?.metadata?.resourceVersion ?? 0);
     if (rv > this.lastRevision) this.lastRevision = rv;
     this.write(line);
   }

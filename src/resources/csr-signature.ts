@@ -3,6 +3,8 @@
 // the general-purpose parser costs ~1 ms per request. Algorithms outside the common set (ECDSA and RSA
 // PKCS#1 v1.5 with SHA-1/2, Ed25519) go to the x509 core's full parser.
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { parseCertificateRequestDerVerified } from '../x509/csr.js';
 
 interface Tlv {
@@ -84,9 +86,9 @@ function ecJwk(spki: Uint8Array): KeyObject | null {
 
 /**
  * Resolves when `der` is a PKCS#10 CertificationRequest whose signature verifies with its own public key;
- * rejects with an Error naming what is wrong otherwise.
+ * rejects with an Error naming what is wrong otherwise. Runs on this thread (the worker pool's entry).
  */
-export async function checkCertificateRequestSignature(der: Uint8Array): Promise<void> {
+export async function checkCertificateRequestSignatureHere(der: Uint8Array): Promise<void> {
   let tbs: Uint8Array;
   let spki: Uint8Array;
   let algorithm: string;
@@ -128,4 +130,73 @@ export async function checkCertificateRequestSignature(der: Uint8Array): Promise
     throw new Error(`x509: cannot verify signature: ${(err as Error).message}`);
   }
   if (!ok) throw new Error(algorithm.startsWith('1.2.840.10045') ? 'x509: ECDSA verification failure' : 'x509: verification error');
+}
+
+// ---- off the event loop -------------------------------------------------------------------------------------
+// Key import and verification are ~150 µs of CPU per request: they run on worker threads so the event loop
+// keeps serving (design.md: CPU-heavy certificate work stays off the critical path).
+
+interface Job {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+class SignatureWorkers {
+  private readonly workers: { worker: Worker; jobs: Map<number, Job> }[] = [];
+  private next = 0;
+  private seq = 0;
+
+  constructor(private readonly size: number) {}
+
+  check(der: Uint8Array): Promise<void> {
+    const slot = this.slot();
+    if (!slot) return checkCertificateRequestSignatureHere(der);
+    const id = ++this.seq;
+    return new Promise<void>((resolve, reject) => {
+      if (slot.jobs.size === 0) slot.worker.ref();
+      slot.jobs.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, der });
+    });
+  }
+
+  private slot(): { worker: Worker; jobs: Map<number, Job> } | undefined {
+    if (this.workers.length < this.size) {
+      try {
+        const worker = new Worker(new URL('./csr-signature-worker.js', import.meta.url));
+        const entry = { worker, jobs: new Map<number, Job>() };
+        worker.unref();
+        worker.on('message', (m: { id: number; error?: string }) => {
+          const job = entry.jobs.get(m.id);
+          if (!job) return;
+          entry.jobs.delete(m.id);
+          if (entry.jobs.size === 0) worker.unref();
+          if (m.error === undefined) job.resolve();
+          else job.reject(new Error(m.error));
+        });
+        const fail = (err: Error) => {
+          for (const j of entry.jobs.values()) j.reject(new Error(`signature check worker failed: ${err.message}`));
+          entry.jobs.clear();
+          const i = this.workers.indexOf(entry);
+          if (i >= 0) this.workers.splice(i, 1);
+        };
+        worker.on('error', fail);
+        worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
+        this.workers.push(entry);
+      } catch {
+        return undefined;
+      }
+    }
+    const w = this.workers[this.next++ % this.workers.length];
+    return w;
+  }
+}
+
+const workers = new SignatureWorkers(Math.max(1, Math.min(4, availableParallelism() - 1)));
+
+/**
+ * Resolves when `der` is a PKCS#10 CertificationRequest whose signature verifies with its own public key;
+ * rejects with an Error naming what is wrong otherwise. The check runs on a worker thread.
+ */
+export function checkCertificateRequestSignature(der: Uint8Array): Promise<void> {
+  return workers.check(der);
 }

@@ -22,12 +22,13 @@ import {
 import { serviceAccountAuthenticator } from './authn/serviceaccount.js';
 import { parseTokenFile, tokenFileAuthenticator, type TokenFileAuthenticator } from './authn/tokenfile.js';
 import { unionAuthenticator } from './authn/union.js';
-import { RbacAuthorizer } from './authz/rbac.js';
+import { RbacAuthorizer, type RuleResolver } from './authz/rbac.js';
+import { NodeAuthorizer } from './authz/node.js';
 import type { RbacSnapshot } from './authz/rbac-cache.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from './authz/union.js';
 import { parseServiceAccountPublicKeys, serviceAccountKeyId, ServiceAccountTokenSigner } from './serviceaccount-token.js';
 
-export const AUTHORIZATION_MODES = ['RBAC', 'AlwaysAllow'] as const;
+export const AUTHORIZATION_MODES = ['Node', 'RBAC', 'AlwaysAllow'] as const;
 export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
 
 /** The flags, named as kube-apiserver names them. */
@@ -251,13 +252,27 @@ export function buildAuthenticator(options: BuildAuthenticatorOptions): Authenti
   return unionAuthenticator({ authenticators, anonymous: config.anonymousAuth });
 }
 
-/** system:masters first, then the modes in order (RBAC reads the watch-fed snapshot). */
-export function buildAuthorizer(config: AuthConfig, rbac: RbacSnapshot): { authorizer: Authorizer; rbac?: RbacAuthorizer } {
+/**
+ * system:masters first, then the modes in order (RBAC reads the watch-fed snapshot); `resolvers` enumerate
+ * rules for SelfSubjectRulesReview, in the same order.
+ */
+export function buildAuthorizer(config: AuthConfig, rbac: RbacSnapshot): { authorizer: Authorizer; rbac?: RbacAuthorizer; resolvers: RuleResolver[] } {
   const chain: Authorizer[] = [privilegedGroupsAuthorizer()];
+  const resolvers: RuleResolver[] = [];
   let rbacAuthorizer: RbacAuthorizer | undefined;
   for (const m of config.authorizationModes) {
-    if (m === 'RBAC') chain.push((rbacAuthorizer = new RbacAuthorizer(rbac)));
-    else chain.push({ authorize: async () => ({ decision: 'allow', reason: '' }) });
+    if (m === 'RBAC') {
+      rbacAuthorizer = new RbacAuthorizer(rbac);
+      chain.push(rbacAuthorizer);
+      resolvers.push(rbacAuthorizer);
+    } else if (m === 'Node') {
+      const node = new NodeAuthorizer();
+      chain.push(node);
+      resolvers.push(node);
+    } else {
+      chain.push({ authorize: async () => ({ decision: 'allow', reason: '' }) });
+      resolvers.push({ rulesFor: () => ({ resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], resourceNames: [] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false }) });
+    }
   }
-  return { authorizer: unionAuthorizer(chain), ...(rbacAuthorizer ? { rbac: rbacAuthorizer } : {}) };
+  return { authorizer: unionAuthorizer(chain), resolvers, ...(rbacAuthorizer ? { rbac: rbacAuthorizer } : {}) };
 }

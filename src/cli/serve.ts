@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .option('--service-account-issuer <url>', 'issuer ("iss") of service-account tokens; repeatable, the first signs (default with --data-dir: https://kubernetes.default.svc.cluster.local)', slice)
     .option('--api-audiences <audiences>', 'audiences the API accepts tokens for (default: the service-account issuers)', slice)
     .option('--enable-bootstrap-token-auth [bool]', 'accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system) as bearer tokens (default: true with --data-dir, as kubeadm sets it)')
-    .option('--authorization-mode <modes>', 'ordered authorization modes: RBAC, AlwaysAllow', slice)
+    .option('--authorization-mode <modes>', 'ordered authorization modes: Node, RBAC, AlwaysAllow (default: Node,RBAC with --data-dir as kubeadm sets it, else RBAC)', slice)
     .action(async (flags: ServeFlags) => {
       const code = await runServe(flags);
       process.exitCode = code;
@@ -227,6 +227,6 @@ async function resolveAuthConfig(flags: ServeFlags, clientCAFile: string, pki: (
     ...(flags.apiAudiences ? { apiAudiences: flags.apiAudiences } : {}),
     enableBootstrapTokenAuth: flags.enableBootstrapTokenAuth === undefined ? pki !== undefined : flags.enableBootstrapTokenAuth !== 'false',
     anonymousAuth: flags.anonymousAuth === 'true',
-    authorizationModes: flags.authorizationMode ?? ['RBAC'],
+    authorizationModes: flags.authorizationMode ?? (pki ? ['Node', 'RBAC'] : ['RBAC']),
   });
 }

@@ -109,9 +109,9 @@ export class ServerAuth {
       clock: this.clock,
       logger: this.logger,
     });
-    const { authorizer, rbac } = buildAuthorizer(o.config, this.rbac);
+    const { authorizer, resolvers } = buildAuthorizer(o.config, this.rbac);
     this.authorizer = authorizer;
-    this.ruleResolvers = rbac ? [rbac] : [];
+    this.ruleResolvers = resolvers;
   }
 
   /**

@@ -75,7 +75,8 @@ test('service-account settings: signing needs an issuer and a verification key t
 
 test('authorization modes: RBAC by default, unknown modes refused', async () => {
   assert.deepEqual((await validateAuthConfig({})).authorizationModes, ['RBAC']);
-  await assert.rejects(validateAuthConfig({ authorizationModes: ['Node', 'RBAC'] }), /authorization mode "Node" is not supported/);
+  await assert.rejects(validateAuthConfig({ authorizationModes: ['Webhook', 'RBAC'] }), /authorization mode "Webhook" is not supported/);
+  assert.deepEqual((await validateAuthConfig({ authorizationModes: ['Node', 'RBAC'] })).authorizationModes, ['Node', 'RBAC']);
 });
 
 test('the built chain authenticates token-file and bootstrap tokens, and is anonymous only when allowed', async (t) => {

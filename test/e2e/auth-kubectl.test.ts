@@ -310,6 +310,30 @@ test('kubepki serve authenticates every kind of credential and authorizes with R
     assert.match(serve.stderr(), /Unable to authenticate the request due to an error: \[x509: subject with cn=kube-front-client is not in the allowed list, verifying certificate .* failed: x509: certificate signed by unknown authority\]/);
   });
 
+  await t.test('Node authorization (the --data-dir default Node,RBAC): a node certificate may create CSRs, not read secrets', async () => {
+    const node = await issueClient(pki('ca.crt'), pki('ca.key'), 'system:node:n7', ['system:nodes']);
+    const { execFileSync } = await import('node:child_process');
+    const csr = path.join(dir, 'n7.csr');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'n7.key'), '-subj', '/O=system:nodes/CN=system:node:n7', '-out', csr], { stdio: 'ignore' });
+    const created = await raw('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', {
+      cert: node,
+      body: {
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { generateName: 'n7-' },
+        spec: { request: (await readFile(csr)).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json.spec.username, 'system:node:n7');
+    const secrets = await raw('GET', '/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef', { cert: node });
+    assert.equal(secrets.status, 403);
+    assert.equal(
+      secrets.json.message,
+      `secrets "bootstrap-token-abcdef" is forbidden: User "system:node:n7" cannot get resource "secrets" in API group "" in the namespace "kube-system": no relationship found between node 'n7' and this object`,
+    );
+  });
+
   await t.test('a client certificate from an untrusted CA is a 401 Status, never anonymous', async () => {
     const { execFileSync } = await import('node:child_process');
     const other = path.join(dir, 'other');

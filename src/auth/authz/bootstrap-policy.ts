@@ -159,6 +159,9 @@ export function bootstrapPolicy(): BootstrapPolicy {
       serviceAccount(NAMESPACE_SYSTEM, 'root-ca-cert-publisher'),
       user(USER_KUBE_CONTROLLER_MANAGER),
     ]),
+    // kubepki's built-in kubelet-serving approver (--kubelet-serving-approve-cidrs) acts as the controller
+    // manager; kube has no such approver, its operators bind this role to theirs.
+    clusterRoleBinding('kubepki:kubelet-serving-approver', 'system:certificates.k8s.io:kubelet-serving-approver', [user(USER_KUBE_CONTROLLER_MANAGER)], kubeadmMeta('kubepki:kubelet-serving-approver')),
     // kubeadm: bootstrap tokens of the default group may create CSRs, have them auto-approved and read
     // nodes; nodes may renew their own client certificates; kubeadm's admin group is cluster-admin.
     clusterRoleBinding('kubeadm:kubelet-bootstrap', 'system:node-bootstrapper', [group(KUBEADM_DEFAULT_NODE_TOKEN_GROUP)], kubeadmMeta('kubeadm:kubelet-bootstrap')),

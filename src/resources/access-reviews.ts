@@ -2,13 +2,12 @@
 // (controllers asking about someone else, e.g. the CSR approver): create-only, never stored; the answer is
 // the server's authorizer's decision for the described request.
 import { kindSchema } from '../api/meta-schema.js';
-import type { ResourceDefinition, StrategyContext } from '../api/registry.js';
+import type { ResourceDefinition } from '../api/registry.js';
 import { arrayOf, bool, mapOf, obj, str } from '../api/schema.js';
 import { formatTime } from '../api/store.js';
-import { invalidObject, invalid, required, type FieldError } from '../api/status.js';
-import type { KubeObject } from '../api/types.js';
 import { isPathSegmentName } from '../api/validation.js';
-import type { UserInfo } from '../auth/types.js';
+import { selfSubjectAccessReview, subjectAccessReview } from '../auth/reviews.js';
+import type { Authorizer } from '../auth/types.js';
 
 const GROUP = 'authorization.k8s.io';
 
@@ -31,61 +30,6 @@ const statusSchema = obj(
   { allowed: bool(), denied: bool(), evaluationError: str(), reason: str() },
   { name: 'io.k8s.api.authorization.v1.SubjectAccessReviewStatus', required: ['allowed'] },
 );
-
-interface Review extends KubeObject {
-  spec?: {
-    resourceAttributes?: Record<string, string | undefined>;
-    nonResourceAttributes?: { path?: string; verb?: string };
-    user?: string;
-    groups?: string[];
-    uid?: string;
-    extra?: Record<string, string[]>;
-  };
-}
-
-function validateAttributes(r: Review, kind: string): void {
-  const spec = r.spec ?? {};
-  const errs: FieldError[] = [];
-  const hasR = spec.resourceAttributes !== undefined;
-  const hasN = spec.nonResourceAttributes !== undefined;
-  if (hasR === hasN) errs.push(invalid('spec.resourceAttributes', spec.resourceAttributes ?? null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
-  if (kind === 'SubjectAccessReview' && !spec.user && (spec.groups ?? []).length === 0) errs.push(required('spec.user', 'at least one of user or group must be specified'));
-  if (errs.length > 0) throw invalidObject({ group: GROUP, kind }, '', errs);
-}
-
-async function decide(r: Review, user: UserInfo, ctx: StrategyContext): Promise<Record<string, unknown>> {
-  const spec = r.spec ?? {};
-  const ra = spec.resourceAttributes;
-  const result = ra
-    ? await ctx.authorize({
-        user,
-        verb: ra['verb'] ?? '',
-        resourceRequest: true,
-        apiGroup: ra['group'] ?? '',
-        apiVersion: ra['version'] ?? '',
-        resource: ra['resource'] ?? '',
-        subresource: ra['subresource'] ?? '',
-        namespace: ra['namespace'] ?? '',
-        name: ra['name'] ?? '',
-        path: '',
-      })
-    : await ctx.authorize({
-        user,
-        verb: spec.nonResourceAttributes?.verb ?? '',
-        resourceRequest: false,
-        apiGroup: '',
-        apiVersion: '',
-        resource: '',
-        subresource: '',
-        namespace: '',
-        name: '',
-        path: spec.nonResourceAttributes?.path ?? '',
-      });
-  const status: Record<string, unknown> = { allowed: result.decision === 'allow' };
-  if (result.decision === 'deny') status['denied'] = true;
-  if (result.reason) status['reason'] = result.reason;
-  return status;
-}
 
 const specSchema = (withUser: boolean) =>
   obj(
@@ -120,15 +64,11 @@ function reviewDefinition(kind: 'SelfSubjectAccessReview' | 'SubjectAccessReview
     validateName: isPathSegmentName,
     strategy: {},
     subresources: [],
+    // The review logic is src/auth/reviews.ts (kube's validation, attributes and status).
     async virtualCreate(obj, ctx) {
-      const r = obj as Review;
-      validateAttributes(r, kind);
-      const spec = r.spec ?? {};
-      const user: UserInfo = self
-        ? ctx.user
-        : { username: spec.user ?? '', groups: spec.groups ?? [], ...(spec.uid ? { uid: spec.uid } : {}), ...(spec.extra ? { extra: spec.extra } : {}) };
-      const status = await decide(r, user, ctx);
-      return { kind, apiVersion: `${GROUP}/v1`, metadata: { creationTimestamp: formatTime(ctx.now) }, spec, status };
+      const authorizer: Authorizer = { authorize: (a) => ctx.authorize(a) };
+      const out = self ? await selfSubjectAccessReview(authorizer, ctx.user, obj) : await subjectAccessReview(authorizer, obj);
+      return { ...out, metadata: { creationTimestamp: formatTime(ctx.now) } };
     },
   };
 }

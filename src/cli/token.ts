@@ -6,6 +6,7 @@ import { KubepkiError } from '../util/errors.js';
 import { parseGoDuration } from '../util/duration.js';
 import type { SecretObject } from '../auth/objects.js';
 import type { BootstrapTokenInfo } from '../auth/bootstrap-token-secret.js';
+import { shortHumanDuration, tabwrite } from './certs.js';
 
 const DEFAULT_KUBECONFIG = '/etc/kubernetes/admin.conf';
 const DEFAULT_USAGES = ['signing', 'authentication'];
@@ -14,29 +15,6 @@ const DEFAULT_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
 /** pflag's StringSlice: repeatable, each value comma-separated. */
 const collectSlice = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').filter((s) => s !== '')];
 
-/** k8s.io/apimachinery duration.ShortHumanDuration. */
-export function shortHumanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.trunc(ms / 3_600_000);
-  if (hours < 24) return `${hours}h`;
-  if (hours < 24 * 365) return `${Math.trunc(hours / 24)}d`;
-  return `${Math.trunc(hours / 24 / 365)}y`;
-}
-
-/** Go's text/tabwriter with kubeadm's settings (minwidth 10, padding 3, spaces) over one block of rows. */
-function tabwrite(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    for (let i = 0; i < row.length - 1; i++) widths[i] = Math.max(widths[i] ?? 10, row[i]!.length + 3);
-  }
-  return rows.map((row) => row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('') + '\n').join('');
-}
-
 const formatRFC3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
@@ -44,17 +22,19 @@ const formatRFC3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 
  * as kubeadm pads them; like kubeadm's printer, each token is flushed on its own, the first with the header.
  */
 export function formatTokenList(tokens: BootstrapTokenInfo[], now: Date): string {
-  const header = ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS'];
-  if (tokens.length === 0) return tabwrite([header]);
-  const rowOf = (t: BootstrapTokenInfo): string[] => [
-    t.token,
-    (t.expires ? shortHumanDuration(t.expires.getTime() - now.getTime()) : '<forever>').padEnd(9),
-    t.expires ? formatRFC3339(t.expires) : '<never>',
-    (t.usages.join(',') || '<none>').padEnd(22),
-    (t.description || '<none>').padEnd(56),
-    t.groups.join(',') || '<none>',
-  ];
-  return tokens.map((t, i) => tabwrite(i === 0 ? [header, rowOf(t)] : [rowOf(t)])).join('');
+  const header = 'TOKEN\tTTL\tEXPIRES\tUSAGES\tDESCRIPTION\tEXTRA GROUPS';
+  const table = (lines: string[]) => tabwrite(lines, { minwidth: 10, padding: 3 });
+  if (tokens.length === 0) return table([header]);
+  const rowOf = (t: BootstrapTokenInfo): string =>
+    [
+      t.token,
+      (t.expires ? shortHumanDuration(Math.trunc((t.expires.getTime() - now.getTime()) / 1000)) : '<forever>').padEnd(9),
+      t.expires ? formatRFC3339(t.expires) : '<never>',
+      (t.usages.join(',') || '<none>').padEnd(22),
+      (t.description || '<none>').padEnd(56),
+      t.groups.join(',') || '<none>',
+    ].join('\t');
+  return tokens.map((t, i) => table(i === 0 ? [header, rowOf(t)] : [rowOf(t)])).join('');
 }
 
 /** The server's message of a client-node error (kube's Status.message), else the error's own. */

@@ -3,21 +3,14 @@ import assert from 'node:assert/strict';
 import { RbacCache, type RbacSnapshot } from '../../src/auth/authz/rbac-cache.js';
 import { RbacAuthorizer, nonResourceURLMatches, resourceMatches } from '../../src/auth/authz/rbac.js';
 import { bootstrapPolicy, reconcileRbacObject, AUTOUPDATE_ANNOTATION } from '../../src/auth/authz/bootstrap-policy.js';
+import { policyCache } from './policy.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from '../../src/auth/authz/union.js';
 import { forbiddenError, forbiddenMessage } from '../../src/auth/authz/forbidden.js';
 import { authorizeSigner, signerForbiddenError } from '../../src/auth/authz/signers.js';
 import type { AuthorizationAttributes, UserInfo } from '../../src/auth/types.js';
 import type { ClusterRole, ClusterRoleBinding, RoleBinding } from '../../src/auth/authz/rbac-types.js';
 
-function loadedCache(): RbacCache {
-  const cache = new RbacCache();
-  const p = bootstrapPolicy();
-  for (const o of p.clusterRoles) cache.apply('clusterroles', 'put', o);
-  for (const o of p.clusterRoleBindings) cache.apply('clusterrolebindings', 'put', o);
-  for (const o of p.roles) cache.apply('roles', 'put', o);
-  for (const o of p.roleBindings) cache.apply('rolebindings', 'put', o);
-  return cache;
-}
+const loadedCache = policyCache;
 
 const authed = (username: string, ...groups: string[]): UserInfo => ({ username, groups: [...groups, 'system:authenticated'] });
 const anonymous: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };

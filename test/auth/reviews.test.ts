@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { RbacCache } from '../../src/auth/authz/rbac-cache.js';
 import { RbacAuthorizer } from '../../src/auth/authz/rbac.js';
-import { bootstrapPolicy } from '../../src/auth/authz/bootstrap-policy.js';
+import { policyCache } from './policy.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from '../../src/auth/authz/union.js';
 import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from '../../src/auth/reviews.js';
 import { bearerTokenAuthenticator } from '../../src/auth/authn/bearer-token.js';
@@ -13,12 +12,7 @@ import { serviceAccountAuthenticator } from '../../src/auth/authn/serviceaccount
 import { ServiceAccountTokenSigner } from '../../src/auth/serviceaccount-token.js';
 import { isApiError } from '../../src/api/status.js';
 
-const cache = new RbacCache();
-const p = bootstrapPolicy();
-for (const o of p.clusterRoles) cache.apply('clusterroles', 'put', o);
-for (const o of p.clusterRoleBindings) cache.apply('clusterrolebindings', 'put', o);
-for (const o of p.roles) cache.apply('roles', 'put', o);
-for (const o of p.roleBindings) cache.apply('rolebindings', 'put', o);
+const cache = policyCache();
 const rbac = new RbacAuthorizer(cache);
 const authorizer = unionAuthorizer([privilegedGroupsAuthorizer(), rbac]);
 

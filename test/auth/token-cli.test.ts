@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatTokenList, shortHumanDuration } from '../../src/cli/token.js';
+import { formatTokenList } from '../../src/cli/token.js';
 import { kubepki } from '../helpers/cli.js';
 
 test('token list prints kubeadm\'s table: padded TTL, usages and description, <forever>/<never>/<none>', () => {
@@ -30,15 +30,6 @@ test('token list prints kubeadm\'s table: padded TTL, usages and description, <f
   assert.match(lines[2]!, /^zzzzzz\.0123456789abcdef   <forever>   <never>   signing {18}for node-2 {49}<none>$/);
   assert.equal(lines[3], '');
   assert.equal(formatTokenList([], now), 'TOKEN     TTL       EXPIRES   USAGES    DESCRIPTION   EXTRA GROUPS\n');
-});
-
-test('TTLs are shown as kube\'s short human durations', () => {
-  assert.equal(shortHumanDuration(-5000), '<invalid>');
-  assert.equal(shortHumanDuration(-500), '0s');
-  assert.equal(shortHumanDuration(59_000), '59s');
-  assert.equal(shortHumanDuration(90 * 60_000), '1h');
-  assert.equal(shortHumanDuration(47 * 3_600_000), '1d');
-  assert.equal(shortHumanDuration(800 * 24 * 3_600_000), '2y');
 });
 
 test('kubepki token generate prints one random token and nothing else', async () => {

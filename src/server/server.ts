@@ -16,7 +16,8 @@ import { ApiHandler, sendJson, writeStatus, type ApiHandlerOptions } from '../ap
 import type { ResourceDefinition } from '../api/registry.js';
 import { ResourceRegistry } from '../api/registry.js';
 import { parseRequestInfo, type RequestInfo } from '../api/request-info.js';
-import { internalError, notFoundPath, unauthorized } from '../api/status.js';
+import { ApiError, internalError, notFoundPath, unauthorized } from '../api/status.js';
+import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
@@ -207,6 +208,14 @@ export class ApiServer {
       this.metrics.authentication.inc({ result: 'error' });
       this.logger.info(authenticationFailureLogLine(err as Error));
       return writeStatus(res, unauthorized().status);
+    }
+    if (req.headers['impersonate-user'] !== undefined || req.headers['impersonate-group'] !== undefined || req.headers['impersonate-uid'] !== undefined) {
+      try {
+        user = await impersonate(user, req.headers, this.authorizer!);
+      } catch (err) {
+        if (err instanceof ApiError) return writeStatus(res, err.status);
+        throw err;
+      }
     }
 
     const attrs: AuthorizationAttributes = {

@@ -260,3 +260,22 @@ test('authentication and authorization at the edge', async (t) => {
     await assert.rejects(authn.authenticate({ headers: {}, peerCertificates: der }), /x509: certificate has expired or is not yet valid/);
   });
 });
+
+test('impersonation: kubectl --as for a master, refused for others', async (t) => {
+  const s = await startTestServer(t);
+  const who = (headers: Record<string, string>, as = s.pki.admin) =>
+    s.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { body: { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1' }, headers, as });
+  const r = await who({ 'Impersonate-User': 'system:serviceaccount:kube-system:approver' });
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual(r.json.status.userInfo, {
+    username: 'system:serviceaccount:kube-system:approver',
+    groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+  });
+  const g = await who({ 'Impersonate-User': 'bob', 'Impersonate-Group': 'devs' });
+  assert.deepEqual(g.json.status.userInfo.groups, ['devs', 'system:authenticated']);
+  const denied = await who({ 'Impersonate-User': 'kubernetes-admin' }, s.pki.alice);
+  assert.equal(denied.status, 403);
+  assert.match(denied.json.message, /User "alice" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  const bad = await who({ 'Impersonate-Group': 'x' });
+  assert.equal(bad.status, 400);
+});

@@ -1,6 +1,8 @@
 // Shared pieces of the rbac.authorization.k8s.io/v1 kinds: PolicyRule, Subject and RoleRef schemas and
 // kube's validation of them (pkg/apis/rbac/validation). Escalation checks belong to the authorizer (auth).
-import { arrayOf, obj, str } from '../api/schema.js';
+import { kindSchema } from '../api/meta-schema.js';
+import type { ResourceStrategy } from '../api/registry.js';
+import { arrayOf, obj, str, type ObjectSchema } from '../api/schema.js';
 import { invalid, notSupported, required, type FieldError } from '../api/status.js';
 import type { KubeObject } from '../api/types.js';
 import { isDNS1123Label } from '../api/validation.js';
@@ -129,4 +131,27 @@ export function subjectsOf(b: BindingLike, kind: string): string {
     .filter((s) => s.kind === kind)
     .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? b.metadata.namespace ?? ''}/${s.name}` : s.name))
     .join(', ');
+}
+
+/** RoleBinding and ClusterRoleBinding share their shape; only the kind and the allowed roleRef kinds differ. */
+export function bindingSchema(kind: 'RoleBinding' | 'ClusterRoleBinding', description: string): ObjectSchema {
+  return kindSchema({
+    name: `io.k8s.api.rbac.v1.${kind}`,
+    group: RBAC_GROUP,
+    version: 'v1',
+    kind,
+    description,
+    required: ['roleRef'],
+    properties: {
+      roleRef: roleRefSchema,
+      subjects: arrayOf(subjectSchema, { listType: 'atomic', description: 'Subjects holds references to the objects the role applies to.' }),
+    },
+  });
+}
+
+export function bindingStrategy(namespaced: boolean): ResourceStrategy {
+  return {
+    validate: (o) => validateBinding(o as BindingLike, namespaced),
+    validateUpdate: (n, o) => [...validateBinding(n as BindingLike, namespaced), ...validateRoleRefUnchanged(n as BindingLike, o as BindingLike)],
+  };
 }

@@ -1,10 +1,8 @@
 // rbac.authorization.k8s.io/v1 RoleBinding: grants a Role or ClusterRole within one namespace.
-import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
-import { arrayOf } from '../api/schema.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
 import { isPathSegmentName } from '../api/validation.js';
-import { RBAC_GROUP, roleColumn, roleRefSchema, subjectSchema, subjectsOf, validateBinding, validateRoleRefUnchanged, type BindingLike } from './rbac-common.js';
+import { bindingSchema, bindingStrategy, RBAC_GROUP, roleColumn, subjectsOf, type BindingLike } from './rbac-common.js';
 
 export const bindingPrinterColumns = [
   NAME_COLUMN,
@@ -34,23 +32,9 @@ export const roleBindings: ResourceDefinition = {
   shortNames: [],
   namespaced: true,
   verbs: ALL_VERBS,
-  schema: kindSchema({
-    name: 'io.k8s.api.rbac.v1.RoleBinding',
-    group: RBAC_GROUP,
-    version: 'v1',
-    kind: 'RoleBinding',
-    description: 'RoleBinding references a role, but does not contain it.',
-    required: ['roleRef'],
-    properties: {
-      roleRef: roleRefSchema,
-      subjects: arrayOf(subjectSchema, { listType: 'atomic', description: 'Subjects holds references to the objects the role applies to.' }),
-    },
-  }),
+  schema: bindingSchema('RoleBinding', 'RoleBinding references a role, but does not contain it.'),
   validateName: isPathSegmentName,
-  strategy: {
-    validate: (o) => validateBinding(o as BindingLike, true),
-    validateUpdate: (n, o) => [...validateBinding(n as BindingLike, true), ...validateRoleRefUnchanged(n as BindingLike, o as BindingLike)],
-  },
+  strategy: bindingStrategy(true),
   subresources: [],
   printer: { columns: bindingPrinterColumns, cells: (o, now) => bindingCells(o as BindingLike, now) },
 };

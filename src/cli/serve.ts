@@ -125,7 +125,9 @@ async function runServe(flags: ServeFlags): Promise<number> {
       throw new KubepkiError('FileMissing', `${flag}: cannot read ${f}: ${(err as Error).message}`);
     }
   };
-  const [cert, key, clientCA] = await Promise.all([read(certFile, '--tls-cert-file'), read(keyFile, '--tls-private-key-file'), read(clientCAFile, '--client-ca-file')]);
+  const cert = await read(certFile, '--tls-cert-file');
+  const key = await read(keyFile, '--tls-private-key-file');
+  const clientCA = await read(clientCAFile, '--client-ca-file');
   const { parseCertificatesPem } = await import('../x509/certificate.js');
   const roots = parseCertificatesPem(clientCA, clientCAFile);
   // The in-process controllers' flags and signing CA are checked before anything opens (a CA bundle is refused here).

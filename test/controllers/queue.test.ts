@@ -76,6 +76,24 @@ test('addAfter and addRateLimited wait on the injected clock', async () => {
   assert.equal(await q.get(), undefined);
 });
 
+test('thousands of delayed keys share one timer and come out in deadline order', async () => {
+  const clock = new FakeClock();
+  const q = new WorkQueue({ clock });
+  for (let i = 0; i < 2000; i++) q.addAfter(`k${i}`, 1000 + ((i * 7919) % 2000));
+  q.addAfter('early', 10);
+  assert.equal(clock.pendingSleeps, 1, 'one timer, re-armed for the earliest deadline');
+  clock.advance(10);
+  await settle();
+  assert.equal(await q.get(), 'early');
+  clock.advance(1000);
+  await settle();
+  assert.equal(q.length, 11, 'exactly the eleven keys due by 1010 ms');
+  clock.advance(2000);
+  await settle();
+  assert.equal(q.length, 2000);
+  assert.ok(clock.pendingSleeps <= 1);
+});
+
 test('a waiting worker is woken by add and released by shutDown', async () => {
   const q = new WorkQueue({ clock: new FakeClock() });
   const next = q.get();

@@ -93,6 +93,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly delayed = new Map<string, number>();
+  private readonly heap = new MinHeap<{ at: number; key: string }>((a, b) => a.at - b.at);
+  private timer: { at: number; abort: AbortController } | undefined;
   private readonly timers = new AbortController();
   private shutdown = false;
   private readonly rateLimiter: RateLimiter;
@@ -162,11 +164,35 @@ export class WorkQueue {
     const pending = this.delayed.get(key);
     if (pending !== undefined && pending <= at) return;
     this.delayed.set(key, at);
-    this.options.clock.sleep(delayMs, this.timers.signal).then(
+    this.heap.push({ at, key });
+    this.armTimer();
+  }
+
+  /**
+   * One timer for all delayed adds (client-go's waitingForQueue heap): it sleeps until the earliest
+   * deadline and is re-armed when an earlier one arrives, so thousands of delayed keys cost one timer.
+   */
+  private armTimer(): void {
+    const next = this.heap.peek();
+    if (!next || this.shutdown) return;
+    if (this.timer && this.timer.at <= next.at) return;
+    this.timer?.abort.abort();
+    const abort = new AbortController();
+    const timer = { at: next.at, abort };
+    this.timer = timer;
+    const delay = Math.max(0, next.at - this.options.clock.now().getTime());
+    this.options.clock.sleep(delay, AbortSignal.any([abort.signal, this.timers.signal])).then(
       () => {
-        if (this.delayed.get(key) !== at) return;
-        this.delayed.delete(key);
-        this.add(key);
+        if (this.timer !== timer) return;
+        this.timer = undefined;
+        const now = this.options.clock.now().getTime();
+        for (let e = this.heap.peek(); e && e.at <= now; e = this.heap.peek()) {
+          this.heap.pop();
+          if (this.delayed.get(e.key) !== e.at) continue; // superseded by an earlier deadline
+          this.delayed.delete(e.key);
+          this.add(e.key);
+        }
+        this.armTimer();
       },
       () => undefined,
     );
@@ -193,5 +219,48 @@ export class WorkQueue {
     this.shutdown = true;
     this.timers.abort();
     for (const w of this.waiters.splice(0)) w(undefined);
+  }
+}
+
+/** A binary min-heap. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  push(item: T): void {
+    const a = this.items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.less(a[i]!, a[p]!) >= 0) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l]!, a[m]!) < 0) m = l;
+        if (r < a.length && this.less(a[r]!, a[m]!) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
   }
 }

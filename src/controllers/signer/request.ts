@@ -18,7 +18,8 @@ export interface CertificateRequestInfo {
   sans: SubjectAltNames;
   /** DER SubjectPublicKeyInfo. */
   spki: Uint8Array;
-  publicKey: KeyObject;
+  /** Made on first use; throws InvalidCSR for an unsupported key. */
+  readonly publicKey: KeyObject;
   /** The signed part and the signature, for verifySignature. */
   tbs: Uint8Array;
   signature: Uint8Array;
@@ -89,20 +90,26 @@ export function parseRequestDer(der: Uint8Array): CertificateRequestInfo {
   const spki = expectTag(fields[2], TAG.SEQUENCE, 'subjectPKInfo');
   const name = readName(subject);
   const sans = fields[3] && fields[3].tag === 0xa0 ? readRequestedSans(fields[3]) : emptySans();
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: Buffer.from(spki.der), format: 'der', type: 'spki' });
-  } catch (err) {
-    throw new KubepkiError('InvalidCSR', `unsupported public key: ${(err as Error).message}`, { cause: err });
-  }
+  // Importing the key costs as much as verifying a signature: only the signer needs it, so it is made on
+  // first use (the approver and the rules never touch it).
+  let publicKey: KeyObject | undefined;
   return {
+    get publicKey(): KeyObject {
+      if (!publicKey) {
+        try {
+          publicKey = createPublicKey({ key: Buffer.from(spki.der), format: 'der', type: 'spki' });
+        } catch (err) {
+          throw new KubepkiError('InvalidCSR', `unsupported public key: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      return publicKey;
+    },
     der,
     subject: name,
     commonName: name.commonName ?? '',
     organization: name.organization ?? [],
     sans,
     spki: spki.der,
-    publicKey,
     tbs: info.der,
     signature: sigBits.content.subarray(1),
     signatureAlgorithm: signatureScheme(sigAlg),
@@ -194,10 +201,10 @@ function addGeneralName(sans: SubjectAltNames, gn: Tlv): void {
 
 /** Go's CertificateRequest.CheckSignature, on the thread pool. */
 export function verifyRequestSignature(req: CertificateRequestInfo): Promise<boolean> {
-  const { hash, pssSaltLength } = req.signatureAlgorithm;
-  const key = pssSaltLength === undefined ? req.publicKey : { key: req.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pssSaltLength };
   return new Promise((resolve) => {
     try {
+      const { hash, pssSaltLength } = req.signatureAlgorithm;
+      const key = pssSaltLength === undefined ? req.publicKey : { key: req.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pssSaltLength };
       cryptoVerify(hash, req.tbs, key, req.signature, (err, ok) => resolve(!err && ok));
     } catch {
       resolve(false);
@@ -209,6 +216,7 @@ export function verifyRequestSignature(req: CertificateRequestInfo): Promise<boo
 export async function readVerifiedRequest(specRequest: string): Promise<CertificateRequestInfo> {
   const der = decodeSpecRequest(specRequest);
   const req = parseRequestDer(der);
+  void req.publicKey; // an unsupported key is an error here, not later
   if (!(await verifyRequestSignature(req))) throw new KubepkiError('SignatureInvalid', 'unable to verify certificate request signature');
   return req;
 }

@@ -1,0 +1,302 @@
+// Benchmark: the bootstrap storm. N simulated nodes, each with its own key, create a kubelet client CSR with
+// a bootstrap token against `kubepki serve` (controllers in-process, as shipped) and wait — on a watch —
+// until it is issued. Prints, per CA algorithm and storage backend, the time until all N are issued, the
+// server's CPU per certificate, create→issued latency percentiles, and the machine's own crypto limit as
+// `openssl speed` measures it in the same run, with the ratio.
+// Goal: 5,000 nodes in <= 10 s with an RSA-2048 CA on SQLite (a real kube-controller-manager, throttled by
+// its default client rate limits of 20 qps / burst 30, needs minutes for the three writes per CSR).
+//
+//   npm run bench:storm                                  (N = 1000,5000; RSA-2048,ECDSA-P256; sqlite,etcd)
+//   npm run bench:storm -- --nodes 1000 --ca RSA-2048 --storage sqlite --connections 64
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createCertificateRequest, generateKeyPair } from '../src/x509/index.js';
+import { freePort } from '../test/helpers/ports.js';
+import { startEtcd } from '../test/helpers/etcd.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/entry.js');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+const NODES = arg('nodes', process.env['BENCH_NODES'] ?? '1000,5000').split(',').map(Number);
+const CAS = arg('ca', 'RSA-2048,ECDSA-P256').split(',');
+const STORAGES = arg('storage', existsSync('/usr/bin/etcd') ? 'sqlite,etcd' : 'sqlite').split(',');
+const CONNECTIONS = Number(arg('connections', '64'));
+const TIMEOUT_MS = Number(arg('timeout', '180000'));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function opensslSpeed(): { rsa2048: number; ecdsaP256: number } {
+  const r = spawnSyncText('openssl', ['speed', '-seconds', '2', '-mr', 'rsa2048', 'ecdsap256']);
+  // OpenSSL 3: "+F2:<i>:2048:<sign/s>:<verify/s>" (RSA), "+F4:<i>:256:<sign/s>:<verify/s>" (ECDSA).
+  const rate = (tag: string, bits: string) => {
+    const m = new RegExp(`^\\+${tag}:\\d+:${bits}:([0-9.]+):`, 'm').exec(r);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return v < 1 ? 1 / v : v; // older OpenSSL prints seconds per operation
+  };
+  return { rsa2048: rate('F2', '2048'), ecdsaP256: rate('F4', '256') };
+}
+
+function spawnSyncText(cmd: string, args: string[]): string {
+  return spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
+}
+
+/** utime + stime of a process, in ms (from /proc). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
+}
+
+interface Serve {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startServe(dataDir: string, port: number, storageArgs: string[]): Promise<Serve> {
+  // BENCH_SERVE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const nodeArgs = (process.env['BENCH_SERVE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--data-dir', dataDir, '--secure-port', String(port), ...storageArgs], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, KUBEPKI_LOG_LEVEL: 'warn' },
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const deadline = Date.now() + 30_000;
+  while (!/listening on (https:\/\/\S+)/.test(err)) {
+    if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
+    if (Date.now() > deadline) throw new Error(`serve did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Let the in-process controllers take their Lease and sync their informers: the storm hits a running cluster.
+  await new Promise((r) => setTimeout(r, 1500));
+  return {
+    child,
+    url: /listening on (https:\/\/\S+)/.exec(err)![1]!,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** N node requests (ECDSA P-256 keys, as kubelets make), made once and reused by every run. */
+async function nodeRequests(n: number): Promise<string[]> {
+  const out: string[] = [];
+  const batch = 64;
+  for (let i = 0; i < n; i += batch) {
+    const made = await Promise.all(
+      Array.from({ length: Math.min(batch, n - i) }, async (_, j) => {
+        const keyPair = await generateKeyPair('ECDSA-P256');
+        const req = await createCertificateRequest({ subject: { commonName: `system:node:storm-${i + j}`, organization: ['system:nodes'] }, keyPair });
+        return Buffer.from(req.pem).toString('base64');
+      }),
+    );
+    out.push(...made);
+  }
+  return out;
+}
+
+function request(agent: https.Agent, base: string, token: string, method: string, p: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = https.request(
+      new URL(p, base),
+      {
+        method,
+        agent,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = text;
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+interface Result {
+  nodes: number;
+  ca: string;
+  storage: string;
+  seconds: number;
+  serverCpuMsPerCert: number;
+  clientCpuMsPerCert: number;
+  p50: number;
+  p99: number;
+}
+
+async function storm(requests: string[], ca: string, storage: string): Promise<Result> {
+  const n = requests.length;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-storm-'));
+  const port = await freePort();
+  let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
+  let serve: Serve | undefined;
+  const agent = new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  try {
+    const dataDir = path.join(dir, 'data');
+    const init = await runCli(['init', '--cert-dir', path.join(dataDir, 'pki'), '--kubeconfig-dir', dataDir, '--encryption-algorithm', ca, '--apiserver-advertise-address', '127.0.0.1', '--apiserver-bind-port', String(port)]);
+    if (init.code !== 0) throw new Error(`init: ${init.stderr}`);
+    let storageArgs: string[] = [];
+    if (storage === 'etcd') {
+      etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+      storageArgs = ['--storage', 'etcd', '--etcd-servers', etcd.clientUrls.join(',')];
+    }
+    serve = await startServe(dataDir, port, storageArgs);
+    const tok = await runCli(['token', 'create', '--kubeconfig', path.join(dataDir, 'admin.conf')]);
+    if (tok.code !== 0) throw new Error(`token: ${tok.stderr}`);
+    const token = tok.stdout.trim();
+    (agent.options as https.AgentOptions).ca = await readFile(path.join(dataDir, 'pki', 'ca.crt'));
+    const base = serve.url;
+    const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+
+    // One watch observes every node's CSR (a kubelet watches its own; one stream keeps the client side light).
+    const list = await request(agent, base, token, 'GET', csrPath);
+    if (list.status !== 200) throw new Error(`list: ${list.status} ${JSON.stringify(list.json)}`);
+    const rv = (list.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const createdAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let issued = 0;
+    let done!: () => void;
+    const allIssued = new Promise<void>((r) => (done = r));
+    const watchAgent = new https.Agent({ keepAlive: false, ca: (agent.options as https.AgentOptions).ca });
+    const watchReq = https.request(new URL(`${csrPath}?watch=true&allowWatchBookmarks=true&resourceVersion=${rv}`, base), {
+      agent: watchAgent,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    watchReq.on('response', (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (!line.includes('"certificate"')) continue;
+          const e = JSON.parse(line) as { object: { metadata: { name: string }; status?: { certificate?: string } } };
+          const name = e.object.metadata.name;
+          if (e.object.status?.certificate && createdAt.has(name)) {
+            latencies.push(performance.now() - createdAt.get(name)!);
+            createdAt.delete(name);
+            if (++issued === n) done();
+          }
+        }
+      });
+    });
+    watchReq.on('error', () => undefined);
+    watchReq.end();
+    await new Promise((r) => setTimeout(r, 300));
+
+    const serverCpu0 = processCpuMs(serve.child.pid!);
+    const clientCpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const creates = requests.map(async (b64, i) => {
+      const name = `storm-${i}`;
+      createdAt.set(name, performance.now());
+      const r = await request(agent, base, token, 'POST', csrPath, {
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name },
+        spec: { request: b64, signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+      });
+      if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+    });
+    await Promise.all(creates);
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only ${issued}/${n} issued after ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref());
+    await Promise.race([allIssued, timeout]);
+    const seconds = (performance.now() - t0) / 1000;
+    const serverCpu = processCpuMs(serve.child.pid!) - serverCpu0;
+    const c = process.cpuUsage(clientCpu0);
+    watchReq.destroy();
+    watchAgent.destroy();
+    latencies.sort((a, b) => a - b);
+    return {
+      nodes: n,
+      ca,
+      storage,
+      seconds,
+      serverCpuMsPerCert: serverCpu / n,
+      clientCpuMsPerCert: (c.user + c.system) / 1000 / n,
+      p50: latencies[Math.floor(n * 0.5)] ?? NaN,
+      p99: latencies[Math.floor(n * 0.99)] ?? NaN,
+    };
+  } finally {
+    agent.destroy();
+    await serve?.stop();
+    await etcd?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bootstrap storm: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${CONNECTIONS} client connections`);
+  const speed = opensslSpeed();
+  console.log(`openssl speed (one core): RSA-2048 ${speed.rsa2048.toFixed(0)} sign/s, ECDSA-P256 ${speed.ecdsaP256.toFixed(0)} sign/s`);
+  const maxN = Math.max(...NODES);
+  const t = performance.now();
+  const all = await nodeRequests(maxN);
+  console.log(`prepared ${maxN} node keys and CSRs in ${((performance.now() - t) / 1000).toFixed(1)} s (not measured)`);
+  console.log('');
+  console.log('nodes  CA          storage  all issued  certs/s  server CPU/cert  client CPU/cert  p50 create→issued  p99      vs openssl (one core)');
+  const results: Result[] = [];
+  for (const storage of STORAGES) {
+    for (const ca of CAS) {
+      for (const n of NODES) {
+        const r = await storm(all.slice(0, n), ca, storage);
+        results.push(r);
+        const rate = n / r.seconds;
+        const limit = ca.startsWith('RSA') ? speed.rsa2048 : speed.ecdsaP256;
+        console.log(
+          `${String(n).padEnd(6)} ${ca.padEnd(11)} ${storage.padEnd(8)} ${`${r.seconds.toFixed(2)} s`.padEnd(11)} ${rate.toFixed(0).padEnd(8)} ${`${r.serverCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.clientCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.p50.toFixed(0)} ms`.padEnd(18)} ${`${r.p99.toFixed(0)} ms`.padEnd(8)} ${((rate / limit) * 100).toFixed(1)}% of ${limit.toFixed(0)} sign/s`,
+        );
+      }
+    }
+  }
+  const goal = results.find((r) => r.nodes === 5000 && r.ca === 'RSA-2048' && r.storage === 'sqlite');
+  console.log('');
+  if (goal) console.log(`goal: 5000 nodes, RSA-2048 CA, SQLite in <= 10 s: ${goal.seconds.toFixed(2)} s — ${goal.seconds <= 10 ? 'met' : 'NOT met'}`);
+  console.log('anchor: kube-controller-manager\'s client defaults to 20 qps (burst 30); approving (SubjectAccessReview + approval) and signing');
+  console.log('        take three requests per CSR, so 5000 CSRs need >= 750 s of its request budget alone.');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -20,7 +20,8 @@ import {
   writeNodeKubeconfig,
   type ClusterAccess,
 } from './kubeconfig.js';
-import { Backoff, CertificateManager, type BackoffOptions } from './rotation.js';
+import { CertificateManager } from './rotation.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
 import { fetchPublishedCa } from './cluster-info.js';
 import { followCaBundle, type TrustUpdate } from './trust.js';
 
@@ -254,7 +255,9 @@ export class NodeAgent {
   private async bootstrapOnce(signal: AbortSignal): Promise<void> {
     const backoff = new Backoff(this.o.backoff, this.o.random ?? Math.random);
     while (!signal.aborted && !(await this.clientManager!.rotateOnce(signal))) {
-      await this.clock.sleep(backoff.next(), signal).catch(() => undefined);
+      const delay = backoff.next();
+      this.logger.info({ certificate: 'client', retryInSeconds: Math.round(delay / 100) / 10 }, 'will retry the certificate request');
+      await this.clock.sleep(delay, signal).catch(() => undefined);
     }
   }
 

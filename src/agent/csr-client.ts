@@ -6,6 +6,7 @@ import { CertificatesV1Api, Watch, type KubeConfig, type V1CertificateSigningReq
 import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { Backoff } from './backoff.js';
 import { keyMatchesPublicKey, parseCertificateRequestPem, parseCertificatesPem, type DistinguishedName } from '../x509/index.js';
 
 export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
@@ -190,6 +191,9 @@ export class KubernetesCsrClient implements CsrApi {
     const signal = options.signal;
     let watchable = true;
     let failures = 0;
+    // Re-reads after failures back off (jittered, so a fleet does not return in step when the server does),
+    // but only up to a few seconds: a restarted server must be noticed quickly.
+    let readBackoff = new Backoff({ initialMs: this.pollIntervalMs, capMs: 8000, jitter: 0.5 });
     while (true) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       if (this.clock.now().getTime() >= deadline) {
@@ -206,11 +210,12 @@ export class KubernetesCsrClient implements CsrApi {
           csr = await this.timed(this.api.readCertificateSigningRequest({ name: ref.name }), 'get');
         }
         failures = 0;
+        readBackoff = new Backoff({ initialMs: this.pollIntervalMs, capMs: 8000, jitter: 0.5 });
       } catch (err) {
         if (statusCodeOf(err) === 404 && !watchable) throw new KubepkiError('APIError', `certificate signing request ${ref.name} was deleted`);
         failures++;
         this.logger.warn({ csr: ref.name, err: describeApiError(err), attempt: failures }, 'cannot read the certificate signing request, retrying');
-        await this.pause(Math.min(this.pollIntervalMs * 2 ** Math.min(failures - 1, 4), 32_000), signal);
+        await this.pause(readBackoff.next(), signal);
         continue;
       }
       if (!csr) throw new KubepkiError('APIError', `certificate signing request ${ref.name} was deleted`);

@@ -24,6 +24,7 @@ import {
   type SubjectAltNames,
 } from '../x509/index.js';
 import { checkPair, type CertKeyPair, type CertificateStore, type PairProblem } from './cert-store.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
 import { apiStatusOf, CsrDeniedError, describeApiError, digestedCsrName, type CsrApi } from './csr-client.js';
 
 /** What the next certificate must say. */
@@ -40,39 +41,6 @@ export function rotationDeadline(cert: Pick<Certificate, 'notBefore' | 'notAfter
   const start = cert.notBefore.getTime();
   const lifetime = cert.notAfter.getTime() - start;
   return new Date(Math.round(start + lifetime * (0.7 + 0.2 * random())));
-}
-
-export interface BackoffOptions {
-  /** First delay. client-go: 2 s. */
-  initialMs?: number;
-  /** client-go: 2. */
-  factor?: number;
-  /** Each delay is lengthened by up to this fraction, at random. client-go: 0.1. */
-  jitter?: number;
-  /** Delays stop growing here. client-go polls every 32 s once its five steps are spent. */
-  capMs?: number;
-}
-
-/** Jittered exponential backoff: 2, 4, 8, 16, 32, 32 … seconds (each + up to 10 %), as client-go waits. */
-export class Backoff {
-  private delay: number;
-  private readonly factor: number;
-  private readonly jitter: number;
-  private readonly capMs: number;
-  constructor(
-    options: BackoffOptions = {},
-    private readonly random: () => number = Math.random,
-  ) {
-    this.delay = options.initialMs ?? 2000;
-    this.factor = options.factor ?? 2;
-    this.jitter = options.jitter ?? 0.1;
-    this.capMs = options.capMs ?? 32_000;
-  }
-  next(): number {
-    const base = Math.min(this.delay, this.capMs);
-    this.delay = Math.min(this.delay * this.factor, this.capMs);
-    return base * (1 + this.jitter * this.random());
-  }
 }
 
 /**
@@ -316,7 +284,7 @@ export class CertificateManager {
     if (!template) return false;
     const current = this.useBootstrapCredentials ? null : this.current();
     const bootstrap = current === null;
-    this.logger.info({ bootstrap }, bootstrap ? 'requesting a certificate with the bootstrap credentials' : 'rotating the certificate');
+    this.logger.info({ bootstrap }, bootstrap ? 'requesting a certificate (no valid one yet)' : 'rotating the certificate');
     let keyPair: KeyPair;
     let csrName: string | undefined;
     let cachedKey = false;
@@ -363,6 +331,9 @@ export class CertificateManager {
       }
       const status = apiStatusOf(err);
       if (status === 401) {
+        // Only a manager with bootstrap credentials (the client one) can fall back; the serving manager
+        // always authenticates as the node.
+        if (!this.o.bootstrapKeyFile) return this.fail('unauthorized', `the API server rejected the node's credentials (${describeApiError(err)})`);
         if (!bootstrap) {
           // The server no longer accepts this certificate (e.g. the CA was replaced): fall back to bootstrap.
           this.useBootstrapCredentials = true;

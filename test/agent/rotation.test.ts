@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CertificateStore, nodeStoreFs, type StoreFs } from '../../src/agent/cert-store.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../../src/agent/csr-client.js';
+import { Backoff } from '../../src/agent/backoff.js';
 import {
-  Backoff,
   CertificateManager,
   certificateSatisfiesTemplate,
   rotationDeadline,

@@ -398,7 +398,8 @@ export class ResourceStore {
       }
       const result = await this.prepareUpdate(next, current, ctx, options.subresource);
       const json = this.encode(result);
-      if (json === stored.value || json === this.encode(current)) return current; // no-op: nothing written
+      // No-op: nothing written. (A record written in another key order is re-encoded only when the sizes match.)
+      if (json === stored.value || (json.length === stored.value.length && json === this.encode(current))) return current;
       if (options.dryRun) return result;
       try {
         if (result.metadata.deletionTimestamp && (!result.metadata.finalizers || result.metadata.finalizers.length === 0)) {

@@ -80,3 +80,16 @@ test('a denied CSR is reported, does not crash the agent, and a new request is m
   assert.equal(approve.code, 0, approve.stderr);
   await agent.waitForLog(/the node has a usable client certificate/);
 });
+
+test('a client certificate that expires because renewal is refused is replaced through the bootstrap token', async (t) => {
+  // RBAC alone (no Node authorizer) lets nodes create no CSRs, so every renewal made with the node
+  // certificate is refused; once it expires the agent falls back to the bootstrap token.
+  const s = await setup(t, ['--cluster-signing-duration', '8s', '--authorization-mode', 'RBAC']);
+  const agent = startAgentProcess(t, [...s.agentArgs('node-expiring'), '--rotate-certificates']);
+  await agent.waitForLog(/the node has a usable client certificate/);
+  await agent.waitForLog(/rotating the certificate[\s\S]*HTTP 403/);
+  await agent.waitForLog(/"bootstrap":true[\s\S]*"bootstrap":true/, 40_000);
+  await agent.waitForLog(/"bootstrap":true[\s\S]*"bootstrap":true[\s\S]*new certificate stored and in use/, 20_000);
+  const who = await run('kubectl', ['--kubeconfig', path.join(s.dir, 'node-expiring.conf'), '--cache-dir', path.join(s.dir, 'kc3'), 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+  assert.equal(who.stdout, 'system:node:node-expiring', who.stderr);
+});

@@ -13,44 +13,11 @@ import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/tmp.js';
 import { createBootstrapToken, pemPath, startAgentProcess, writeBootstrapKubeconfig } from '../agent/processes.js';
 
-const KUBELET_SERVING_APPROVER_RBAC = `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: e2e-kubelet-serving-approver
-rules:
-- apiGroups: ["certificates.k8s.io"]
-  resources: ["signers"]
-  resourceNames: ["kubernetes.io/kubelet-serving"]
-  verbs: ["approve"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: e2e-kubelet-serving-approver
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: e2e-kubelet-serving-approver
-subjects:
-- apiGroup: rbac.authorization.k8s.io
-  kind: User
-  name: system:kube-controller-manager
-`;
-
 test('kubepki agent bootstraps with a token, rotates without an invalid moment, and gets a serving certificate', async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-agent-');
   const dataDir = path.join(dir, 'data');
   const serve = await startServe(t, ['--cluster-signing-duration', '20s', '--kubelet-serving-approve-cidrs', '127.0.0.0/8'], { dataDir, port: await freePort() });
   const admin = kubectlWith(serve.kubeconfig, path.join(dir, 'kcache'));
-  // Nodes renew through CSRs they create as themselves. kube-apiserver grants that through the Node
-  // authorizer (--authorization-mode=Node,RBAC); kubepki serve authorizes with RBAC only, so, as on an
-  // RBAC-only cluster, the system:node role is bound to the system:nodes group by the administrator.
-  const bind = await admin(['create', 'clusterrolebinding', 'e2e-nodes', '--clusterrole=system:node', '--group=system:nodes']);
-  assert.equal(bind.code, 0, bind.stderr);
-  // Kubernetes never auto-approves kubelet serving certificates; the opt-in approver (like kubelet-csr-approver)
-  // needs "approve" on the kubelet-serving signer, which the stock certificate-controller role does not give.
-  const approverRbac = await admin(['apply', '-f', '-'], KUBELET_SERVING_APPROVER_RBAC);
-  assert.equal(approverRbac.code, 0, approverRbac.stderr);
   const caFile = path.join(dataDir, 'pki', 'ca.crt');
   const token = await createBootstrapToken(serve.kubeconfig);
   const bootstrap = path.join(dir, 'bootstrap-kubelet.conf');
@@ -112,7 +79,8 @@ test('kubepki agent bootstraps with a token, rotates without an invalid moment, 
   });
 
   await t.test('rotation replaces the certificate and every read of the current file is a valid pair', async () => {
-    // --cluster-signing-duration 20s with the signer's 5-minute backdate puts 70–90 % of the lifetime in the
+    // Renewals are CSRs the node creates as itself (allowed by the Node authorizer, approved as selfnodeclient).
+  // --cluster-signing-duration 20s with the signer's 5-minute backdate puts 70–90 % of the lifetime in the
     // past, so the agent rotates as often as it may (once a second), as the kubelet would.
     const link = pemPath(certDir);
     const serials = new Set<string>();

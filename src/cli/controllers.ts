@@ -160,8 +160,14 @@ export async function startControllers(options: {
   rootCA?: string;
   clusterInfo?: { server: string; caPem: string };
   logger: Logger;
-}): Promise<RunningControllers> {
-  const [{ ControllerManager }, { readFile }] = await Promise.all([import('../controllers/manager.js'), import('node:fs/promises')]);
+  /** Where the controllers' metrics are registered (serve passes its own, so /metrics shows them). */
+  registry?: import('prom-client').Registry;
+}): Promise<RunningControllers & { registry: import('prom-client').Registry }> {
+  const [{ ControllerManager }, { ControllerMetrics }, { readFile }] = await Promise.all([
+    import('../controllers/manager.js'),
+    import('../controllers/metrics.js'),
+    import('node:fs/promises'),
+  ]);
   const managerOptions = controllerOptionsFromFlags(options.flags, options.defaults);
   let rootCA = options.rootCA;
   if (options.flags.rootCaFile) {
@@ -175,6 +181,7 @@ export async function startControllers(options: {
     ...managerOptions,
     client: options.kubeClient,
     logger: options.logger,
+    metrics: new ControllerMetrics(options.registry),
     ...(rootCA ? { rootCA } : {}),
     ...(options.clusterInfo ? { clusterInfo: options.clusterInfo } : {}),
   });
@@ -183,6 +190,7 @@ export async function startControllers(options: {
   options.logger.info({ controllers: [...manager.enabled], signers: manager.signerNames }, 'controller manager started');
   return {
     signerNames: manager.signerNames,
+    registry: manager.metrics.registry,
     stop: async () => {
       ac.abort();
       await running;
@@ -194,6 +202,7 @@ interface StandaloneFlags extends ControllerFlags {
   kubeconfig?: string;
   context?: string;
   logLevel?: string;
+  metricsBindAddress?: string;
 }
 
 export function register(program: Command): void {
@@ -202,7 +211,8 @@ export function register(program: Command): void {
     .description('Run the certificate controllers of kube-controller-manager (csrapproving, csrsigning, csrcleaner, root-ca-cert-publisher, bootstrapsigner, tokencleaner) against an API server')
     .option('--kubeconfig <file>', 'kubeconfig of the API server and of the identity to act as (e.g. controller-manager.conf)')
     .option('--context <name>', 'kubeconfig context to use instead of the current one')
-    .option('--log-level <level>', 'pino log level (info, debug, warn...)');
+    .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--metrics-bind-address <host:port>', 'serve /metrics and /healthz over plain HTTP on this address (off when not given)');
   addControllerFlags(cmd, { controllers: '*' }).action(async (flags: StandaloneFlags) => {
     process.exitCode = await runStandalone(flags);
   });
@@ -214,10 +224,12 @@ async function runStandalone(flags: StandaloneFlags): Promise<number> {
   const logger = createLogger({ name: 'kubepki-controllers', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
   // Validate the flags before touching the kubeconfig, so a bad flag is one clear error.
   controllerOptionsFromFlags(flags, { controllers: '*' });
+  const metricsAddress = flags.metricsBindAddress ? parseHostPort(flags.metricsBindAddress) : undefined;
   const client = RestKubeClient.fromFile(flags.kubeconfig, { userAgent: 'kubepki-controllers', ...(flags.context ? { context: flags.context } : {}) });
   // kube-controller-manager publishes --root-ca-file, else the CA its kubeconfig trusts.
   const running = await startControllers({ kubeClient: client, flags, defaults: { controllers: '*' }, ...withRootCA(client.clusterCA()), logger });
-  process.stderr.write(`kubepki controllers: running against ${client.server}\n`);
+  const metricsServer = metricsAddress ? await serveMetrics(metricsAddress, running.registry) : undefined;
+  process.stderr.write(`kubepki controllers: running against ${client.server}${metricsServer ? `; metrics on ${metricsServer.url}` : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -228,8 +240,47 @@ async function runStandalone(flags: StandaloneFlags): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await running.stop();
+  await metricsServer?.close();
   await client.close();
   return 0;
+}
+
+function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new KubepkiError('InvalidArgument', `--metrics-bind-address: "${value}" is not host:port`);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port };
+}
+
+/** A plain-HTTP /metrics (Prometheus text) and /healthz endpoint for the standalone controllers. */
+async function serveMetrics(address: { host: string; port: number }, registry: import('prom-client').Registry): Promise<{ url: string; close(): Promise<void> }> {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => {
+    if (req.url === '/metrics') {
+      registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(body);
+        },
+        () => {
+          res.writeHead(500);
+          res.end();
+        },
+      );
+      return;
+    }
+    res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
+    res.end(req.url === '/healthz' ? 'ok' : 'not found');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new KubepkiError('InvalidArgument', `--metrics-bind-address: cannot listen: ${err.message}`)));
+    server.listen(address.port, address.host, () => resolve());
+  });
+  const a = server.address() as import('node:net').AddressInfo;
+  return {
+    url: `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}/metrics`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 const withRootCA = (pem: string | undefined) => (pem ? { rootCA: pem } : {});
@@ -259,7 +310,7 @@ export async function prepareServeControllers(options: {
   flags: ServeControllerFlags;
   dataDir?: string;
   logger: Logger;
-}): Promise<{ start(serverUrl: string, clientCA: string): Promise<RunningControllers> } | undefined> {
+}): Promise<{ start(serverUrl: string, clientCA: string, registry?: import('prom-client').Registry): Promise<RunningControllers> } | undefined> {
   const { flags, dataDir, logger } = options;
   if (!bool(flags.inProcessControllers, '--in-process-controllers')) return undefined;
   const path = await import('node:path');
@@ -283,7 +334,7 @@ export async function prepareServeControllers(options: {
     for (const files of resolveSigningFiles(managerOptions.signing.files).values()) await loadSigningAuthority(files);
   }
   return {
-    start: async (serverUrl: string, clientCA: string) => {
+    start: async (serverUrl: string, clientCA: string, registry?: import('prom-client').Registry) => {
       const [{ KubeConfig }, { RestKubeClient }] = await Promise.all([import('@kubernetes/client-node'), import('../controllers/client/rest.js')]);
       const kc = new KubeConfig();
       kc.loadFromFile(kubeconfig);
@@ -307,6 +358,7 @@ export async function prepareServeControllers(options: {
         rootCA: clientCA,
         clusterInfo: { server: cluster.server, caPem: clientCA },
         logger,
+        ...(registry ? { registry } : {}),
       });
       return {
         signerNames: running.signerNames,

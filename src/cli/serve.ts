@@ -175,7 +175,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     await storage.close().catch(() => undefined);
     throw new KubepkiError('InvalidConfig', `cannot start the API server: ${(err as Error).message}`, { cause: err });
   }
-  const runningControllers = await controllers?.start(server.url, clientCA).catch(async (err: unknown) => {
+  const runningControllers = await controllers?.start(server.url, clientCA, server.metrics.registry).catch(async (err: unknown) => {
     await server.close();
     await storage.close().catch(() => undefined);
     throw err;

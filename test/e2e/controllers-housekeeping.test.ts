@@ -9,7 +9,7 @@ import { compactVerify } from 'jose';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
 import { kubectlWith, startServe } from '../api/helpers.js';
-import { createToken, csrManifest, nodeCsr } from './controllers-helpers.js';
+import { createToken, csrManifest, nodeCsr, userKubeconfig } from './controllers-helpers.js';
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -26,7 +26,11 @@ test('housekeeping controllers with short durations', async (t) => {
   const dataDir = path.join(dir, 'data');
   const serve = await startServe(
     t,
-    ['--csr-cleaner-approved-after', '2s', '--csr-cleaner-denied-after', '1s', '--csr-cleaner-failed-after', '1s', '--csr-cleaner-pending-after', '3s', '--cluster-signing-duration', '40s'],
+    [
+      '--csr-cleaner-approved-after', '2s', '--csr-cleaner-denied-after', '1s', '--csr-cleaner-failed-after', '1s', '--csr-cleaner-pending-after', '3s',
+      '--cluster-signing-duration', '40s',
+      '--kubelet-serving-approve-cidrs', '10.0.0.0/8', '--kubelet-serving-approve-dns-suffixes', 'cluster.internal',
+    ],
     { dataDir, port: await freePort() },
   );
   const kubectl = kubectlWith(serve.kubeconfig, path.join(dir, 'kcache'));
@@ -103,6 +107,40 @@ test('housekeeping controllers with short durations', async (t) => {
       const v = await ok(['get', 'configmap', 'cluster-info', '-n', 'kube-public', '-o', `jsonpath={.data.jws-kubeconfig-${id}}`]);
       return v === '' ? true : undefined;
     });
+  });
+
+  await t.test('opt-in kubelet serving approval: a node\'s own names in the allow-list are approved, others stay Pending', async () => {
+    const token = await createToken(serve.kubeconfig);
+    const bootstrap = kubectlWith(await userKubeconfig(serve.kubeconfig, dir, 'boot', { token }), path.join(dir, 'kcache-boot'));
+    const client = await nodeCsr(dir, 'w1-client', '/O=system:nodes/CN=system:node:w1');
+    const r = await bootstrap(['create', '-f', '-'], csrManifest('w1-client', client.b64, 'kubernetes.io/kube-apiserver-client-kubelet', ['digital signature', 'client auth']));
+    assert.equal(r.code, 0, r.stderr);
+    const certPem = await eventually('node client certificate', async () => {
+      const b64 = await ok(['get', 'csr', 'w1-client', '-o', 'jsonpath={.status.certificate}']);
+      return b64 ? Buffer.from(b64, 'base64').toString() : undefined;
+    });
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(dir, 'w1.crt'), certPem);
+    const node = kubectlWith(await userKubeconfig(serve.kubeconfig, dir, 'w1', { certFile: path.join(dir, 'w1.crt'), keyFile: client.keyFile }), path.join(dir, 'kcache-w1'));
+    const own = await nodeCsr(dir, 'w1-serving', '/O=system:nodes/CN=system:node:w1', { sans: 'DNS:w1,DNS:w1.cluster.internal,IP:10.1.2.3' });
+    const foreign = await nodeCsr(dir, 'w1-foreign', '/O=system:nodes/CN=system:node:w1', { sans: 'DNS:w1,IP:192.168.7.7' });
+    const usages = ['digital signature', 'key encipherment', 'server auth'];
+    for (const [name, b64] of [['w1-serving', own.b64], ['w1-foreign', foreign.b64]] as const) {
+      const c = await node(['create', '-f', '-'], csrManifest(name, b64, 'kubernetes.io/kubelet-serving', usages));
+      assert.equal(c.code, 0, c.stderr);
+    }
+    await eventually('serving certificate issued', async () => ((await ok(['get', 'csr', 'w1-serving'])).includes('Approved,Issued') ? true : undefined));
+    await new Promise((res) => setTimeout(res, 500));
+    assert.match(await ok(['get', 'csr', 'w1-foreign']), /Pending/);
+  });
+
+  await t.test('the controllers\' metrics are on the server\'s /metrics', async () => {
+    const metrics = await ok(['get', '--raw', '/metrics']);
+    assert.match(metrics, /kubepki_csr_signed_total\{signer_name="kubernetes.io\/kube-apiserver-client"\} \d+/);
+    assert.match(metrics, /kubepki_csr_approved_total\{recognizer="kubeletserving"\} 1/);
+    assert.match(metrics, /kubepki_csr_signing_duration_seconds_bucket/);
+    assert.match(metrics, /workqueue_depth\{name="csrsigning"\}/);
+    assert.match(metrics, /leader_election_master_status\{lease="kube-controller-manager"\} 1/);
   });
 
   await t.test('the token cleaner deletes a bootstrap token when it expires', async () => {

@@ -20,7 +20,7 @@ interface Replica {
 function startReplica(t: { after: (fn: () => Promise<void>) => void }, kubeconfig: string, pki: string): Replica {
   const child = spawn(
     process.execPath,
-    [CLI_ENTRY, 'controllers', '--kubeconfig', kubeconfig, '--cluster-signing-cert-file', path.join(pki, 'ca.crt'), '--cluster-signing-key-file', path.join(pki, 'ca.key'), '--leader-elect-lease-duration', '3s', '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms', '--log-level', 'info'],
+    [CLI_ENTRY, 'controllers', '--kubeconfig', kubeconfig, '--cluster-signing-cert-file', path.join(pki, 'ca.crt'), '--cluster-signing-key-file', path.join(pki, 'ca.key'), '--leader-elect-lease-duration', '3s', '--leader-elect-renew-deadline', '2s', '--leader-elect-retry-period', '500ms', '--log-level', 'info', '--metrics-bind-address', '127.0.0.1:0'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -69,6 +69,10 @@ test('two controller replicas share one Lease: only the holder acts, and the oth
     await watcher.waitFor('node-a', (c) => Boolean(c.status?.certificate), 10_000);
     const h = await holder();
     assert.match(h, /^\S+_[0-9a-f-]{36}\/0$/);
+    const metricsUrl = /metrics on (http:\/\/\S+)/.exec(a.stderr())![1]!;
+    const metrics = await (await fetch(metricsUrl)).text();
+    assert.match(metrics, /kubepki_csr_signed_total\{signer_name="kubernetes.io\/kube-apiserver-client-kubelet"\} 1/);
+    assert.match(metrics, /kubepki_csr_approved_total\{recognizer="nodeclient"\} 1/);
     b = startReplica(t, conf, path.join(dataDir, 'pki'));
     const until = Date.now() + 15_000;
     while (!/running against https:/.test(b.stderr()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));

@@ -55,9 +55,6 @@ test('in-process controllers: bootstrap, renewal, foreign names, signer rules, b
   });
 
   const node1 = () => kubectlWith(node1Conf, path.join(dir, 'kcache-node1'));
-  // kube-apiserver lets nodes create CSRs through its Node authorizer (--authorization-mode=Node,RBAC), which
-  // kubepki serve does not have yet; the same rights (system:node-bootstrapper) are bound to system:nodes here.
-  await ok(admin, ['create', 'clusterrolebinding', 'test:nodes-create-csrs', '--clusterrole', 'system:node-bootstrapper', '--group', 'system:nodes']);
 
   await t.test('the certificate authenticates as system:node:node1 in group system:nodes', async () => {
     const who = JSON.parse(await ok(node1(), ['auth', 'whoami', '-o', 'json'])) as { status: { userInfo: { username: string; groups: string[] } } };

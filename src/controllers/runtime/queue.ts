@@ -123,6 +123,7 @@ export class WorkQueue {
     if (waiter) {
       this.dirty.delete(key);
       this.processing.add(key);
+      this.options.observer?.depth(this.length);
       waiter(key);
       return;
     }

@@ -10,7 +10,8 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
       level: options.level ?? process.env['KUBEPKI_LOG_LEVEL'] ?? 'info',
       name: options.name ?? 'kubepki',
       redact: {
-        paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'key', '*.key', 'privateKey'],
+        // Not a bare 'key': controllers log their work-queue key (namespace/name) under that name.
+        paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'privateKey', '*.privateKey', 'keyPem', '*.keyPem'],
         censor: '[REDACTED]',
       },
     },

@@ -5,7 +5,7 @@ import { KubepkiError } from '../util/errors.js';
 import { x509 } from './provider.js';
 import { decodePem, encodePem } from './pem.js';
 import { fromName, toJsonName, type DistinguishedName } from './names.js';
-import { canonicalIp, emptySans, type SubjectAltNames } from './san.js';
+import { canonicalIp, emptySans, sansFromGeneralNames, type SubjectAltNames } from './san.js';
 import { signingAlgorithmFor, toSigningKey, type KeyPair, type SignatureHash } from './keys.js';
 
 export interface CertificateRequest {
@@ -34,7 +34,7 @@ export async function createCertificateRequest(options: {
   const names: x509.JsonGeneralNames = [
     ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...sans.emailAddresses.map((value) => ({ type: 'email' as const, value })),
-    ...sans.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+    ...sans.ipAddresses.map((value) => ({ type: 'ip' as const, value: canonicalIp(value) ?? value })),
     ...sans.uris.map((value) => ({ type: 'url' as const, value })),
   ];
   const alg = signingAlgorithmFor(keyPair.privateKey, signatureHash);
@@ -91,14 +91,8 @@ export async function parseCertificateRequestPem(pem: string, what = 'certificat
 }
 
 function describe(req: x509.Pkcs10CertificateRequest, der: Uint8Array, what: string): CertificateRequest {
-  const sans = emptySans();
   const san = findExt(req, x509.SubjectAlternativeNameExtension);
-  for (const n of san?.names.items ?? []) {
-    if (n.type === 'dns') sans.dnsNames.push(n.value);
-    else if (n.type === 'ip') sans.ipAddresses.push(canonicalIp(n.value) ?? n.value);
-    else if (n.type === 'email') sans.emailAddresses.push(n.value);
-    else if (n.type === 'url') sans.uris.push(n.value);
-  }
+  const sans = sansFromGeneralNames(san?.names.items ?? []);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: Buffer.from(req.publicKey.rawData), format: 'der', type: 'spki' });

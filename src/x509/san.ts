@@ -12,12 +12,40 @@ export interface SubjectAltNames {
 
 export const emptySans = (): SubjectAltNames => ({ dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [] });
 
+/**
+ * Sorts the general names of a subjectAltName extension (as @peculiar/x509 lists them) into a
+ * SubjectAltNames; IPs in canonical text. Names of other kinds are left out. Certificates and CSRs
+ * read their SANs through this one function.
+ */
+export function sansFromGeneralNames(names: Iterable<{ type: string; value: string }>): SubjectAltNames {
+  const sans = emptySans();
+  for (const n of names) {
+    if (n.type === 'dns') sans.dnsNames.push(n.value);
+    else if (n.type === 'ip') sans.ipAddresses.push(canonicalIp(n.value) ?? n.value);
+    else if (n.type === 'email') sans.emailAddresses.push(n.value);
+    else if (n.type === 'url') sans.uris.push(n.value);
+  }
+  return sans;
+}
+
 /** Canonical text of an IP (IPv4 dotted, IPv6 compressed lower case), or null if it is not an IP. */
 export function canonicalIp(value: string): string | null {
   const v = value.trim();
   const kind = net.isIP(v);
   if (kind === 4) return v.split('.').map((o) => String(Number(o))).join('.');
-  if (kind === 6) return new net.SocketAddress({ address: v, family: 'ipv6' }).address;
+  if (kind === 6) {
+    const text = new net.SocketAddress({ address: v, family: 'ipv6' }).address;
+    // An IPv4-mapped address is the IPv4 address: Go's x509 encodes it in 4 bytes (net.IP.To4).
+    const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(text);
+    if (dotted) return dotted[1]!;
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
+    if (mapped) {
+      const hi = parseInt(mapped[1]!, 16);
+      const lo = parseInt(mapped[2]!, 16);
+      return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
+    }
+    return text;
+  }
   return null;
 }
 

@@ -133,3 +133,17 @@ test('CSRs are created, parsed and their signature checked; openssl agrees', asy
   const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
   await assert.rejects(parseCertificateRequestPem(tampered), /signature does not verify|not a valid/);
 });
+
+test('an IPv4-mapped IPv6 SAN is the IPv4 address, in certificates and CSRs alike (Go encodes it in 4 bytes)', async () => {
+  const kp = await generateKeyPair('ECDSA-P256');
+  const csr = await createCertificateRequest({ subject: { commonName: 'n' }, sans: parseHosts(['::ffff:192.0.2.1', '::FFFF:c000:0202']), keyPair: kp });
+  assert.deepEqual((await parseCertificateRequestPem(csr.pem)).sans.ipAddresses, ['192.0.2.1', '192.0.2.2']);
+  const ca = await makeCa();
+  const now = new Date();
+  const leaf = await issueCertificate({
+    template: { subject: { commonName: 'n' }, sans: parseHosts(['::ffff:10.0.0.7']), notBefore: now, notAfter: new Date(now.getTime() + HOUR), ...parseUsages(['digital signature', 'server auth']) },
+    publicKey: kp.publicKey,
+    issuer: ca,
+  });
+  assert.deepEqual(parseCertificatePem(leaf.pem).sans.ipAddresses, ['10.0.0.7']);
+});

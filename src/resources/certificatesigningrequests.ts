@@ -7,6 +7,7 @@
 import { decodePem } from '../x509/pem.js';
 import { parseCertificateDer } from '../x509/certificate.js';
 import { checkCertificateRequestSignature } from './csr-signature.js';
+import { checkSubjectRestriction } from './csr-subject-restriction.js';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition, type StrategyContext, type SubresourceStrategy } from '../api/registry.js';
 import { arrayOf, bytes, int32, mapOf, obj, str, time } from '../api/schema.js';
@@ -412,8 +413,10 @@ export const certificateSigningRequests: ResourceDefinition = {
       // A new request is never pre-approved or pre-issued.
       csr.status = {};
     },
-    validate(obj) {
-      return validateCsr(asCsr(obj), optionsFor(asCsr(obj), null));
+    async validate(obj) {
+      const errs = await validateCsr(asCsr(obj), optionsFor(asCsr(obj), null));
+      if (errs.length === 0) checkSubjectRestriction(asCsr(obj));
+      return errs;
     },
     prepareForUpdate(newObj, oldObj) {
       const n = asCsr(newObj);

@@ -140,3 +140,22 @@ test('CertificateSigningRequest lifecycle over HTTPS with client certificates', 
     assert.equal(ok.json.status.certificate, cert);
   });
 });
+
+test('CertificateSubjectRestriction: the kube-apiserver-client signer never issues into system:masters', async (t) => {
+  const s = await startTestServer(t);
+  const dir = await tempDir(t);
+  const masters = await opensslCsr(dir, 'm', '/O=system:masters/CN=sneaky');
+  const clientUsages = { signerName: 'kubernetes.io/kube-apiserver-client', usages: ['digital signature', 'client auth'] };
+  const r = await s.request('POST', CSRS, { body: csrObject('sneaky', masters.b64, clientUsages) });
+  assert.equal(r.status, 403, r.text);
+  assert.equal(r.json.reason, 'Forbidden');
+  assert.equal(
+    r.json.message,
+    'certificatesigningrequests.certificates.k8s.io "sneaky" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed',
+  );
+  assert.equal((await s.request('GET', `${CSRS}/sneaky`)).status, 404, 'nothing was stored');
+  // Another group, or system:masters for another signer, is not this plugin's business.
+  const devs = await opensslCsr(dir, 'd', '/O=devs/CN=ann');
+  assert.equal((await s.request('POST', CSRS, { body: csrObject('ann', devs.b64, clientUsages) })).status, 201);
+  assert.equal((await s.request('POST', CSRS, { body: csrObject('other-signer', masters.b64) })).status, 201);
+});

@@ -7,7 +7,7 @@ import { loadX509 } from './peculiar.js';
 import * as der from './der.js';
 import { decodePem, encodePem } from './pem.js';
 import { encodeName, fromName, normalizeName, type DistinguishedName } from './names.js';
-import { emptySans, canonicalIp, type SubjectAltNames } from './san.js';
+import { emptySans, canonicalIp, sansFromGeneralNames, type SubjectAltNames } from './san.js';
 import { keyAlgorithmOf, signingAlgorithmFor, type KeyPair, type SignatureHash } from './keys.js';
 
 export interface CertificateTemplate {
@@ -254,13 +254,7 @@ export function parseCertificateDer(der: Uint8Array, what = 'certificate'): Cert
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const sans = emptySans();
-  for (const n of san?.names.items ?? []) {
-    if (n.type === 'dns') sans.dnsNames.push(n.value);
-    else if (n.type === 'ip') sans.ipAddresses.push(canonicalIp(n.value) ?? n.value);
-    else if (n.type === 'email') sans.emailAddresses.push(n.value);
-    else if (n.type === 'url') sans.uris.push(n.value);
-  }
+  const sans = sansFromGeneralNames(san?.names.items ?? []);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });

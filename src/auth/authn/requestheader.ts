@@ -3,9 +3,10 @@
 // --requestheader-client-ca-file for client auth and, when --requestheader-allowed-names is set, whose CN
 // is listed. Anything else leaves the headers untrusted: a certificate from another CA is an error (the
 // union goes on to the x509 authenticator, which then identifies the client by its own certificate).
-import { parseCertificateDer, verifyCertificate, type Certificate } from '../../x509/index.js';
+import type { Certificate } from '../../x509/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import type { Authenticator, AuthenticationRequest } from '../types.js';
+import { sharedChainCache, type VerifiedChainCache } from './chain-cache.js';
 import { AuthenticationError } from './errors.js';
 
 export const DEFAULT_USERNAME_HEADERS = ['X-Remote-User'];
@@ -21,6 +22,8 @@ export interface RequestHeaderOptions {
   groupHeaders?: string[];
   extraHeaderPrefixes?: string[];
   clock?: Clock;
+  /** The verified-chain cache; default: the one shared with the x509 authenticator. */
+  cache?: VerifiedChainCache;
 }
 
 /**
@@ -49,20 +52,17 @@ export function requestHeaderAuthenticator(options: RequestHeaderOptions): Authe
   const prefixes = (options.extraHeaderPrefixes ?? DEFAULT_EXTRA_HEADER_PREFIXES).map((p) => p.toLowerCase());
   const allowed = new Set(options.allowedNames);
   const clock = options.clock ?? systemClock;
+  const cache = options.cache ?? sharedChainCache;
   return {
     name: 'requestheader',
     async authenticate(req) {
       if (req.peerCertificates.length === 0) return null;
-      let leaf: Certificate;
-      let intermediates: Certificate[];
-      try {
-        leaf = parseCertificateDer(req.peerCertificates[0]!);
-        intermediates = req.peerCertificates.slice(1).map((d) => parseCertificateDer(d));
-      } catch {
-        throw new AuthenticationError('x509: malformed certificate');
-      }
-      const verified = verifyCertificate(leaf, { roots: options.clientCA, intermediates, now: clock.now(), usage: 'client auth' });
-      if (!verified.ok) throw new AuthenticationError(verified.message);
+      // kube's Verifier checks the certificate before looking at any header (a client certificate from
+      // another CA is an error even without identity headers); the shared cache makes that cheap.
+      const verified = cache.verify(req.peerCertificates, options.clientCA, 'client auth', clock.now());
+      if (verified.kind === 'malformed') throw new AuthenticationError('x509: malformed certificate');
+      if (verified.kind === 'failed') throw new AuthenticationError(verified.message);
+      const leaf = verified.leaf;
       const cn = leaf.subject.commonName ?? '';
       if (allowed.size > 0 && !allowed.has(cn)) {
         throw new AuthenticationError(`x509: subject with cn=${cn} is not in the allowed list`);

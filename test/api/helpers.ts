@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../helpers/cli.js';
+import { opensslCa, opensslCsr as makeOpensslCsr, opensslLeaf } from '../helpers/openssl.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/storage/interface.js';
 import { ApiServer, type ApiServerOptions } from '../../src/server/server.js';
@@ -33,29 +34,14 @@ export interface TestPki {
   alice: Identity;
 }
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  const r = await run('openssl', args, { cwd });
-  if (r.code !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-}
-
 /** Issues a client or server certificate signed by the test CA. */
 export async function issueCert(
   dir: string,
   name: string,
   options: { subject: string; ext: string; days?: number; ca?: { cert: string; key: string }; startDate?: string },
 ): Promise<Identity> {
-  const keyFile = path.join(dir, `${name}.key`);
-  const csrFile = path.join(dir, `${name}.csr`);
-  const certFile = path.join(dir, `${name}.crt`);
-  const extFile = path.join(dir, `${name}.ext`);
-  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile], dir);
-  await openssl(['req', '-new', '-key', keyFile, '-subj', options.subject, '-out', csrFile], dir);
-  await writeFile(extFile, options.ext);
   const ca = options.ca ?? { cert: path.join(dir, 'ca.crt'), key: path.join(dir, 'ca.key') };
-  await openssl(
-    ['x509', '-req', '-in', csrFile, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', String(options.days ?? 365), '-out', certFile, '-extfile', extFile],
-    dir,
-  );
+  const { certFile, keyFile } = await opensslLeaf(dir, name, { subject: options.subject, ext: options.ext, ca, days: options.days ?? 365 });
   return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), certFile, keyFile };
 }
 
@@ -64,13 +50,7 @@ export const CLIENT_EXT = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical
 /** A CA, an apiserver serving certificate for 127.0.0.1/localhost, an admin (system:masters) and alice (devs). */
 export async function makeTestPki(dir: string): Promise<TestPki> {
   await mkdir(dir, { recursive: true });
-  const caKeyFile = path.join(dir, 'ca.key');
-  const caFile = path.join(dir, 'ca.crt');
-  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', caKeyFile], dir);
-  await openssl(
-    ['req', '-x509', '-new', '-key', caKeyFile, '-subj', '/CN=kubernetes', '-days', '365', '-out', caFile, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'],
-    dir,
-  );
+  const { certFile: caFile, keyFile: caKeyFile } = await opensslCa(dir, 'ca', { subject: '/CN=kubernetes', days: 365, keyUsage: 'critical,keyCertSign,cRLSign,digitalSignature' });
   const server = await issueCert(dir, 'apiserver', {
     subject: '/CN=kube-apiserver',
     ext: 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
@@ -233,12 +213,8 @@ export function openWatch(base: string, p: string, agent: https.Agent, headers: 
 }
 
 /** A PEM CSR made by openssl, base64 for spec.request. */
-export async function opensslCsr(dir: string, name: string, subject: string, sans?: string): Promise<{ b64: string; keyFile: string; csrFile: string }> {
-  const keyFile = path.join(dir, `${name}-req.key`);
-  const csrFile = path.join(dir, `${name}-req.csr`);
-  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile], dir);
-  await openssl(['req', '-new', '-key', keyFile, '-subj', subject, '-out', csrFile, ...(sans ? ['-addext', `subjectAltName=${sans}`] : [])], dir);
-  return { b64: Buffer.from(await readFile(csrFile)).toString('base64'), keyFile, csrFile };
+export function opensslCsr(dir: string, name: string, subject: string, sans?: string): Promise<{ b64: string; keyFile: string; csrFile: string }> {
+  return makeOpensslCsr(dir, `${name}-req`, { subject, ...(sans ? { sans } : {}) });
 }
 
 export function csrObject(name: string, b64: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -335,4 +311,3 @@ export function kubectlWith(kubeconfig: string, cacheDir: string) {
     run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], { ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 });
 }
 
-export { openssl };

@@ -2,16 +2,11 @@
 // client certificate, openssl-made node CSRs, CSR manifests, and a watch that records when a CSR changes.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { kubepki, run } from '../helpers/cli.js';
+import { kubepki } from '../helpers/cli.js';
+import { opensslCsr } from '../helpers/openssl.js';
 import { RestKubeClient } from '../../src/controllers/client/rest.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
 import type { CertificateSigningRequest } from '../../src/controllers/types.js';
-
-export async function opensslOk(args: string[], cwd: string): Promise<string> {
-  const r = await run('openssl', args, { cwd });
-  if (r.code !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** `kubepki token create` against the server; returns the token. */
 export async function createToken(adminConf: string, extra: string[] = []): Promise<string> {
@@ -59,11 +54,8 @@ current-context: ${name}
 
 /** An EC key and a CSR made by openssl; returns base64 of the PEM request. */
 export async function nodeCsr(dir: string, name: string, subject: string, opts: { sans?: string; keyFile?: string } = {}): Promise<{ b64: string; keyFile: string }> {
-  const keyFile = opts.keyFile ?? path.join(dir, `${name}.key`);
-  if (!opts.keyFile) await opensslOk(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile], dir);
-  const csrFile = path.join(dir, `${name}.csr`);
-  await opensslOk(['req', '-new', '-key', keyFile, '-subj', subject, '-out', csrFile, ...(opts.sans ? ['-addext', `subjectAltName=${opts.sans}`] : [])], dir);
-  return { b64: (await readFile(csrFile)).toString('base64'), keyFile };
+  const { b64, keyFile } = await opensslCsr(dir, name, { subject, ...opts });
+  return { b64, keyFile };
 }
 
 export function csrManifest(name: string, b64: string, signerName: string, usages: string[], extra = ''): string {

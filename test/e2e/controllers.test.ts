@@ -9,7 +9,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
 import { kubepki } from '../helpers/cli.js';
 import { kubectlWith, startServe } from '../api/helpers.js';
-import { certificateOf, conditionTypes, createToken, csrManifest, csrWatcher, nodeCsr, opensslOk, userKubeconfig } from './controllers-helpers.js';
+import { certificateOf, conditionTypes, createToken, csrManifest, csrWatcher, nodeCsr, userKubeconfig } from './controllers-helpers.js';
+import { openssl } from '../helpers/openssl.js';
 
 const KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
 const KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
@@ -47,8 +48,8 @@ test('in-process controllers: bootstrap, renewal, foreign names, signer rules, b
 
     const certFile = path.join(dir, 'node1.crt');
     await writeFile(certFile, certificateOf(csr));
-    assert.match(await opensslOk(['verify', '-CAfile', caFile, '-purpose', 'sslclient', certFile], dir), /node1\.crt: OK/);
-    const text = await opensslOk(['x509', '-in', certFile, '-noout', '-subject', '-ext', 'extendedKeyUsage'], dir);
+    assert.match(await openssl(['verify', '-CAfile', caFile, '-purpose', 'sslclient', certFile], dir), /node1\.crt: OK/);
+    const text = await openssl(['x509', '-in', certFile, '-noout', '-subject', '-ext', 'extendedKeyUsage'], dir);
     assert.match(text, /subject=O = system:nodes, CN = system:node:node1/);
     assert.match(text, /TLS Web Client Authentication/);
     node1Conf = await userKubeconfig(serve.kubeconfig, dir, 'node1', { certFile, keyFile });
@@ -101,7 +102,7 @@ test('in-process controllers: bootstrap, renewal, foreign names, signer rules, b
     const served = await watcher.waitFor('serving-good', (c) => Boolean(c.status?.certificate), 3000);
     const certFile = path.join(dir, 'serving.crt');
     await writeFile(certFile, certificateOf(served));
-    assert.match(await opensslOk(['verify', '-CAfile', caFile, '-purpose', 'sslserver', certFile], dir), /OK/);
+    assert.match(await openssl(['verify', '-CAfile', caFile, '-purpose', 'sslserver', certFile], dir), /OK/);
   });
 
   await t.test('removing the renewal binding (seed 004) stops renewals; restoring it resumes them', async () => {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
-import { kubectlWith, openssl, startServe } from '../api/helpers.js';
+import { kubectlWith, startServe } from '../api/helpers.js';
+import { openssl } from '../helpers/openssl.js';
 
 test('kubectl drives kubepki serve: the seed walk-through and the everyday commands', async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-serve-');

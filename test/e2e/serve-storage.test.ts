@@ -11,7 +11,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
 import { kubepki } from '../helpers/cli.js';
 import { startEtcd } from '../helpers/etcd.js';
-import { csrObject, httpsRequest, kubectlWith, openssl, openWatch, startServe } from '../api/helpers.js';
+import { csrObject, httpsRequest, kubectlWith, openWatch, startServe } from '../api/helpers.js';
+import { openssl } from '../helpers/openssl.js';
 
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 

@@ -47,7 +47,7 @@ export class CSRApprovingController {
       clock: options.clock,
       workers: options.workers ?? 5,
       logger: this.logger,
-      ...(options.metrics ? { queueObserver: options.metrics.queueObserver('csrapproving') } : {}),
+      metrics: options.metrics,
     });
     const maybeEnqueue = (csr: CertificateSigningRequest) => {
       options.metrics?.csrsSeen.inc({ controller: 'csrapproving' });

@@ -124,7 +124,7 @@ export class CSRCleanerController {
       clock: options.clock,
       workers: 1,
       logger: this.logger,
-      ...(options.metrics ? { queueObserver: options.metrics.queueObserver('csrcleaner') } : {}),
+      metrics: options.metrics,
     });
     const enqueue = (csr: CertificateSigningRequest) => this.controller.enqueue(csr.metadata.name!);
     options.informer.addEventHandler({ onAdd: enqueue, onUpdate: (_o, csr) => enqueue(csr) });

@@ -45,7 +45,7 @@ export class TokenCleanerController {
       clock: options.clock,
       workers: 1,
       logger: this.logger,
-      ...(options.metrics ? { queueObserver: options.metrics.queueObserver('tokencleaner') } : {}),
+      metrics: options.metrics,
     });
     const enqueue = (s: Secret) => {
       if (s.type === BOOTSTRAP_TOKEN_SECRET_TYPE && s.metadata.namespace === NAMESPACE_SYSTEM) this.controller.enqueue(`${s.metadata.namespace}/${s.metadata.name}`);

@@ -111,7 +111,7 @@ export class BootstrapSignerController {
       clock: options.clock,
       workers: 1,
       logger: this.logger,
-      ...(options.metrics ? { queueObserver: options.metrics.queueObserver('bootstrapsigner') } : {}),
+      metrics: options.metrics,
     });
     const poke = () => this.controller.enqueue(KEY);
     const onConfigMap = (cm: ConfigMap) => {

@@ -63,7 +63,8 @@ export class RootCAPublisherController {
       clock: options.clock,
       workers: options.workers ?? 2,
       logger,
-      ...(options.metrics ? { queueObserver: options.metrics.queueObserver('root_ca_cert_publisher') } : {}),
+      metrics: options.metrics,
+      metricsName: 'root_ca_cert_publisher',
     });
     const onNamespace = (ns: Namespace) => {
       if (ns.status?.phase === undefined || ns.status.phase === 'Active') this.controller.enqueue(ns.metadata.name!);

@@ -8,6 +8,11 @@ import type { Outcome } from './outcome.js';
 
 export type Reconcile = (key: string) => Promise<Outcome>;
 
+/** Gives a named queue its observer (ControllerMetrics does: workqueue_depth, _adds_total, _retries_total). */
+export interface QueueMetrics {
+  queueObserver(name: string): QueueObserver;
+}
+
 export interface ControllerOptions {
   name: string;
   reconcile: Reconcile;
@@ -16,6 +21,9 @@ export interface ControllerOptions {
   logger?: Logger;
   rateLimiter?: RateLimiter;
   queueObserver?: QueueObserver;
+  /** The queue reports to these metrics under `metricsName` (default: `name`), unless queueObserver is given. */
+  metrics?: QueueMetrics;
+  metricsName?: string;
   /** Called after every reconcile (metrics, tests). */
   onOutcome?: (key: string, outcome: Outcome) => void;
 }
@@ -25,10 +33,11 @@ export class Controller {
   private readonly logger: Logger;
 
   constructor(private readonly options: ControllerOptions) {
+    const observer = options.queueObserver ?? options.metrics?.queueObserver(options.metricsName ?? options.name);
     this.queue = new WorkQueue({
       clock: options.clock,
       ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
-      ...(options.queueObserver ? { observer: options.queueObserver } : {}),
+      ...(observer ? { observer } : {}),
     });
     this.logger = (options.logger ?? silentLogger).child({ controller: options.name });
   }

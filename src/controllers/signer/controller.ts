@@ -50,7 +50,7 @@ export class CSRSigningController {
       clock: options.clock,
       workers: options.workers ?? 5,
       logger: this.logger,
-      ...(options.metrics ? { queueObserver: options.metrics.queueObserver('csrsigning') } : {}),
+      metrics: options.metrics,
     });
     const maybeEnqueue = (csr: CertificateSigningRequest) => {
       options.metrics?.csrsSeen.inc({ controller: 'csrsigning' });

@@ -1,4 +1,7 @@
-import { test } from 'node:test';
+// The agent's CSR client against the real `kubepki serve` (approver off, so each test decides by hand as the
+// admin; the real signer issues what is approved). The paths a healthy server rarely takes — watch refused,
+// connections dropped, the server killed mid-wait — are made by a fault-injecting proxy in front of it.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -12,14 +15,15 @@ import {
   KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
   type CsrSpec,
 } from '../../src/agent/csr-client.js';
-import { createCertificateRequest, generateKeyPair, issueCertificate, parseCertificateRequestPem, parseUsages } from '../../src/x509/index.js';
+import { createCertificateRequest, generateKeyPair } from '../../src/x509/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { StubApiServer } from './stub-apiserver.js';
-import { DAY, issueLeaf, makeCa, type TestCa } from './pki.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { APPROVER_OFF, startCluster, TOKEN, until, type Cluster } from './cluster.js';
+import { issueLeaf, makeCa } from './pki.js';
 
-const TOKEN = '07401b.f395accd246ae52d';
 const SUBJECT = { commonName: 'system:node:node-1', organization: ['system:nodes'] };
 const USAGES = ['digital signature', 'client auth'];
+const CSRS = 'certificatesigningrequests';
 
 function tokenKubeconfig(server: string, caPem: string, token = TOKEN): KubeConfig {
   const kc = new KubeConfig();
@@ -32,12 +36,16 @@ function tokenKubeconfig(server: string, caPem: string, token = TOKEN): KubeConf
   return kc;
 }
 
-async function start(t: { after: (fn: () => Promise<void>) => void }, ca?: TestCa) {
-  const theCa = ca ?? (await makeCa());
-  const server = new StubApiServer(theCa, TOKEN);
-  await server.start();
-  t.after(() => server.kill().catch(() => undefined));
-  return { ca: theCa, server };
+// One server for the file (tests in a file run one after another); the test that kills its server has its own.
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+let shared: Promise<Cluster> | undefined;
+const cluster = () => (shared ??= startCluster({ after: (fn) => cleanups.push(fn) }, { serveArgs: APPROVER_OFF }));
+
+async function proxied(t: { after: (fn: () => Promise<void>) => void }, c: Cluster): Promise<FaultProxy> {
+  return startFaultProxy(t, { target: c.url, targetCa: c.caPem, tls: c.servingPair });
 }
 
 async function nodeCsr(name?: string): Promise<CsrSpec> {
@@ -46,25 +54,10 @@ async function nodeCsr(name?: string): Promise<CsrSpec> {
   return { csrPem: csr.pem, signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER, usages: USAGES, privateKey: keyPair.privateKey, ...(name ? { name } : {}) };
 }
 
-/** What a signer would put in status.certificate for this request. */
-async function sign(ca: TestCa, csrPem: string): Promise<string> {
-  const req = await parseCertificateRequestPem(csrPem);
-  const now = new Date();
-  const cert = await issueCertificate({
-    template: { subject: req.subject, notBefore: now, notAfter: new Date(now.getTime() + DAY), ...parseUsages(USAGES) },
-    publicKey: req.publicKey,
-    issuer: ca,
-  });
-  return cert.pem;
-}
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Approves as the admin; the server's signer then issues. */
+const approve = (c: Cluster, name: string) => c.decide(name, 'Approved', 'TestApproval', 'approved by the test');
+/** The certificate the server holds for a CSR. */
+const issued = async (c: Cluster, name: string) => Buffer.from((await c.csr(name)).status.certificate ?? '', 'base64').toString();
 
 test('the bootstrap CSR name is node-csr-<digest> of key, subject and usages', async () => {
   const a = await generateKeyPair('ECDSA-P256');
@@ -78,78 +71,99 @@ test('the bootstrap CSR name is node-csr-<digest> of key, subject and usages', a
 });
 
 test('a CSR is created with the bootstrap token and its certificate arrives through the watch', async (t) => {
-  const { ca, server } = await start(t);
-  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, ca.certificate.pem) });
+  const c = await cluster();
+  const proxy = await proxied(t, c);
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(proxy.url, c.caPem) });
   const spec = await nodeCsr();
   const ref = await client.create(spec);
   assert.match(ref.name, /^csr-/);
-  const stored = server.csrs.get(ref.name)!;
-  assert.equal(stored.spec['signerName'], 'kubernetes.io/kube-apiserver-client-kubelet');
-  assert.deepEqual(stored.spec['usages'], USAGES);
-  assert.equal(Buffer.from(String(stored.spec['request']), 'base64').toString(), spec.csrPem);
+  const stored = await c.csr(ref.name);
+  assert.equal(stored.spec.username, 'system:bootstrap:07401b', 'created as the bootstrap token');
+  assert.equal(stored.spec.signerName, 'kubernetes.io/kube-apiserver-client-kubelet');
+  assert.deepEqual(stored.spec.usages, USAGES);
+  assert.equal(Buffer.from(stored.spec.request, 'base64').toString(), spec.csrPem);
   const waiting = client.waitForCertificate(ref, { timeoutMs: 20_000 });
-  await until(() => server.counts.watch === 1, 'the watch is open');
-  const pem = await sign(ca, spec.csrPem);
-  server.approve(ref.name, pem);
-  assert.equal(await waiting, pem);
-  assert.equal(server.counts.get, 0, 'no polling while the watch works');
-  assert.equal(server.counts.list, 1);
+  await until(() => proxy.count('watch', { resource: CSRS, answered: true }) === 1, 'the watch is open');
+  await approve(c, ref.name);
+  const pem = await waiting;
+  assert.match(pem, /BEGIN CERTIFICATE/);
+  assert.equal(pem, await issued(c, ref.name), 'exactly what the signer put in status.certificate');
+  assert.equal(proxy.count('get', { resource: CSRS }), 0, 'no polling while the watch works');
+  assert.equal(proxy.count('list', { resource: CSRS }), 1);
 });
 
 test('when the server refuses to watch, the client polls', async (t) => {
-  const { ca, server } = await start(t);
-  server.refuseWatch = true;
-  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, ca.certificate.pem), pollIntervalMs: 20 });
+  const c = await cluster();
+  const proxy = await proxied(t, c);
+  proxy.refuse = (r) => (r.verb === 'watch' ? { code: 405, reason: 'MethodNotAllowed', message: 'watch is not supported' } : undefined);
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(proxy.url, c.caPem), pollIntervalMs: 20 });
   const spec = await nodeCsr();
   const ref = await client.create(spec);
   const waiting = client.waitForCertificate(ref, { timeoutMs: 20_000 });
-  await until(() => server.counts.get >= 2, 'polling');
-  server.approve(ref.name, await sign(ca, spec.csrPem));
-  assert.match(await waiting, /BEGIN CERTIFICATE/);
-  assert.equal(server.counts.watch, 1, 'watch tried once, then polling');
+  await until(() => proxy.count('get', { resource: CSRS, answered: true }) >= 2, 'polling');
+  await approve(c, ref.name);
+  const pem = await waiting;
+  assert.equal(pem, await issued(c, ref.name));
+  assert.equal(proxy.count('watch'), 1, 'watch tried once, then polling');
 });
 
 test('Denied and Failed end the wait with the reason; a deleted CSR ends it too', async (t) => {
-  const { ca, server } = await start(t);
-  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, ca.certificate.pem) });
-  const cases: [string, (name: string) => void, (err: unknown) => boolean][] = [
-    ['denied', (n) => server.condition(n, 'Denied', 'NotAllowed', 'node not known'), (e) => e instanceof CsrDeniedError && /denied, reason: NotAllowed, message: node not known/.test(e.message)],
-    ['failed', (n) => server.condition(n, 'Failed', 'SignerError', 'the CA key is gone'), (e) => (e as { code?: string }).code === 'CSRFailed' && /SignerError/.test((e as Error).message)],
-    ['deleted', (n) => server.delete(n), (e) => /was deleted/.test((e as Error).message)],
+  const c = await cluster();
+  const proxy = await proxied(t, c);
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(proxy.url, c.caPem) });
+  const cases: [string, (name: string) => Promise<void>, (err: unknown) => boolean][] = [
+    ['denied', (n) => c.decide(n, 'Denied', 'NotAllowed', 'node not known'), (e) => e instanceof CsrDeniedError && /denied, reason: NotAllowed, message: node not known/.test(e.message)],
+    ['failed', (n) => c.fail(n, 'SignerError', 'the CA key is gone'), (e) => (e as { code?: string }).code === 'CSRFailed' && /SignerError/.test((e as Error).message)],
+    ['deleted', (n) => c.remove(n), (e) => /was deleted/.test((e as Error).message)],
   ];
   for (const [name, act, check] of cases) {
     const ref = await client.create(await nodeCsr());
-    const watches = server.counts.watch;
+    const watches = proxy.count('watch', { answered: true });
     const waiting = client.waitForCertificate(ref, { timeoutMs: 20_000 });
-    await until(() => server.counts.watch === watches + 1, `${name}: the watch is open`);
-    act(ref.name);
+    await until(() => proxy.count('watch', { answered: true }) === watches + 1, `${name}: the watch is open`);
+    await act(ref.name);
     await assert.rejects(waiting, (e) => check(e), name);
   }
   // Already decided before the wait starts: the first list says so.
   const ref = await client.create(await nodeCsr());
-  server.condition(ref.name, 'Denied', 'NotAllowed', 'no');
+  await c.decide(ref.name, 'Denied', 'NotAllowed', 'no');
   await assert.rejects(client.waitForCertificate(ref, { timeoutMs: 20_000 }), CsrDeniedError);
 });
 
-test('an API server killed and restarted mid-wait does not lose the request', async (t) => {
-  const { ca, server } = await start(t);
-  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, ca.certificate.pem), pollIntervalMs: 20 });
-  const spec = await nodeCsr();
-  const ref = await client.create(spec);
+test('a connection dropped mid-wait is re-established and the request is not lost', async (t) => {
+  const c = await cluster();
+  const proxy = await proxied(t, c);
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(proxy.url, c.caPem), pollIntervalMs: 20 });
+  const ref = await client.create(await nodeCsr());
   const waiting = client.waitForCertificate(ref, { timeoutMs: 20_000 });
-  await until(() => server.counts.watch === 1, 'the watch is open');
-  const port = server.port;
-  await server.kill();
-  await new Promise((r) => setTimeout(r, 150)); // the client finds nobody listening for a while
-  await server.start(port);
-  await until(() => server.counts.watch >= 2, 'the client watches again');
-  server.approve(ref.name, await sign(ca, spec.csrPem));
-  assert.match(await waiting, /BEGIN CERTIFICATE/);
+  await until(() => proxy.count('watch', { answered: true }) === 1, 'the watch is open');
+  proxy.dropConnections();
+  await until(() => proxy.count('watch', { answered: true }) >= 2, 'the client watches again');
+  await approve(c, ref.name);
+  assert.equal(await waiting, await issued(c, ref.name));
+  assert.equal((await c.csrs()).filter((x) => x.metadata.name === ref.name).length, 1);
 });
 
-test('re-creating a named CSR re-uses it only when it is for the same key', async (t) => {
-  const { ca, server } = await start(t);
-  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, ca.certificate.pem) });
+test('an API server killed and restarted mid-wait does not lose the request', async (t) => {
+  const c = await startCluster(t, { serveArgs: APPROVER_OFF });
+  const proxy = await proxied(t, c);
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(proxy.url, c.caPem), pollIntervalMs: 20 });
+  const ref = await client.create(await nodeCsr());
+  const waiting = client.waitForCertificate(ref, { timeoutMs: 20_000 });
+  await until(() => proxy.count('watch', { answered: true }) === 1, 'the watch is open');
+  await c.stop();
+  const answeredWhileUp = proxy.requests.length;
+  await new Promise((r) => setTimeout(r, 150)); // the client finds nobody there for a while
+  assert.ok(proxy.requests.slice(answeredWhileUp).every((r) => r.status === undefined), 'nothing was answered while the server was down');
+  await c.restart();
+  await until(() => proxy.count('watch', { answered: true }) >= 2, 'the client watches again', 15_000);
+  await approve(c, ref.name);
+  assert.equal(await waiting, await issued(c, ref.name));
+});
+
+test('re-creating a named CSR re-uses it only when it is for the same key', async () => {
+  const c = await cluster();
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(c.url, c.caPem) });
   const spec = await nodeCsr('node-csr-fixed');
   const first = await client.create(spec);
   const again = await client.create(spec);
@@ -158,36 +172,42 @@ test('re-creating a named CSR re-uses it only when it is for the same key', asyn
   await assert.rejects(client.create(other), { code: 'APIError', message: /not compatible: it was made for another key/ });
 });
 
-test('a wait with nothing happening times out with a clear error', async (t) => {
-  const { ca, server } = await start(t);
-  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, ca.certificate.pem) });
+test('a wait with nothing happening times out with a clear error', async () => {
+  const c = await cluster();
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(c.url, c.caPem) });
   const ref = await client.create(await nodeCsr());
   await assert.rejects(client.waitForCertificate(ref, { timeoutMs: 500 }), { code: 'APIError', message: /timed out waiting for certificate signing request/ });
 });
 
 test('the API server is verified against the kubeconfig CA, and a wrong token is a 401', async (t) => {
-  const { ca, server } = await start(t);
+  const c = await cluster();
+  const proxy = await proxied(t, c);
+  const before = (await c.csrs()).length;
   const stranger = await makeCa({ cn: 'not-the-cluster-ca' });
-  const wrongCa = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, stranger.certificate.pem) });
+  const wrongCa = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(proxy.url, stranger.certificate.pem) });
   await assert.rejects(wrongCa.create(await nodeCsr()), (e: Error) => /certificate/i.test(e.message) && apiStatusOf(e) === undefined);
-  assert.equal(server.counts.create, 0, 'nothing reached the server over an unverified connection');
-  const badToken = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(server.url, ca.certificate.pem, '07401b.0000000000000000') });
+  assert.equal(proxy.count(), 0, 'no request was sent over an unverified connection');
+  assert.equal((await c.csrs()).length, before, 'nothing reached the server');
+  const badToken = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(c.url, c.caPem, '07401b.0000000000000000') });
   await assert.rejects(badToken.create(await nodeCsr()), (e) => apiStatusOf(e) === 401);
+  assert.equal((await c.csrs()).length, before);
 });
 
 test('the kubelet-client-current.pem file (certificate and key in one) authenticates requests', async (t) => {
-  const { ca, server } = await start(t);
+  const c = await cluster();
   const dir = await tempDir(t);
   const store = new CertificateStore({ certDir: path.join(dir, 'pki'), pairName: 'kubelet-client' });
-  const leaf = await issueLeaf(ca, {});
+  const leaf = await issueLeaf(c.ca, { cn: 'system:node:node-cert-1' });
   await store.update(leaf.certificate.pem, leaf.keyPem!);
-  const kc = certificateKubeconfig({ server: server.url, caPem: ca.certificate.pem }, store.currentPath());
+  const kc = certificateKubeconfig({ server: c.url, caPem: c.caPem }, store.currentPath());
   const client = new KubernetesCsrClient({ kubeConfig: kc });
-  await client.create(await nodeCsr());
-  assert.deepEqual(server.users, ['system:node:node-1']);
+  const byUser = async (u: string) => (await c.csrs()).filter((x) => x.spec.username === u).map((x) => x.metadata.name);
+  const first = await client.create(await nodeCsr());
+  assert.deepEqual(await byUser('system:node:node-cert-1'), [first.name], 'one request, made as the certificate\'s subject');
   // After a rotation the next request presents the new certificate (the file is read per connection).
-  const next = await issueLeaf(ca, { cn: 'system:node:node-1-rotated' });
+  const next = await issueLeaf(c.ca, { cn: 'system:node:node-cert-1-rotated' });
   await store.update(next.certificate.pem, next.keyPem!);
-  await client.create(await nodeCsr());
-  assert.equal(server.users.at(-1), 'system:node:node-1-rotated');
+  const second = await client.create(await nodeCsr());
+  assert.deepEqual(await byUser('system:node:node-cert-1-rotated'), [second.name]);
+  assert.deepEqual(await byUser('system:node:node-cert-1'), [first.name]);
 });

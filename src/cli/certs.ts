@@ -2,13 +2,7 @@
 // Parsing and printing only: the work is in src/cluster (expiration.ts, renew.ts, inspect.ts), loaded on use.
 import type { Command } from 'commander';
 import type { ExpirationEntry, ExpirationInfo } from '../cluster/expiration.js';
-import type { ClusterConfigInput, FieldNames } from '../cluster/config.js';
-
-interface DirFlags {
-  certDir: string;
-  kubeconfigDir: string;
-  config?: string;
-}
+import { checkOutput, overrideWithFlags, readConfigFlags, type ConfigDirFlags } from './options.js';
 
 export function register(program: Command): void {
   const certs = program.command('certs').description('Commands related to handling Kubernetes certificates');
@@ -20,9 +14,9 @@ export function register(program: Command): void {
     .option('--kubeconfig-dir <dir>', 'the path where the kubeconfig files are stored', '/etc/kubernetes')
     .option('--config <file>', 'a kubepki or kubeadm configuration file (its certificatesDir is used)')
     .option('-o, --output <format>', 'output format: text, json or yaml', 'text')
-    .action(async (flags: DirFlags & { output: string }, cmd: Command) => {
+    .action(async (flags: ConfigDirFlags & { output: string }, cmd: Command) => {
       const output = await checkOutput(flags.output, ['text', 'json', 'yaml']);
-      const { certDir, kubeconfigDir } = await resolveDirs(flags, cmd);
+      const { certDir, kubeconfigDir } = await readConfigFlags(flags, cmd);
       const { checkExpiration } = await import('../cluster/expiration.js');
       const info = await checkExpiration({ certDir, kubeconfigDir });
       if (output === 'text') process.stdout.write(formatExpirationTable(info));
@@ -42,19 +36,15 @@ export function register(program: Command): void {
     .option('--config <file>', 'a kubepki or kubeadm configuration file (certificatesDir, certificateValidityPeriod, encryptionAlgorithm)')
     .option('--certificate-validity-period <duration>', 'validity of the renewed certificates, Go duration (default 8760h)')
     .option('--encryption-algorithm <alg>', 'algorithm of the new keys (default: that of the key being replaced)')
-    .action(async (names: string[], flags: DirFlags & { certificateValidityPeriod?: string; encryptionAlgorithm?: string }, cmd: Command) => {
+    .action(async (names: string[], flags: ConfigDirFlags & { certificateValidityPeriod?: string; encryptionAlgorithm?: string }, cmd: Command) => {
       const { resolveRenewSettings } = await import('../cluster/config.js');
       const { renewCertificates, renewTargets } = await import('../cluster/renew.js');
       const all = renewTargets(names).all;
-      const { certDir, kubeconfigDir, input, fieldNames } = await resolveDirs(flags, cmd);
-      if (flags.certificateValidityPeriod !== undefined) {
-        input.certificateValidityPeriod = flags.certificateValidityPeriod;
-        delete fieldNames.certificateValidityPeriod;
-      }
-      if (flags.encryptionAlgorithm !== undefined) {
-        input.encryptionAlgorithm = flags.encryptionAlgorithm;
-        delete fieldNames.encryptionAlgorithm;
-      }
+      const { certDir, kubeconfigDir, input, fieldNames } = await readConfigFlags(flags, cmd);
+      overrideWithFlags(input, fieldNames, [
+        ['certificateValidityPeriod', flags.certificateValidityPeriod],
+        ['encryptionAlgorithm', flags.encryptionAlgorithm],
+      ]);
       const settings = resolveRenewSettings(input, fieldNames);
       const results = await renewCertificates({ certDir, kubeconfigDir, names, ...settings });
       const out: string[] = [];
@@ -80,27 +70,6 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
       } else process.stdout.write(inspection.text);
     });
-}
-
-async function checkOutput(value: string, allowed: string[]): Promise<string> {
-  if (!allowed.includes(value)) {
-    const { KubepkiError } = await import('../util/errors.js');
-    throw new KubepkiError('InvalidArgument', `--output: unknown format "${value}" (use ${allowed.join(', ')})`);
-  }
-  return value;
-}
-
-/** --cert-dir / --kubeconfig-dir, or the config file's directories when those flags were not given. */
-async function resolveDirs(flags: DirFlags, cmd: Command): Promise<{ certDir: string; kubeconfigDir: string; input: ClusterConfigInput; fieldNames: FieldNames }> {
-  let certDir = flags.certDir;
-  let kubeconfigDir = flags.kubeconfigDir;
-  if (flags.config === undefined) return { certDir, kubeconfigDir, input: {}, fieldNames: {} };
-  const { parseConfigFile } = await import('../cluster/config.js');
-  const { readRequired } = await import('../cluster/pki-dir.js');
-  const file = await parseConfigFile(await readRequired(flags.config), flags.config);
-  if (file.certificatesDir !== undefined && cmd.getOptionValueSource('certDir') !== 'cli') certDir = file.certificatesDir;
-  if (file.kubeconfigDir !== undefined && cmd.getOptionValueSource('kubeconfigDir') !== 'cli') kubeconfigDir = file.kubeconfigDir;
-  return { certDir, kubeconfigDir, input: file.input, fieldNames: { ...file.names } };
 }
 
 /** kubeadm's output API object (output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo). */

@@ -1,13 +1,10 @@
 // `kubepki init`: kubeadm's certs and kubeconfig phases, with kubeadm's flag names. Parsing and printing only;
 // the work is initClusterPki (src/cluster/init.ts), loaded when the command runs so other commands start fast.
 import type { Command } from 'commander';
-import type { ClusterConfigInput } from '../cluster/config.js';
+import { checkOutput, overrideWithFlags, readConfigFlags, type ConfigDirFlags } from './options.js';
 import type { InitSummary } from '../cluster/init.js';
 
-interface InitFlags {
-  certDir: string;
-  kubeconfigDir: string;
-  config?: string;
+interface InitFlags extends ConfigDirFlags {
   nodeName?: string;
   apiserverAdvertiseAddress?: string;
   apiserverBindPort?: string;
@@ -40,24 +37,13 @@ export function register(program: Command): void {
     .option('--ca-certificate-validity-period <duration>', 'validity of the CA certificates, Go duration (default 87600h)')
     .option('-o, --output <format>', 'output format: text or json', 'text')
     .action(async (flags: InitFlags, cmd: Command) => {
-      if (flags.output !== 'text' && flags.output !== 'json') throw new (await import('../util/errors.js')).KubepkiError('InvalidArgument', `--output: unknown format "${flags.output}" (use text or json)`);
-      const { resolveClusterConfig, parseConfigFile } = await import('../cluster/config.js');
+      await checkOutput(flags.output, ['text', 'json']);
+      const { resolveClusterConfig } = await import('../cluster/config.js');
       const { initClusterPki } = await import('../cluster/init.js');
 
-      let input: ClusterConfigInput = {};
-      let names: Record<string, string> = {};
-      let certDir = flags.certDir;
-      let kubeconfigDir = flags.kubeconfigDir;
-      if (flags.config !== undefined) {
-        const { readRequired } = await import('../cluster/pki-dir.js');
-        const file = await parseConfigFile(await readRequired(flags.config), flags.config);
-        input = file.input;
-        names = { ...file.names } as Record<string, string>;
-        if (file.certificatesDir !== undefined && cmd.getOptionValueSource('certDir') !== 'cli') certDir = file.certificatesDir;
-        if (file.kubeconfigDir !== undefined && cmd.getOptionValueSource('kubeconfigDir') !== 'cli') kubeconfigDir = file.kubeconfigDir;
-      }
+      const { certDir, kubeconfigDir, input, fieldNames: names } = await readConfigFlags(flags, cmd);
       // Flags given on the command line win over the file (and name themselves in errors).
-      const fromFlags: [keyof ClusterConfigInput, string | undefined][] = [
+      overrideWithFlags(input, names, [
         ['nodeName', flags.nodeName],
         ['advertiseAddress', flags.apiserverAdvertiseAddress],
         ['bindPort', flags.apiserverBindPort],
@@ -68,12 +54,7 @@ export function register(program: Command): void {
         ['encryptionAlgorithm', flags.encryptionAlgorithm],
         ['certificateValidityPeriod', flags.certificateValidityPeriod],
         ['caCertificateValidityPeriod', flags.caCertificateValidityPeriod],
-      ];
-      for (const [field, value] of fromFlags) {
-        if (value === undefined) continue;
-        (input as Record<string, unknown>)[field] = value;
-        delete names[field];
-      }
+      ]);
       const config = resolveClusterConfig(input, { names });
       const summary = await initClusterPki({ certDir, kubeconfigDir, config });
       if (flags.output === 'json') process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

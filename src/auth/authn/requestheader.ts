@@ -53,6 +53,14 @@ export function requestHeaderAuthenticator(options: RequestHeaderOptions): Authe
   const allowed = new Set(options.allowedNames);
   const clock = options.clock ?? systemClock;
   const cache = options.cache ?? sharedChainCache;
+  // The refusal of a cached outcome is the same every time: one error object per outcome (building an
+  // Error captures a stack trace, and every request of a client from another CA is refused here).
+  const refusals = new WeakMap<object, AuthenticationError>();
+  const refuse = (outcome: object, message: () => string): AuthenticationError => {
+    let err = refusals.get(outcome);
+    if (!err) refusals.set(outcome, (err = new AuthenticationError(message())));
+    return err;
+  };
   return {
     name: 'requestheader',
     async authenticate(req) {
@@ -60,13 +68,11 @@ export function requestHeaderAuthenticator(options: RequestHeaderOptions): Authe
       // kube's Verifier checks the certificate before looking at any header (a client certificate from
       // another CA is an error even without identity headers); the shared cache makes that cheap.
       const verified = cache.verify(req.peerCertificates, options.clientCA, 'client auth', clock.now());
-      if (verified.kind === 'malformed') throw new AuthenticationError('x509: malformed certificate');
-      if (verified.kind === 'failed') throw new AuthenticationError(verified.message);
+      if (verified.kind === 'malformed') throw refuse(verified, () => 'x509: malformed certificate');
+      if (verified.kind === 'failed') throw refuse(verified, () => verified.message);
       const leaf = verified.leaf;
       const cn = leaf.subject.commonName ?? '';
-      if (allowed.size > 0 && !allowed.has(cn)) {
-        throw new AuthenticationError(`x509: subject with cn=${cn} is not in the allowed list`);
-      }
+      if (allowed.size > 0 && !allowed.has(cn)) throw refuse(verified, () => `x509: subject with cn=${cn} is not in the allowed list`);
       // A trusted proxy that names no user: not applicable, no error (the union tries the next one).
       let username = '';
       for (const h of usernameHeaders) {

@@ -1,7 +1,9 @@
 // Reads the CA bundle the cluster publishes: the kubeconfig in ConfigMap kube-public/cluster-info (kubeadm and
 // the bootstrap signer keep it), or else ConfigMap kube-public/kube-root-ca.crt (the root-CA publisher). What
-// is read here is only a proposal: trust.ts decides what of it to believe.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+// is read here is only a proposal: trust.ts decides what of it to believe. cluster-info is read anonymously,
+// as `kubeadm join` does: kubeadm's RBAC lets system:anonymous get it and nobody else (a node, authenticated
+// as system:node:<name>, is refused by the Node authorizer and by RBAC alike).
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { KubepkiError } from '../util/errors.js';
 import { parseCertificatesPem, type Certificate } from '../x509/index.js';
@@ -20,11 +22,32 @@ export function caFromClusterInfoKubeconfig(text: string): Certificate[] {
   return parseCertificatesPem(Buffer.from(data, 'base64').toString('utf8'), 'cluster-info certificate-authority-data');
 }
 
+/** The same cluster (server, CA, TLS settings) without any user credentials. */
+function anonymous(kubeConfig: KubeConfig): KubeConfig {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new KubepkiError('InvalidConfig', 'the kubeconfig has no current cluster');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'anonymous' }],
+    contexts: [{ name: 'anonymous', cluster: cluster.name, user: 'anonymous' }],
+    currentContext: 'anonymous',
+  });
+  return kc;
+}
+
 export async function fetchPublishedCa(kubeConfig: KubeConfig): Promise<PublishedCa> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let clusterInfoError: string;
   try {
-    const cm = await core.readNamespacedConfigMap({ namespace: 'kube-public', name: 'cluster-info' });
+    let cm;
+    try {
+      cm = await anonymous(kubeConfig).makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'kube-public', name: 'cluster-info' });
+    } catch (err) {
+      // Anonymous requests turned off (--anonymous-auth=false): ask with the node's own credentials.
+      if (statusCodeOf(err) !== 401) throw err;
+      cm = await core.readNamespacedConfigMap({ namespace: 'kube-public', name: 'cluster-info' });
+    }
     const kc = cm.data?.['kubeconfig'];
     if (!kc) throw new KubepkiError('InvalidConfig', 'cluster-info has no kubeconfig');
     return { source: 'cluster-info', certificates: caFromClusterInfoKubeconfig(kc) };

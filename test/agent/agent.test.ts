@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NodeAgent, type NodeAgentOptions } from '../../src/agent/agent.js';
 import { CertificateStore, parsePair } from '../../src/agent/cert-store.js';
@@ -9,24 +9,12 @@ import { writeNodeKubeconfig } from '../../src/agent/kubeconfig.js';
 import { createLogger } from '../../src/util/logger.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { StubApiServer } from './stub-apiserver.js';
-import { writeBootstrapKubeconfig } from './processes.js';
-import { crossSign, DAY, HOUR, issueLeaf, makeCa, type TestCa } from './pki.js';
+import { APPROVER_OFF, startCluster, until, type Cluster } from './cluster.js';
+import { crossSign, issueLeaf, makeCa } from './pki.js';
 
-const TOKEN = '07401b.f395accd246ae52d';
-
-async function cluster(t: { after: (fn: () => Promise<void>) => void }, lifetimeMs = DAY) {
-  const ca = await makeCa();
-  const server = new StubApiServer(ca, TOKEN);
-  server.autoSignLifetimeMs = lifetimeMs;
-  await server.start();
-  t.after(() => server.kill().catch(() => undefined));
-  const dir = await tempDir(t);
-  const caFile = path.join(dir, 'ca.crt');
-  await writeFile(caFile, ca.certificate.pem);
-  const bootstrap = path.join(dir, 'bootstrap-kubelet.conf');
-  await writeBootstrapKubeconfig(bootstrap, { server: server.url, caFile, token: TOKEN });
-  return { ca, server, dir, caFile, bootstrap };
+/** A real `kubepki serve` (approver, signer and the Node authorizer in-process) and a bootstrap kubeconfig for it. */
+async function cluster(t: { after: (fn: () => Promise<void>) => void }, serveArgs: string[] = []): Promise<Cluster> {
+  return startCluster(t, { serveArgs });
 }
 
 function agentOptions(c: { dir: string; bootstrap: string }, extra: Partial<NodeAgentOptions> = {}): NodeAgentOptions {
@@ -41,6 +29,15 @@ function agentOptions(c: { dir: string; bootstrap: string }, extra: Partial<Node
     ...(process.env['AGENT_TEST_LOG'] ? { logger: createLogger({ level: process.env['AGENT_TEST_LOG'] }) } : {}),
     ...extra,
   };
+}
+
+/** Writes ConfigMap kube-public/cluster-info as the admin (kubeadm and the bootstrap signer keep it). */
+async function publishClusterInfo(c: Cluster, data: Record<string, string>): Promise<void> {
+  const p = '/api/v1/namespaces/kube-public/configmaps';
+  const current = await c.admin('GET', `${p}/cluster-info`);
+  const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data };
+  const r = current.status === 404 ? await c.admin('POST', p, body) : await c.admin('PUT', `${p}/cluster-info`, { ...body, metadata: current.json.metadata });
+  assert.ok(r.status < 300, `cluster-info: HTTP ${r.status} ${r.text}`);
 }
 
 async function startAgent(t: { after: (fn: () => Promise<void>) => void }, options: NodeAgentOptions): Promise<NodeAgent> {
@@ -61,15 +58,17 @@ test('bootstrap from nothing: a node CSR with the token, the pair file and symli
   assert.equal((await stat(path.join(pki, names[0]!))).mode & 0o777, 0o600);
   assert.ok((await lstat(path.join(pki, names[1]!))).isSymbolicLink());
   assert.equal(await readlink(path.join(pki, names[1]!)), path.join(pki, names[0]!));
-  const [csr] = [...c.server.csrs.values()];
-  assert.equal(csr!.spec.username, 'system:bootstrap:token', 'the bootstrap CSR is made with the bootstrap token');
+  const csrs = await c.csrs();
+  assert.equal(csrs.length, 1);
+  const [csr] = csrs;
+  assert.equal(csr!.spec.username, 'system:bootstrap:07401b', 'the bootstrap CSR is made with the bootstrap token');
   assert.match(csr!.metadata.name, /^node-csr-/);
-  assert.equal(csr!.spec['signerName'], 'kubernetes.io/kube-apiserver-client-kubelet');
+  assert.equal(csr!.spec.signerName, 'kubernetes.io/kube-apiserver-client-kubelet');
   const kubeconfig = path.join(c.dir, 'kubelet.conf');
   assert.equal((await stat(kubeconfig)).mode & 0o777, 0o600);
   const view = await run('kubectl', ['config', 'view', `--kubeconfig=${kubeconfig}`, '-o', 'jsonpath={.users[0].user.client-certificate} {.users[0].user.client-key} {.clusters[0].cluster.server}']);
   const pem = path.join(pki, 'kubelet-client-current.pem');
-  assert.equal(view.stdout, `${pem} ${pem} ${c.server.url}`);
+  assert.equal(view.stdout, `${pem} ${pem} ${c.url}`);
   const pair = parsePair(await readFile(pem, 'utf8'), pem);
   assert.equal(pair.certificate.subject.commonName, 'system:node:node-1');
   assert.deepEqual(pair.certificate.subject.organization, ['system:nodes']);
@@ -82,17 +81,18 @@ test('a restarted agent with a usable kubeconfig makes no request; one whose cer
   const first = new NodeAgent(agentOptions(c));
   await first.start();
   await first.stop();
-  const created = c.server.counts.create;
+  const created = (await c.csrs()).length;
+  assert.equal(created, 1);
   await startAgent(t, agentOptions(c));
-  assert.equal(c.server.counts.create, created, 'no new CSR for a usable kubeconfig');
+  assert.equal((await c.csrs()).length, created, 'no new CSR for a usable kubeconfig');
   // Seed 002: the kubeconfig's certificate is for server auth only — unusable as a client certificate.
-  const bad = await issueLeaf(c.ca as TestCa, { usages: ['digital signature', 'server auth'] });
+  const bad = await issueLeaf(c.ca, { usages: ['digital signature', 'server auth'] });
   const dir2 = await tempDir(t);
   const store = new CertificateStore({ certDir: path.join(dir2, 'pki'), pairName: 'kubelet-client' });
   await store.update(bad.certificate.pem, bad.keyPem!);
-  await writeNodeKubeconfig(path.join(dir2, 'kubelet.conf'), { cluster: { server: c.server.url, caFile: c.caFile }, pemPath: store.currentPath() });
+  await writeNodeKubeconfig(path.join(dir2, 'kubelet.conf'), { cluster: { server: c.url, caFile: c.caFile }, pemPath: store.currentPath() });
   const again = await startAgent(t, agentOptions({ dir: dir2, bootstrap: c.bootstrap }));
-  assert.equal(c.server.counts.create, created + 1);
+  assert.equal((await c.csrs()).length, created + 1);
   assert.ok(again.clientManager?.current()?.certificate.extKeyUsages.includes('1.3.6.1.5.5.7.3.2'));
 });
 
@@ -108,20 +108,27 @@ test('without a usable kubeconfig or a bootstrap kubeconfig the agent stops with
 test('with --rotate-server-certificates the node requests a kubelet-serving certificate as itself, with its names and IPs', async (t) => {
   const c = await cluster(t);
   const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true, rotateServerCertificates: true, hostnameOverride: 'node-1.example', nodeIPs: ['10.0.0.5'] }));
+  // kubelet-serving CSRs are not approved automatically (opt-in, as in Kubernetes): the admin approves it.
+  const pending = await until(async () => (await c.csrs()).find((x) => x.spec.signerName === 'kubernetes.io/kubelet-serving'), 'the serving CSR');
+  await c.decide(pending.metadata.name, 'Approved', 'TestApproval', 'approved by the test');
   const pem = path.join(c.dir, 'pki', 'kubelet-server-current.pem');
   const deadline = Date.now() + 10_000;
   while (!existsSync(pem) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const pair = parsePair(await readFile(pem, 'utf8'), pem);
   assert.deepEqual(pair.certificate.sans.dnsNames, ['node-1.example']);
   assert.deepEqual(pair.certificate.sans.ipAddresses, ['10.0.0.5']);
-  const serving = [...c.server.csrs.values()].find((x) => x.spec['signerName'] === 'kubernetes.io/kubelet-serving')!;
-  assert.equal(serving.spec.username, 'system:node:node-1', 'serving requests authenticate with the node client certificate');
-  assert.deepEqual(serving.spec['usages'], ['digital signature', 'server auth']);
+  const serving = (await c.csrs()).filter((x) => x.spec.signerName === 'kubernetes.io/kubelet-serving');
+  assert.equal(serving.length, 1);
+  assert.equal(serving[0]!.spec.username, 'system:node:node-1', 'serving requests authenticate with the node client certificate');
+  assert.deepEqual(serving[0]!.spec.usages, ['digital signature', 'server auth']);
+  assert.equal(Buffer.from(serving[0]!.status.certificate ?? '', 'base64').toString(), pair.certificate.pem, 'the certificate the server issued');
   assert.ok(agent.servingManager?.current());
 });
 
 test('short-lived certificates are rotated in the background and the current file is valid at every read', async (t) => {
-  const c = await cluster(t, 3000);
+  // A 20 s signing duration with the signer's 5-minute backdate leaves most of the lifetime in the past: the
+  // agent rotates as often as it may (once a second), as the kubelet would.
+  const c = await cluster(t, ['--cluster-signing-duration', '20s']);
   const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true, healthzPort: 0 }));
   assert.equal((await fetch(`http://127.0.0.1:${agent.healthzPort}/healthz`)).status, 200);
   const pem = path.join(c.dir, 'pki', 'kubelet-client-current.pem');
@@ -137,47 +144,63 @@ test('short-lived certificates are rotated in the background and the current fil
   }
   assert.ok(serials.size >= 2, `rotated at least once (saw ${serials.size} certificates in ${reads} reads)`);
   const metrics = await (await fetch(`http://127.0.0.1:${agent.healthzPort}/metrics`)).text();
-  assert.match(metrics, /kubepki_agent_certificate_rotations_total\{certificate="client"\} [2-9]/);
+  assert.match(metrics, /kubepki_agent_certificate_rotations_total\{certificate="client"\} ([2-9]|\d{2,})/);
 });
 
 test('a denied bootstrap CSR is reported and a new request follows; the agent keeps running', async (t) => {
-  const c = await cluster(t);
-  c.server.denyNext = 1;
-  const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true }));
-  const csrs = [...c.server.csrs.values()];
+  const c = await cluster(t, APPROVER_OFF);
+  const agent = new NodeAgent(agentOptions(c, { rotateCertificates: true }));
+  t.after(() => agent.stop());
+  const started = agent.start();
+  const first = await until(async () => (await c.csrs())[0], 'the first CSR');
+  await c.decide(first.metadata.name, 'Denied', 'TestDenial', 'denied by the test');
+  const second = await until(async () => (await c.csrs()).find((x) => x.metadata.name !== first.metadata.name), 'a new CSR');
+  await c.decide(second.metadata.name, 'Approved', 'TestApproval', 'approved by the test');
+  await started;
+  const csrs = await c.csrs();
   assert.equal(csrs.length, 2);
-  assert.equal(csrs[0]!.status.conditions?.[0]?.type, 'Denied');
-  assert.notEqual(csrs[0]!.metadata.name, csrs[1]!.metadata.name);
+  const denied = csrs.find((x) => x.metadata.name === first.metadata.name)!;
+  assert.equal(denied.status.conditions?.[0]?.type, 'Denied');
+  assert.equal(denied.status.certificate, undefined);
+  assert.notEqual(first.metadata.name, second.metadata.name);
+  assert.equal(agent.clientManager?.current()?.certificate.pem, Buffer.from((await c.csr(second.metadata.name)).status.certificate ?? '', 'base64').toString());
   assert.match(agent.clientManager!.status().lastError ?? 'cleared after success', /cleared after success/);
   assert.equal(agent.clientManager!.status().failures, 1);
 });
 
 test('an API server that is down at start is waited for', async (t) => {
-  const c = await cluster(t, HOUR);
-  const port = c.server.port;
-  await c.server.kill();
+  const c = await cluster(t);
+  await c.stop();
   const agent = new NodeAgent(agentOptions(c, { rotateCertificates: true }));
   t.after(() => agent.stop());
   const started = agent.start();
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(agent.clientManager!.status().failures >= 1, 'failed attempts while the server is down');
   assert.match(agent.clientManager!.status().lastError ?? '', /ECONNREFUSED/);
-  await c.server.start(port);
+  await c.restart();
   await started;
   assert.ok(agent.clientManager!.current());
 });
 
 test('a CA change published in cluster-info is followed only when the trusted CA signed the new one in', async (t) => {
-  const c = await cluster(t);
+  // `--controllers *` leaves out the bootstrap signer, which would publish cluster-info at once (kubeadm's set).
+  const c = await cluster(t, ['--controllers', '*']);
   const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true, caSyncIntervalMs: 0 }));
   const kubeconfig = path.join(c.dir, 'kubelet.conf');
-  await assert.rejects(agent.syncTrust(), { code: 'APIError', message: /cluster-info: HTTP 404.*kube-root-ca\.crt: HTTP 404/ });
+  // No cluster-info yet (anonymous may read it, as kubeadm's RBAC allows, but there is none), and the
+  // root-CA publisher's kube-root-ca.crt is not for nodes (the Node authorizer and RBAC refuse it).
+  await assert.rejects(agent.syncTrust(), { code: 'APIError', message: /cluster-info: HTTP 404.*kube-root-ca\.crt: HTTP 403/ });
   const clusterInfo = (certs: { pem: string }[]) => ({
-    kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ${Buffer.from(certs.map((x) => x.pem).join('')).toString('base64')}\n    server: ${c.server.url}\n  name: ""\ncontexts: null\ncurrent-context: ""\nusers: null\n`,
+    kubeconfig: `apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: ${Buffer.from(certs.map((x) => x.pem).join('')).toString('base64')}\n    server: ${c.url}\n  name: ""\ncontexts: null\ncurrent-context: ""\nusers: null\n`,
   });
+  // The CA the node already trusts: nothing to follow.
+  await publishClusterInfo(c, clusterInfo([c.ca.certificate]));
+  const r0 = await agent.syncTrust();
+  assert.equal(r0?.changed, false);
+  assert.deepEqual(r0?.rejected, []);
   // A stranger CA (trust on first use would accept it): rejected, the kubeconfig is untouched.
   const stranger = await makeCa({ cn: 'evil' });
-  c.server.configMaps.set('kube-public/cluster-info', clusterInfo([stranger.certificate]));
+  await publishClusterInfo(c, clusterInfo([stranger.certificate]));
   const before = await readFile(kubeconfig, 'utf8');
   const r1 = await agent.syncTrust();
   assert.equal(r1?.changed, false);
@@ -186,7 +209,7 @@ test('a CA change published in cluster-info is followed only when the trusted CA
   // The seed-000 rotation bundle, old + new, with the new CA cross-signed by the old: followed.
   const next = await makeCa({ cn: 'kubernetes-2' });
   const cross = await crossSign(next, c.ca);
-  c.server.configMaps.set('kube-public/cluster-info', clusterInfo([c.ca.certificate, next.certificate, cross]));
+  await publishClusterInfo(c, clusterInfo([c.ca.certificate, next.certificate, cross]));
   const r2 = await agent.syncTrust();
   assert.equal(r2?.changed, true);
   assert.deepEqual(r2?.added.map((x) => x.subject.commonName).sort(), ['kubernetes-2', 'kubernetes-2']);
@@ -196,4 +219,11 @@ test('a CA change published in cluster-info is followed only when the trusted CA
   assert.ok(bundle.includes(next.certificate.pem));
   // Still talks to the server (its certificate chains to the old CA, still trusted) and still rotates.
   assert.equal(await agent.clientManager!.rotateOnce(), true);
+});
+
+test('with anonymous requests turned off, cluster-info is asked for with the node\'s own credentials', async (t) => {
+  const c = await cluster(t, ['--anonymous-auth', 'false']);
+  const agent = await startAgent(t, agentOptions(c, { rotateCertificates: true, caSyncIntervalMs: 0 }));
+  // Anonymous gets 401 here; the node is then known (403 from the Node authorizer and RBAC, not 401).
+  await assert.rejects(agent.syncTrust(), { code: 'APIError', message: /cluster-info: HTTP 403: .*User "system:node:node-1"/ });
 });

@@ -8,19 +8,18 @@
 //
 //   npm run bench:storm                                  (N = 1000,5000; RSA-2048,ECDSA-P256; sqlite,etcd)
 //   npm run bench:storm -- --nodes 1000 --ca RSA-2048 --storage sqlite --connections 64
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createCertificateRequest, generateKeyPair } from '../src/x509/index.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startEtcd } from '../test/helpers/etcd.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/entry.js');
+import { kubepki } from '../test/helpers/cli.js';
+import { startCli, type CliProcess } from '../test/helpers/process.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,18 +30,6 @@ const CAS = arg('ca', 'RSA-2048,ECDSA-P256').split(',');
 const STORAGES = arg('storage', existsSync('/usr/bin/etcd') ? 'sqlite,etcd' : 'sqlite').split(',');
 const CONNECTIONS = Number(arg('connections', '64'));
 const TIMEOUT_MS = Number(arg('timeout', '180000'));
-
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 function opensslSpeed(): { rsa2048: number; ecdsaP256: number } {
   const r = spawnSyncText('openssl', ['speed', '-seconds', '2', '-mr', 'rsa2048', 'ecdsap256']);
@@ -68,40 +55,14 @@ function processCpuMs(pid: number): number {
   return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
 }
 
-interface Serve {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function startServe(dataDir: string, port: number, storageArgs: string[]): Promise<Serve> {
+async function startServe(dataDir: string, port: number, storageArgs: string[]): Promise<CliProcess & { url: string }> {
   // BENCH_SERVE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
   const nodeArgs = (process.env['BENCH_SERVE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--data-dir', dataDir, '--secure-port', String(port), ...storageArgs], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, KUBEPKI_LOG_LEVEL: 'warn' },
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const deadline = Date.now() + 30_000;
-  while (!/listening on (https:\/\/\S+)/.test(err)) {
-    if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
-    if (Date.now() > deadline) throw new Error(`serve did not start: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const serve = startCli(['serve', '--data-dir', dataDir, '--secure-port', String(port), ...storageArgs], { nodeArgs });
+  const url = (await serve.waitForStderr(/listening on (https:\/\/\S+)/, { timeoutMs: 30_000, what: 'serve' }))[1]!;
   // Let the in-process controllers take their Lease and sync their informers: the storm hits a running cluster.
   await new Promise((r) => setTimeout(r, 1500));
-  return {
-    child,
-    url: /listening on (https:\/\/\S+)/.exec(err)![1]!,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  return { ...serve, url };
 }
 
 /** N node requests (ECDSA P-256 keys, as kubelets make), made once and reused by every run. */
@@ -167,11 +128,11 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-storm-'));
   const port = await freePort();
   let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
-  let serve: Serve | undefined;
+  let serve: (CliProcess & { url: string }) | undefined;
   const agent = new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   try {
     const dataDir = path.join(dir, 'data');
-    const init = await runCli(['init', '--cert-dir', path.join(dataDir, 'pki'), '--kubeconfig-dir', dataDir, '--encryption-algorithm', ca, '--apiserver-advertise-address', '127.0.0.1', '--apiserver-bind-port', String(port)]);
+    const init = await kubepki(['init', '--cert-dir', path.join(dataDir, 'pki'), '--kubeconfig-dir', dataDir, '--encryption-algorithm', ca, '--apiserver-advertise-address', '127.0.0.1', '--apiserver-bind-port', String(port)]);
     if (init.code !== 0) throw new Error(`init: ${init.stderr}`);
     let storageArgs: string[] = [];
     if (storage === 'etcd') {
@@ -179,7 +140,7 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
       storageArgs = ['--storage', 'etcd', '--etcd-servers', etcd.clientUrls.join(',')];
     }
     serve = await startServe(dataDir, port, storageArgs);
-    const tok = await runCli(['token', 'create', '--kubeconfig', path.join(dataDir, 'admin.conf')]);
+    const tok = await kubepki(['token', 'create', '--kubeconfig', path.join(dataDir, 'admin.conf')]);
     if (tok.code !== 0) throw new Error(`token: ${tok.stderr}`);
     const token = tok.stdout.trim();
     (agent.options as https.AgentOptions).ca = await readFile(path.join(dataDir, 'pki', 'ca.crt'));

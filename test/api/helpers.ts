@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../helpers/cli.js';
+import { startCli } from '../helpers/process.js';
 import { opensslCa, opensslCsr as makeOpensslCsr, opensslLeaf } from '../helpers/openssl.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/storage/interface.js';
@@ -267,42 +268,12 @@ export async function startServe(
   args: string[],
   options: { dataDir: string; port: number; timeoutMs?: number },
 ): Promise<ServeProcess> {
-  const { spawn } = await import('node:child_process');
-  const { CLI_ENTRY } = await import('../helpers/cli.js');
-  const child = spawn(process.execPath, [CLI_ENTRY, 'serve', '--data-dir', options.dataDir, '--secure-port', String(options.port), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KUBEPKI_LOG_LEVEL: 'warn' },
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout.resume();
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let stopped = false;
-  const stop = async () => {
-    if (!stopped) {
-      stopped = true;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    }
-    return exited;
-  };
+  const serve = startCli(['serve', '--data-dir', options.dataDir, '--secure-port', String(options.port), ...args]);
   t.after(async () => {
-    await stop();
+    await serve.stop();
   });
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (!/listening on (https:\/\/\S+)/.test(err)) {
-    if (child.exitCode !== null) throw new Error(`kubepki serve exited with ${child.exitCode}: ${err}`);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`kubepki serve did not start: ${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = /listening on (https:\/\/\S+)/.exec(err)![1]!;
-  return { url, dataDir: options.dataDir, kubeconfig: path.join(options.dataDir, 'admin.conf'), stderr: () => err, stop };
+  const url = (await serve.waitForStderr(/listening on (https:\/\/\S+)/, { timeoutMs: options.timeoutMs ?? 30_000, what: 'kubepki serve' }))[1]!;
+  return { url, dataDir: options.dataDir, kubeconfig: path.join(options.dataDir, 'admin.conf'), stderr: serve.stderr, stop: serve.stop };
 }
 
 /** The real kubectl with a kubeconfig and a private discovery cache. */

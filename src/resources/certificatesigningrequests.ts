@@ -5,8 +5,7 @@
 // user's, the spec never changes, and conditions change only through /approval (Approved, Denied — never
 // both) and /status (status.certificate, only once Approved and only PEM certificates; Failed).
 import { decodePem } from '../x509/pem.js';
-import { X509Certificate } from 'node:crypto';
-import { checkCertificateRequestSignature } from './csr-signature.js';
+import { checkCertificateParses, checkCertificateRequestSignature } from './csr-signature.js';
 import { checkSubjectRestriction } from './csr-subject-restriction.js';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition, type StrategyContext, type SubresourceStrategy } from '../api/registry.js';
@@ -136,8 +135,11 @@ async function validateRequest(requestB64: string | undefined): Promise<string |
   return null;
 }
 
-/** validateCertificate: status.certificate must be PEM CERTIFICATE blocks only, each a parseable certificate. */
-function validateCertificate(certB64: string | undefined): string | null {
+/**
+ * validateCertificate: status.certificate must be PEM CERTIFICATE blocks only, each a parseable certificate
+ * (the parse, OpenSSL's, runs on the signature-check worker threads: it is the costliest step of a status write).
+ */
+async function validateCertificate(certB64: string | undefined): Promise<string | null> {
   const text = fromBase64(certB64).toString('latin1');
   if (text.length === 0) return null;
   let blocks;
@@ -146,19 +148,17 @@ function validateCertificate(certB64: string | undefined): string | null {
   } catch {
     return 'must contain at least one CERTIFICATE PEM block';
   }
+  // Block by block, as kube: the first block that is not a plain CERTIFICATE, or does not parse, is the error.
+  let shapeError: string | null = null;
+  const parses: Promise<string | null>[] = [];
   for (const b of blocks) {
-    if (b.type !== 'CERTIFICATE') return `only CERTIFICATE PEM blocks are allowed, found ${JSON.stringify(b.type)}`;
-    if (b.headers && Object.keys(b.headers).length > 0) return 'no PEM block headers are permitted';
-    // Go's x509.ParseCertificates, done by OpenSSL's parser (native, microseconds per certificate). Node's
-    // X509Certificate would also take PEM text: the block's bytes must be DER (a SEQUENCE).
-    try {
-      if (b.der[0] !== 0x30) throw new Error('not DER');
-      new X509Certificate(b.der);
-    } catch {
-      return 'x509: malformed certificate';
-    }
+    if (b.type !== 'CERTIFICATE') shapeError = `only CERTIFICATE PEM blocks are allowed, found ${JSON.stringify(b.type)}`;
+    else if (b.headers && Object.keys(b.headers).length > 0) shapeError = 'no PEM block headers are permitted';
+    if (shapeError) break;
+    parses.push(checkCertificateParses(b.der).then(() => null, (err: Error) => err.message));
   }
-  return null;
+  for (const m of await Promise.all(parses)) if (m !== null) return m;
+  return shapeError;
 }
 
 /** ValidateSignerName (pkg/apis/core/validation). */
@@ -201,7 +201,7 @@ const conditionsOf = (c: CertificateSigningRequest): CsrCondition[] => c.status?
 const hasCondition = (c: CertificateSigningRequest, type: string): boolean => conditionsOf(c).some((x) => x.type === type);
 const findConditions = (c: CertificateSigningRequest, type: string): CsrCondition[] => conditionsOf(c).filter((x) => x.type === type);
 
-function optionsFor(newCsr: CertificateSigningRequest, oldCsr: CertificateSigningRequest | null): ValidationOptions {
+async function optionsFor(newCsr: CertificateSigningRequest, oldCsr: CertificateSigningRequest | null): Promise<ValidationOptions> {
   const dupTypes = (c: CertificateSigningRequest) => new Set(conditionsOf(c).map((x) => x.type)).size !== conditionsOf(c).length;
   const usages = oldCsr?.spec?.usages ?? [];
   return {
@@ -212,7 +212,7 @@ function optionsFor(newCsr: CertificateSigningRequest, oldCsr: CertificateSignin
     allowDuplicateConditionTypes: oldCsr !== null && dupTypes(oldCsr),
     allowEmptyConditionType: oldCsr !== null && conditionsOf(oldCsr).some((x) => !x.type),
     allowArbitraryCertificate:
-      oldCsr !== null && ((newCsr.status?.certificate ?? '') === (oldCsr.status?.certificate ?? '') || validateCertificate(oldCsr.status?.certificate) !== null),
+      oldCsr !== null && ((newCsr.status?.certificate ?? '') === (oldCsr.status?.certificate ?? '') || (await validateCertificate(oldCsr.status?.certificate)) !== null),
     allowUnknownUsages: usages.some((u) => !KNOWN_USAGES.includes(u)),
     allowDuplicateUsages: new Set(usages).size !== usages.length,
     requestAlreadyValidated: oldCsr !== null && oldCsr.spec?.request === newCsr.spec?.request,
@@ -244,7 +244,7 @@ async function validateCsr(csr: CertificateSigningRequest, o: ValidationOptions)
   }
   errs.push(...validateConditions(csr, o));
   if (!o.allowArbitraryCertificate) {
-    const err = validateCertificate(csr.status?.certificate);
+    const err = await validateCertificate(csr.status?.certificate);
     if (err) errs.push(invalid('status.certificate', '<certificate data>', err));
   }
   return errs;
@@ -345,7 +345,7 @@ const approvalStrategy: SubresourceStrategy = {
   },
   async validateUpdate(newObj, oldObj, ctx) {
     await requireSigner(ctx, asCsr(newObj), 'approve');
-    const o = optionsFor(asCsr(newObj), asCsr(oldObj));
+    const o = await optionsFor(asCsr(newObj), asCsr(oldObj));
     o.allowSettingApprovalConditions = true;
     return validateCsrUpdate(asCsr(newObj), asCsr(oldObj), o);
   },
@@ -366,7 +366,7 @@ const statusStrategy: SubresourceStrategy = {
   },
   async validateUpdate(newObj, oldObj, ctx) {
     if ((asCsr(newObj).status?.certificate ?? '') !== (asCsr(oldObj).status?.certificate ?? '')) await requireSigner(ctx, asCsr(oldObj), 'sign');
-    const o = optionsFor(asCsr(newObj), asCsr(oldObj));
+    const o = await optionsFor(asCsr(newObj), asCsr(oldObj));
     o.allowSettingCertificate = true;
     return validateCsrUpdate(asCsr(newObj), asCsr(oldObj), o);
   },
@@ -417,7 +417,7 @@ export const certificateSigningRequests: ResourceDefinition = {
       csr.status = {};
     },
     async validate(obj) {
-      const errs = await validateCsr(asCsr(obj), optionsFor(asCsr(obj), null));
+      const errs = await validateCsr(asCsr(obj), await optionsFor(asCsr(obj), null));
       if (errs.length === 0) checkSubjectRestriction(asCsr(obj));
       return errs;
     },
@@ -428,8 +428,8 @@ export const certificateSigningRequests: ResourceDefinition = {
       if (o.status !== undefined) n.status = structuredClone(o.status);
       else delete n.status;
     },
-    validateUpdate(newObj, oldObj) {
-      return validateCsrUpdate(asCsr(newObj), asCsr(oldObj), optionsFor(asCsr(newObj), asCsr(oldObj)));
+    async validateUpdate(newObj, oldObj) {
+      return validateCsrUpdate(asCsr(newObj), asCsr(oldObj), await optionsFor(asCsr(newObj), asCsr(oldObj)));
     },
   },
   subresources: [

@@ -2,7 +2,7 @@
 // with a minimal DER walk and node's native verify: it is the one CPU-heavy step of every CSR create, and
 // the general-purpose parser costs ~1 ms per request. Algorithms outside the common set (ECDSA and RSA
 // PKCS#1 v1.5 with SHA-1/2, Ed25519) go to the x509 core's full parser.
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { parseCertificateRequestDerVerified } from '../x509/csr.js';
@@ -136,6 +136,9 @@ export async function checkCertificateRequestSignatureHere(der: Uint8Array): Pro
 // Key import and verification are ~150 µs of CPU per request: they run on worker threads so the event loop
 // keeps serving (design.md: CPU-heavy certificate work stays off the critical path).
 
+/** 'request': a PKCS#10 self-signature check; 'certificate': a certificate parse (status.certificate). */
+export type WorkerJobKind = 'request' | 'certificate';
+
 interface Job {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -148,14 +151,14 @@ class SignatureWorkers {
 
   constructor(private readonly size: number) {}
 
-  check(der: Uint8Array): Promise<void> {
+  check(der: Uint8Array, kind: WorkerJobKind = 'request'): Promise<void> {
     const slot = this.slot();
-    if (!slot) return checkCertificateRequestSignatureHere(der);
+    if (!slot) return kind === 'request' ? checkCertificateRequestSignatureHere(der) : checkCertificateParsesHere(der);
     const id = ++this.seq;
     return new Promise<void>((resolve, reject) => {
       if (slot.jobs.size === 0) slot.worker.ref();
       slot.jobs.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, der });
+      slot.worker.postMessage({ id, der, kind });
     });
   }
 
@@ -199,4 +202,22 @@ const workers = new SignatureWorkers(Math.max(1, Math.min(4, availableParallelis
  */
 export function checkCertificateRequestSignature(der: Uint8Array): Promise<void> {
   return workers.check(der);
+}
+
+/**
+ * Go's x509.ParseCertificate for one DER certificate, by OpenSSL's parser (~0.1 ms: it decodes the public
+ * key). Node's X509Certificate would also take PEM text: the bytes must be DER (a SEQUENCE).
+ */
+export async function checkCertificateParsesHere(der: Uint8Array): Promise<void> {
+  try {
+    if (der[0] !== 0x30) throw new Error('not DER');
+    new X509Certificate(der);
+  } catch {
+    throw new Error('x509: malformed certificate');
+  }
+}
+
+/** Resolves when `der` parses as a certificate; rejects with 'x509: malformed certificate'. On a worker thread. */
+export function checkCertificateParses(der: Uint8Array): Promise<void> {
+  return workers.check(der, 'certificate');
 }

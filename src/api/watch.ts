@@ -39,6 +39,7 @@ export class WatchStream implements WatchSubscriber {
   lastRevision: number;
   private closed = false;
   private first = true;
+  private corked = false;
   private timer: NodeJS.Timeout | undefined;
   private direct: WatchHandle | undefined;
 
@@ -138,6 +139,15 @@ export class WatchStream implements WatchSubscriber {
 
   private write(line: string): void {
     const res = this.o.res;
+    // Events of one event-loop turn go out together (one TLS record and syscall instead of one per event).
+    if (!this.corked) {
+      this.corked = true;
+      res.cork();
+      setImmediate(() => {
+        this.corked = false;
+        res.uncork();
+      });
+    }
     res.write(line);
     if (res.writableLength > MAX_BUFFERED_BYTES) this.close();
   }

@@ -334,39 +334,144 @@ export async function prepareServeControllers(options: {
     for (const files of resolveSigningFiles(managerOptions.signing.files).values()) await loadSigningAuthority(files);
   }
   return {
-    start: async (serverUrl: string, clientCA: string, registry?: import('prom-client').Registry) => {
-      const [{ KubeConfig }, { RestKubeClient }] = await Promise.all([import('@kubernetes/client-node'), import('../controllers/client/rest.js')]);
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfig);
-      const cluster = kc.getCurrentCluster();
-      if (!cluster) throw new KubepkiError('InvalidConfig', `${kubeconfig}: no current cluster`);
-      // Talk to this very server on the address it listens on; publish the advertised one in cluster-info.
-      const local = new URL(serverUrl);
-      if (local.hostname === '0.0.0.0' || local.hostname === '[::]') local.hostname = '127.0.0.1';
-      const self = new KubeConfig();
-      self.loadFromOptions({
-        clusters: kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: local.origin } : c)),
-        users: kc.users,
-        contexts: kc.contexts,
-        currentContext: kc.getCurrentContext(),
+    start: (serverUrl: string, clientCA: string, registry?: import('prom-client').Registry) =>
+      startControllersWorker({ kubeconfig, serverUrl, clientCA, flags: { ...flags }, defaults, logLevel: logger.level }, logger, registry),
+  };
+}
+
+/** What the controllers' worker thread needs to run serve's controllers (structured-clonable). */
+export interface ServeControllersWorkerData {
+  kubeconfig: string;
+  serverUrl: string;
+  clientCA: string;
+  flags: ServeControllerFlags;
+  defaults: { controllers: string; signing?: { certFile: string; keyFile: string } };
+  logLevel: string;
+}
+
+/**
+ * Serve's controllers on this thread: an API client of the server at `serverUrl` (this very process),
+ * authenticating with the controller-manager kubeconfig. Run by the controllers' worker thread.
+ */
+export async function startServeControllersHere(data: ServeControllersWorkerData, logger: Logger): Promise<RunningControllers & { registry: import('prom-client').Registry }> {
+  const { kubeconfig, serverUrl, clientCA, flags, defaults } = data;
+  const [{ KubeConfig }, { RestKubeClient }] = await Promise.all([import('@kubernetes/client-node'), import('../controllers/client/rest.js')]);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubepkiError('InvalidConfig', `${kubeconfig}: no current cluster`);
+  // Talk to this very server on the address it listens on; publish the advertised one in cluster-info.
+  const local = new URL(serverUrl);
+  if (local.hostname === '0.0.0.0' || local.hostname === '[::]') local.hostname = '127.0.0.1';
+  const self = new KubeConfig();
+  self.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: local.origin } : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  const client = new RestKubeClient(self, { userAgent: 'kubepki-serve/controllers' });
+  const running = await startControllers({
+    kubeClient: client,
+    flags,
+    defaults,
+    rootCA: clientCA,
+    clusterInfo: { server: cluster.server, caPem: clientCA },
+    logger,
+  });
+  return {
+    signerNames: running.signerNames,
+    registry: running.registry,
+    stop: async () => {
+      await running.stop();
+      await client.close();
+    },
+  };
+}
+
+/** Messages between serve and its controllers' worker thread. */
+export type ControllersWorkerMessage =
+  | { type: 'started'; signerNames: string[] }
+  | { type: 'failed'; message: string; code?: string }
+  | { type: 'metrics'; id: number; text: string }
+  | { type: 'stopped' };
+
+/**
+ * Runs serve's controllers in a worker thread, so their client work (watch decoding, JSON, TLS) does not
+ * compete with the API server's main thread. Their metrics are appended to `registry`'s /metrics output
+ * (the server asks the worker on each scrape); their logs go to the same stderr with the same name and
+ * level. A worker that dies unexpectedly is logged and restarted after a second.
+ */
+async function startControllersWorker(data: ServeControllersWorkerData, logger: Logger, registry?: import('prom-client').Registry): Promise<RunningControllers> {
+  const [{ Worker }, { metricsSources }] = await Promise.all([import('node:worker_threads'), import('../server/metrics.js')]);
+  let worker: import('node:worker_threads').Worker;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let nextId = 0;
+  const pending = new Map<number, (text: string) => void>();
+
+  const spawn = (): Promise<string[]> =>
+    new Promise((resolve, reject) => {
+      let started = false;
+      const w = new Worker(new URL('./controllers-worker.js', import.meta.url), { workerData: data });
+      worker = w;
+      w.on('message', (m: ControllersWorkerMessage) => {
+        if (m.type === 'started') {
+          started = true;
+          resolve(m.signerNames);
+        } else if (m.type === 'failed') {
+          reject(new KubepkiError((m.code ?? 'InvalidConfig') as never, m.message));
+        } else if (m.type === 'metrics') {
+          pending.get(m.id)?.(m.text);
+          pending.delete(m.id);
+        }
       });
-      const client = new RestKubeClient(self, { userAgent: 'kubepki-serve/controllers' });
-      const running = await startControllers({
-        kubeClient: client,
-        flags,
-        defaults,
-        rootCA: clientCA,
-        clusterInfo: { server: cluster.server, caPem: clientCA },
-        logger,
-        ...(registry ? { registry } : {}),
+      w.on('error', (err) => {
+        logger.error({ err: String(err) }, 'controllers worker crashed');
+        if (!started) reject(err);
       });
-      return {
-        signerNames: running.signerNames,
-        stop: async () => {
-          await running.stop();
-          await client.close();
-        },
-      };
+      w.on('exit', (code) => {
+        for (const done of pending.values()) done('');
+        pending.clear();
+        if (!started) return reject(new KubepkiError('InvalidConfig', `controllers worker exited with code ${code} before starting`));
+        if (stopping || worker !== w) return;
+        logger.error({ code }, 'controllers worker exited unexpectedly; restarting it in 1s');
+        restartTimer = setTimeout(() => {
+          spawn().catch((err: unknown) => logger.error({ err: String(err) }, 'controllers worker restart failed'));
+        }, 1000);
+      });
+    });
+
+  const signerNames = await spawn();
+  const workerMetrics = (): Promise<string> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve('');
+      }, 5000);
+      pending.set(id, (text) => {
+        clearTimeout(timer);
+        resolve(text);
+      });
+      worker.postMessage({ type: 'metrics', id });
+    });
+  if (registry) metricsSources.set(registry, workerMetrics);
+  return {
+    signerNames,
+    stop: async () => {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      if (registry) metricsSources.delete(registry);
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'stop' });
+      // A stop racing the controllers' start can leave a request in flight: give the worker 2 s, then end it.
+      const kill = setTimeout(() => {
+        logger.warn('controllers worker did not stop within 2s; terminating it');
+        void worker.terminate();
+      }, 2000);
+      await exited;
+      clearTimeout(kill);
     },
   };
 }

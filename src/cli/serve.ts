@@ -175,23 +175,30 @@ async function runServe(flags: ServeFlags): Promise<number> {
     await storage.close().catch(() => undefined);
     throw new KubepkiError('InvalidConfig', `cannot start the API server: ${(err as Error).message}`, { cause: err });
   }
+  // Listening from here on: a SIGTERM while the controllers (a worker thread) start is a clean stop too.
+  let onSignal = (_signal: string): void => undefined;
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  const detach = () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+  const stopped = new Promise<void>((resolve) => {
+    onSignal = (signal) => {
+      logger.info(`received ${signal}, shutting down`);
+      detach();
+      resolve();
+    };
+  });
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   const runningControllers = await controllers?.start(server.url, clientCA, server.metrics.registry).catch(async (err: unknown) => {
+    detach();
     await server.close();
     await storage.close().catch(() => undefined);
     throw err;
   });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info(`received ${signal}, shutting down`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve();
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  await stopped;
   await runningControllers?.stop();
   await server.close();
   auth.stop();

@@ -71,7 +71,7 @@ const CURVES: Record<string, { crv: string; size: number }> = {
  * An EC public key imported from its affine coordinates (twice as fast as OpenSSL 3's SPKI decoder; the
  * point is still checked to be on the curve). Null for anything else, which goes through the SPKI path.
  */
-function ecJwk(spki: Uint8Array): KeyObject | null {
+export function ecJwk(spki: Uint8Array): KeyObject | null {
   const seq = readTlv(spki, 0, spki.length);
   const alg = readTlv(spki, seq.start, seq.end);
   const oid = readTlv(spki, alg.start, alg.end);

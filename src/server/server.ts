@@ -20,7 +20,7 @@ import { ApiError, internalError, notFoundPath, unauthorized } from '../api/stat
 import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
-import { createMetrics, type ServerMetrics } from './metrics.js';
+import { createMetrics, metricsSources, type ServerMetrics } from './metrics.js';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
 
@@ -257,7 +257,7 @@ export class ApiServer {
       );
     }
     if (path === '/metrics') {
-      const body = await this.metrics.registry.metrics();
+      const body = (await this.metrics.registry.metrics()) + ((await metricsSources.get(this.metrics.registry)?.()) ?? '');
       res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
       res.end(body);
       return;

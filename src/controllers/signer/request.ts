@@ -3,6 +3,7 @@
 // the raw subject to copy into the certificate, CN and O for the signer rules, the SANs, the public key, and
 // a signature check that runs on libuv's thread pool instead of the event loop.
 import { createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
+import { ecJwk } from '../../resources/csr-signature.js';
 import { KubepkiError } from '../../util/errors.js';
 import { decodePem } from '../../x509/pem.js';
 import { canonicalIp, emptySans, type SubjectAltNames } from '../../x509/san.js';
@@ -97,7 +98,8 @@ export function parseRequestDer(der: Uint8Array): CertificateRequestInfo {
     get publicKey(): KeyObject {
       if (!publicKey) {
         try {
-          publicKey = createPublicKey({ key: Buffer.from(spki.der), format: 'der', type: 'spki' });
+          // EC keys from their coordinates, as the API server's signature check does (twice as fast).
+          publicKey = ecJwk(spki.der) ?? createPublicKey({ key: Buffer.from(spki.der), format: 'der', type: 'spki' });
         } catch (err) {
           throw new KubepkiError('InvalidCSR', `unsupported public key: ${(err as Error).message}`, { cause: err });
         }

@@ -259,6 +259,11 @@ export class ControllerManager {
       await Promise.all(informersDone);
       return;
     }
+    // Stopped as the caches synced: start no controller after the stop.
+    if (signal.aborted) {
+      await Promise.all(informersDone);
+      return;
+    }
     logger.info({ controllers: runnables.map((r) => r.name) }, 'controllers started');
     await Promise.all([...runnables.map((r) => r.run(signal)), ...informersDone]);
   }

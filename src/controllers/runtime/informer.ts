@@ -76,9 +76,20 @@ export class Informer<T extends KubeObject> {
   /** Resolves once the first list has been delivered (or immediately if it has). */
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.synced) return Promise.resolve();
+    // An already-aborted signal fires no 'abort' event: reject now rather than wait forever.
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     return new Promise((resolve, reject) => {
-      this.syncWaiters.push(resolve);
-      signal?.addEventListener('abort', () => reject(signal.reason ?? new Error('aborted')), { once: true });
+      const onAbort = () => {
+        const i = this.syncWaiters.indexOf(done);
+        if (i >= 0) this.syncWaiters.splice(i, 1);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.syncWaiters.push(done);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -100,6 +111,8 @@ export class Informer<T extends KubeObject> {
             needList = false;
             listedNow = true;
           }
+          // Stopped while listing: open no watch (its stop would never come).
+          if (signal.aborted) break;
           const started = this.options.clock.now().getTime();
           this.watchEvents = 0;
           const outcome = await this.watchOnce(signal);
@@ -231,6 +244,7 @@ export class Informer<T extends KubeObject> {
     );
     const onAbort = () => stream.stop();
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) stream.stop();
     return stream.done.then(
       () => {
         signal.removeEventListener('abort', onAbort);

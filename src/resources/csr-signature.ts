@@ -158,7 +158,10 @@ class SignatureWorkers {
     return new Promise<void>((resolve, reject) => {
       if (slot.jobs.size === 0) slot.worker.ref();
       slot.jobs.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, der, kind });
+      // Posting a view clones its whole ArrayBuffer (for a pooled Buffer, the 8 KiB pool): post an exact copy
+      // and hand its memory over instead.
+      const copy = new Uint8Array(der);
+      slot.worker.postMessage({ id, der: copy, kind }, [copy.buffer]);
     });
   }
 

@@ -180,6 +180,24 @@ export function spkiOf(publicKey: KeyObject): Buffer {
   return publicKey.export({ type: 'spki', format: 'der' });
 }
 
+/** What spkiOf writes for a named-curve EC key, less the point's coordinates: the prefix per coordinate size. */
+const EC_SPKI_PREFIXES = new Map(
+  Object.entries(EC_CURVE_OIDS).map(([, curve]) => {
+    const size = curve === EC_CURVE_OIDS['P-256'] ? 32 : curve === EC_CURVE_OIDS['P-384'] ? 48 : 66;
+    const spki = der.sequence(der.sequence(der.oid('1.2.840.10045.2.1'), der.oid(curve)), der.bitString(Buffer.alloc(1 + 2 * size, 4)));
+    return [spki.length, spki.subarray(0, spki.length - 2 * size)] as const;
+  }),
+);
+
+/**
+ * True when `spki` is byte for byte what spkiOf (and Go's MarshalPKIXPublicKey) writes for its key: a P-256,
+ * P-384 or P-521 key with an uncompressed point. Says nothing of whether the point is on the curve.
+ */
+export function isCanonicalEcSpki(spki: Uint8Array): boolean {
+  const prefix = EC_SPKI_PREFIXES.get(spki.length);
+  return prefix !== undefined && Buffer.from(spki.buffer, spki.byteOffset, prefix.length).equals(prefix);
+}
+
 /** Minimal two's-complement content of a non-negative big-endian integer. */
 function unsignedInteger(bytes: Buffer): Buffer {
   let i = 0;
@@ -204,7 +222,11 @@ function derElement(buf: Buffer, offset: number): { contentStart: number; end: n
 /** Signs a certificate for `publicKey` with the issuer's key, or self-signs with `selfSignKey`. */
 export async function issueCertificate(options: {
   template: CertificateTemplate;
-  publicKey: KeyObject;
+  /**
+   * The subject's key, or its SubjectPublicKeyInfo when the caller holds it already verified and in the
+   * canonical form (isCanonicalEcSpki): it is then copied as is, and the key is imported only if read.
+   */
+  publicKey: KeyObject | { spki: Uint8Array };
   issuer: CertificateIssuer | { selfSigned: KeyPair };
   /** Digest of the signature; default: Go's choice for the signing key. */
   signatureHash?: SignatureHash;
@@ -224,7 +246,8 @@ export async function issueCertificate(options: {
   // description is built from the same values, so issuing never needs an ASN.1 parser.
   const hash = String(signingAlgorithmFor(signerKey, signatureHash).hash); // throws for key types we cannot sign with
   const algorithm = signatureAlgorithmIdentifier(keyAlgorithmOf(signerKey).type as 'RSA' | 'ECDSA', hash);
-  const spki = spkiOf(publicKey);
+  if ('spki' in publicKey && !isCanonicalEcSpki(publicKey.spki)) throw new KubepkiError('InvalidArgument', 'the public key is not a canonical EC SubjectPublicKeyInfo');
+  const spki = 'spki' in publicKey ? Buffer.from(publicKey.spki) : spkiOf(publicKey);
   const ski = subjectKeyIdOfSpki(spki);
   const authorityKeyId = selfSigned ? '' : issuer.certificate.subjectKeyId;
   const rawSubject = encodeName(template.subject);
@@ -245,6 +268,7 @@ export async function issueCertificate(options: {
   const subject = normalizeName(template.subject);
   const serialContent = serialDer.subarray(2).toString('hex'); // short form: a serial is at most 21 bytes
   const sans = template.sans ?? emptySans();
+  let subjectKey = 'spki' in publicKey || publicKey.type !== 'public' ? undefined : publicKey;
   return {
     der: certDer,
     pem: encodePem('CERTIFICATE', certDer),
@@ -265,7 +289,10 @@ export async function issueCertificate(options: {
     },
     subjectKeyId: ski,
     authorityKeyId: template.omitAuthorityKeyId ? '' : (authorityKeyId || ski).toLowerCase(),
-    publicKey: publicKey.type === 'public' ? publicKey : createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+    // Importing a key costs as much as an ECDSA signature: only on first read when the caller passed none.
+    get publicKey(): KeyObject {
+      return (subjectKey ??= createPublicKey({ key: spki, format: 'der', type: 'spki' }));
+    },
     signatureAlgorithm: algorithm.name,
     rawSubject: new Uint8Array(rawSubject),
     rawIssuer: new Uint8Array(rawIssuer),

@@ -13,7 +13,7 @@ import { approved, csrObject, failed, NODE_SUBJECT, requestPem, testCA, withExpi
 
 const NOW = new Date('2026-04-01T10:00:00Z');
 
-async function setup(options: { durationMs?: number; authorities?: Map<string, SigningAuthority> } = {}) {
+async function setup(options: { durationMs?: number; authorities?: Map<string, SigningAuthority>; requestsVerifiedByServer?: boolean } = {}) {
   const clock = new FakeClock(NOW);
   const client = new FakeKubeClient();
   const ca = await testCA('RSA-2048');
@@ -22,7 +22,11 @@ async function setup(options: { durationMs?: number; authorities?: Map<string, S
     new Map(['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/legacy-unknown'].map((s) => [s, ca.authority]));
   const informer = new Informer<CertificateSigningRequest>({ name: 'csr', listerWatcher: client.resource(RESOURCES.certificateSigningRequests), clock });
   const metrics = new ControllerMetrics();
-  const signer = new CSRSigningController({ client, informer, authorities, clock, metrics, ...(options.durationMs ? { signingDurationMs: options.durationMs } : {}) });
+  const signer = new CSRSigningController({
+    client, informer, authorities, clock, metrics,
+    ...(options.durationMs ? { signingDurationMs: options.durationMs } : {}),
+    ...(options.requestsVerifiedByServer ? { requestsVerifiedByServer: true } : {}),
+  });
   const ac = new AbortController();
   void informer.run(ac.signal);
   await informer.waitForSync();
@@ -123,4 +127,20 @@ test('the running controller signs as soon as an approval arrives through the wa
   await csrs.update(csr, 'approval');
   for (let i = 0; i < 200 && !(await csrs.get('live')).status?.certificate; i++) await settle(5);
   assert.ok((await csrs.get('live')).status!.certificate);
+});
+
+test("the request's signature is checked, unless the API server in this process already did (serve's controllers)", async (t) => {
+  const pem = await requestPem(NODE_SUBJECT('node-1'));
+  // Flip a bit of the signature: the request still parses, its signature no longer verifies.
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64');
+  der[der.length - 5] ^= 0x01;
+  const forged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+  const csr = csrObject('forged', forged, approved());
+  const external = await setup();
+  t.after(() => external.ac.abort());
+  await assert.rejects(external.signer.decide(csr), /unable to verify certificate request signature/);
+  const inProcess = await setup({ requestsVerifiedByServer: true });
+  t.after(() => inProcess.ac.abort());
+  const decision = await inProcess.signer.decide(csr);
+  assert.equal(decision.type, 'issued', 'the server verified it at create; spec.request is immutable since');
 });

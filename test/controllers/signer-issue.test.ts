@@ -111,3 +111,31 @@ test('validity after 2049 is written as GeneralizedTime and read back exactly', 
   const cert = parseCertificateDer(await issueFromRequest({ authority: ca.authority, request, usages: ['client auth'], validity: { notBefore: validity.notBefore, notAfter } }));
   assert.equal(cert.notAfter.toISOString(), notAfter.toISOString());
 });
+
+test('a request key already verified by the API server is copied as is: the same certificate as importing it, and a non-canonical key is still imported', async () => {
+  const ca = await testCA('ECDSA-P256');
+  for (const alg of ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048'] as KeyAlgorithm[]) {
+    const keys = await generateKeyPair(alg);
+    const request = parseRequestDer(decodeSpecRequest(b64(await requestPem(NODE_SUBJECT('n'), undefined, keys))));
+    const copied = parseCertificateDer(await issueFromRequest({ authority: ca.authority, request, usages: ['digital signature', 'client auth'], validity, keyVerified: true }));
+    const imported = parseCertificateDer(await issueFromRequest({ authority: ca.authority, request, usages: ['digital signature', 'client auth'], validity }));
+    assert.ok(copied.publicKey.equals(keys.publicKey), alg);
+    assert.equal(copied.subjectKeyId, imported.subjectKeyId, alg);
+    // The signed part is the same bytes but for the random serial.
+    assert.equal(tbsHex(copied.der).replace(copied.serialNumber, 'SERIAL'), tbsHex(imported.der).replace(imported.serialNumber, 'SERIAL'), alg);
+  }
+});
+
+/** The TBSCertificate of a DER certificate, in hex. */
+function tbsHex(der: Uint8Array): string {
+  const header = (at: number): { start: number; end: number } => {
+    const first = der[at + 1]!;
+    if (!(first & 0x80)) return { start: at + 2, end: at + 2 + first };
+    let len = 0;
+    for (let i = 0; i < (first & 0x7f); i++) len = len * 256 + der[at + 2 + i]!;
+    const start = at + 2 + (first & 0x7f);
+    return { start, end: start + len };
+  };
+  const tbsAt = header(0).start;
+  return Buffer.from(der.subarray(tbsAt, header(tbsAt).end)).toString('hex');
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { spkiOf } from '../../src/x509/certificate.js';
+import { isCanonicalEcSpki, spkiOf } from '../../src/x509/certificate.js';
 
 test('spkiOf encodes RSA and EC public keys exactly as OpenSSL exports them', () => {
   const keys = [
@@ -25,4 +25,26 @@ test('spkiOf writes the uncompressed point of an EC key read from a compressed o
   compressed[1] = compressed.length - 2;
   const fromCompressed = createPublicKey({ key: compressed, format: 'der', type: 'spki' });
   assert.deepEqual(spkiOf(fromCompressed), full);
+});
+
+test('isCanonicalEcSpki accepts exactly what spkiOf writes for named-curve EC keys', () => {
+  for (const namedCurve of ['P-256', 'P-384', 'P-521']) {
+    const k = generateKeyPairSync('ec', { namedCurve }).publicKey;
+    assert.equal(isCanonicalEcSpki(spkiOf(k)), true, namedCurve);
+  }
+  const p256 = spkiOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey);
+  const otherCurveOid = Buffer.from(p256);
+  otherCurveOid[otherCurveOid.indexOf(Buffer.from('2a8648ce3d030107', 'hex')) + 7] = 0x08; // 1.2.840.10045.3.1.8
+  const compressedTag = Buffer.from(p256);
+  compressedTag[26] = 0x02;
+  for (const [name, spki] of [
+    ['RSA', spkiOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey)],
+    ['Ed25519', spkiOf(generateKeyPairSync('ed25519').publicKey)],
+    ['another curve OID', otherCurveOid],
+    ['a point that is not uncompressed', compressedTag],
+    ['truncated', p256.subarray(0, 90)],
+    ['one byte more', Buffer.concat([p256, Buffer.from([0])])],
+  ] as const) {
+    assert.equal(isCanonicalEcSpki(spki), false, name);
+  }
 });

@@ -6,7 +6,7 @@
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
-import { approvalState, isIssued, withCondition } from '../csr.js';
+import { approvalState, CSR_CONTROLLER_WORKERS, isIssued, withCondition } from '../csr.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
@@ -45,7 +45,7 @@ export class CSRApprovingController {
       name: 'csrapproving',
       reconcile: (key) => this.reconcile(key),
       clock: options.clock,
-      workers: options.workers ?? 5,
+      workers: options.workers ?? CSR_CONTROLLER_WORKERS,
       logger: this.logger,
       metrics: options.metrics,
     });

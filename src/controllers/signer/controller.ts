@@ -6,7 +6,7 @@ import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { encodePem } from '../../x509/pem.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
-import { formatTime, hasTrueCondition, isApproved, isIssued } from '../csr.js';
+import { CSR_CONTROLLER_WORKERS, formatTime, hasTrueCondition, isApproved, isIssued } from '../csr.js';
 import { deepCopy } from '../../api/types.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
@@ -31,6 +31,8 @@ export interface SigningControllerOptions {
   workers?: number;
   logger?: Logger;
   metrics?: ControllerMetrics;
+  /** See ControllerManagerOptions.requestsVerifiedByServer: skips CheckSignature and the key import. */
+  requestsVerifiedByServer?: boolean;
 }
 
 /** What signing decided for one request. */
@@ -48,7 +50,7 @@ export class CSRSigningController {
       name: 'csrsigning',
       reconcile: (key) => this.reconcile(key),
       clock: options.clock,
-      workers: options.workers ?? 5,
+      workers: options.workers ?? CSR_CONTROLLER_WORKERS,
       logger: this.logger,
       metrics: options.metrics,
     });
@@ -78,10 +80,11 @@ export class CSRSigningController {
     const usages = csr.spec.usages ?? [];
     const violation = rule(request, usages);
     if (violation !== null) return { type: 'failed', message: violation };
-    if (!(await verifyRequestSignature(request))) throw new Error('unable to verify certificate request signature');
+    const verified = this.options.requestsVerifiedByServer === true;
+    if (!verified && !(await verifyRequestSignature(request))) throw new Error('unable to verify certificate request signature');
     const ttlMs = certificateTtl(this.options.signingDurationMs ?? DEFAULT_SIGNING_DURATION_MS, csr.spec.expirationSeconds);
     const validity = validityWindow({ now: this.options.clock.now(), ttlMs, caNotAfter: authority.certificate.notAfter });
-    const cert = await issueFromRequest({ authority, request, usages, validity });
+    const cert = await issueFromRequest({ authority, request, usages, validity, keyVerified: verified });
     return { type: 'issued', certificatePem: encodePem('CERTIFICATE', cert) };
   }
 

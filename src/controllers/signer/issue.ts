@@ -3,7 +3,7 @@
 // request, key usage and extended key usages from spec.usages (EKUs sorted in Go's enum order), CA:FALSE,
 // the validity the policy computed. Encoding and signing are the x509 core's issueCertificate, whose
 // signature runs on libuv's thread pool, so signing never stalls the event loop.
-import { issueCertificate, type Certificate, type CertificateIssuer } from '../../x509/certificate.js';
+import { isCanonicalEcSpki, issueCertificate, type Certificate, type CertificateIssuer } from '../../x509/certificate.js';
 import { EXT_KEY_USAGE_OIDS, parseUsages } from '../../x509/usages.js';
 import { KubepkiError } from '../../util/errors.js';
 import type { KeyObject } from 'node:crypto';
@@ -41,12 +41,17 @@ export async function issueFromRequest(options: {
   request: CertificateRequestInfo;
   usages: readonly string[];
   validity: Validity;
+  /**
+   * The request's key was already imported and its signature checked (by kubepki's API server at create): a
+   * key already encoded as Go would encode it is copied as is instead of being imported again.
+   */
+  keyVerified?: boolean;
 }): Promise<Uint8Array> {
   const { authority, request, usages, validity } = options;
   const { keyUsage, extKeyUsages } = usagesToExtensions(usages);
   const cert = await issueCertificate({
     template: { subject: request.subject, sans: request.sans, notBefore: validity.notBefore, notAfter: validity.notAfter, isCA: false, keyUsage, extKeyUsages },
-    publicKey: request.publicKey,
+    publicKey: options.keyVerified && isCanonicalEcSpki(request.spki) ? { spki: request.spki } : request.publicKey,
     issuer: authority,
   });
   return cert.der;

@@ -162,6 +162,8 @@ export async function startControllers(options: {
   logger: Logger;
   /** Where the controllers' metrics are registered (serve passes its own, so /metrics shows them). */
   registry?: import('prom-client').Registry;
+  /** serve's in-process controllers: see ControllerManagerOptions.requestsVerifiedByServer. */
+  requestsVerifiedByServer?: boolean;
 }): Promise<RunningControllers & { registry: import('prom-client').Registry }> {
   const [{ ControllerManager }, { ControllerMetrics }, { readFile }] = await Promise.all([
     import('../controllers/manager.js'),
@@ -184,6 +186,7 @@ export async function startControllers(options: {
     metrics: new ControllerMetrics(options.registry),
     ...(rootCA ? { rootCA } : {}),
     ...(options.clusterInfo ? { clusterInfo: options.clusterInfo } : {}),
+    ...(options.requestsVerifiedByServer ? { requestsVerifiedByServer: true } : {}),
   });
   const ac = new AbortController();
   const running = manager.run(ac.signal).catch((err: unknown) => options.logger.error({ err: String(err) }, 'controller manager stopped with an error'));
@@ -300,17 +303,33 @@ export function addServeControllerFlags(cmd: Command): Command {
 /** kubeadm runs kube-controller-manager with --controllers=*,bootstrapsigner,tokencleaner. */
 export const SERVE_CONTROLLERS = '*,bootstrapsigner,tokencleaner';
 
+/** Where serve's controllers reach the server: see ApiServer.listenLoopback. */
+export interface LoopbackEndpoint {
+  socketPath: string;
+  token: string;
+}
+
+export interface ServeControllers {
+  /** The controller-manager kubeconfig's client certificate chain (DER, leaf first), when it has one. */
+  clientCertificate?: Uint8Array[];
+  /**
+   * Starts them against the server listening at `serverUrl`: through `loopback` as the identity the server
+   * resolved for clientCertificate, or else over HTTPS with the kubeconfig's own credentials.
+   */
+  start(options: { serverUrl: string; clientCA: string; registry?: import('prom-client').Registry; loopback?: LoopbackEndpoint }): Promise<RunningControllers>;
+}
+
 /**
  * For `kubepki serve`: checks the controller flags and signing files before the server starts (so a CA
  * bundle is refused at start), and returns what starts the controllers once the server listens; undefined
- * when they are switched off. The controllers reach the server through its own HTTPS endpoint with the
- * controller manager's credentials, so RBAC, admission and watch behave exactly as for an external one.
+ * when they are switched off. The controllers are API clients of the server like an external controller
+ * manager, with the controller manager's identity, so RBAC, admission and watch behave exactly the same.
  */
 export async function prepareServeControllers(options: {
   flags: ServeControllerFlags;
   dataDir?: string;
   logger: Logger;
-}): Promise<{ start(serverUrl: string, clientCA: string, registry?: import('prom-client').Registry): Promise<RunningControllers> } | undefined> {
+}): Promise<ServeControllers | undefined> {
   const { flags, dataDir, logger } = options;
   if (!bool(flags.inProcessControllers, '--in-process-controllers')) return undefined;
   const path = await import('node:path');
@@ -333,10 +352,25 @@ export async function prepareServeControllers(options: {
     const { resolveSigningFiles, loadSigningAuthority } = await import('../controllers/signer/ca.js');
     for (const files of resolveSigningFiles(managerOptions.signing.files).values()) await loadSigningAuthority(files);
   }
+  const clientCertificate = await kubeconfigClientCertificate(kubeconfig);
   return {
-    start: (serverUrl: string, clientCA: string, registry?: import('prom-client').Registry) =>
-      startControllersWorker({ kubeconfig, serverUrl, clientCA, flags: { ...flags }, defaults, logLevel: logger.level }, logger, registry),
+    ...(clientCertificate ? { clientCertificate } : {}),
+    start: ({ serverUrl, clientCA, registry, loopback }) =>
+      startControllersWorker({ kubeconfig, serverUrl, clientCA, flags: { ...flags }, defaults, logLevel: logger.level, ...(loopback ? { loopback } : {}) }, logger, registry),
   };
+}
+
+/** The current user's client certificate chain in a kubeconfig (embedded or a file), as DER; undefined if none. */
+async function kubeconfigClientCertificate(file: string): Promise<Uint8Array[] | undefined> {
+  const [{ readFile }, { parseKubeconfig }, { decodePem }] = await Promise.all([import('node:fs/promises'), import('../cluster/kubeconfig.js'), import('../x509/pem.js')]);
+  try {
+    const kc = await parseKubeconfig(await readFile(file, 'utf8'), file);
+    const pem = kc.clientCertPem ?? (kc.clientCertFile ? await readFile(kc.clientCertFile, 'utf8') : undefined);
+    const chain = pem ? decodePem(pem, file).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der) : [];
+    return chain.length > 0 ? chain : undefined;
+  } catch {
+    return undefined; // the worker's own loading of the kubeconfig reports what is wrong with it
+  }
 }
 
 /** What the controllers' worker thread needs to run serve's controllers (structured-clonable). */
@@ -347,11 +381,13 @@ export interface ServeControllersWorkerData {
   flags: ServeControllerFlags;
   defaults: { controllers: string; signing?: { certFile: string; keyFile: string } };
   logLevel: string;
+  loopback?: LoopbackEndpoint;
 }
 
 /**
  * Serve's controllers on this thread: an API client of the server at `serverUrl` (this very process),
- * authenticating with the controller-manager kubeconfig. Run by the controllers' worker thread.
+ * through its loopback socket when given, else over HTTPS with the controller-manager kubeconfig's
+ * credentials. Run by the controllers' worker thread.
  */
 export async function startServeControllersHere(data: ServeControllersWorkerData, logger: Logger): Promise<RunningControllers & { registry: import('prom-client').Registry }> {
   const { kubeconfig, serverUrl, clientCA, flags, defaults } = data;
@@ -370,7 +406,7 @@ export async function startServeControllersHere(data: ServeControllersWorkerData
     contexts: kc.contexts,
     currentContext: kc.getCurrentContext(),
   });
-  const client = new RestKubeClient(self, { userAgent: 'kubepki-serve/controllers' });
+  const client = new RestKubeClient(self, { userAgent: 'kubepki-serve/controllers', ...(data.loopback ? { loopback: data.loopback } : {}) });
   const running = await startControllers({
     kubeClient: client,
     flags,
@@ -378,6 +414,8 @@ export async function startServeControllersHere(data: ServeControllersWorkerData
     rootCA: clientCA,
     clusterInfo: { server: cluster.server, caPem: clientCA },
     logger,
+    // This process's own API server checked every request's signature at create.
+    requestsVerifiedByServer: true,
   });
   return {
     signerNames: running.signerNames,

@@ -192,7 +192,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
   });
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  const runningControllers = await controllers?.start(server.url, clientCA, server.metrics.registry).catch(async (err: unknown) => {
+  const loopback = controllers ? await loopbackFor(controllers, auth.authenticator, server, logger) : undefined;
+  const runningControllers = await controllers?.start({ serverUrl: server.url, clientCA, registry: server.metrics.registry, ...(loopback ? { loopback } : {}) }).catch(async (err: unknown) => {
     detach();
     await server.close();
     await storage.close().catch(() => undefined);
@@ -204,6 +205,28 @@ async function runServe(flags: ServeFlags): Promise<number> {
   auth.stop();
   await storage.close();
   return 0;
+}
+
+/**
+ * The loopback socket for serve's controllers, acting as the identity their kubeconfig's client certificate
+ * authenticates as here (checked once, now). None when the kubeconfig has other credentials or its
+ * certificate is refused: the controllers then use HTTPS with the kubeconfig itself, as before.
+ */
+async function loopbackFor(
+  controllers: import('./controllers.js').ServeControllers,
+  authenticator: import('../auth/types.js').Authenticator,
+  server: import('../server/server.js').ApiServer,
+  logger: import('../util/logger.js').Logger,
+): Promise<import('./controllers.js').LoopbackEndpoint | undefined> {
+  const chain = controllers.clientCertificate;
+  const who = chain ? await authenticator.authenticate({ headers: {}, peerCertificates: chain }).catch(() => null) : null;
+  if (!who || who.user.username === 'system:anonymous') {
+    logger.info('in-process controllers reach the API server over HTTPS with their kubeconfig');
+    return undefined;
+  }
+  const endpoint = await server.listenLoopback(who.user);
+  logger.info({ user: who.user.username, socket: endpoint.socketPath }, 'in-process controllers reach the API server through the loopback socket');
+  return endpoint;
 }
 
 /**

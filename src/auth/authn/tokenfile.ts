@@ -107,6 +107,11 @@ export function tokenFileAuthenticator(entries: TokenEntry[], apiAudiences: stri
   };
 }
 
+/** One token standing for one user (the API server's loopback token), compared as the token file's are. */
+export function singleTokenAuthenticator(token: string, user: UserInfo): TokenFileAuthenticator {
+  return tokenFileAuthenticator([{ digest: digestOf(token), user }], []);
+}
+
 /** Reads and parses --token-auth-file. Unreadable or malformed → InvalidConfig with the reason. */
 export async function loadTokenFile(path: string, apiAudiences: string[]): Promise<TokenFileAuthenticator> {
   let text: string;

@@ -30,17 +30,27 @@ interface Connection {
 
 const AUTH_REFRESH_MS = 60_000;
 
+export interface RestKubeClientOptions {
+  userAgent?: string;
+  maxSockets?: number;
+  /**
+   * The API server's loopback socket (kubepki serve's own controllers): plain HTTP on the Unix socket with
+   * the loopback token, instead of the kubeconfig's server and credentials.
+   */
+  loopback?: { socketPath: string; token: string };
+}
+
 export class RestKubeClient implements KubeClient {
   private conn: Promise<Connection> | undefined;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
-    private readonly options: { userAgent?: string; maxSockets?: number } = {},
+    private readonly options: RestKubeClientOptions = {},
   ) {
     if (!kubeConfig.getCurrentCluster()) throw new KubepkiError('InvalidConfig', 'the kubeconfig has no current cluster');
   }
 
-  static fromFile(file: string, options?: { userAgent?: string; maxSockets?: number; context?: string }): RestKubeClient {
+  static fromFile(file: string, options?: RestKubeClientOptions & { context?: string }): RestKubeClient {
     const kc = new KubeConfig();
     try {
       kc.loadFromFile(file);
@@ -58,6 +68,17 @@ export class RestKubeClient implements KubeClient {
 
   private async connection(): Promise<Connection> {
     const now = Date.now();
+    const loopback = this.options.loopback;
+    if (loopback) {
+      this.conn ??= Promise.resolve({
+        base: new URL('http://localhost'),
+        // Node's Agent passes its options on to every request, socketPath included (@types/node omits it).
+        agent: new http.Agent({ keepAlive: true, maxSockets: this.options.maxSockets ?? 64, socketPath: loopback.socketPath } as http.AgentOptions),
+        headers: { 'user-agent': this.options.userAgent ?? 'kubepki-controller-manager', authorization: `Bearer ${loopback.token}` },
+        refreshedAt: Infinity,
+      });
+      return this.conn;
+    }
     if (this.conn) {
       const c = await this.conn;
       if (now - c.refreshedAt < AUTH_REFRESH_MS) return c;
@@ -157,7 +178,9 @@ export class RestKubeClient implements KubeClient {
       await new Promise<void>((resolve, reject) => {
         if (stopped) return resolve();
         // Watches hold their connection for minutes: keep them off the shared keep-alive pool.
-        request = mod.request(url, { method: 'GET', agent: false, ...tlsOf(c.agent), headers: { ...c.headers, accept: 'application/json' } }, (res) => {
+        const loopback = this.options.loopback;
+        const transport = loopback ? { socketPath: loopback.socketPath } : tlsOf(c.agent);
+        request = mod.request(url, { method: 'GET', agent: false, ...transport, headers: { ...c.headers, accept: 'application/json' } }, (res) => {
           const code = res.statusCode ?? 0;
           if (code < 200 || code >= 300) {
             const chunks: Buffer[] = [];

@@ -209,8 +209,9 @@ async function runServe(flags: ServeFlags): Promise<number> {
 
 /**
  * The loopback socket for serve's controllers, acting as the identity their kubeconfig's client certificate
- * authenticates as here (checked once, now). None when the kubeconfig has other credentials or its
- * certificate is refused: the controllers then use HTTPS with the kubeconfig itself, as before.
+ * authenticates as here (checked once, now). None when the kubeconfig has other credentials, its
+ * certificate is refused, or no socket can be made (say, a TMPDIR too long for a socket path): the
+ * controllers then use HTTPS with the kubeconfig itself.
  */
 async function loopbackFor(
   controllers: import('./controllers.js').ServeControllers,
@@ -224,7 +225,13 @@ async function loopbackFor(
     logger.info('in-process controllers reach the API server over HTTPS with their kubeconfig');
     return undefined;
   }
-  const endpoint = await server.listenLoopback(who.user);
+  let endpoint;
+  try {
+    endpoint = await server.listenLoopback(who.user);
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'cannot open the loopback socket; in-process controllers reach the API server over HTTPS with their kubeconfig');
+    return undefined;
+  }
   logger.info({ user: who.user.username, socket: endpoint.socketPath }, 'in-process controllers reach the API server through the loopback socket');
   return endpoint;
 }

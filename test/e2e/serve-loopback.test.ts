@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
@@ -14,8 +14,8 @@ import { kubepki } from '../helpers/cli.js';
 import { kubectlWith } from '../api/helpers.js';
 import { userKubeconfig } from './controllers-helpers.js';
 
-async function serveWithLogs(t: { after: (fn: () => Promise<unknown>) => void }, dataDir: string, port: number, args: string[] = []): Promise<CliProcess> {
-  const serve = startCli(['serve', '--data-dir', dataDir, '--secure-port', String(port), ...args], { logLevel: 'info' });
+async function serveWithLogs(t: { after: (fn: () => Promise<unknown>) => void }, dataDir: string, port: number, args: string[] = [], env: Record<string, string> = {}): Promise<CliProcess> {
+  const serve = startCli(['serve', '--data-dir', dataDir, '--secure-port', String(port), ...args], { logLevel: 'info', env });
   t.after(() => serve.stop());
   await serve.waitForStderr(/listening on https:/, { timeoutMs: 30_000, what: 'kubepki serve' });
   return serve;
@@ -78,4 +78,16 @@ test('serve: a controller-manager kubeconfig with a bearer token keeps the contr
   assert.ok(await leaseHolder(kubectlWith(path.join(dataDir, 'admin.conf'), path.join(dir, 'kcache'))));
   assert.doesNotMatch(serve.stderr(), /loopback socket/);
   assert.doesNotMatch(serve.stderr(), new RegExp(token), 'the token is never logged');
+});
+
+test('serve: when no loopback socket can be made (a TMPDIR too long for a socket path) the controllers fall back to HTTPS and work', async (t) => {
+  const dir = await tempDir(t, 'kubepki-e2e-loopback-long-');
+  const longTmp = path.join(dir, 'x'.repeat(60), 'y'.repeat(60));
+  await mkdir(longTmp, { recursive: true });
+  const dataDir = path.join(dir, 'data');
+  const serve = await serveWithLogs(t, dataDir, await freePort(), [], { TMPDIR: longTmp });
+  await serve.waitForStderr(/cannot open the loopback socket; in-process controllers reach the API server over HTTPS/, { timeoutMs: 15_000, what: 'kubepki serve' });
+  assert.ok(await leaseHolder(kubectlWith(path.join(dataDir, 'admin.conf'), path.join(dir, 'kcache'))));
+  assert.equal(await serve.stop(), 0);
+  assert.deepEqual(await readdir(longTmp), [], 'nothing is left in TMPDIR');
 });

@@ -17,10 +17,10 @@ export interface CliProcess {
   waitForStderr(re: RegExp, options: { timeoutMs: number; what: string }): Promise<RegExpExecArray>;
 }
 
-export function startCli(args: string[], options: { nodeArgs?: string[]; logLevel?: string } = {}): CliProcess {
+export function startCli(args: string[], options: { nodeArgs?: string[]; logLevel?: string; env?: Record<string, string> } = {}): CliProcess {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_ENTRY, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KUBEPKI_LOG_LEVEL: options.logLevel ?? 'warn' },
+    env: { ...process.env, KUBEPKI_LOG_LEVEL: options.logLevel ?? 'warn', ...options.env },
   });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));

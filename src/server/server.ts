@@ -3,16 +3,10 @@
 // endpoints (/healthz, /livez, /readyz, /version, /metrics) and the API handler for everything under /api,
 // /apis and /openapi. Storage, authenticator and authorizer are injected; `serve` wires the real ones.
 import https from 'node:https';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { forbiddenError } from '../auth/authz/forbidden.js';
-import { bearerTokenAuthenticator } from '../auth/authn/bearer-token.js';
-import { singleTokenAuthenticator } from '../auth/authn/tokenfile.js';
 import { authenticationFailureLogLine } from '../auth/authn/errors.js';
 import type { Authenticator, AuthorizationAttributes, Authorizer, UserInfo } from '../auth/types.js';
 import type { Storage } from '../storage/interface.js';
@@ -27,6 +21,7 @@ import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
 import { createMetrics, metricsSources, type ServerMetrics } from './metrics.js';
+import { openLoopback, type LoopbackListener } from './loopback.js';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
 
@@ -135,7 +130,7 @@ export class ApiServer {
 
   private authenticator: Authenticator | undefined;
   private authorizer: Authorizer | undefined;
-  private loopback: { server: http.Server; dir: string } | undefined;
+  private loopback: LoopbackListener | undefined;
 
   /** Sets the authentication chain and authorizer (before start()). */
   setAuth(authenticator: Authenticator, authorizer: Authorizer): void {
@@ -178,38 +173,15 @@ export class ApiServer {
   }
 
   /**
-   * Serves the API to this process's own clients (serve's controllers) on a Unix socket, as kube-apiserver's
-   * loopback client config does: every request must carry a random token that only this process knows and
-   * is authenticated as `user`; authorization, admission and watches are the same as on the secure port.
-   * Plain HTTP, since the socket sits in a private (0700) directory and its bytes never leave the host: TLS
-   * would cost a bootstrap storm about a tenth of the server's CPU (bench:storm). Closed with the server.
+   * Serves the API to this process's own clients (serve's controllers) on the loopback socket (loopback.ts):
+   * requests with its token are authenticated as `user`; authorization, admission and watches are those of
+   * the secure port. Closed with the server.
    */
   async listenLoopback(user: UserInfo): Promise<{ socketPath: string; token: string }> {
     if (this.loopback) throw new Error('the loopback socket is already listening');
-    const token = randomBytes(32).toString('base64url');
-    const authenticator = bearerTokenAuthenticator({ tokenAuthenticators: [singleTokenAuthenticator(token, user)], apiAudiences: [] });
-    const dir = await mkdtemp(join(tmpdir(), 'kubepki-loopback-'));
-    const socketPath = join(dir, 'apiserver.sock');
-    const server = http.createServer((req, res) => this.dispatch(req, res, authenticator));
-    server.keepAliveTimeout = this.server.keepAliveTimeout;
-    server.headersTimeout = this.server.headersTimeout;
-    server.requestTimeout = 0;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(socketPath, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      await chmod(socketPath, 0o600);
-    } catch (err) {
-      server.close();
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-    this.loopback = { server, dir };
-    return { socketPath, token };
+    const listener = await openLoopback(user, (req, res, authenticator) => this.dispatch(req, res, authenticator), this.server);
+    this.loopback = listener;
+    return { socketPath: listener.socketPath, token: listener.token };
   }
 
   async close(): Promise<void> {
@@ -217,16 +189,13 @@ export class ApiServer {
     await this.handler.stop();
     const loopback = this.loopback;
     this.loopback = undefined;
-    await Promise.all(
-      [this.server, ...(loopback ? [loopback.server] : [])].map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
-    if (loopback) await rm(loopback.dir, { recursive: true, force: true });
+    await Promise.all([
+      new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      }),
+      loopback?.close(),
+    ]);
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse, authenticator: Authenticator): void {

@@ -362,10 +362,16 @@ export async function prepareServeControllers(options: {
 
 /** The current user's client certificate chain in a kubeconfig (embedded or a file), as DER; undefined if none. */
 async function kubeconfigClientCertificate(file: string): Promise<Uint8Array[] | undefined> {
-  const [{ readFile }, { parseKubeconfig }, { decodePem }] = await Promise.all([import('node:fs/promises'), import('../cluster/kubeconfig.js'), import('../x509/pem.js')]);
+  const [{ readFile }, path, { parseKubeconfig }, { decodePem }] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+    import('../cluster/kubeconfig.js'),
+    import('../x509/pem.js'),
+  ]);
   try {
     const kc = await parseKubeconfig(await readFile(file, 'utf8'), file);
-    const pem = kc.clientCertPem ?? (kc.clientCertFile ? await readFile(kc.clientCertFile, 'utf8') : undefined);
+    // A relative client-certificate path is relative to the kubeconfig's directory, as kubectl reads it.
+    const pem = kc.clientCertPem ?? (kc.clientCertFile ? await readFile(path.resolve(path.dirname(file), kc.clientCertFile), 'utf8') : undefined);
     const chain = pem ? decodePem(pem, file).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der) : [];
     return chain.length > 0 ? chain : undefined;
   } catch {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
@@ -90,4 +90,21 @@ test('serve: when no loopback socket can be made (a TMPDIR too long for a socket
   assert.ok(await leaseHolder(kubectlWith(path.join(dataDir, 'admin.conf'), path.join(dir, 'kcache'))));
   assert.equal(await serve.stop(), 0);
   assert.deepEqual(await readdir(longTmp), [], 'nothing is left in TMPDIR');
+});
+
+test('serve: a controller-manager kubeconfig naming its certificate files by relative path gets the loopback too', async (t) => {
+  const dir = await tempDir(t, 'kubepki-e2e-loopback-files-');
+  const dataDir = path.join(dir, 'data');
+  const port = await freePort();
+  const init = await kubepki(['init', '--cert-dir', path.join(dataDir, 'pki'), '--kubeconfig-dir', dataDir, '--encryption-algorithm', 'ECDSA-P256', '--apiserver-advertise-address', '127.0.0.1', '--apiserver-bind-port', String(port)]);
+  assert.equal(init.code, 0, init.stderr);
+  const embedded = await readFile(path.join(dataDir, 'controller-manager.conf'), 'utf8');
+  const field = (name: string) => Buffer.from(new RegExp(`${name}: (\\S+)`).exec(embedded)![1]!, 'base64');
+  await writeFile(path.join(dir, 'kcm.crt'), field('client-certificate-data'));
+  await writeFile(path.join(dir, 'kcm.key'), field('client-key-data'), { mode: 0o600 });
+  const kcmConf = await userKubeconfig(path.join(dataDir, 'admin.conf'), dir, 'kcm', { certFile: 'kcm.crt', keyFile: 'kcm.key' });
+  const serve = await serveWithLogs(t, dataDir, port, ['--controller-manager-kubeconfig', kcmConf]);
+  const line = (await serve.waitForStderr(/\{[^\n]*through the loopback socket[^\n]*\}/, { timeoutMs: 15_000, what: 'kubepki serve' }))[0];
+  assert.equal((JSON.parse(line) as { user: string }).user, 'system:kube-controller-manager');
+  assert.ok(await leaseHolder(kubectlWith(path.join(dataDir, 'admin.conf'), path.join(dir, 'kcache'))));
 });

@@ -1,7 +1,8 @@
 // `kubepki serve`'s in-process controllers reach the server through its loopback socket, as the identity
-// their kubeconfig's client certificate authenticates as; a kubeconfig with other credentials keeps them on
-// HTTPS. Either way they work (they take the controller manager's Lease); the socket refuses requests
-// without the process's token and disappears with the server.
+// their kubeconfig's client certificate (embedded or in files) authenticates as; a kubeconfig with other
+// credentials, or a socket that cannot be made, keeps them on HTTPS. Either way they work (they take the
+// controller manager's Lease); the socket refuses requests without the process's token and disappears
+// with the server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';

@@ -8,6 +8,7 @@ import { parseGoDuration } from '../util/duration.js';
 import type { Logger } from '../util/logger.js';
 import type { ControllerManagerOptions } from '../controllers/manager.js';
 import type { SigningFiles } from '../controllers/signer/ca.js';
+import type { LoopbackEndpoint } from '../controllers/client/rest.js';
 
 export interface ControllerFlags {
   controllers?: string[];
@@ -302,12 +303,6 @@ export function addServeControllerFlags(cmd: Command): Command {
 
 /** kubeadm runs kube-controller-manager with --controllers=*,bootstrapsigner,tokencleaner. */
 export const SERVE_CONTROLLERS = '*,bootstrapsigner,tokencleaner';
-
-/** Where serve's controllers reach the server: see ApiServer.listenLoopback. */
-export interface LoopbackEndpoint {
-  socketPath: string;
-  token: string;
-}
 
 export interface ServeControllers {
   /** The controller-manager kubeconfig's client certificate chain (DER, leaf first), when it has one. */

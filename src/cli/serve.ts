@@ -218,7 +218,7 @@ async function loopbackFor(
   authenticator: import('../auth/types.js').Authenticator,
   server: import('../server/server.js').ApiServer,
   logger: import('../util/logger.js').Logger,
-): Promise<import('./controllers.js').LoopbackEndpoint | undefined> {
+): Promise<import('../controllers/client/rest.js').LoopbackEndpoint | undefined> {
   const chain = controllers.clientCertificate;
   const who = chain ? await authenticator.authenticate({ headers: {}, peerCertificates: chain }).catch(() => null) : null;
   if (!who || who.user.username === 'system:anonymous') {

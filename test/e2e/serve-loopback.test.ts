@@ -22,6 +22,15 @@ async function serveWithLogs(t: { after: (fn: () => Promise<unknown>) => void },
   return serve;
 }
 
+/** `kubepki init` into DIR/data for a server on a free loopback port, before serve starts. */
+async function initCluster(dir: string): Promise<{ dataDir: string; port: number }> {
+  const dataDir = path.join(dir, 'data');
+  const port = await freePort();
+  const init = await kubepki(['init', '--cert-dir', path.join(dataDir, 'pki'), '--kubeconfig-dir', dataDir, '--encryption-algorithm', 'ECDSA-P256', '--apiserver-advertise-address', '127.0.0.1', '--apiserver-bind-port', String(port)]);
+  assert.equal(init.code, 0, init.stderr);
+  return { dataDir, port };
+}
+
 /** Waits until the controller manager's Lease has a holder (the controllers are talking to the server). */
 async function leaseHolder(kubectl: ReturnType<typeof kubectlWith>): Promise<string> {
   const deadline = Date.now() + 15_000;
@@ -66,10 +75,7 @@ test('serve: the in-process controllers use the loopback socket as system:kube-c
 
 test('serve: a controller-manager kubeconfig with a bearer token keeps the controllers on HTTPS, and they work', async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-loopback-token-');
-  const dataDir = path.join(dir, 'data');
-  const port = await freePort();
-  const init = await kubepki(['init', '--cert-dir', path.join(dataDir, 'pki'), '--kubeconfig-dir', dataDir, '--encryption-algorithm', 'ECDSA-P256', '--apiserver-advertise-address', '127.0.0.1', '--apiserver-bind-port', String(port)]);
-  assert.equal(init.code, 0, init.stderr);
+  const { dataDir, port } = await initCluster(dir);
   const tokenFile = path.join(dir, 'tokens.csv');
   const token = 'kcm-token-0123456789abcdef0123456789';
   await writeFile(tokenFile, `${token},system:kube-controller-manager,kcm-uid\n`, { mode: 0o600 });
@@ -95,10 +101,7 @@ test('serve: when no loopback socket can be made (a TMPDIR too long for a socket
 
 test('serve: a controller-manager kubeconfig naming its certificate files by relative path gets the loopback too', async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-loopback-files-');
-  const dataDir = path.join(dir, 'data');
-  const port = await freePort();
-  const init = await kubepki(['init', '--cert-dir', path.join(dataDir, 'pki'), '--kubeconfig-dir', dataDir, '--encryption-algorithm', 'ECDSA-P256', '--apiserver-advertise-address', '127.0.0.1', '--apiserver-bind-port', String(port)]);
-  assert.equal(init.code, 0, init.stderr);
+  const { dataDir, port } = await initCluster(dir);
   const embedded = await readFile(path.join(dataDir, 'controller-manager.conf'), 'utf8');
   const field = (name: string) => Buffer.from(new RegExp(`${name}: (\\S+)`).exec(embedded)![1]!, 'base64');
   await writeFile(path.join(dir, 'kcm.crt'), field('client-certificate-data'));

@@ -30,6 +30,12 @@ interface Connection {
 
 const AUTH_REFRESH_MS = 60_000;
 
+/** The API server's loopback socket and the token it wants (ApiServer.listenLoopback). */
+export interface LoopbackEndpoint {
+  socketPath: string;
+  token: string;
+}
+
 export interface RestKubeClientOptions {
   userAgent?: string;
   maxSockets?: number;
@@ -37,7 +43,7 @@ export interface RestKubeClientOptions {
    * The API server's loopback socket (kubepki serve's own controllers): plain HTTP on the Unix socket with
    * the loopback token, instead of the kubeconfig's server and credentials.
    */
-  loopback?: { socketPath: string; token: string };
+  loopback?: LoopbackEndpoint;
 }
 
 export class RestKubeClient implements KubeClient {

@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { canonicalIp, isValidDnsName, privateKeyToPem, type Certificate, type SubjectAltNames } from '../x509/index.js';
 import { CertificateStore, type CertKeyPair, type StoreFs } from './cert-store.js';
-import { KubernetesCsrClient, KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, type CsrApi } from './csr-client.js';
+import { KubernetesCsrClient, type CsrApi } from './csr-client.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from './health.js';
 import {
   caCertificatesOf,
@@ -24,6 +24,7 @@ import { CertificateManager } from './rotation.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { fetchPublishedCa } from './cluster-info.js';
 import { followCaBundle, type TrustUpdate } from './trust.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, GROUP_NODES, NODE_USER_PREFIX } from '../apis/names.js';
 
 export interface NodeAgentOptions {
   /** --kubeconfig: written after bootstrap, used as is while its certificate is usable. */
@@ -157,7 +158,7 @@ export class NodeAgent {
       signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
       usages: CLIENT_USAGES,
       usage: 'client auth',
-      template: () => ({ subject: { commonName: `system:node:${this.nodeName}`, organization: ['system:nodes'] } }),
+      template: () => ({ subject: { commonName: `${NODE_USER_PREFIX}${this.nodeName}`, organization: [GROUP_NODES] } }),
       csrApi: (current) => this.csrApiFor(current),
       roots: () => this.roots(),
       bootstrapKeyFile: path.join(this.o.certDir, 'kubelet-client.key.tmp'),
@@ -283,7 +284,7 @@ export class NodeAgent {
       signerName: KUBELET_SERVING_SIGNER,
       usages: SERVING_USAGES,
       usage: 'server auth',
-      template: () => ({ subject: { commonName: `system:node:${this.nodeName}`, organization: ['system:nodes'] }, sans }),
+      template: () => ({ subject: { commonName: `${NODE_USER_PREFIX}${this.nodeName}`, organization: [GROUP_NODES] }, sans }),
       // Serving requests authenticate as the node (selfnodeserver) with --kubeconfig, never with the bootstrap token.
       csrApi: () => this.client(loadKubeconfig(this.o.kubeconfig)),
       clock: this.clock,

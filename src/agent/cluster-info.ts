@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { KubepkiError } from '../util/errors.js';
 import { parseCertificatesPem, type Certificate } from '../x509/index.js';
 import { describeApiError, statusCodeOf } from './csr-client.js';
+import { CLUSTER_INFO_CONFIGMAP, KUBECONFIG_KEY, NAMESPACE_PUBLIC, ROOT_CA_CONFIGMAP } from '../apis/names.js';
 
 export interface PublishedCa {
   source: 'cluster-info' | 'kube-root-ca.crt';
@@ -42,13 +43,13 @@ export async function fetchPublishedCa(kubeConfig: KubeConfig): Promise<Publishe
   try {
     let cm;
     try {
-      cm = await anonymous(kubeConfig).makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'kube-public', name: 'cluster-info' });
+      cm = await anonymous(kubeConfig).makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: NAMESPACE_PUBLIC, name: CLUSTER_INFO_CONFIGMAP });
     } catch (err) {
       // Anonymous requests turned off (--anonymous-auth=false): ask with the node's own credentials.
       if (statusCodeOf(err) !== 401) throw err;
-      cm = await core.readNamespacedConfigMap({ namespace: 'kube-public', name: 'cluster-info' });
+      cm = await core.readNamespacedConfigMap({ namespace: NAMESPACE_PUBLIC, name: CLUSTER_INFO_CONFIGMAP });
     }
-    const kc = cm.data?.['kubeconfig'];
+    const kc = cm.data?.[KUBECONFIG_KEY];
     if (!kc) throw new KubepkiError('InvalidConfig', 'cluster-info has no kubeconfig');
     return { source: 'cluster-info', certificates: caFromClusterInfoKubeconfig(kc) };
   } catch (err) {
@@ -57,7 +58,7 @@ export async function fetchPublishedCa(kubeConfig: KubeConfig): Promise<Publishe
     if (statusCodeOf(err) === undefined) throw new KubepkiError('APIError', `cannot read cluster-info: ${clusterInfoError}`, { cause: err });
   }
   try {
-    const cm = await core.readNamespacedConfigMap({ namespace: 'kube-public', name: 'kube-root-ca.crt' });
+    const cm = await core.readNamespacedConfigMap({ namespace: NAMESPACE_PUBLIC, name: ROOT_CA_CONFIGMAP });
     const pem = cm.data?.['ca.crt'];
     if (!pem) throw new KubepkiError('InvalidConfig', 'kube-root-ca.crt has no ca.crt');
     return { source: 'kube-root-ca.crt', certificates: parseCertificatesPem(pem, 'kube-root-ca.crt ca.crt') };

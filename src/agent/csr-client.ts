@@ -9,9 +9,6 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { Backoff } from './backoff.js';
 import { keyMatchesPublicKey, parseCertificateRequestPem, parseCertificatesPem, type DistinguishedName } from '../x509/index.js';
 
-export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
-export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
-
 /** What one certificate request asks for. */
 export interface CsrSpec {
   /** PEM "CERTIFICATE REQUEST". */

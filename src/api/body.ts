@@ -4,9 +4,10 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { decodeWithSchema, DecodeError, type ObjectSchema } from './schema.js';
-import { badRequest, requestEntityTooLarge, unsupportedMediaType } from './status.js';
+import { requestEntityTooLarge, unsupportedMediaType } from './status.js';
 import { contentTypeOf } from './negotiation.js';
 import { decodeProtobufBody, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+import { badRequest } from '../apis/status.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 

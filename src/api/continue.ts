@@ -1,6 +1,6 @@
 // The opaque `continue` token of paged lists, shaped as kube's (base64 of {"v","rv","start"}): the revision
 // the first page was read at and the key to resume after, relative to the resource prefix.
-import { badRequest } from './status.js';
+import { badRequest } from '../apis/status.js';
 
 export interface ContinueToken {
   rv: number;

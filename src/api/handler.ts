@@ -3,7 +3,6 @@
 // every failure into a Status. Composition (TLS, authentication, authorization, metrics) is src/server's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
-import type { AuthorizationAttributes, AuthorizationResult, UserInfo } from '../auth/types.js';
 import type { Storage } from '../storage/interface.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -15,14 +14,18 @@ import { PATCH_CONTENT_TYPES } from './patch.js';
 import { apiVersionOf, type ResourceDefinition, type ResourceRegistry, type StrategyContext, type Verb } from './registry.js';
 import type { RequestInfo } from './request-info.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { ApiError, badRequest, forbidden, internalError, invalidObject, methodNotAllowed, methodNotSupported, notFoundPath, required, unsupportedMediaType, type Status } from './status.js';
+import { methodNotAllowed, methodNotSupported, notFoundPath, unsupportedMediaType } from './status.js';
 import { RAW_JSON, ResourceStore, type ListOptions } from './store.js';
 import { toTable, type IncludeObject } from './table.js';
-import type { KubeList, KubeObject } from './types.js';
 import { WatchStream } from './watch.js';
 import { ResourceWatchCache, type WatchSubscriber } from './watch-cache.js';
 import { isObject } from './validation.js';
 import { arrayOf, bool, int64, obj, str } from './schema.js';
+import type { KubeList, KubeObject } from '../apis/objects.js';
+import { ApiError, badRequest, forbidden, internalError, invalidObject, required, type Status } from '../apis/status.js';
+import type { AuthorizationAttributes, AuthorizationResult, UserInfo } from '../apis/authorization.js';
+import { formatTime } from '../apis/time.js';
+import { GROUP_MASTERS, NAMESPACE_DEFAULT, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM, USER_APISERVER } from '../apis/names.js';
 
 export interface ApiHandlerOptions {
   registry: ResourceRegistry;
@@ -74,7 +77,7 @@ const DELETE_OPTIONS_SCHEMA = obj(
   { name: 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions' },
 );
 
-const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+const PROTECTED_NAMESPACES = new Set([NAMESPACE_DEFAULT, NAMESPACE_SYSTEM, NAMESPACE_PUBLIC]);
 
 export class ApiHandler {
   readonly stores = new Map<ResourceDefinition, ResourceStore>();
@@ -188,7 +191,7 @@ export class ApiHandler {
 
   /** The context server components write with (system:apiserver, system:masters). */
   systemContext(): StrategyContext {
-    return this.strategyContext({ username: 'system:apiserver', groups: ['system:masters'] });
+    return this.strategyContext({ username: USER_APISERVER, groups: [GROUP_MASTERS] });
   }
 
   private requireStore(resource: ResourceRef): ResourceStore {
@@ -332,7 +335,7 @@ export class ApiHandler {
         const { object, deleted } = await store.delete(ns, urlName, ctx, { dryRun: dryRun || opts.dryRun, ...(opts.preconditions ? { preconditions: opts.preconditions } : {}) });
         if (!deleted || def.plural === 'namespaces') {
           if (def.plural === 'namespaces' && deleted) {
-            object.metadata.deletionTimestamp = object.metadata.deletionTimestamp ?? new Date(this.o.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+            object.metadata.deletionTimestamp = object.metadata.deletionTimestamp ?? formatTime(new Date(this.o.clock.now()));
             object['status'] = { phase: 'Terminating' };
           }
           return sendObject(res, 200, object, negotiateOutput(req.headers.accept), def, this.o.clock.now());

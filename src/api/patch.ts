@@ -4,8 +4,8 @@
 // `$setElementOrder` directives; every other list is replaced, as in a merge patch.
 import fastJsonPatch from 'fast-json-patch';
 import { schemaAt, type Schema } from './schema.js';
-import { ApiError, badRequest } from './status.js';
 import { isObject } from './validation.js';
+import { ApiError, badRequest } from '../apis/status.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 

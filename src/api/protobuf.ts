@@ -5,7 +5,7 @@
 // kube's generated.proto files below, then goes through the same decoding and validation. Responses stay
 // JSON (clients that accept protobuf also accept JSON).
 import type { ObjectSchema, Schema } from './schema.js';
-import { badRequest } from './status.js';
+import { badRequest } from '../apis/status.js';
 
 /** Field numbers per schema component (k8s.io/api and apimachinery generated.proto). */
 const FIELDS: Record<string, Record<string, number>> = {

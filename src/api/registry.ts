@@ -2,11 +2,11 @@
 // columns, schema) and how it behaves (its strategy: defaults, validation, what create/update may change).
 // Resource modules in src/resources/ describe themselves with a ResourceDefinition; the API machinery does
 // the rest generically, as kube-apiserver's generic registry store does.
-import type { UserInfo, AuthorizationAttributes, AuthorizationResult } from '../auth/types.js';
 import type { ObjectSchema } from './schema.js';
-import type { FieldError } from './status.js';
-import type { KubeObject } from './types.js';
 import type { NameValidator } from './validation.js';
+import type { KubeObject } from '../apis/objects.js';
+import type { FieldError } from '../apis/status.js';
+import type { UserInfo, AuthorizationAttributes, AuthorizationResult } from '../apis/authorization.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 

@@ -1,8 +1,8 @@
 // Label and field selectors with kube's grammar and semantics (k8s.io/apimachinery/pkg/labels and
 // pkg/fields): `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, `a>1`, `a<1` for labels;
 // `a=b`, `a==b`, `a!=b` with `\` escapes for fields. A `!=`/`notin` requirement matches an absent label.
-import { badRequest } from './status.js';
 import { validateLabelKey, validateLabelValue } from './validation.js';
+import { badRequest } from '../apis/status.js';
 
 export type LabelOperator = 'in' | 'notin' | 'exists' | '!' | '=' | '!=' | 'gt' | 'lt';
 

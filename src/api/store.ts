@@ -9,21 +9,10 @@ import { decodeContinue, encodeContinue } from './continue.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, type PatchType } from './patch.js';
 import { apiVersionOf, type ResourceDefinition, type StrategyContext, type SubresourceDefinition } from './registry.js';
 import type { FieldSelector, LabelSelector } from './selectors.js';
-import {
-  alreadyExists,
-  ApiError,
-  badRequest,
-  conflict,
-  invalidObject,
-  internalError,
-  notFound,
-  resourceExpired,
-  invalid,
-  type FieldError,
-  type GroupResource,
-} from './status.js';
-import type { KubeList, KubeObject } from './types.js';
 import { validateObjectMeta, validateObjectMetaUpdate, isObject } from './validation.js';
+import type { KubeList, KubeObject } from '../apis/objects.js';
+import { alreadyExists, ApiError, badRequest, conflict, invalidObject, internalError, notFound, resourceExpired, invalid, type FieldError, type GroupResource } from '../apis/status.js';
+import { formatTime } from '../apis/time.js';
 
 export interface ListOptions {
   labelSelector: LabelSelector;
@@ -60,9 +49,6 @@ export function withResourceVersion(json: string, revision: number): string | nu
   const p = at + 12;
   return `${json.slice(0, p)}"resourceVersion":"${revision}"${json[p] === '}' ? '' : ','}${json.slice(p)}`;
 }
-
-/** RFC 3339 with second precision, as metav1.Time marshals. */
-export const formatTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const generateSuffix = (): string => Array.from({ length: 5 }, () => NAME_CHARS[randomInt(NAME_CHARS.length)]).join('');

@@ -2,7 +2,7 @@
 // (k8s.io/apimachinery/pkg/util/duration.HumanDuration) and the default NAME/CREATED AT columns for kinds
 // without their own printer.
 import type { Printer, PrinterColumn, ResourceDefinition } from './registry.js';
-import type { KubeObject, ListMeta } from './types.js';
+import type { KubeObject, ListMeta } from '../apis/objects.js';
 
 /** duration.HumanDuration: the AGE column format. */
 export function humanDuration(ms: number): string {

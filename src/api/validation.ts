@@ -1,7 +1,7 @@
 // Name, label and ObjectMeta validation with kube-apiserver's rules and messages
 // (k8s.io/apimachinery/pkg/util/validation and pkg/api/validation/objectmeta.go).
-import { forbiddenField, invalid, required, type FieldError } from './status.js';
-import type { KubeObject, ObjectMeta } from './types.js';
+import type { KubeObject, ObjectMeta } from '../apis/objects.js';
+import { forbiddenField, invalid, required, type FieldError } from '../apis/status.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

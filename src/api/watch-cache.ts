@@ -5,8 +5,8 @@
 // filter calls. Objects are decoded lazily, once per event, and only when some watcher is a candidate.
 import type { Logger } from '../util/logger.js';
 import type { Storage, WatchEvent, WatchHandle } from '../storage/interface.js';
-import type { KubeObject } from './types.js';
 import { withResourceVersion } from './store.js';
+import type { KubeObject } from '../apis/objects.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -5,9 +5,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Storage, WatchHandle } from '../storage/interface.js';
 import { StorageError } from '../storage/errors.js';
-import type { KubeObject } from './types.js';
 import { CachedEvent, dispatchEvent, type WatchEventType, type WatchSubscriber } from './watch-cache.js';
-import { ApiError, internalError, resourceExpired, type Status } from './status.js';
+import { ApiError, internalError, resourceExpired, type Status } from '../apis/status.js';
+import type { KubeObject } from '../apis/objects.js';
 
 /** Bytes queued for a slow client before its watch is closed. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;

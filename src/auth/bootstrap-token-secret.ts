@@ -4,14 +4,13 @@
 // `kubepki token`.
 import { randomInt } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
-import { NAMESPACE_SYSTEM, secretDataString, type SecretObject } from './objects.js';
+import { secretDataString } from './objects.js';
+import { NAMESPACE_SYSTEM, GROUP_BOOTSTRAPPERS } from '../apis/names.js';
+import type { Secret } from '../apis/objects.js';
+import { formatTime } from '../apis/time.js';
 
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const BOOTSTRAP_TOKEN_SECRET_PREFIX = 'bootstrap-token-';
-export const BOOTSTRAP_USER_PREFIX = 'system:bootstrap:';
-export const BOOTSTRAP_DEFAULT_GROUP = 'system:bootstrappers';
-/** kubeadm's default --groups. */
-export const KUBEADM_DEFAULT_NODE_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
 
 export const KEY_TOKEN_ID = 'token-id';
 export const KEY_TOKEN_SECRET = 'token-secret';
@@ -66,8 +65,8 @@ export function validateUsages(usages: string[]): void {
  * The groups a bootstrap token authenticates with: system:bootstrappers plus auth-extra-groups, each
  * validated, de-duplicated and sorted (bootstrapsecretutil.GetGroups). Throws on an invalid group.
  */
-export function bootstrapTokenGroups(secret: SecretObject): string[] {
-  const groups = new Set([BOOTSTRAP_DEFAULT_GROUP]);
+export function bootstrapTokenGroups(secret: Secret): string[] {
+  const groups = new Set([GROUP_BOOTSTRAPPERS]);
   const extra = secretDataString(secret, KEY_EXTRA_GROUPS) ?? '';
   if (extra !== '') {
     for (const g of extra.split(',')) {
@@ -79,7 +78,7 @@ export function bootstrapTokenGroups(secret: SecretObject): string[] {
 }
 
 /** The expiration, or undefined when the token never expires; an unparseable date counts as expired. */
-export function bootstrapTokenExpiration(secret: SecretObject): { expires?: Date; invalid: boolean } {
+export function bootstrapTokenExpiration(secret: Secret): { expires?: Date; invalid: boolean } {
   const v = secretDataString(secret, KEY_EXPIRATION) ?? '';
   if (v === '') return { invalid: false };
   // RFC 3339 as Go's time.Parse(time.RFC3339) accepts it.
@@ -88,14 +87,11 @@ export function bootstrapTokenExpiration(secret: SecretObject): { expires?: Date
   return Number.isNaN(d.getTime()) ? { invalid: true } : { expires: d, invalid: false };
 }
 
-export function isBootstrapTokenExpired(secret: SecretObject, now: Date): boolean {
+export function isBootstrapTokenExpired(secret: Secret, now: Date): boolean {
   const { expires, invalid } = bootstrapTokenExpiration(secret);
   if (invalid) return true;
   return expires !== undefined && expires.getTime() - now.getTime() <= 0;
 }
-
-/** Go's time.Format(time.RFC3339) of a UTC time: no fractional seconds. */
-export const formatRFC3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface BootstrapTokenSpec {
   token: string;
@@ -107,14 +103,14 @@ export interface BootstrapTokenSpec {
 }
 
 /** The Secret kubeadm writes for a token (BootstrapTokenToSecret). Validates the spec first. */
-export function bootstrapTokenToSecret(spec: BootstrapTokenSpec, now: Date): SecretObject {
+export function bootstrapTokenToSecret(spec: BootstrapTokenSpec, now: Date): Secret {
   const parsed = parseBootstrapToken(spec.token);
   if (!parsed) throw new KubepkiError('InvalidArgument', `the bootstrap token "${spec.token}" was not of the form ${BOOTSTRAP_TOKEN_PATTERN}`);
   validateUsages(spec.usages);
   for (const g of spec.groups) validateBootstrapGroupName(g);
   const data: Record<string, string> = { [KEY_TOKEN_ID]: parsed.id, [KEY_TOKEN_SECRET]: parsed.secret };
   if (spec.description) data[KEY_DESCRIPTION] = spec.description;
-  if (spec.ttlMs !== undefined && spec.ttlMs > 0) data[KEY_EXPIRATION] = formatRFC3339(new Date(now.getTime() + spec.ttlMs));
+  if (spec.ttlMs !== undefined && spec.ttlMs > 0) data[KEY_EXPIRATION] = formatTime(new Date(now.getTime() + spec.ttlMs));
   for (const u of spec.usages) data[KEY_USAGE_PREFIX + u] = 'true';
   if (spec.groups.length > 0) data[KEY_EXTRA_GROUPS] = spec.groups.join(',');
   return {
@@ -135,7 +131,7 @@ export interface BootstrapTokenInfo {
 }
 
 /** The token a Secret describes (kubeadm's BootstrapTokenFromSecret); throws naming what is wrong. */
-export function bootstrapTokenFromSecret(secret: SecretObject): BootstrapTokenInfo {
+export function bootstrapTokenFromSecret(secret: Secret): BootstrapTokenInfo {
   const name = secret.metadata.name ?? '';
   const id = secretDataString(secret, KEY_TOKEN_ID) ?? '';
   if (!isValidBootstrapTokenId(id)) throw new KubepkiError('InvalidArgument', `bootstrap token id is not valid for secret "${name}"`);

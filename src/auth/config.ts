@@ -9,7 +9,7 @@ import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { parseCertificatesPem, parsePrivateKeyPem, type Certificate } from '../x509/index.js';
-import type { Authenticator, Authorizer } from './types.js';
+import type { Authenticator } from './types.js';
 import type { CredentialObjectLookup } from './objects.js';
 import { bearerTokenAuthenticator, type TokenAuthenticator } from './authn/bearer-token.js';
 import { bootstrapTokenAuthenticator } from './authn/bootstrap-token.js';
@@ -27,6 +27,7 @@ import { NodeAuthorizer } from './authz/node.js';
 import type { RbacSnapshot } from './authz/rbac-cache.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from './authz/union.js';
 import { parseServiceAccountPublicKeys, serviceAccountKeyId, ServiceAccountTokenSigner } from './serviceaccount-token.js';
+import type { Authorizer } from '../apis/authorization.js';
 
 export const AUTHORIZATION_MODES = ['Node', 'RBAC', 'AlwaysAllow'] as const;
 export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];

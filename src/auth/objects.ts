@@ -1,22 +1,14 @@
 // The few Kubernetes objects the authenticators read (Secrets, ServiceAccounts, Pods, Nodes) and the
 // injected lookups they read them through: the server backs these with its watch-fed caches or storage,
 // tests with plain maps. Authenticators never reach into storage themselves.
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject, Secret, ServiceAccount } from '../apis/objects.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
-export interface SecretObject extends KubeObject {
-  type?: string;
-  /** Values are base64, as in the API. */
-  data?: Record<string, string>;
-}
-
-export type ServiceAccountObject = KubeObject;
-
 /** Read access to the objects credentials are bound to; null when the object does not exist. */
 export interface CredentialObjectLookup {
-  getSecret(namespace: string, name: string): MaybePromise<SecretObject | null>;
-  getServiceAccount(namespace: string, name: string): MaybePromise<ServiceAccountObject | null>;
+  getSecret(namespace: string, name: string): MaybePromise<Secret | null>;
+  getServiceAccount(namespace: string, name: string): MaybePromise<ServiceAccount | null>;
   /** Absent when the server does not serve pods: pod-bound tokens then fail closed. */
   getPod?(namespace: string, name: string): MaybePromise<KubeObject | null>;
   /** Absent when the server does not serve nodes: node-bound tokens then fail closed. */
@@ -24,16 +16,14 @@ export interface CredentialObjectLookup {
 }
 
 /** One key of a Secret's data, decoded; undefined when absent (kube's bootstrapsecretutil.GetData). */
-export function secretDataString(secret: SecretObject, key: string): string | undefined {
+export function secretDataString(secret: Secret, key: string): string | undefined {
   const v = secret.data?.[key];
   if (v === undefined) return undefined;
   return Buffer.from(v, 'base64').toString('utf8');
 }
 
-export function secretDataBytes(secret: SecretObject, key: string): Buffer | undefined {
+export function secretDataBytes(secret: Secret, key: string): Buffer | undefined {
   const v = secret.data?.[key];
   return v === undefined ? undefined : Buffer.from(v, 'base64');
 }
 
-export const NAMESPACE_SYSTEM = 'kube-system';
-export const NAMESPACE_PUBLIC = 'kube-public';

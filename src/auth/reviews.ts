@@ -1,11 +1,12 @@
 // The review APIs' logic (kube's pkg/registry/authentication/tokenreview and
 // pkg/registry/authorization/{subjectaccessreview,selfsubjectaccessreview,selfsubjectrulesreview}): each
 // takes the posted object and the caller, and returns the object with its status. Nothing is stored.
-import { badRequest, internalError, invalid, invalidObject, type FieldError } from '../api/status.js';
-import type { KubeObject } from '../api/types.js';
 import { intersectAudiences } from './authn/bearer-token.js';
 import type { RuleResolver, RulesForResult } from './authz/rbac.js';
-import type { Authenticator, AuthorizationAttributes, Authorizer, UserInfo } from './types.js';
+import type { Authenticator } from './types.js';
+import type { AuthorizationAttributes, Authorizer, UserInfo } from '../apis/authorization.js';
+import type { KubeObject } from '../apis/objects.js';
+import { badRequest, internalError, invalid, invalidObject, type FieldError } from '../apis/status.js';
 
 export interface ResourceAttributes {
   namespace?: string;

@@ -5,20 +5,20 @@ import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObje
 import { SignJWT } from 'jose';
 import { KubepkiError } from '../util/errors.js';
 import { decodePem, parseCertificateDer } from '../x509/index.js';
-import { badRequest, conflict, invalid, invalidObject, notFound, type FieldError } from '../api/status.js';
-import type { KubeObject } from '../api/types.js';
 import type { CredentialObjectLookup } from './objects.js';
+import type { KubeObject } from '../apis/objects.js';
+import { badRequest, conflict, invalid, invalidObject, notFound, type FieldError } from '../apis/status.js';
+import { SERVICE_ACCOUNT_USERNAME_PREFIX, GROUP_SERVICE_ACCOUNTS } from '../apis/names.js';
+import { formatTime } from '../apis/time.js';
 
 export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
-export const SERVICE_ACCOUNT_USERNAME_PREFIX = 'system:serviceaccount:';
-export const GROUP_ALL_SERVICE_ACCOUNTS = 'system:serviceaccounts';
 /** TokenRequest bounds (kube's ValidateTokenRequest and API defaults). */
 export const MIN_TOKEN_EXPIRATION_SECONDS = 600;
 export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
 export const MAX_TOKEN_EXPIRATION_SECONDS = 2 ** 32 - 1;
 
 export const serviceAccountUsername = (namespace: string, name: string): string => `${SERVICE_ACCOUNT_USERNAME_PREFIX}${namespace}:${name}`;
-export const serviceAccountGroups = (namespace: string): string[] => [GROUP_ALL_SERVICE_ACCOUNTS, `${GROUP_ALL_SERVICE_ACCOUNTS}:${namespace}`];
+export const serviceAccountGroups = (namespace: string): string[] => [GROUP_SERVICE_ACCOUNTS, `${GROUP_SERVICE_ACCOUNTS}:${namespace}`];
 
 /** `system:serviceaccount:<ns>:<name>` → its parts, or null. */
 export function splitServiceAccountUsername(username: string): { namespace: string; name: string } | null {
@@ -251,8 +251,8 @@ export async function createTokenRequest(options: {
   return {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
-    metadata: { name, namespace, creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    metadata: { name, namespace, creationTimestamp: formatTime(now) },
     spec: { audiences, expirationSeconds, boundObjectRef: spec.boundObjectRef ?? null },
-    status: { token, expirationTimestamp: expirationTimestamp.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    status: { token, expirationTimestamp: formatTime(expirationTimestamp) },
   };
 }

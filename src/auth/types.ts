@@ -1,13 +1,7 @@
 // The request-identity contract between the API server and the authentication/authorization chain,
-// shaped as kube-apiserver's (k8s.io/apiserver pkg/authentication/user and pkg/authorization/authorizer).
-
-/** user.Info: who made a request. Never taken from a client-sent body. */
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
+// shaped as kube-apiserver's (k8s.io/apiserver pkg/authentication/authenticator); user.Info and the
+// authorizer's attributes are wire-level contracts in src/apis/authorization.ts.
+import type { UserInfo } from '../apis/authorization.js';
 
 /** What an authenticator may look at: the TLS peer chain and the request headers, nothing else. */
 export interface AuthenticationRequest {
@@ -39,35 +33,3 @@ export interface Authenticator {
   readonly name: string;
   authenticate(req: AuthenticationRequest): Promise<AuthenticationResult | null>;
 }
-
-/** authorizer.Attributes */
-export interface AuthorizationAttributes {
-  user: UserInfo;
-  verb: string;
-  /** true for /api and /apis resource requests; false for non-resource paths like /healthz. */
-  resourceRequest: boolean;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  /** For non-resource requests. */
-  path: string;
-}
-
-export type AuthorizationDecision = 'allow' | 'deny' | 'noOpinion';
-
-export interface AuthorizationResult {
-  decision: AuthorizationDecision;
-  reason: string;
-}
-
-export interface Authorizer {
-  authorize(attrs: AuthorizationAttributes): Promise<AuthorizationResult>;
-}
-
-export const GROUP_AUTHENTICATED = 'system:authenticated';
-export const GROUP_UNAUTHENTICATED = 'system:unauthenticated';
-export const GROUP_MASTERS = 'system:masters';
-export const USER_ANONYMOUS = 'system:anonymous';

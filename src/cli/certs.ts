@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { ExpirationEntry, ExpirationInfo } from '../cluster/expiration.js';
 import { checkOutput, overrideWithFlags, readConfigFlags, type ConfigDirFlags } from './options.js';
+import { formatTime } from '../apis/time.js';
 
 export function register(program: Command): void {
   const certs = program.command('certs').description('Commands related to handling Kubernetes certificates');
@@ -76,7 +77,7 @@ export function register(program: Command): void {
 function expirationDocument(info: ExpirationInfo): object {
   const entry = (e: ExpirationEntry) => ({
     name: e.name,
-    expirationDate: e.expirationDate ? e.expirationDate.toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
+    expirationDate: e.expirationDate ? formatTime(e.expirationDate) : null,
     residualTime: e.residualTimeSeconds,
     externallyManaged: e.externallyManaged,
     ...(e.caName ? { caName: e.caName } : {}),

@@ -9,6 +9,7 @@ import type { Logger } from '../util/logger.js';
 import type { ControllerManagerOptions } from '../controllers/manager.js';
 import type { SigningFiles } from '../controllers/signer/ca.js';
 import type { LoopbackEndpoint } from '../controllers/client/rest.js';
+import { NAMESPACE_SYSTEM } from '../apis/names.js';
 
 export interface ControllerFlags {
   controllers?: string[];
@@ -63,7 +64,7 @@ export function addControllerFlags(cmd: Command, defaults: { controllers: string
     .option('--leader-elect-lease-duration <duration>', 'how long a candidate waits after the last observed renewal before taking over', '15s')
     .option('--leader-elect-renew-deadline <duration>', 'how long the leader tries to renew before it steps down', '10s')
     .option('--leader-elect-retry-period <duration>', 'how long candidates wait between attempts', '2s')
-    .option('--leader-elect-resource-namespace <ns>', 'namespace of the Lease', 'kube-system')
+    .option('--leader-elect-resource-namespace <ns>', 'namespace of the Lease', NAMESPACE_SYSTEM)
     .option('--leader-elect-resource-name <name>', 'name of the Lease', 'kube-controller-manager')
     .option('--csr-cleaner-approved-after <duration>', 'delete approved and issued CSRs this long after approval', '1h')
     .option('--csr-cleaner-denied-after <duration>', 'delete denied CSRs this long after denial', '1h')

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { addServeControllerFlags, prepareServeControllers, type ServeControllerFlags } from './controllers.js';
+import { USER_ANONYMOUS } from '../apis/names.js';
 
 interface ServeFlags extends ServeControllerFlags {
   dataDir?: string;
@@ -221,7 +222,7 @@ async function loopbackFor(
 ): Promise<import('../controllers/client/rest.js').LoopbackEndpoint | undefined> {
   const chain = controllers.clientCertificate;
   const who = chain ? await authenticator.authenticate({ headers: {}, peerCertificates: chain }).catch(() => null) : null;
-  if (!who || who.user.username === 'system:anonymous') {
+  if (!who || who.user.username === USER_ANONYMOUS) {
     logger.info('in-process controllers reach the API server over HTTPS with their kubeconfig');
     return undefined;
   }

@@ -4,9 +4,11 @@
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { parseGoDuration } from '../util/duration.js';
-import type { SecretObject } from '../auth/objects.js';
 import type { BootstrapTokenInfo } from '../auth/bootstrap-token-secret.js';
 import { shortHumanDuration, tabwrite } from './certs.js';
+import type { Secret } from '../apis/objects.js';
+import { formatTime } from '../apis/time.js';
+import { NAMESPACE_SYSTEM } from '../apis/names.js';
 
 const DEFAULT_KUBECONFIG = '/etc/kubernetes/admin.conf';
 const DEFAULT_USAGES = ['signing', 'authentication'];
@@ -15,7 +17,6 @@ const DEFAULT_GROUPS = ['system:bootstrappers:kubeadm:default-node-token'];
 /** pflag's StringSlice: repeatable, each value comma-separated. */
 const collectSlice = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').filter((s) => s !== '')];
 
-const formatRFC3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * `kubeadm token list`'s text: a header and one row per token, the TTL, usages and description cells padded
@@ -29,7 +30,7 @@ export function formatTokenList(tokens: BootstrapTokenInfo[], now: Date): string
     [
       t.token,
       (t.expires ? shortHumanDuration(Math.trunc((t.expires.getTime() - now.getTime()) / 1000)) : '<forever>').padEnd(9),
-      t.expires ? formatRFC3339(t.expires) : '<never>',
+      t.expires ? formatTime(t.expires) : '<never>',
       (t.usages.join(',') || '<none>').padEnd(22),
       (t.description || '<none>').padEnd(56),
       t.groups.join(',') || '<none>',
@@ -97,14 +98,14 @@ export function register(program: Command): void {
       const name = secret.metadata.name!;
       const id = name.slice(s.BOOTSTRAP_TOKEN_SECRET_PREFIX.length);
       try {
-        await api.readNamespacedSecret({ name, namespace: 'kube-system' });
+        await api.readNamespacedSecret({ name, namespace: NAMESPACE_SYSTEM });
         throw new KubepkiError('InvalidArgument', `a token with id "${id}" already exists`);
       } catch (err) {
         if (err instanceof KubepkiError) throw err;
         if (statusOf(err) !== 404) throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
       }
       try {
-        await api.createNamespacedSecret({ namespace: 'kube-system', body: secret as never });
+        await api.createNamespacedSecret({ namespace: NAMESPACE_SYSTEM, body: secret as never });
       } catch (err) {
         throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
       }
@@ -118,10 +119,10 @@ export function register(program: Command): void {
     .action(async (flags: { kubeconfig: string }) => {
       const s = await import('../auth/bootstrap-token-secret.js');
       const api = await secretsClient(flags.kubeconfig);
-      let items: SecretObject[];
+      let items: Secret[];
       try {
-        const list = await api.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: `type=${s.BOOTSTRAP_TOKEN_SECRET_TYPE}` });
-        items = list.items as unknown as SecretObject[];
+        const list = await api.listNamespacedSecret({ namespace: NAMESPACE_SYSTEM, fieldSelector: `type=${s.BOOTSTRAP_TOKEN_SECRET_TYPE}` });
+        items = list.items as unknown as Secret[];
       } catch (err) {
         throw new KubepkiError('InvalidArgument', `failed to list bootstrap tokens: ${apiMessage(err)}`, { cause: err });
       }
@@ -154,7 +155,7 @@ export function register(program: Command): void {
       const api = await secretsClient(flags.kubeconfig);
       for (const id of ids) {
         try {
-          await api.deleteNamespacedSecret({ name: s.bootstrapTokenSecretName(id), namespace: 'kube-system' });
+          await api.deleteNamespacedSecret({ name: s.bootstrapTokenSecretName(id), namespace: NAMESPACE_SYSTEM });
         } catch (err) {
           throw new KubepkiError('InvalidArgument', `failed to delete bootstrap token "${id}": ${apiMessage(err)}`, { cause: err });
         }

@@ -12,15 +12,9 @@ import { emptySans, mergeSans, parseHosts, type SubjectAltNames } from '../x509/
 import { parseUsages, type Usages } from '../x509/usages.js';
 import type { DistinguishedName } from '../x509/names.js';
 import { apiServerVirtualIp, controlPlaneHost, controlPlaneUrl, localApiUrl, type ClusterConfig } from './config.js';
+import { GROUP_KUBEADM_CLUSTER_ADMINS, GROUP_MASTERS, GROUP_NODES, NODE_USER_PREFIX } from '../apis/names.js';
 
 export type CAName = 'ca' | 'front-proxy-ca' | 'etcd-ca';
-
-/** kubeadm's ClusterAdminsGroupAndClusterRoleBinding: bound to cluster-admin by a ClusterRoleBinding. */
-export const CLUSTER_ADMINS_GROUP = 'kubeadm:cluster-admins';
-/** The built-in super-user group (kubeadm's SystemPrivilegedGroup). */
-export const SYSTEM_MASTERS_GROUP = 'system:masters';
-export const NODES_GROUP = 'system:nodes';
-export const NODES_USER_PREFIX = 'system:node:';
 
 /** Key usage of every kubeadm certificate: digital signature + key encipherment (plus cert sign for CAs). */
 const LEAF_KEY_USAGES = ['digital signature', 'key encipherment'];
@@ -81,7 +75,7 @@ export const LEAF_LIST: readonly LeafSpec[] = [
     baseName: 'apiserver-kubelet-client',
     caName: 'ca',
     extKeyUsages: ['client auth'],
-    subject: () => ({ commonName: 'kube-apiserver-kubelet-client', organization: [CLUSTER_ADMINS_GROUP] }),
+    subject: () => ({ commonName: 'kube-apiserver-kubelet-client', organization: [GROUP_KUBEADM_CLUSTER_ADMINS] }),
     sans: none,
   },
   {
@@ -138,7 +132,7 @@ export const KUBECONFIG_LIST: readonly KubeconfigSpec[] = [
     longName: 'certificate embedded in the kubeconfig file for the admin to use and for kubeadm itself',
     renewable: true,
     clientName: () => 'kubernetes-admin',
-    organizations: [CLUSTER_ADMINS_GROUP],
+    organizations: [GROUP_KUBEADM_CLUSTER_ADMINS],
     server: controlPlaneUrl,
   },
   {
@@ -146,15 +140,15 @@ export const KUBECONFIG_LIST: readonly KubeconfigSpec[] = [
     longName: 'certificate embedded in the kubeconfig file for the super-admin',
     renewable: true,
     clientName: () => 'kubernetes-super-admin',
-    organizations: [SYSTEM_MASTERS_GROUP],
+    organizations: [GROUP_MASTERS],
     server: controlPlaneUrl,
   },
   {
     name: 'kubelet.conf',
     longName: 'certificate embedded in the kubeconfig file for the kubelet',
     renewable: false,
-    clientName: (cfg) => `${NODES_USER_PREFIX}${cfg.nodeName}`,
-    organizations: [NODES_GROUP],
+    clientName: (cfg) => `${NODE_USER_PREFIX}${cfg.nodeName}`,
+    organizations: [GROUP_NODES],
     server: controlPlaneUrl,
   },
   {

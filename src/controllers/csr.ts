@@ -1,8 +1,9 @@
 // Reading and writing a CertificateSigningRequest's status the way kube's controllers do
 // (pkg/controller/certificates/controller_utils.go): Approved/Denied by condition type, Failed by a true
 // condition, Issued by a non-empty status.certificate. Updates always work on a copy of the cached object.
-import { deepCopy } from '../api/types.js';
-import type { CertificateSigningRequest, CertificateSigningRequestCondition } from './types.js';
+import type { CertificateSigningRequest, CertificateSigningRequestCondition } from '../apis/csr.js';
+import { deepCopy } from '../apis/objects.js';
+import { formatTime } from '../apis/time.js';
 
 /**
  * Reconciles in flight in each of the approver and the signer. kube-controller-manager runs 5 goroutines
@@ -43,9 +44,6 @@ export function displayCondition(csr: CertificateSigningRequest): string {
   if (isIssued(csr)) parts.push('Issued');
   return parts.length ? parts.join(',') : 'Pending';
 }
-
-/** Timestamps as metav1.Time marshals them: RFC 3339, whole seconds. */
-export const formatTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function withCondition(csr: CertificateSigningRequest, condition: Omit<CertificateSigningRequestCondition, 'lastUpdateTime' | 'lastTransitionTime'>, now: Date): CertificateSigningRequest {
   const copy = deepCopy(csr); // never change an object an informer's cache holds

@@ -8,7 +8,6 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { KubepkiError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { BOOTSTRAP_TOKEN_SECRET_TYPE } from '../auth/bootstrap-token-secret.js';
-import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../auth/objects.js';
 import { RESOURCES, type KubeClient } from './client/interface.js';
 import { ControllerMetrics } from './metrics.js';
 import { Informer } from './runtime/informer.js';
@@ -20,9 +19,11 @@ import { CSRApprovingController } from './approver/controller.js';
 import type { KubeletServingPolicy } from './approver/kubelet-serving.js';
 import { CSRCleanerController, type CSRCleanerDurations } from './cleaner/csr-cleaner.js';
 import { TokenCleanerController } from './cleaner/token-cleaner.js';
-import { RootCAPublisherController, ROOT_CA_CONFIGMAP } from './publishers/root-ca-publisher.js';
+import { RootCAPublisherController } from './publishers/root-ca-publisher.js';
 import { BootstrapSignerController } from './publishers/bootstrap-signer.js';
-import { CLUSTER_INFO_CONFIGMAP, type CertificateSigningRequest, type ConfigMap, type KubeObject, type Lease, type Namespace, type Secret } from './types.js';
+import { CLUSTER_INFO_CONFIGMAP, ROOT_CA_CONFIGMAP, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../apis/names.js';
+import type { CertificateSigningRequest } from '../apis/csr.js';
+import type { ConfigMap, KubeObject, Lease, Namespace, Secret } from '../apis/objects.js';
 
 /** Controller names, kube's short (--controllers) names first; the long names are accepted too. */
 export const CONTROLLER_NAMES = ['csrsigning', 'csrapproving', 'csrcleaner', 'root-ca-cert-publisher', 'bootstrapsigner', 'tokencleaner'] as const;

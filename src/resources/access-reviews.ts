@@ -4,10 +4,10 @@
 import { kindSchema } from '../api/meta-schema.js';
 import type { ResourceDefinition } from '../api/registry.js';
 import { arrayOf, bool, mapOf, obj, str } from '../api/schema.js';
-import { formatTime } from '../api/store.js';
 import { isPathSegmentName } from '../api/validation.js';
 import { selfSubjectAccessReview, subjectAccessReview } from '../auth/reviews.js';
-import type { Authorizer } from '../auth/types.js';
+import type { Authorizer } from '../apis/authorization.js';
+import { formatTime } from '../apis/time.js';
 
 const GROUP = 'authorization.k8s.io';
 

@@ -10,66 +10,19 @@ import { checkSubjectRestriction } from './csr-subject-restriction.js';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition, type StrategyContext, type SubresourceStrategy } from '../api/registry.js';
 import { arrayOf, bytes, int32, mapOf, obj, str, time } from '../api/schema.js';
-import { duplicate, forbiddenField, invalid, notSupported, required, tooLong, type FieldError } from '../api/status.js';
 import { age, AGE_COLUMN, humanDuration, NAME_COLUMN } from '../api/table.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Label, isDNS1123Subdomain, isPathSegmentName } from '../api/validation.js';
-import { formatTime } from '../api/store.js';
 import { authorizeSigner, signerForbiddenError } from '../auth/authz/signers.js';
+import { formatTime } from '../apis/time.js';
+import type { KubeObject } from '../apis/objects.js';
+import { duplicate, forbiddenField, invalid, notSupported, required, tooLong, type FieldError } from '../apis/status.js';
+import { type CertificateSigningRequest, KNOWN_USAGES, type CertificateSigningRequestCondition } from '../apis/csr.js';
+import { LEGACY_UNKNOWN_SIGNER } from '../apis/names.js';
 
-export const KNOWN_USAGES = [
-  'signing',
-  'digital signature',
-  'content commitment',
-  'key encipherment',
-  'key agreement',
-  'data encipherment',
-  'cert sign',
-  'crl sign',
-  'encipher only',
-  'decipher only',
-  'any',
-  'server auth',
-  'client auth',
-  'code signing',
-  'email protection',
-  's/mime',
-  'ipsec end system',
-  'ipsec tunnel',
-  'ipsec user',
-  'timestamping',
-  'ocsp signing',
-  'microsoft sgc',
-  'netscape sgc',
-];
 const SORTED_USAGES = [...KNOWN_USAGES].sort();
 
 const APPROVAL_TYPES = new Set(['Approved', 'Denied']);
 const TRUE_ONLY_TYPES = new Set(['Approved', 'Denied', 'Failed']);
-const LEGACY_UNKNOWN_SIGNER = 'kubernetes.io/legacy-unknown';
-
-export interface CsrCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastUpdateTime?: string;
-  lastTransitionTime?: string;
-}
-
-export interface CertificateSigningRequest extends KubeObject {
-  spec: {
-    request: string;
-    signerName: string;
-    expirationSeconds?: number;
-    usages?: string[];
-    username?: string;
-    uid?: string;
-    groups?: string[];
-    extra?: Record<string, string[]>;
-  };
-  status?: { conditions?: CsrCondition[]; certificate?: string };
-}
 
 const conditionSchema = obj(
   {
@@ -197,9 +150,9 @@ interface ValidationOptions {
   requestAlreadyValidated: boolean;
 }
 
-const conditionsOf = (c: CertificateSigningRequest): CsrCondition[] => c.status?.conditions ?? [];
+const conditionsOf = (c: CertificateSigningRequest): CertificateSigningRequestCondition[] => c.status?.conditions ?? [];
 const hasCondition = (c: CertificateSigningRequest, type: string): boolean => conditionsOf(c).some((x) => x.type === type);
-const findConditions = (c: CertificateSigningRequest, type: string): CsrCondition[] => conditionsOf(c).filter((x) => x.type === type);
+const findConditions = (c: CertificateSigningRequest, type: string): CertificateSigningRequestCondition[] => conditionsOf(c).filter((x) => x.type === type);
 
 async function optionsFor(newCsr: CertificateSigningRequest, oldCsr: CertificateSigningRequest | null): Promise<ValidationOptions> {
   const dupTypes = (c: CertificateSigningRequest) => new Set(conditionsOf(c).map((x) => x.type)).size !== conditionsOf(c).length;

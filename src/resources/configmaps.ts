@@ -3,10 +3,10 @@
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
 import { bool, bytes, mapOf, str } from '../api/schema.js';
-import { forbiddenField, invalid, type FieldError } from '../api/status.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
+import type { KubeObject } from '../apis/objects.js';
+import { forbiddenField, invalid, type FieldError } from '../apis/status.js';
 
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;

@@ -3,21 +3,19 @@
 // RBAC). It runs after validation, on create only, as the admission plugin does.
 import { decodePem } from '../x509/pem.js';
 import { parseCertificateRequestDer } from '../x509/csr.js';
-import { forbidden } from '../api/status.js';
-import type { KubeObject } from '../api/types.js';
-
-const KUBE_APISERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
-const MASTERS = 'system:masters';
+import type { KubeObject } from '../apis/objects.js';
+import { forbidden } from '../apis/status.js';
+import { KUBE_APISERVER_CLIENT_SIGNER, GROUP_MASTERS } from '../apis/names.js';
 
 export function checkSubjectRestriction(csr: KubeObject & { spec?: { signerName?: string; request?: string } }): void {
   if (csr.spec?.signerName !== KUBE_APISERVER_CLIENT_SIGNER) return;
   const pem = Buffer.from(csr.spec.request ?? '', 'base64').toString('latin1');
   const request = parseCertificateRequestDer(decodePem(pem, 'spec.request')[0]!.der);
-  if (request.subject.organization?.includes(MASTERS)) {
+  if (request.subject.organization?.includes(GROUP_MASTERS)) {
     throw forbidden(
       { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' },
       csr.metadata?.name ?? '',
-      `use of ${KUBE_APISERVER_CLIENT_SIGNER} signer with ${MASTERS} group is not allowed`,
+      `use of ${KUBE_APISERVER_CLIENT_SIGNER} signer with ${GROUP_MASTERS} group is not allowed`,
     );
   }
 }

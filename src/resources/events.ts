@@ -4,9 +4,9 @@ import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
 import { int32, obj, str, time } from '../api/schema.js';
 import { age, NAME_COLUMN } from '../api/table.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
 import { objectReferenceSchema } from './serviceaccounts.js';
+import type { KubeObject } from '../apis/objects.js';
 
 interface Event extends KubeObject {
   involvedObject?: Record<string, string | undefined>;

@@ -2,10 +2,10 @@
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
 import { int32, obj, str, time } from '../api/schema.js';
-import { invalid, type FieldError } from '../api/status.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
+import type { KubeObject } from '../apis/objects.js';
+import { invalid, type FieldError } from '../apis/status.js';
 
 interface Lease extends KubeObject {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number };

@@ -5,15 +5,16 @@
 import { kindSchema } from '../api/meta-schema.js';
 import type { ResourceDefinition } from '../api/registry.js';
 import { arrayOf, obj, str, time } from '../api/schema.js';
-import { invalid, type FieldError } from '../api/status.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Label } from '../api/validation.js';
+import type { KubeObject } from '../apis/objects.js';
+import { invalid, type FieldError } from '../apis/status.js';
+import { NAMESPACE_DEFAULT, NAMESPACE_NODE_LEASE, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../apis/names.js';
 
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** Created at server start, as kube-apiserver's system namespaces controller does. */
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+export const SYSTEM_NAMESPACES = [NAMESPACE_DEFAULT, NAMESPACE_SYSTEM, NAMESPACE_PUBLIC, NAMESPACE_NODE_LEASE];
 
 const namespaceSchema = kindSchema({
   name: 'io.k8s.api.core.v1.Namespace',

@@ -3,9 +3,9 @@
 import { kindSchema } from '../api/meta-schema.js';
 import type { ResourceStrategy } from '../api/registry.js';
 import { arrayOf, obj, str, type ObjectSchema } from '../api/schema.js';
-import { invalid, notSupported, required, type FieldError } from '../api/status.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Label } from '../api/validation.js';
+import type { KubeObject } from '../apis/objects.js';
+import { invalid, notSupported, required, type FieldError } from '../apis/status.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 

@@ -4,11 +4,11 @@
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
 import { bool, bytes, mapOf, str } from '../api/schema.js';
-import { forbiddenField, invalid, required, type FieldError } from '../api/status.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
 import { validateConfigKeys } from './configmaps.js';
+import type { KubeObject } from '../apis/objects.js';
+import { forbiddenField, invalid, required, type FieldError } from '../apis/status.js';
 
 export interface Secret extends KubeObject {
   type?: string;

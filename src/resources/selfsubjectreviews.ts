@@ -3,8 +3,8 @@
 import { kindSchema } from '../api/meta-schema.js';
 import type { ResourceDefinition } from '../api/registry.js';
 import { arrayOf, mapOf, obj, str } from '../api/schema.js';
-import { formatTime } from '../api/store.js';
 import { isPathSegmentName } from '../api/validation.js';
+import { formatTime } from '../apis/time.js';
 
 export const userInfoSchema = obj(
   { extra: mapOf(arrayOf(str())), groups: arrayOf(str(), { listType: 'atomic' }), uid: str(), username: str() },

@@ -3,8 +3,8 @@ import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
 import { arrayOf, bool, obj, str } from '../api/schema.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
-import type { KubeObject } from '../api/types.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
+import type { KubeObject } from '../apis/objects.js';
 
 export const objectReferenceSchema = obj(
   {

@@ -3,7 +3,7 @@
 import { kindSchema } from '../api/meta-schema.js';
 import type { ResourceDefinition, SubresourceDefinition } from '../api/registry.js';
 import { arrayOf, int64, obj, str, time } from '../api/schema.js';
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../apis/objects.js';
 
 const GROUP = 'authentication.k8s.io';
 

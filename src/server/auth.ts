@@ -8,8 +8,6 @@ import { createHash } from 'node:crypto';
 import type { ApiHandler, ResourceRef } from '../api/handler.js';
 import type { ResourceDefinition, StrategyContext } from '../api/registry.js';
 import type { ResourceStore } from '../api/store.js';
-import { ApiError } from '../api/status.js';
-import type { KubeObject } from '../api/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { buildAuthenticator, buildAuthorizer, type AuthConfig } from '../auth/config.js';
@@ -17,15 +15,19 @@ import { bootstrapPolicy, reconcileRbacObject } from '../auth/authz/bootstrap-po
 import { RbacCache, type RbacResource } from '../auth/authz/rbac-cache.js';
 import type { RuleResolver } from '../auth/authz/rbac.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../auth/authz/rbac-types.js';
-import type { CredentialObjectLookup, SecretObject } from '../auth/objects.js';
+import type { CredentialObjectLookup } from '../auth/objects.js';
 import { secretDataString } from '../auth/objects.js';
 import { createTokenRequest, type TokenRequestObject } from '../auth/serviceaccount-token.js';
-import type { Authenticator, Authorizer } from '../auth/types.js';
+import type { Authenticator } from '../auth/types.js';
 import { selfSubjectRulesReviews } from '../resources/selfsubjectrulesreviews.js';
 import { tokenReviews } from '../resources/tokenreviews.js';
 import { withTokenSubresource } from '../resources/tokenrequests.js';
+import type { Authorizer } from '../apis/authorization.js';
+import type { Secret, KubeObject } from '../apis/objects.js';
+import { ApiError } from '../apis/status.js';
+import { GROUP_MASTERS, USER_APISERVER, NAMESPACE_SYSTEM } from '../apis/names.js';
 
-const SYSTEM_USER = { username: 'system:apiserver', groups: ['system:masters'] };
+const SYSTEM_USER = { username: USER_APISERVER, groups: [GROUP_MASTERS] };
 export const EXTENSION_APISERVER_AUTHENTICATION = 'extension-apiserver-authentication';
 const SERVICE_ACCOUNT_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
@@ -96,15 +98,15 @@ export class ServerAuth {
       this.handler ? this.handler.getObject(ref, namespace, name) : null;
     this.lookup = {
       getServiceAccount: async (ns, name) => this.serviceAccounts.get(ns, name) ?? (await live(SERVICE_ACCOUNTS, ns, name)),
-      getSecret: async (ns, name) => (this.secrets.get(ns, name) as SecretObject | undefined) ?? ((await live(SECRETS, ns, name)) as SecretObject | null),
+      getSecret: async (ns, name) => (this.secrets.get(ns, name) as Secret | undefined) ?? ((await live(SECRETS, ns, name)) as Secret | null),
     };
-    const bootstrapSecret = (ns: string, name: string) => (this.secrets.get(ns, name) as SecretObject | undefined) ?? null;
+    const bootstrapSecret = (ns: string, name: string) => (this.secrets.get(ns, name) as Secret | undefined) ?? null;
     this.authenticator = buildAuthenticator({
       config: o.config,
       ...(o.x509 ? { x509: o.x509 } : {}),
       lookup: {
         ...this.lookup,
-        getSecret: (ns, name) => (ns === 'kube-system' && name.startsWith('bootstrap-token-') ? bootstrapSecret(ns, name) : this.lookup.getSecret(ns, name)),
+        getSecret: (ns, name) => (ns === NAMESPACE_SYSTEM && name.startsWith('bootstrap-token-') ? bootstrapSecret(ns, name) : this.lookup.getSecret(ns, name)),
       },
       clock: this.clock,
       logger: this.logger,
@@ -141,11 +143,11 @@ export class ServerAuth {
     add(SECRETS, {
       replace: (objs) => {
         this.secrets.replace(objs);
-        if (this.tokensController) for (const s of objs) void this.fillTokenSecret(s as SecretObject);
+        if (this.tokensController) for (const s of objs) void this.fillTokenSecret(s as Secret);
       },
       event: (type, obj) => {
         this.secrets.apply(type, obj);
-        if (this.tokensController && type !== 'DELETED') void this.fillTokenSecret(obj as SecretObject);
+        if (this.tokensController && type !== 'DELETED') void this.fillTokenSecret(obj as Secret);
       },
     });
     add(SERVICE_ACCOUNTS, {
@@ -154,7 +156,7 @@ export class ServerAuth {
         this.serviceAccounts.apply(type, sa);
         if (!this.tokensController || type === 'DELETED') return;
         for (const s of this.secrets.values()) {
-          const secret = s as SecretObject;
+          const secret = s as Secret;
           if (secret.metadata.namespace === sa.metadata.namespace && secret.metadata.annotations?.[SA_NAME_ANNOTATION] === sa.metadata.name) {
             void this.fillTokenSecret(secret);
           }
@@ -247,7 +249,7 @@ export class ServerAuth {
     const store = this.store('', 'configmaps');
     let existing: KubeObject | null = null;
     try {
-      existing = await store.get('kube-system', EXTENSION_APISERVER_AUTHENTICATION);
+      existing = await store.get(NAMESPACE_SYSTEM, EXTENSION_APISERVER_AUTHENTICATION);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     }
@@ -255,9 +257,9 @@ export class ServerAuth {
     for (const [k, v] of Object.entries(want)) data[k] = k.endsWith('-ca-file') ? mergeBundles(data[k], v) : v;
     try {
       if (!existing) {
-        await store.create('kube-system', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EXTENSION_APISERVER_AUTHENTICATION, namespace: 'kube-system' }, data }, this.ctx(), { dryRun: false });
+        await store.create(NAMESPACE_SYSTEM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EXTENSION_APISERVER_AUTHENTICATION, namespace: NAMESPACE_SYSTEM }, data }, this.ctx(), { dryRun: false });
       } else if (JSON.stringify(data) !== JSON.stringify(existing['data'] ?? {})) {
-        await store.update('kube-system', EXTENSION_APISERVER_AUTHENTICATION, { ...existing, data }, this.ctx(), { dryRun: false });
+        await store.update(NAMESPACE_SYSTEM, EXTENSION_APISERVER_AUTHENTICATION, { ...existing, data }, this.ctx(), { dryRun: false });
       }
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && attempt < 3) return this.publishAuthenticationConfigMap(attempt + 1);
@@ -272,10 +274,10 @@ export class ServerAuth {
    */
   private startTokensController(): void {
     this.tokensController = true;
-    for (const s of this.secrets.values()) void this.fillTokenSecret(s as SecretObject);
+    for (const s of this.secrets.values()) void this.fillTokenSecret(s as Secret);
   }
 
-  private async fillTokenSecret(secret: SecretObject): Promise<void> {
+  private async fillTokenSecret(secret: Secret): Promise<void> {
     if (secret.type !== SERVICE_ACCOUNT_TOKEN_TYPE || secret.metadata.deletionTimestamp) return;
     const ns = secret.metadata.namespace ?? '';
     const name = secret.metadata.name ?? '';
@@ -322,7 +324,7 @@ export class ServerAuth {
       signer,
       lookup: {
         getServiceAccount: (ns, n) => handler.getObject(SERVICE_ACCOUNTS, ns, n),
-        getSecret: (ns, n) => handler.getObject(SECRETS, ns, n) as Promise<SecretObject | null>,
+        getSecret: (ns, n) => handler.getObject(SECRETS, ns, n) as Promise<Secret | null>,
       },
       namespace,
       name,

@@ -1,11 +1,12 @@
 // What kube-apiserver creates at start: the system namespaces. Idempotent and race-safe, so several
 // replicas starting on one etcd all succeed.
 import type { ApiHandler } from '../api/handler.js';
-import { ApiError } from '../api/status.js';
 import type { Clock } from '../util/clock.js';
 import { SYSTEM_NAMESPACES } from '../resources/namespaces.js';
+import { ApiError } from '../apis/status.js';
+import { GROUP_MASTERS, USER_APISERVER } from '../apis/names.js';
 
-const SYSTEM_USER = { username: 'system:apiserver', groups: ['system:masters'] };
+const SYSTEM_USER = { username: USER_APISERVER, groups: [GROUP_MASTERS] };
 
 export async function ensureSystemNamespaces(handler: ApiHandler, clock: Clock): Promise<void> {
   const store = handler.storeFor('', 'v1', 'namespaces');

@@ -3,10 +3,10 @@
 // `impersonate` each part (users / serviceaccounts / groups in the core group, uids and userextras in
 // authentication.k8s.io). `kubectl --as` and `--as-group` send them.
 import { forbiddenError } from '../auth/authz/forbidden.js';
-import { GROUP_AUTHENTICATED, USER_ANONYMOUS, type AuthorizationAttributes, type Authorizer, type UserInfo } from '../auth/types.js';
-import { badRequest } from '../api/status.js';
+import { badRequest } from '../apis/status.js';
+import { GROUP_AUTHENTICATED, USER_ANONYMOUS, GROUP_SERVICE_ACCOUNTS, SERVICE_ACCOUNT_USERNAME_PREFIX } from '../apis/names.js';
+import type { AuthorizationAttributes, Authorizer, UserInfo } from '../apis/authorization.js';
 
-const SA_PREFIX = 'system:serviceaccount:';
 
 function headerValues(headers: Record<string, string | string[] | undefined>, name: string): string[] {
   const v = headers[name];
@@ -39,7 +39,7 @@ export async function impersonate(user: UserInfo, headers: Record<string, string
     const d = await authorizer.authorize(full);
     if (d.decision !== 'allow') throw forbiddenError(full, d.reason);
   };
-  const sa = username.startsWith(SA_PREFIX) ? username.slice(SA_PREFIX.length).split(':') : undefined;
+  const sa = username.startsWith(SERVICE_ACCOUNT_USERNAME_PREFIX) ? username.slice(SERVICE_ACCOUNT_USERNAME_PREFIX.length).split(':') : undefined;
   if (sa && sa.length === 2) await check({ apiGroup: '', resource: 'serviceaccounts', subresource: '', namespace: sa[0]!, name: sa[1]! });
   else await check({ apiGroup: '', resource: 'users', subresource: '', namespace: '', name: username });
   for (const g of groups) await check({ apiGroup: '', resource: 'groups', subresource: '', namespace: '', name: g });
@@ -51,7 +51,7 @@ export async function impersonate(user: UserInfo, headers: Record<string, string
   if (uid !== undefined) out.uid = uid;
   if (Object.keys(extra).length > 0) out.extra = extra;
   // A service account's groups are a fixed mapping, added when none were asked for.
-  if (sa && sa.length === 2 && groups.length === 0) out.groups.push('system:serviceaccounts', `system:serviceaccounts:${sa[0]}`);
+  if (sa && sa.length === 2 && groups.length === 0) out.groups.push(GROUP_SERVICE_ACCOUNTS, `${GROUP_SERVICE_ACCOUNTS}:${sa[0]}`);
   if (username !== USER_ANONYMOUS && !out.groups.includes(GROUP_AUTHENTICATED)) out.groups.push(GROUP_AUTHENTICATED);
   return out;
 }

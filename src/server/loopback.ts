@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bearerTokenAuthenticator } from '../auth/authn/bearer-token.js';
 import { singleTokenAuthenticator } from '../auth/authn/tokenfile.js';
-import type { Authenticator, UserInfo } from '../auth/types.js';
+import type { Authenticator } from '../auth/types.js';
+import type { UserInfo } from '../apis/authorization.js';
 
 export interface LoopbackListener {
   socketPath: string;

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { forbiddenError } from '../auth/authz/forbidden.js';
 import { authenticationFailureLogLine } from '../auth/authn/errors.js';
-import type { Authenticator, AuthorizationAttributes, Authorizer, UserInfo } from '../auth/types.js';
+import type { Authenticator } from '../auth/types.js';
 import type { Storage } from '../storage/interface.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -16,12 +16,14 @@ import { ApiHandler, sendJson, writeStatus, type ApiHandlerOptions } from '../ap
 import type { ResourceDefinition } from '../api/registry.js';
 import { ResourceRegistry } from '../api/registry.js';
 import { parseRequestInfo, type RequestInfo } from '../api/request-info.js';
-import { ApiError, internalError, notFoundPath, unauthorized } from '../api/status.js';
+import { notFoundPath } from '../api/status.js';
 import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
 import { createMetrics, metricsSources, type ServerMetrics } from './metrics.js';
 import { openLoopback, type LoopbackListener } from './loopback.js';
+import { ApiError, internalError, unauthorized } from '../apis/status.js';
+import type { AuthorizationAttributes, Authorizer, UserInfo } from '../apis/authorization.js';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
 

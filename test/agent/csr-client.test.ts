@@ -7,19 +7,13 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CertificateStore } from '../../src/agent/cert-store.js';
 import { certificateKubeconfig } from '../../src/agent/kubeconfig.js';
-import {
-  apiStatusOf,
-  CsrDeniedError,
-  digestedCsrName,
-  KubernetesCsrClient,
-  KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
-  type CsrSpec,
-} from '../../src/agent/csr-client.js';
+import { apiStatusOf, CsrDeniedError, digestedCsrName, KubernetesCsrClient, type CsrSpec } from '../../src/agent/csr-client.js';
 import { createCertificateRequest, generateKeyPair } from '../../src/x509/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { APPROVER_OFF, startCluster, TOKEN, until, type Cluster } from './cluster.js';
 import { issueLeaf, makeCa } from './pki.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER } from '../../src/apis/names.js';
 
 const SUBJECT = { commonName: 'system:node:node-1', organization: ['system:nodes'] };
 const USAGES = ['digital signature', 'client auth'];

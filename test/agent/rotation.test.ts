@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CertificateStore, nodeStoreFs, type StoreFs } from '../../src/agent/cert-store.js';
-import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../../src/agent/csr-client.js';
 import { Backoff } from '../../src/agent/backoff.js';
 import {
   CertificateManager,
@@ -18,6 +17,7 @@ import { parseHosts } from '../../src/x509/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { InProcessSigner } from './in-process-signer.js';
 import { DAY, HOUR, issueLeaf, makeCa } from './pki.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../../src/apis/names.js';
 
 const START = new Date('2026-06-01T00:00:00Z');
 const MIN = 60_000;

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { RestKubeClient } from '../../src/controllers/client/rest.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
-import type { ConfigMap } from '../../src/controllers/types.js';
 import { startTestServer } from './helpers.js';
+import type { ConfigMap } from '../../src/apis/objects.js';
 
 const CONTROLLER_MANAGER = { username: 'system:kube-controller-manager', groups: ['system:authenticated'] };
 

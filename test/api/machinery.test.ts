@@ -6,10 +6,10 @@ import { humanDuration } from '../../src/api/table.js';
 import { decodeProtobufBody } from '../../src/api/protobuf.js';
 import { arrayOf, obj, str } from '../../src/api/schema.js';
 import { parseRequestInfo } from '../../src/api/request-info.js';
-import { ApiError } from '../../src/api/status.js';
 import { certificateSigningRequests } from '../../src/resources/certificatesigningrequests.js';
 import { secrets } from '../../src/resources/secrets.js';
 import { startTestServer } from './helpers.js';
+import { ApiError } from '../../src/apis/status.js';
 
 test('label selectors follow kube\'s grammar and semantics', () => {
   const s = parseLabelSelector('env in (prod, staging),tier!=db,!legacy,app');

@@ -9,26 +9,26 @@ import {
   validateUsages,
   validateBootstrapGroupName,
 } from '../../src/auth/bootstrap-token-secret.js';
-import type { SecretObject } from '../../src/auth/objects.js';
 import { FakeClock } from '../../src/util/clock.js';
+import type { Secret } from '../../src/apis/objects.js';
 
 const TOKEN = 'abcdef.0123456789abcdef';
 const clock = new FakeClock(new Date('2026-01-01T00:00:00Z'));
 
-function secretFor(spec: Partial<Parameters<typeof bootstrapTokenToSecret>[0]> = {}): SecretObject {
+function secretFor(spec: Partial<Parameters<typeof bootstrapTokenToSecret>[0]> = {}): Secret {
   return bootstrapTokenToSecret(
     { token: TOKEN, usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'], ttlMs: 3_600_000, ...spec },
     clock.now(),
   );
 }
 
-function authWith(secret: SecretObject | null, c = clock) {
-  const store = new Map<string, SecretObject>();
+function authWith(secret: Secret | null, c = clock) {
+  const store = new Map<string, Secret>();
   if (secret) store.set(`${secret.metadata.namespace}/${secret.metadata.name}`, secret);
   return bootstrapTokenAuthenticator({ getSecret: (ns, name) => store.get(`${ns}/${name}`) ?? null, apiAudiences: [], clock: c });
 }
 
-const withData = (s: SecretObject, key: string, value: string | undefined): SecretObject => {
+const withData = (s: Secret, key: string, value: string | undefined): Secret => {
   const copy = structuredClone(s);
   if (value === undefined) delete copy.data![key];
   else copy.data![key] = Buffer.from(value).toString('base64');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeAuthorizer, nodeIdentity } from '../../src/auth/authz/node.js';
-import type { AuthorizationAttributes, UserInfo } from '../../src/auth/types.js';
+import type { AuthorizationAttributes, UserInfo } from '../../src/apis/authorization.js';
 
 const node1: UserInfo = { username: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
 const attrs = (user: UserInfo, verb: string, resource: string, o: Partial<AuthorizationAttributes> = {}): AuthorizationAttributes => ({

@@ -7,8 +7,8 @@ import { policyCache } from './policy.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from '../../src/auth/authz/union.js';
 import { forbiddenError, forbiddenMessage } from '../../src/auth/authz/forbidden.js';
 import { authorizeSigner, signerForbiddenError } from '../../src/auth/authz/signers.js';
-import type { AuthorizationAttributes, UserInfo } from '../../src/auth/types.js';
 import type { ClusterRole, ClusterRoleBinding, RoleBinding } from '../../src/auth/authz/rbac-types.js';
+import type { AuthorizationAttributes, UserInfo } from '../../src/apis/authorization.js';
 
 const loadedCache = policyCache;
 

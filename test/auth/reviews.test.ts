@@ -10,7 +10,7 @@ import { unionAuthenticator } from '../../src/auth/authn/union.js';
 import { tokenFileAuthenticator, parseTokenFile } from '../../src/auth/authn/tokenfile.js';
 import { serviceAccountAuthenticator } from '../../src/auth/authn/serviceaccount.js';
 import { ServiceAccountTokenSigner } from '../../src/auth/serviceaccount-token.js';
-import { isApiError } from '../../src/api/status.js';
+import { isApiError } from '../../src/apis/status.js';
 
 const cache = policyCache();
 const rbac = new RbacAuthorizer(cache);

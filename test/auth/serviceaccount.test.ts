@@ -9,12 +9,12 @@ import {
   parseServiceAccountPublicKeys,
   serviceAccountKeyId,
 } from '../../src/auth/serviceaccount-token.js';
-import type { CredentialObjectLookup, SecretObject, ServiceAccountObject } from '../../src/auth/objects.js';
-import type { KubeObject } from '../../src/api/types.js';
+import type { CredentialObjectLookup } from '../../src/auth/objects.js';
 import { FakeClock } from '../../src/util/clock.js';
-import { isApiError } from '../../src/api/status.js';
 import { privateKeyToPem, publicKeyToPem } from '../../src/x509/index.js';
 import { makeCA } from './pki.js';
+import { isApiError } from '../../src/apis/status.js';
+import type { KubeObject, Secret, ServiceAccount } from '../../src/apis/objects.js';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -22,8 +22,8 @@ const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
 class Objects implements CredentialObjectLookup {
-  sas = new Map<string, ServiceAccountObject>();
-  secrets = new Map<string, SecretObject>();
+  sas = new Map<string, ServiceAccount>();
+  secrets = new Map<string, Secret>();
   pods = new Map<string, KubeObject>();
   getServiceAccount(ns: string, name: string) {
     return this.sas.get(`${ns}/${name}`) ?? null;
@@ -207,7 +207,7 @@ test('legacy Secret tokens verify while the Secret holds exactly that token and 
   const { auth, signer, objects } = setup();
   const token = await signer.issueLegacyToken({ serviceAccount: { namespace: 'default', name: 'builder', uid: 'uid-1' }, secretName: 'builder-token' });
   assert.equal(decodeJwt(token).iss, 'kubernetes/serviceaccount');
-  const secret: SecretObject = {
+  const secret: Secret = {
     metadata: { namespace: 'default', name: 'builder-token', uid: 's' },
     type: 'kubernetes.io/service-account-token',
     data: { token: Buffer.from(token).toString('base64') },

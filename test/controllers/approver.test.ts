@@ -7,9 +7,10 @@ import { checkKubeletServingRequest, compileCidrs, type KubeletServingPolicy } f
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
 import { decodeSpecRequest, parseRequestDer } from '../../src/controllers/signer/request.js';
-import type { CertificateSigningRequest, SubjectAccessReview } from '../../src/controllers/types.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import { approved, csrObject, denied, issuedWith, NODE_SUBJECT, requestPem, withRequester, withSigner, withUsages } from './fixtures.js';
+import type { CertificateSigningRequest } from '../../src/apis/csr.js';
+import type { SubjectAccessReview } from '../../src/apis/objects.js';
 
 const parse = (csr: CertificateSigningRequest) => parseRequestDer(decodeSpecRequest(csr.spec.request));
 const NODE_GROUPS = ['system:nodes', 'system:authenticated'];

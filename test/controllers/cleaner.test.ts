@@ -9,9 +9,10 @@ import { RESOURCES } from '../../src/controllers/client/interface.js';
 import { issueFromRequest } from '../../src/controllers/signer/issue.js';
 import { decodeSpecRequest, parseRequestDer } from '../../src/controllers/signer/request.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';
-import type { CertificateSigningRequest, Secret } from '../../src/controllers/types.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
 import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
+import type { CertificateSigningRequest } from '../../src/apis/csr.js';
+import type { Secret } from '../../src/apis/objects.js';
 
 const H = 3_600_000;
 const T0 = '2026-01-01T00:00:00Z';

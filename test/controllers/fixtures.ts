@@ -13,7 +13,7 @@ import {
 } from '../../src/x509/index.js';
 import { emptySans } from '../../src/x509/san.js';
 import { signingAuthority, type SigningAuthority } from '../../src/controllers/signer/issue.js';
-import type { CertificateSigningRequest } from '../../src/controllers/types.js';
+import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 
 export interface TestCA {
   certificate: Certificate;

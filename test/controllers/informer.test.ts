@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
-import type { ConfigMap } from '../../src/controllers/types.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
+import type { ConfigMap } from '../../src/apis/objects.js';
 
 function setup() {
   const clock = new FakeClock();

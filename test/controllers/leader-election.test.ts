@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
-import { LeaderElector, LeaseLock, formatMicroTime } from '../../src/controllers/runtime/leader-election.js';
+import { LeaderElector, LeaseLock } from '../../src/controllers/runtime/leader-election.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
-import type { Lease } from '../../src/controllers/types.js';
 import { FakeKubeClient, settle } from './fake-client.js';
+import type { Lease } from '../../src/apis/objects.js';
+import { formatMicroTime } from '../../src/apis/time.js';
 
 function setup() {
   const clock = new FakeClock(new Date('2026-01-01T00:00:00Z'));

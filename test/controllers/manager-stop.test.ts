@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { ControllerManager } from '../../src/controllers/manager.js';
 import { RESOURCES, type ResourceClient, type ResourceRef } from '../../src/controllers/client/interface.js';
-import type { KubeObject, Lease, Namespace } from '../../src/controllers/types.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import { testCA } from './fixtures.js';
 import { pino } from 'pino';
+import type { KubeObject, Lease, Namespace } from '../../src/apis/objects.js';
 
 /** A FakeKubeClient that reports every call (as it starts, before it answers) to `onCall`. */
 class SteppedClient extends FakeKubeClient {

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { ControllerManager, selectControllers } from '../../src/controllers/manager.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
-import type { CertificateSigningRequest, Lease, Namespace } from '../../src/controllers/types.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
 import { csrObject, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
+import type { CertificateSigningRequest } from '../../src/apis/csr.js';
+import type { Lease, Namespace } from '../../src/apis/objects.js';
 
 test('--controllers: * is every default controller; names enable, -names disable; unknown names are refused', () => {
   assert.deepEqual([...selectControllers()].sort(), ['csrapproving', 'csrcleaner', 'csrsigning', 'root-ca-cert-publisher']);

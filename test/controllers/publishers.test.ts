@@ -9,8 +9,8 @@ import { desiredRootCAConfigMap, RootCAPublisherController, ROOT_CA_DESCRIPTION 
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';
-import type { ConfigMap, Namespace, Secret } from '../../src/controllers/types.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
+import type { ConfigMap, Namespace, Secret } from '../../src/apis/objects.js';
 
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 const T0 = new Date('2026-01-01T00:00:00Z');

@@ -6,10 +6,10 @@ import { CSRSigningController } from '../../src/controllers/signer/controller.js
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
 import { ControllerMetrics } from '../../src/controllers/metrics.js';
-import type { CertificateSigningRequest } from '../../src/controllers/types.js';
 import type { SigningAuthority } from '../../src/controllers/signer/issue.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import { approved, csrObject, failed, NODE_SUBJECT, requestPem, testCA, withExpirationSeconds, withSigner, withUsages } from './fixtures.js';
+import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 
 const NOW = new Date('2026-04-01T10:00:00Z');
 

@@ -6,7 +6,7 @@ import { kubepki } from '../helpers/cli.js';
 import { opensslCsr } from '../helpers/openssl.js';
 import { RestKubeClient } from '../../src/controllers/client/rest.js';
 import { RESOURCES } from '../../src/controllers/client/interface.js';
-import type { CertificateSigningRequest } from '../../src/controllers/types.js';
+import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 
 /** `kubepki token create` against the server; returns the token. */
 export async function createToken(adminConf: string, extra: string[] = []): Promise<string> {

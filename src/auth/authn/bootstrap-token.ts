@@ -6,23 +6,15 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
-import {
-  BOOTSTRAP_TOKEN_SECRET_TYPE,
-  BOOTSTRAP_USER_PREFIX,
-  KEY_TOKEN_ID,
-  KEY_TOKEN_SECRET,
-  KEY_USAGE_AUTHENTICATION,
-  bootstrapTokenGroups,
-  bootstrapTokenSecretName,
-  isBootstrapTokenExpired,
-  parseBootstrapToken,
-} from '../bootstrap-token-secret.js';
-import { secretDataString, NAMESPACE_SYSTEM, type MaybePromise, type SecretObject } from '../objects.js';
+import { BOOTSTRAP_TOKEN_SECRET_TYPE, KEY_TOKEN_ID, KEY_TOKEN_SECRET, KEY_USAGE_AUTHENTICATION, bootstrapTokenGroups, bootstrapTokenSecretName, isBootstrapTokenExpired, parseBootstrapToken } from '../bootstrap-token-secret.js';
+import { secretDataString, type MaybePromise } from '../objects.js';
 import { audienceAgnostic, type TokenAuthenticator } from './bearer-token.js';
+import { NAMESPACE_SYSTEM, BOOTSTRAP_USER_PREFIX } from '../../apis/names.js';
+import type { Secret } from '../../apis/objects.js';
 
 export interface BootstrapTokenAuthenticatorOptions {
   /** Reads a Secret of kube-system (the server's watch-fed cache); null when absent. */
-  getSecret(namespace: string, name: string): MaybePromise<SecretObject | null>;
+  getSecret(namespace: string, name: string): MaybePromise<Secret | null>;
   apiAudiences: string[];
   clock?: Clock;
   logger?: Logger;

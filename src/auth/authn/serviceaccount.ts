@@ -7,7 +7,7 @@
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { systemClock, type Clock } from '../../util/clock.js';
-import type { AuthenticationResult, UserInfo } from '../types.js';
+import type { AuthenticationResult } from '../types.js';
 import { secretDataBytes, type CredentialObjectLookup } from '../objects.js';
 import {
   LEGACY_ISSUER,
@@ -18,6 +18,7 @@ import {
 } from '../serviceaccount-token.js';
 import { intersectAudiences, type TokenAuthenticator } from './bearer-token.js';
 import { AggregateAuthenticationError, AuthenticationError } from './errors.js';
+import type { UserInfo } from '../../apis/authorization.js';
 
 export const EXTRA_POD_NAME = 'authentication.kubernetes.io/pod-name';
 export const EXTRA_POD_UID = 'authentication.kubernetes.io/pod-uid';

@@ -6,8 +6,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KubepkiError } from '../../util/errors.js';
-import type { UserInfo } from '../types.js';
 import { audienceAgnostic, type TokenAuthenticator } from './bearer-token.js';
+import type { UserInfo } from '../../apis/authorization.js';
 
 interface TokenEntry {
   digest: Buffer;

@@ -4,9 +4,11 @@
 // error is collected. A success gains system:authenticated (group.AuthenticatedGroupAdder). Only when no
 // authenticator erred may the request fall back to anonymous (union.NewFailOnError): a bad credential is
 // a 401, not an anonymous request.
-import { GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, USER_ANONYMOUS, type Authenticator, type AuthenticationResult, type UserInfo } from '../types.js';
+import type { Authenticator, AuthenticationResult } from '../types.js';
 import { anonymousAuthenticator } from './anonymous.js';
 import { AggregateAuthenticationError } from './errors.js';
+import { GROUP_AUTHENTICATED, GROUP_UNAUTHENTICATED, USER_ANONYMOUS } from '../../apis/names.js';
+import type { UserInfo } from '../../apis/authorization.js';
 
 export interface UnionAuthenticatorOptions {
   /** In kube's order (buildAuthenticator in ../config.ts builds it). */

@@ -5,9 +5,10 @@
 // shared with the request-header authenticator (chain-cache.ts).
 import type { Certificate } from '../../x509/certificate.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import type { Authenticator, AuthenticationResult, UserInfo } from '../types.js';
+import type { Authenticator, AuthenticationResult } from '../types.js';
 import { sharedChainCache, type VerifiedChainCache } from './chain-cache.js';
 import { AuthenticationError } from './errors.js';
+import type { UserInfo } from '../../apis/authorization.js';
 
 export interface X509AuthenticatorOptions {
   /** The client CA bundle's certificates. A function lets the server reload the file. */

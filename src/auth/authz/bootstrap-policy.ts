@@ -4,26 +4,12 @@
 // cluster-info access for anonymous. `reconcileRbacObject` is kube's reconcile: create what is missing,
 // add missing rules/subjects to what exists, never remove what a user added, and leave alone anything
 // annotated rbac.authorization.kubernetes.io/autoupdate=false.
-import type { ObjectMeta } from '../../api/types.js';
-import { KUBEADM_DEFAULT_NODE_TOKEN_GROUP } from '../bootstrap-token-secret.js';
-import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_UNAUTHENTICATED, USER_ANONYMOUS } from '../types.js';
-import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../objects.js';
 import { RBAC_API_VERSION, RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule, type Role, type RoleBinding, type Subject } from './rbac-types.js';
+import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM, GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_UNAUTHENTICATED, USER_ANONYMOUS, KUBEADM_DEFAULT_NODE_TOKEN_GROUP, GROUP_NODES, GROUP_SERVICE_ACCOUNTS, USER_KUBE_CONTROLLER_MANAGER, USER_KUBE_SCHEDULER, GROUP_KUBEADM_CLUSTER_ADMINS, KUBE_APISERVER_CLIENT_SIGNER, KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER, CLUSTER_INFO_CONFIGMAP } from '../../apis/names.js';
+import type { ObjectMeta } from '../../apis/objects.js';
 
 export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
 const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
-
-export const GROUP_NODES = 'system:nodes';
-export const GROUP_SERVICE_ACCOUNTS = 'system:serviceaccounts';
-export const USER_KUBE_CONTROLLER_MANAGER = 'system:kube-controller-manager';
-export const USER_KUBE_SCHEDULER = 'system:kube-scheduler';
-/** kubeadm's group for admin.conf since 1.29 (bound to cluster-admin instead of system:masters). */
-export const GROUP_KUBEADM_CLUSTER_ADMINS = 'kubeadm:cluster-admins';
-
-export const SIGNER_KUBE_APISERVER_CLIENT = 'kubernetes.io/kube-apiserver-client';
-export const SIGNER_KUBE_APISERVER_CLIENT_KUBELET = 'kubernetes.io/kube-apiserver-client-kubelet';
-export const SIGNER_KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
-export const SIGNER_LEGACY_UNKNOWN = 'kubernetes.io/legacy-unknown';
 
 const r = (verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule =>
   resourceNames ? { apiGroups, resources, resourceNames, verbs } : { apiGroups, resources, verbs };
@@ -93,10 +79,10 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [
       r(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient']),
     ]),
-    approver('kube-apiserver-client-approver', SIGNER_KUBE_APISERVER_CLIENT),
-    approver('kube-apiserver-client-kubelet-approver', SIGNER_KUBE_APISERVER_CLIENT_KUBELET),
-    approver('kubelet-serving-approver', SIGNER_KUBELET_SERVING),
-    approver('legacy-unknown-approver', SIGNER_LEGACY_UNKNOWN),
+    approver('kube-apiserver-client-approver', KUBE_APISERVER_CLIENT_SIGNER),
+    approver('kube-apiserver-client-kubelet-approver', KUBE_APISERVER_CLIENT_KUBELET_SIGNER),
+    approver('kubelet-serving-approver', KUBELET_SERVING_SIGNER),
+    approver('legacy-unknown-approver', LEGACY_UNKNOWN_SIGNER),
     // system:node, limited to what a node does with the API this product serves (nodes, leases, CSRs,
     // reviews); kube's full role also covers pods, volumes and the like.
     clusterRole('system:node', [
@@ -128,8 +114,8 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRole('system:controller:certificate-controller', [
       r(['delete', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
       r(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/approval', 'certificatesigningrequests/status']),
-      r(['approve'], ['certificates.k8s.io'], ['signers'], [SIGNER_KUBE_APISERVER_CLIENT_KUBELET]),
-      r(['sign'], ['certificates.k8s.io'], ['signers'], [SIGNER_LEGACY_UNKNOWN, SIGNER_KUBE_APISERVER_CLIENT, SIGNER_KUBE_APISERVER_CLIENT_KUBELET, SIGNER_KUBELET_SERVING]),
+      r(['approve'], ['certificates.k8s.io'], ['signers'], [KUBE_APISERVER_CLIENT_KUBELET_SIGNER]),
+      r(['sign'], ['certificates.k8s.io'], ['signers'], [LEGACY_UNKNOWN_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER]),
       r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
       events(),
     ]),
@@ -189,14 +175,14 @@ export function bootstrapPolicy(): BootstrapPolicy {
     role(NAMESPACE_SYSTEM, 'system:controller:token-cleaner', [r(['delete', 'get', 'list', 'watch'], [''], ['secrets']), events()]),
     role(NAMESPACE_PUBLIC, 'system:controller:bootstrap-signer', [
       r(['get', 'list', 'watch'], [''], ['configmaps']),
-      r(['update'], [''], ['configmaps'], ['cluster-info']),
+      r(['update'], [''], ['configmaps'], [CLUSTER_INFO_CONFIGMAP]),
       events(),
     ]),
     {
       apiVersion: RBAC_API_VERSION,
       kind: 'Role',
       metadata: kubeadmMeta('kubeadm:bootstrap-signer-clusterinfo', NAMESPACE_PUBLIC),
-      rules: [r(['get'], [''], ['configmaps'], ['cluster-info'])],
+      rules: [r(['get'], [''], ['configmaps'], [CLUSTER_INFO_CONFIGMAP])],
     },
   ];
 

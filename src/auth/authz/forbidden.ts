@@ -1,8 +1,8 @@
 // kube-apiserver's Forbidden answer (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go):
 // `User "x" cannot list resource "secrets" in API group "" in the namespace "kube-system"`, prefixed by the
 // group-qualified resource as apierrors.NewForbidden does, with the authorizer's reason appended.
-import { ApiError, forbidden } from '../../api/status.js';
-import type { AuthorizationAttributes } from '../types.js';
+import type { AuthorizationAttributes } from '../../apis/authorization.js';
+import { ApiError, forbidden } from '../../apis/status.js';
 
 const q = (s: string): string => JSON.stringify(s);
 

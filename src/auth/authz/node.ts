@@ -3,18 +3,17 @@
 // the system:node role (CSRs, nodes, events, reviews), may touch only its own Lease in kube-node-lease, and
 // gets no Secret, ConfigMap or token access — kube grants those only for objects its pods reference, and
 // kubepki runs no pods. Anyone else: no opinion.
-import type { AuthorizationAttributes, AuthorizationResult, Authorizer, UserInfo } from '../types.js';
 import { bootstrapPolicy } from './bootstrap-policy.js';
 import { ruleAllows, type RuleResolver, type RulesForResult } from './rbac.js';
 import type { PolicyRule } from './rbac-types.js';
+import type { AuthorizationAttributes, AuthorizationResult, Authorizer, UserInfo } from '../../apis/authorization.js';
+import { NODE_USER_PREFIX, GROUP_NODES } from '../../apis/names.js';
 
-export const NODE_USER_PREFIX = 'system:node:';
-export const NODES_GROUP = 'system:nodes';
 const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 /** kube's NodeIdentity: the node name, '' for an unidentifiable node, undefined when not a node. */
 export function nodeIdentity(user: UserInfo): string | undefined {
-  if (!user.username.startsWith(NODE_USER_PREFIX) || !user.groups.includes(NODES_GROUP)) return undefined;
+  if (!user.username.startsWith(NODE_USER_PREFIX) || !user.groups.includes(GROUP_NODES)) return undefined;
   return user.username.slice(NODE_USER_PREFIX.length);
 }
 

@@ -3,7 +3,7 @@
 // request costs O(bindings that name the user or one of its groups), never a scan or a storage read.
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding, Subject } from './rbac-types.js';
 import { splitServiceAccountUsername } from '../serviceaccount-token.js';
-import type { UserInfo } from '../types.js';
+import type { UserInfo } from '../../apis/authorization.js';
 
 /** What the authorizer needs; RbacCache is the implementation the server feeds. */
 export interface RbacSnapshot {

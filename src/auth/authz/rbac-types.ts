@@ -1,5 +1,5 @@
 // rbac.authorization.k8s.io/v1 objects as the API serves them (only the fields authorization reads).
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../../apis/objects.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 export const RBAC_API_VERSION = 'rbac.authorization.k8s.io/v1';

@@ -2,9 +2,9 @@
 // when a rule of a role bound to the user (by name, group or service account) matches it. RBAC never
 // denies: no match is "no opinion", and the reason only carries errors such as a binding whose role is
 // missing. Rules come from an RbacSnapshot, so one decision touches only the user's own bindings.
-import type { AuthorizationAttributes, AuthorizationResult, Authorizer, UserInfo } from '../types.js';
 import { userKeys, type RbacSnapshot } from './rbac-cache.js';
 import type { ClusterRoleBinding, PolicyRule, RoleBinding, RoleRef, Subject } from './rbac-types.js';
+import type { AuthorizationAttributes, AuthorizationResult, Authorizer, UserInfo } from '../../apis/authorization.js';
 
 const q = (s: string): string => JSON.stringify(s);
 

@@ -2,8 +2,8 @@
 // IsAuthorizedForSignerName, used by the approval and signing admission plugins): approving a CSR needs
 // `approve`, and writing its status.certificate needs `sign`, on resource `signers` of certificates.k8s.io
 // named after the CSR's signerName — or `<domain>/*` for every signer of that domain.
-import { forbidden, type ApiError } from '../../api/status.js';
-import type { Authorizer, AuthorizationAttributes, UserInfo } from '../types.js';
+import type { Authorizer, AuthorizationAttributes, UserInfo } from '../../apis/authorization.js';
+import { forbidden, type ApiError } from '../../apis/status.js';
 
 export type SignerVerb = 'approve' | 'sign';
 

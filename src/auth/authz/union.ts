@@ -1,7 +1,8 @@
 // The authorizer chain kube-apiserver builds (pkg/kubeapiserver/authorizer/config.go): the privileged
 // group (system:masters) is allowed everything before any mode is consulted, then the modes in order
 // (RBAC). The first allow or deny decides; "no opinion" reasons are kept for the Forbidden message.
-import { GROUP_MASTERS, type AuthorizationAttributes, type AuthorizationResult, type Authorizer } from '../types.js';
+import { GROUP_MASTERS } from '../../apis/names.js';
+import type { AuthorizationAttributes, AuthorizationResult, Authorizer } from '../../apis/authorization.js';
 
 /** authorizerfactory.NewPrivilegedGroups: members of these groups may do anything. */
 export function privilegedGroupsAuthorizer(groups: string[] = [GROUP_MASTERS]): Authorizer {

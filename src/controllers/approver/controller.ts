@@ -13,9 +13,11 @@ import type { Informer } from '../runtime/informer.js';
 import { ignorable, retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
 import { decodeSpecRequest, parseRequestDer } from '../signer/request.js';
 import type { RequestSubject } from '../signer/rules.js';
-import { KUBELET_SERVING_SIGNER, type CertificateSigningRequest, type ResourceAttributes } from '../types.js';
 import { checkKubeletServingRequest, compileCidrs, SERVING_APPROVAL_MESSAGE, type KubeletServingPolicy } from './kubelet-serving.js';
 import { AUTO_APPROVED_REASON, RECOGNIZERS, type Recognizer } from './recognizers.js';
+import { KUBELET_SERVING_SIGNER } from '../../apis/names.js';
+import type { CertificateSigningRequest } from '../../apis/csr.js';
+import type { ResourceAttributes } from '../../apis/objects.js';
 
 export interface ApprovingControllerOptions {
   client: KubeClient;

@@ -6,8 +6,9 @@
 // never denies: a request that does not pass stays Pending for a human (or another approver) to decide.
 import net from 'node:net';
 import { KubepkiError } from '../../util/errors.js';
-import { NODE_USER_PREFIX, NODES_GROUP, validateKubeletServingRequest, type RequestSubject } from '../signer/rules.js';
-import { KUBELET_SERVING_SIGNER, type CertificateSigningRequest } from '../types.js';
+import { validateKubeletServingRequest, type RequestSubject } from '../signer/rules.js';
+import { KUBELET_SERVING_SIGNER, NODE_USER_PREFIX, GROUP_NODES } from '../../apis/names.js';
+import type { CertificateSigningRequest } from '../../apis/csr.js';
 
 export interface KubeletServingPolicy {
   /** CIDRs that node IP SANs must fall in (e.g. 10.0.0.0/8, fd00::/8). */
@@ -45,7 +46,7 @@ export function checkKubeletServingRequest(
   const username = csr.spec.username ?? '';
   if (!username.startsWith(NODE_USER_PREFIX)) return 'CSR Spec.Username is not prefixed with system:node:';
   if (request.commonName !== username) return 'CSR username does not match the parsed x509 certificate request commonname';
-  if (!(csr.spec.groups ?? []).includes(NODES_GROUP)) return `the requester is not in the ${NODES_GROUP} group`;
+  if (!(csr.spec.groups ?? []).includes(GROUP_NODES)) return `the requester is not in the ${GROUP_NODES} group`;
   const invalid = validateKubeletServingRequest(request, csr.spec.usages ?? []);
   if (invalid !== null) return invalid;
   if (policy.maxExpirationSeconds !== undefined && csr.spec.expirationSeconds !== undefined && csr.spec.expirationSeconds > policy.maxExpirationSeconds) {

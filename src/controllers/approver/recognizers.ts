@@ -3,7 +3,8 @@
 // (a node renewing its own client certificate: the requesting user is the CN) is tried before nodeclient
 // (any valid node client request, e.g. from a bootstrap token).
 import { isKubeletClientRequest, type RequestSubject } from '../signer/rules.js';
-import type { CertificateSigningRequest, ResourceAttributes } from '../types.js';
+import type { CertificateSigningRequest } from '../../apis/csr.js';
+import type { ResourceAttributes } from '../../apis/objects.js';
 
 export interface Recognizer {
   /** The subresource the SubjectAccessReview asks about, also the recognizer's name. */

@@ -6,14 +6,15 @@
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { decodePem } from '../../x509/pem.js';
-import { isNotFound, isConflict, RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
 import { isIssued } from '../csr.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
 import { children, expectTag, readOne, TAG } from '../signer/der.js';
-import type { CertificateSigningRequest } from '../types.js';
+import type { CertificateSigningRequest } from '../../apis/csr.js';
+import { isNotFound, isConflict } from '../../apis/status.js';
 
 export interface CSRCleanerDurations {
   approvedMs: number;

@@ -5,13 +5,14 @@
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { BOOTSTRAP_TOKEN_SECRET_TYPE, bootstrapTokenExpiration } from '../../auth/bootstrap-token-secret.js';
-import { NAMESPACE_SYSTEM } from '../../auth/objects.js';
-import { isConflict, isNotFound, RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
-import type { Secret } from '../types.js';
+import type { Secret } from '../../apis/objects.js';
+import { isConflict, isNotFound } from '../../apis/status.js';
+import { NAMESPACE_SYSTEM } from '../../apis/names.js';
 
 export interface TokenCleanerOptions {
   client: KubeClient;

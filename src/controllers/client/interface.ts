@@ -1,8 +1,7 @@
 // The API client the controllers are written against: plain REST verbs on any resource plus watch, in
 // Kubernetes' wire JSON. One implementation speaks HTTPS to any API server with a kubeconfig (rest.ts);
-// another may call kubepki's server in-process. Errors are the API's Status (ApiError from src/api/status).
-import { ApiError, isApiError } from '../../api/status.js';
-import type { KubeObject, SubjectAccessReview } from '../types.js';
+// another may call kubepki's server in-process. Errors are the API's Status (ApiError from src/apis/status).
+import type { KubeObject, SubjectAccessReview } from '../../apis/objects.js';
 
 export interface ResourceRef {
   group: string;
@@ -74,27 +73,10 @@ export interface KubeClient {
   createSubjectAccessReview(review: SubjectAccessReview): Promise<SubjectAccessReview>;
 }
 
-export { ApiError };
-export const isNotFound = (e: unknown): boolean => isApiError(e) && e.code === 404;
-export const isConflict = (e: unknown): boolean => isApiError(e) && e.code === 409 && e.reason !== 'AlreadyExists';
-export const isAlreadyExists = (e: unknown): boolean => isApiError(e) && e.reason === 'AlreadyExists';
-/** 410 Gone / Expired: the resourceVersion is too old, relist. */
-export const isGone = (e: unknown): boolean => isApiError(e) && (e.code === 410 || e.reason === 'Expired' || e.reason === 'Gone');
-
 /** `namespace/name` or `name`, the key informers and queues use. */
 export const objectKey = (o: KubeObject): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : `${o.metadata.name}`);
 
 export function splitKey(key: string): { namespace?: string; name: string } {
   const i = key.indexOf('/');
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
-
-/** Builds an ApiError from a Status body (or a bare HTTP status when the body is not one). */
-export function apiErrorFromResponse(code: number, body: unknown, fallbackMessage: string): ApiError {
-  const s = body as { kind?: string; reason?: string; message?: string; details?: Record<string, unknown>; code?: number } | undefined;
-  if (s && s.kind === 'Status') {
-    return new ApiError(s.code ?? code, s.reason as ApiError['reason'], s.message ?? fallbackMessage, s.details as never);
-  }
-  const reason = code === 404 ? 'NotFound' : code === 409 ? 'Conflict' : code === 410 ? 'Gone' : code === 403 ? 'Forbidden' : code === 401 ? 'Unauthorized' : undefined;
-  return new ApiError(code, reason, fallbackMessage);
 }

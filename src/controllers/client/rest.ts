@@ -8,18 +8,9 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubepkiError } from '../../util/errors.js';
-import type { KubeObject, SubjectAccessReview } from '../types.js';
-import {
-  apiErrorFromResponse,
-  type KubeClient,
-  type ListOptions,
-  type ObjectList,
-  type ResourceClient,
-  type ResourceRef,
-  type WatchEvent,
-  type WatchOptions,
-  type WatchStream,
-} from './interface.js';
+import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from './interface.js';
+import { apiErrorFromResponse } from '../../apis/status.js';
+import type { KubeObject, SubjectAccessReview } from '../../apis/objects.js';
 
 interface Connection {
   base: URL;

@@ -15,15 +15,16 @@ import {
   KEY_TOKEN_SECRET,
   KEY_USAGE_SIGNING,
 } from '../../auth/bootstrap-token-secret.js';
-import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM, secretDataString } from '../../auth/objects.js';
-import { deepCopy } from '../../api/types.js';
-import { isAlreadyExists, isConflict, isNotFound, RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { secretDataString } from '../../auth/objects.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, waiting, type Outcome } from '../runtime/outcome.js';
-import { CLUSTER_INFO_CONFIGMAP, JWS_SIGNATURE_KEY_PREFIX, KUBECONFIG_KEY, type ConfigMap, type Secret } from '../types.js';
 import { computeDetachedSignature } from './jws.js';
+import { CLUSTER_INFO_CONFIGMAP, JWS_SIGNATURE_KEY_PREFIX, KUBECONFIG_KEY, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../../apis/names.js';
+import { type ConfigMap, type Secret, deepCopy } from '../../apis/objects.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
 
 /** The kubeconfig kubeadm puts in cluster-info: one unnamed cluster, nothing else (clientcmd.Write of it). */
 export function clusterInfoKubeconfig(server: string, caPem: string): string {

@@ -3,15 +3,15 @@
 // deleted or changed, updated when the CA changes — with kube's description annotation.
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { deepCopy } from '../../api/types.js';
-import { isNotFound, RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, terminal, type Outcome } from '../runtime/outcome.js';
-import type { ConfigMap, Namespace } from '../types.js';
+import { type ConfigMap, type Namespace, deepCopy } from '../../apis/objects.js';
+import { isNotFound } from '../../apis/status.js';
+import { ROOT_CA_CONFIGMAP } from '../../apis/names.js';
 
-export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 export const DESCRIPTION_ANNOTATION = 'kubernetes.io/description';
 export const ROOT_CA_DESCRIPTION =
   'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. ' +

@@ -5,8 +5,9 @@
 // The cache holds the objects as served; handlers must copy before they change anything.
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { isGone, objectKey, type ListOptions, type ObjectList, type WatchEvent, type WatchOptions, type WatchStream } from '../client/interface.js';
-import type { KubeObject } from '../types.js';
+import { objectKey, type ListOptions, type ObjectList, type WatchEvent, type WatchOptions, type WatchStream } from '../client/interface.js';
+import type { KubeObject } from '../../apis/objects.js';
+import { isGone } from '../../apis/status.js';
 
 /** Where an informer gets its objects (a ResourceClient fits, bound to a namespace or selector). */
 export interface ListerWatcher<T> {

@@ -6,8 +6,10 @@
 // leader that stops on purpose releases the lease (holder cleared, duration 1 s) so a successor need not wait.
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { isAlreadyExists, isConflict, isNotFound, type ResourceClient } from '../client/interface.js';
-import type { Lease } from '../types.js';
+import type { ResourceClient } from '../client/interface.js';
+import type { Lease } from '../../apis/objects.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
+import { formatMicroTime } from '../../apis/time.js';
 
 export interface LeaderElectionRecord {
   holderIdentity: string;
@@ -26,9 +28,6 @@ export interface ResourceLock {
   update(record: LeaderElectionRecord, version: string): Promise<void>;
   describe(): string;
 }
-
-/** MicroTime: RFC 3339 with microseconds, as metav1.MicroTime marshals. */
-export const formatMicroTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 export class LeaseLock implements ResourceLock {
   constructor(

@@ -6,13 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { KubepkiError } from '../../util/errors.js';
 import { parseCertificatesPem } from '../../x509/certificate.js';
 import { keyMatchesPublicKey, parsePrivateKeyPem } from '../../x509/keys.js';
-import {
-  KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
-  KUBE_APISERVER_CLIENT_SIGNER,
-  KUBELET_SERVING_SIGNER,
-  LEGACY_UNKNOWN_SIGNER,
-} from '../types.js';
 import { signingAuthority, type SigningAuthority } from './issue.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER } from '../../apis/names.js';
 
 export interface CertKeyFiles {
   certFile: string;

@@ -6,17 +6,18 @@ import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { encodePem } from '../../x509/pem.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
-import { CSR_CONTROLLER_WORKERS, formatTime, hasTrueCondition, isApproved, isIssued } from '../csr.js';
-import { deepCopy } from '../../api/types.js';
+import { CSR_CONTROLLER_WORKERS, hasTrueCondition, isApproved, isIssued } from '../csr.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
-import type { CertificateSigningRequest } from '../types.js';
 import { issueFromRequest, type SigningAuthority } from './issue.js';
 import { certificateTtl, DEFAULT_SIGNING_DURATION_MS, validityWindow } from './policy.js';
 import { decodeSpecRequest, parseRequestDer, verifyRequestSignature } from './request.js';
 import { SIGNER_RULES } from './rules.js';
+import type { CertificateSigningRequest } from '../../apis/csr.js';
+import { deepCopy } from '../../apis/objects.js';
+import { formatTime } from '../../apis/time.js';
 
 export const SIGNER_VALIDATION_FAILURE = 'SignerValidationFailure';
 

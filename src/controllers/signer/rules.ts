@@ -3,12 +3,7 @@
 // pkg/apis/certificates: ValidateKubeletClientCSR, ValidateKubeletServingCSR). Messages are kube's own, so a
 // `kubectl describe csr` reads the same against either implementation.
 import type { SubjectAltNames } from '../../x509/san.js';
-import {
-  KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
-  KUBE_APISERVER_CLIENT_SIGNER,
-  KUBELET_SERVING_SIGNER,
-  LEGACY_UNKNOWN_SIGNER,
-} from '../types.js';
+import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER, NODE_USER_PREFIX, GROUP_NODES } from '../../apis/names.js';
 
 /** What the rules look at in a request. */
 export interface RequestSubject {
@@ -19,9 +14,6 @@ export interface RequestSubject {
 
 /** null = allowed; a string = why not (becomes the Failed condition's message). */
 export type SignerRule = (req: RequestSubject, usages: readonly string[]) => string | null;
-
-export const NODE_USER_PREFIX = 'system:node:';
-export const NODES_GROUP = 'system:nodes';
 
 const ERR = {
   organization: 'subject organization is not system:nodes',
@@ -47,7 +39,7 @@ const KUBELET_CLIENT_USAGES_NO_RSA = ['digital signature', 'client auth'];
 const KUBELET_SERVING_USAGES = ['digital signature', 'key encipherment', 'server auth'];
 const KUBELET_SERVING_USAGES_NO_RSA = ['digital signature', 'server auth'];
 
-const isNodesOrganization = (o: readonly string[]): boolean => o.length === 1 && o[0] === NODES_GROUP;
+const isNodesOrganization = (o: readonly string[]): boolean => o.length === 1 && o[0] === GROUP_NODES;
 
 /** A node's client certificate: O=[system:nodes], CN=system:node:<name>, no SANs at all, client auth. */
 export const validateKubeletClientRequest: SignerRule = (req, usages) => {

@@ -1,0 +1,7 @@
+// The one RFC 3339 formatter for API timestamps, as Go's apimachinery marshals them.
+
+/** metav1.Time: RFC 3339 in UTC, whole seconds. */
+export const formatTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** metav1.MicroTime: RFC 3339 in UTC with microseconds (Lease acquire/renew times). */
+export const formatMicroTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

@@ -5,10 +5,9 @@
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { parseGoDuration } from '../util/duration.js';
-import type { Logger } from '../util/logger.js';
 import type { ControllerManagerOptions } from '../controllers/manager.js';
 import type { SigningFiles } from '../controllers/signer/ca.js';
-import type { LoopbackEndpoint } from '../controllers/client/rest.js';
+import type { ServeControllersConfig } from '../server/controllers.js';
 import { NAMESPACE_SYSTEM } from '../apis/names.js';
 
 export interface ControllerFlags {
@@ -146,61 +145,15 @@ export function controllerOptionsFromFlags(
   };
 }
 
-export interface RunningControllers {
-  stop(): Promise<void>;
-  readonly signerNames: string[];
-}
-
-/**
- * Starts the controller manager with `client` (a RestKubeClient or an in-process one). Fails before anything
- * runs when the flags are bad or a signing file is refused (a CA bundle, a foreign key...).
- */
-export async function startControllers(options: {
-  kubeClient: import('../controllers/client/interface.js').KubeClient;
-  flags: ControllerFlags;
-  defaults: { controllers: string; signing?: { certFile: string; keyFile: string } };
-  rootCA?: string;
-  clusterInfo?: { server: string; caPem: string };
-  logger: Logger;
-  /** Where the controllers' metrics are registered (serve passes its own, so /metrics shows them). */
-  registry?: import('prom-client').Registry;
-  /** serve's in-process controllers: see ControllerManagerOptions.requestsVerifiedByServer. */
-  requestsVerifiedByServer?: boolean;
-}): Promise<RunningControllers & { registry: import('prom-client').Registry }> {
-  const [{ ControllerManager }, { ControllerMetrics }, { readFile }] = await Promise.all([
-    import('../controllers/manager.js'),
-    import('../controllers/metrics.js'),
-    import('node:fs/promises'),
-  ]);
-  const managerOptions = controllerOptionsFromFlags(options.flags, options.defaults);
-  let rootCA = options.rootCA;
-  if (options.flags.rootCaFile) {
-    try {
-      rootCA = await readFile(options.flags.rootCaFile, 'utf8');
-    } catch (err) {
-      throw new KubepkiError('FileMissing', `--root-ca-file: cannot read ${options.flags.rootCaFile}: ${(err as Error).message}`);
-    }
+/** --root-ca-file's content, read now; undefined when the flag is not given. */
+async function readRootCaFile(flags: ControllerFlags): Promise<string | undefined> {
+  if (!flags.rootCaFile) return undefined;
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(flags.rootCaFile, 'utf8');
+  } catch (err) {
+    throw new KubepkiError('FileMissing', `--root-ca-file: cannot read ${flags.rootCaFile}: ${(err as Error).message}`);
   }
-  const manager = await ControllerManager.create({
-    ...managerOptions,
-    client: options.kubeClient,
-    logger: options.logger,
-    metrics: new ControllerMetrics(options.registry),
-    ...(rootCA ? { rootCA } : {}),
-    ...(options.clusterInfo ? { clusterInfo: options.clusterInfo } : {}),
-    ...(options.requestsVerifiedByServer ? { requestsVerifiedByServer: true } : {}),
-  });
-  const ac = new AbortController();
-  const running = manager.run(ac.signal).catch((err: unknown) => options.logger.error({ err: String(err) }, 'controller manager stopped with an error'));
-  options.logger.info({ controllers: [...manager.enabled], signers: manager.signerNames }, 'controller manager started');
-  return {
-    signerNames: manager.signerNames,
-    registry: manager.metrics.registry,
-    stop: async () => {
-      ac.abort();
-      await running;
-    },
-  };
 }
 
 interface StandaloneFlags extends ControllerFlags {
@@ -225,14 +178,19 @@ export function register(program: Command): void {
 
 async function runStandalone(flags: StandaloneFlags): Promise<number> {
   if (!flags.kubeconfig) throw new KubepkiError('InvalidArgument', '--kubeconfig is required: the API server to watch and the identity to act as');
-  const [{ createLogger }, { RestKubeClient }] = await Promise.all([import('../util/logger.js'), import('../controllers/client/rest.js')]);
-  const logger = createLogger({ name: 'kubepki-controllers', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+  const [{ createLogger }, { RestKubeClient }, { runControllerManager }] = await Promise.all([
+    import('../util/logger.js'),
+    import('../client/rest.js'),
+    import('../controllers/run.js'),
+  ]);
+  const logger = createLogger({ name: 'kubepki-controllers', level: flags.logLevel });
   // Validate the flags before touching the kubeconfig, so a bad flag is one clear error.
-  controllerOptionsFromFlags(flags, { controllers: '*' });
+  const managerOptions = controllerOptionsFromFlags(flags, { controllers: '*' });
   const metricsAddress = flags.metricsBindAddress ? parseHostPort(flags.metricsBindAddress) : undefined;
-  const client = RestKubeClient.fromFile(flags.kubeconfig, { userAgent: 'kubepki-controllers', ...(flags.context ? { context: flags.context } : {}) });
+  const client = RestKubeClient.fromFile(flags.kubeconfig, { userAgent: 'kubepki-controllers', context: flags.context });
   // kube-controller-manager publishes --root-ca-file, else the CA its kubeconfig trusts.
-  const running = await startControllers({ kubeClient: client, flags, defaults: { controllers: '*' }, ...withRootCA(client.clusterCA()), logger });
+  const rootCA = (await readRootCaFile(flags)) ?? client.clusterCA();
+  const running = await runControllerManager({ ...managerOptions, client, rootCA, logger });
   const metricsServer = metricsAddress ? await serveMetrics(metricsAddress, running.registry) : undefined;
   process.stderr.write(`kubepki controllers: running against ${client.server}${metricsServer ? `; metrics on ${metricsServer.url}` : ''}\n`);
   await new Promise<void>((resolve) => {
@@ -288,8 +246,6 @@ async function serveMetrics(address: { host: string; port: number }, registry: i
   };
 }
 
-const withRootCA = (pem: string | undefined) => (pem ? { rootCA: pem } : {});
-
 export interface ServeControllerFlags extends ControllerFlags {
   inProcessControllers: string | boolean;
   controllerManagerKubeconfig?: string;
@@ -305,213 +261,13 @@ export function addServeControllerFlags(cmd: Command): Command {
 /** kubeadm runs kube-controller-manager with --controllers=*,bootstrapsigner,tokencleaner. */
 export const SERVE_CONTROLLERS = '*,bootstrapsigner,tokencleaner';
 
-export interface ServeControllers {
-  /** The controller-manager kubeconfig's client certificate chain (DER, leaf first), when it has one. */
-  clientCertificate?: Uint8Array[];
-  /**
-   * Starts them against the server listening at `serverUrl`: through `loopback` as the identity the server
-   * resolved for clientCertificate, or else over HTTPS with the kubeconfig's own credentials.
-   */
-  start(options: { serverUrl: string; clientCA: string; registry?: import('prom-client').Registry; loopback?: LoopbackEndpoint }): Promise<RunningControllers>;
-}
-
-/**
- * For `kubepki serve`: checks the controller flags and signing files before the server starts (so a CA
- * bundle is refused at start), and returns what starts the controllers once the server listens; undefined
- * when they are switched off. The controllers are API clients of the server like an external controller
- * manager, with the controller manager's identity, so RBAC, admission and watch behave exactly the same.
- */
-export async function prepareServeControllers(options: {
-  flags: ServeControllerFlags;
-  dataDir?: string;
-  logger: Logger;
-}): Promise<ServeControllers | undefined> {
-  const { flags, dataDir, logger } = options;
+/** serve's in-process controllers from the flags, checked; undefined when --in-process-controllers=false. */
+export function serveControllersConfig(flags: ServeControllerFlags): ServeControllersConfig | undefined {
   if (!bool(flags.inProcessControllers, '--in-process-controllers')) return undefined;
-  const path = await import('node:path');
-  const { access } = await import('node:fs/promises');
-  const exists = (f: string) => access(f).then(() => true, () => false);
-  const kubeconfig = flags.controllerManagerKubeconfig ?? (dataDir ? path.join(dataDir, 'controller-manager.conf') : undefined);
-  if (!kubeconfig || !(await exists(kubeconfig))) {
-    logger.warn('in-process controllers not started: no controller-manager kubeconfig (give --data-dir or --controller-manager-kubeconfig)');
-    process.stderr.write('kubepki serve: in-process controllers off (no controller-manager kubeconfig)\n');
-    return undefined;
-  }
-  const signing =
-    dataDir && (await exists(path.join(dataDir, 'pki', 'ca.key')))
-      ? { certFile: path.join(dataDir, 'pki', 'ca.crt'), keyFile: path.join(dataDir, 'pki', 'ca.key') }
-      : undefined;
-  const defaults = { controllers: SERVE_CONTROLLERS, ...(signing ? { signing } : {}) };
-  // Fail now, before the port opens: bad flags, unreadable or refused signing files.
-  const managerOptions = controllerOptionsFromFlags(flags, defaults);
-  if (managerOptions.signing && 'files' in managerOptions.signing) {
-    const { resolveSigningFiles, loadSigningAuthority } = await import('../controllers/signer/ca.js');
-    for (const files of resolveSigningFiles(managerOptions.signing.files).values()) await loadSigningAuthority(files);
-  }
-  const clientCertificate = await kubeconfigClientCertificate(kubeconfig);
   return {
-    ...(clientCertificate ? { clientCertificate } : {}),
-    start: ({ serverUrl, clientCA, registry, loopback }) =>
-      startControllersWorker({ kubeconfig, serverUrl, clientCA, flags: { ...flags }, defaults, logLevel: logger.level, ...(loopback ? { loopback } : {}) }, logger, registry),
-  };
-}
-
-/** The current user's client certificate chain in a kubeconfig (embedded or a file), as DER; undefined if none. */
-async function kubeconfigClientCertificate(file: string): Promise<Uint8Array[] | undefined> {
-  const [{ readFile }, path, { parseKubeconfig }, { decodePem }] = await Promise.all([
-    import('node:fs/promises'),
-    import('node:path'),
-    import('../cluster/kubeconfig.js'),
-    import('../x509/pem.js'),
-  ]);
-  try {
-    const kc = await parseKubeconfig(await readFile(file, 'utf8'), file);
-    // A relative client-certificate path is relative to the kubeconfig's directory, as kubectl reads it.
-    const pem = kc.clientCertPem ?? (kc.clientCertFile ? await readFile(path.resolve(path.dirname(file), kc.clientCertFile), 'utf8') : undefined);
-    const chain = pem ? decodePem(pem, file).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der) : [];
-    return chain.length > 0 ? chain : undefined;
-  } catch {
-    return undefined; // the worker's own loading of the kubeconfig reports what is wrong with it
-  }
-}
-
-/** What the controllers' worker thread needs to run serve's controllers (structured-clonable). */
-export interface ServeControllersWorkerData {
-  kubeconfig: string;
-  serverUrl: string;
-  clientCA: string;
-  flags: ServeControllerFlags;
-  defaults: { controllers: string; signing?: { certFile: string; keyFile: string } };
-  logLevel: string;
-  loopback?: LoopbackEndpoint;
-}
-
-/**
- * Serve's controllers on this thread: an API client of the server at `serverUrl` (this very process),
- * through its loopback socket when given, else over HTTPS with the controller-manager kubeconfig's
- * credentials. Run by the controllers' worker thread.
- */
-export async function startServeControllersHere(data: ServeControllersWorkerData, logger: Logger): Promise<RunningControllers & { registry: import('prom-client').Registry }> {
-  const { kubeconfig, serverUrl, clientCA, flags, defaults } = data;
-  const [{ KubeConfig }, { RestKubeClient }] = await Promise.all([import('@kubernetes/client-node'), import('../controllers/client/rest.js')]);
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubepkiError('InvalidConfig', `${kubeconfig}: no current cluster`);
-  // Talk to this very server on the address it listens on; publish the advertised one in cluster-info.
-  const local = new URL(serverUrl);
-  if (local.hostname === '0.0.0.0' || local.hostname === '[::]') local.hostname = '127.0.0.1';
-  const self = new KubeConfig();
-  self.loadFromOptions({
-    clusters: kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: local.origin } : c)),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.getCurrentContext(),
-  });
-  const client = new RestKubeClient(self, { userAgent: 'kubepki-serve/controllers', ...(data.loopback ? { loopback: data.loopback } : {}) });
-  const running = await startControllers({
-    kubeClient: client,
-    flags,
-    defaults,
-    rootCA: clientCA,
-    clusterInfo: { server: cluster.server, caPem: clientCA },
-    logger,
-    // This process's own API server checked every request's signature at create.
-    requestsVerifiedByServer: true,
-  });
-  return {
-    signerNames: running.signerNames,
-    registry: running.registry,
-    stop: async () => {
-      await running.stop();
-      await client.close();
-    },
-  };
-}
-
-/** Messages between serve and its controllers' worker thread. */
-export type ControllersWorkerMessage =
-  | { type: 'started'; signerNames: string[] }
-  | { type: 'failed'; message: string; code?: string }
-  | { type: 'metrics'; id: number; text: string }
-  | { type: 'stopped' };
-
-/**
- * Runs serve's controllers in a worker thread, so their client work (watch decoding, JSON, TLS) does not
- * compete with the API server's main thread. Their metrics are appended to `registry`'s /metrics output
- * (the server asks the worker on each scrape); their logs go to the same stderr with the same name and
- * level. A worker that dies unexpectedly is logged and restarted after a second.
- */
-async function startControllersWorker(data: ServeControllersWorkerData, logger: Logger, registry?: import('prom-client').Registry): Promise<RunningControllers> {
-  const [{ Worker }, { metricsSources }] = await Promise.all([import('node:worker_threads'), import('../server/metrics.js')]);
-  let worker: import('node:worker_threads').Worker;
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let nextId = 0;
-  const pending = new Map<number, (text: string) => void>();
-
-  const spawn = (): Promise<string[]> =>
-    new Promise((resolve, reject) => {
-      let started = false;
-      const w = new Worker(new URL('./controllers-worker.js', import.meta.url), { workerData: data });
-      worker = w;
-      w.on('message', (m: ControllersWorkerMessage) => {
-        if (m.type === 'started') {
-          started = true;
-          resolve(m.signerNames);
-        } else if (m.type === 'failed') {
-          reject(new KubepkiError((m.code ?? 'InvalidConfig') as never, m.message));
-        } else if (m.type === 'metrics') {
-          pending.get(m.id)?.(m.text);
-          pending.delete(m.id);
-        }
-      });
-      w.on('error', (err) => {
-        logger.error({ err: String(err) }, 'controllers worker crashed');
-        if (!started) reject(err);
-      });
-      w.on('exit', (code) => {
-        for (const done of pending.values()) done('');
-        pending.clear();
-        if (!started) return reject(new KubepkiError('InvalidConfig', `controllers worker exited with code ${code} before starting`));
-        if (stopping || worker !== w) return;
-        logger.error({ code }, 'controllers worker exited unexpectedly; restarting it in 1s');
-        restartTimer = setTimeout(() => {
-          spawn().catch((err: unknown) => logger.error({ err: String(err) }, 'controllers worker restart failed'));
-        }, 1000);
-      });
-    });
-
-  const signerNames = await spawn();
-  const workerMetrics = (): Promise<string> =>
-    new Promise((resolve) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        resolve('');
-      }, 5000);
-      pending.set(id, (text) => {
-        clearTimeout(timer);
-        resolve(text);
-      });
-      worker.postMessage({ type: 'metrics', id });
-    });
-  if (registry) metricsSources.set(registry, workerMetrics);
-  return {
-    signerNames,
-    stop: async () => {
-      stopping = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      if (registry) metricsSources.delete(registry);
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage({ type: 'stop' });
-      // A stop racing the controllers' start can leave a request in flight: give the worker 2 s, then end it.
-      const kill = setTimeout(() => {
-        logger.warn('controllers worker did not stop within 2s; terminating it');
-        void worker.terminate();
-      }, 2000);
-      await exited;
-      clearTimeout(kill);
-    },
+    kubeconfig: flags.controllerManagerKubeconfig,
+    // Without signing flags, serve signs with DIR/pki/ca.crt and ca.key (server/controllers.ts).
+    managerOptions: controllerOptionsFromFlags(flags, { controllers: SERVE_CONTROLLERS }),
+    rootCaFile: flags.rootCaFile,
   };
 }

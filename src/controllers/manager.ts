@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { KubepkiError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { BOOTSTRAP_TOKEN_SECRET_TYPE } from '../auth/bootstrap-token-secret.js';
-import { RESOURCES, type KubeClient } from './client/interface.js';
+import { RESOURCES, type KubeClient } from '../client/interface.js';
 import { ControllerMetrics } from './metrics.js';
 import { Informer } from './runtime/informer.js';
 import { LeaderElector, LeaseLock, LEADER_ELECTION_DEFAULTS } from './runtime/leader-election.js';

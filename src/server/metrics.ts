@@ -10,9 +10,6 @@ export interface ServerMetrics {
   authorization: Counter<'decision'>;
 }
 
-/** More Prometheus text served after a registry's own on /metrics (serve's controllers worker thread). */
-export const metricsSources = new WeakMap<Registry, () => Promise<string>>();
-
 export function createMetrics(options: { watchers: () => number; storageObjects: () => Promise<Record<string, number>> }): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -20,7 +20,7 @@ import { notFoundPath } from '../api/status.js';
 import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
-import { createMetrics, metricsSources, type ServerMetrics } from './metrics.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
 import { openLoopback, type LoopbackListener } from './loopback.js';
 import { ApiError, internalError, unauthorized } from '../apis/status.js';
 import type { AuthorizationAttributes, Authorizer, UserInfo } from '../apis/authorization.js';
@@ -133,6 +133,13 @@ export class ApiServer {
   private authenticator: Authenticator | undefined;
   private authorizer: Authorizer | undefined;
   private loopback: LoopbackListener | undefined;
+  private readonly metricsSources = new Set<() => Promise<string>>();
+
+  /** More Prometheus text served after the server's own on /metrics (serve's controllers thread); returns its removal. */
+  addMetricsSource(source: () => Promise<string>): () => void {
+    this.metricsSources.add(source);
+    return () => this.metricsSources.delete(source);
+  }
 
   /** Sets the authentication chain and authorizer (before start()). */
   setAuth(authenticator: Authenticator, authorizer: Authorizer): void {
@@ -280,7 +287,8 @@ export class ApiServer {
       );
     }
     if (path === '/metrics') {
-      const body = (await this.metrics.registry.metrics()) + ((await metricsSources.get(this.metrics.registry)?.()) ?? '');
+      const extra = await Promise.all([...this.metricsSources].map((source) => source()));
+      const body = (await this.metrics.registry.metrics()) + extra.join('');
       res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
       res.end(body);
       return;

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { RestKubeClient } from '../../src/controllers/client/rest.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RestKubeClient } from '../../src/client/rest.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { startTestServer } from './helpers.js';
 import type { ConfigMap } from '../../src/apis/objects.js';
 
@@ -65,14 +64,7 @@ test("the controllers' REST client lists, writes and watches through the loopbac
   // The test server's authorizer allows system:masters only.
   const loopback = await s.server.listenLoopback({ username: 'loopback-test', groups: ['system:masters', 'system:authenticated'] });
   // The kubeconfig names a server the client must not use: everything goes through the socket.
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://192.0.2.1:6443', skipTLSVerify: false }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  const client = new RestKubeClient(kc, { loopback });
+  const client = new RestKubeClient({ cluster: { server: 'https://192.0.2.1:6443' }, user: {} }, { loopback });
   t.after(() => client.close());
   const configMaps = client.resource<ConfigMap>(RESOURCES.configMaps);
   const list = await configMaps.list({ namespace: 'default' });

@@ -5,7 +5,7 @@ import { CSRApprovingController } from '../../src/controllers/approver/controlle
 import { isNodeClientCert, isSelfNodeClientCert } from '../../src/controllers/approver/recognizers.js';
 import { checkKubeletServingRequest, compileCidrs, type KubeletServingPolicy } from '../../src/controllers/approver/kubelet-serving.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { decodeSpecRequest, parseRequestDer } from '../../src/controllers/signer/request.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import { approved, csrObject, denied, issuedWith, NODE_SUBJECT, requestPem, withRequester, withSigner, withUsages } from './fixtures.js';

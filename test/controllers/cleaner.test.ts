@@ -5,7 +5,7 @@ import { encodePem } from '../../src/x509/index.js';
 import { cleanupDecision, CSRCleanerController, DEFAULT_CLEANER_DURATIONS, issuedCertificateNotAfter } from '../../src/controllers/cleaner/csr-cleaner.js';
 import { TokenCleanerController, tokenExpiry } from '../../src/controllers/cleaner/token-cleaner.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { issueFromRequest } from '../../src/controllers/signer/issue.js';
 import { decodeSpecRequest, parseRequestDer } from '../../src/controllers/signer/request.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';

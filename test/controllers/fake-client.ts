@@ -2,7 +2,7 @@
 // global resourceVersion, compare-and-swap updates, subresource writes, watches from a resourceVersion with
 // a compactable history (so 410 Gone can be provoked), bookmarks on demand, and SubjectAccessReviews
 // answered by a function the test gives. The real API server is exercised by the e2e tests.
-import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from '../../src/controllers/client/interface.js';
+import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from '../../src/client/interface.js';
 import type { KubeObject, SubjectAccessReview } from '../../src/apis/objects.js';
 import { ApiError } from '../../src/apis/status.js';
 

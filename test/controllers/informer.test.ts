@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
 import type { ConfigMap } from '../../src/apis/objects.js';
 

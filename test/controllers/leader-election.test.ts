@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { LeaderElector, LeaseLock } from '../../src/controllers/runtime/leader-election.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import type { Lease } from '../../src/apis/objects.js';
 import { formatMicroTime } from '../../src/apis/time.js';

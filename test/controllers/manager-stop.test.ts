@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { ControllerManager } from '../../src/controllers/manager.js';
-import { RESOURCES, type ResourceClient, type ResourceRef } from '../../src/controllers/client/interface.js';
+import { RESOURCES, type ResourceClient, type ResourceRef } from '../../src/client/interface.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import { testCA } from './fixtures.js';
 import { pino } from 'pino';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { ControllerManager, selectControllers } from '../../src/controllers/manager.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
 import { csrObject, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';

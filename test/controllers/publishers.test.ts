@@ -7,7 +7,7 @@ import { computeDetachedSignature, detachedSignatureIsValid } from '../../src/co
 import { BootstrapSignerController, clusterInfoKubeconfig, signedClusterInfo, signingToken } from '../../src/controllers/publishers/bootstrap-signer.js';
 import { desiredRootCAConfigMap, RootCAPublisherController, ROOT_CA_DESCRIPTION } from '../../src/controllers/publishers/root-ca-publisher.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
 import type { ConfigMap, Namespace, Secret } from '../../src/apis/objects.js';

@@ -4,7 +4,7 @@ import { FakeClock } from '../../src/util/clock.js';
 import { parseCertificatePem, verifyCertificate } from '../../src/x509/index.js';
 import { CSRSigningController } from '../../src/controllers/signer/controller.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import { ControllerMetrics } from '../../src/controllers/metrics.js';
 import type { SigningAuthority } from '../../src/controllers/signer/issue.js';
 import { FakeKubeClient, settle } from './fake-client.js';

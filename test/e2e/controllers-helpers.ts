@@ -4,8 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { kubepki } from '../helpers/cli.js';
 import { opensslCsr } from '../helpers/openssl.js';
-import { RestKubeClient } from '../../src/controllers/client/rest.js';
-import { RESOURCES } from '../../src/controllers/client/interface.js';
+import { RestKubeClient } from '../../src/client/rest.js';
+import { RESOURCES } from '../../src/client/interface.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 
 /** `kubepki token create` against the server; returns the token. */

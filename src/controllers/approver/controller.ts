@@ -5,7 +5,7 @@
 // approves kubelet serving certificates under an allow-list policy (kubelet-serving.ts).
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
 import { approvalState, CSR_CONTROLLER_WORKERS, isIssued, withCondition } from '../csr.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';

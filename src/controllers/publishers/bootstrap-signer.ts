@@ -16,7 +16,7 @@ import {
   KEY_USAGE_SIGNING,
 } from '../../auth/bootstrap-token-secret.js';
 import { secretDataString } from '../../auth/objects.js';
-import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';

@@ -3,7 +3,7 @@
 // deleted or changed, updated when the CA changes — with kube's description annotation.
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';

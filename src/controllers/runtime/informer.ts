@@ -5,7 +5,7 @@
 // The cache holds the objects as served; handlers must copy before they change anything.
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { objectKey, type ListOptions, type ObjectList, type WatchEvent, type WatchOptions, type WatchStream } from '../client/interface.js';
+import { objectKey, type ListOptions, type ObjectList, type WatchEvent, type WatchOptions, type WatchStream } from '../../client/interface.js';
 import type { KubeObject } from '../../apis/objects.js';
 import { isGone } from '../../apis/status.js';
 

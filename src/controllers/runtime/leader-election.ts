@@ -6,7 +6,7 @@
 // leader that stops on purpose releases the lease (holder cleared, duration 1 s) so a successor need not wait.
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import type { ResourceClient } from '../client/interface.js';
+import type { ResourceClient } from '../../client/interface.js';
 import type { Lease } from '../../apis/objects.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
 import { formatMicroTime } from '../../apis/time.js';

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { encodePem } from '../../x509/pem.js';
-import { RESOURCES, type KubeClient, type ResourceClient } from '../client/interface.js';
+import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
 import { CSR_CONTROLLER_WORKERS, hasTrueCondition, isApproved, isIssued } from '../csr.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';

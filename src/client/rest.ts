@@ -1,25 +1,29 @@
-// KubeClient over HTTPS for any compatible API server, configured by a kubeconfig through
-// @kubernetes/client-node's KubeConfig (clusters, users, client certificates, tokens, exec/auth plugins).
-// Requests are plain REST on the wire JSON — the generated typed clients turn timestamps into Date objects
-// and have no generic subresource call, while the controllers want the objects exactly as served — over a
-// keep-alive agent so a storm of CSRs reuses a few connections.
+// KubeClient over HTTPS for any compatible API server, configured by a kubeconfig (kubeconfig.ts: clusters,
+// users, client certificates, tokens, exec plugins), or over kubepki serve's loopback socket. Requests are
+// plain REST on the wire JSON — generated typed clients turn timestamps into Date objects and have no
+// generic subresource call, while callers want the objects exactly as served — over a keep-alive agent so
+// a storm of CSRs reuses a few connections.
 import https from 'node:https';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubepkiError } from '../../util/errors.js';
+import { loadClientConfig, resolveCredentials, type ClientConfig, type ResolvedCredentials } from './kubeconfig.js';
+import { KubepkiError } from '../util/errors.js';
 import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from './interface.js';
-import { apiErrorFromResponse } from '../../apis/status.js';
-import type { KubeObject, SubjectAccessReview } from '../../apis/objects.js';
+import { apiErrorFromResponse } from '../apis/status.js';
+import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
 
 interface Connection {
   base: URL;
   agent: http.Agent;
+  /** How a connection of its own reaches the server (watches): the agent's TLS settings, or the loopback socket. */
+  transport: TlsOptions & { socketPath?: string };
   headers: Record<string, string>;
   refreshedAt: number;
 }
 
 const AUTH_REFRESH_MS = 60_000;
+
+type TlsOptions = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
 
 /** The API server's loopback socket and the token it wants (ApiServer.listenLoopback). */
 export interface LoopbackEndpoint {
@@ -41,26 +45,23 @@ export class RestKubeClient implements KubeClient {
   private conn: Promise<Connection> | undefined;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly config: ClientConfig,
     private readonly options: RestKubeClientOptions = {},
-  ) {
-    if (!kubeConfig.getCurrentCluster()) throw new KubepkiError('InvalidConfig', 'the kubeconfig has no current cluster');
-  }
+  ) {}
 
   static fromFile(file: string, options?: RestKubeClientOptions & { context?: string }): RestKubeClient {
-    const kc = new KubeConfig();
+    let config: ClientConfig;
     try {
-      kc.loadFromFile(file);
+      config = loadClientConfig(file, options?.context ? { context: options.context } : {});
     } catch (err) {
       throw new KubepkiError('FileInvalid', `cannot load kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
     }
-    if (options?.context) kc.setCurrentContext(options.context);
-    return new RestKubeClient(kc, options);
+    return new RestKubeClient(config, options);
   }
 
-  /** The server URL of the current cluster. */
+  /** The server URL of the kubeconfig's cluster. */
   get server(): string {
-    return this.kubeConfig.getCurrentCluster()!.server;
+    return this.config.cluster.server;
   }
 
   private async connection(): Promise<Connection> {
@@ -71,6 +72,7 @@ export class RestKubeClient implements KubeClient {
         base: new URL('http://localhost'),
         // Node's Agent passes its options on to every request, socketPath included (@types/node omits it).
         agent: new http.Agent({ keepAlive: true, maxSockets: this.options.maxSockets ?? 64, socketPath: loopback.socketPath } as http.AgentOptions),
+        transport: { socketPath: loopback.socketPath },
         headers: { 'user-agent': this.options.userAgent ?? 'kubepki-controller-manager', authorization: `Bearer ${loopback.token}` },
         refreshedAt: Infinity,
       });
@@ -79,37 +81,32 @@ export class RestKubeClient implements KubeClient {
     if (this.conn) {
       const c = await this.conn;
       if (now - c.refreshedAt < AUTH_REFRESH_MS) return c;
-      // Tokens from exec/auth-provider plugins expire: re-apply the user's credentials periodically.
-      const opts: https.RequestOptions = {};
-      await this.kubeConfig.applyToHTTPSOptions(opts);
-      c.headers = headersOf(opts, this.options.userAgent);
+      // Token files are rewritten and exec credentials expire: re-read the user's credentials periodically.
+      c.headers = this.headersOf(await resolveCredentials(this.config));
       c.refreshedAt = now;
       return c;
     }
     this.conn = (async () => {
-      const opts: https.RequestOptions = {};
-      await this.kubeConfig.applyToHTTPSOptions(opts);
+      const creds = await resolveCredentials(this.config);
       const base = new URL(this.server);
-      const agentOptions = {
-        keepAlive: true,
-        maxSockets: this.options.maxSockets ?? 64,
-        ca: opts.ca,
-        cert: opts.cert,
-        key: opts.key,
-        servername: opts.servername,
-        ...(opts.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-      };
-      const agent = base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent({ keepAlive: true, maxSockets: agentOptions.maxSockets });
-      return { base, agent, headers: headersOf(opts, this.options.userAgent), refreshedAt: now };
+      const tls: TlsOptions = { ca: creds.ca, cert: creds.cert, key: creds.key, servername: this.config.cluster.tlsServerName };
+      if (this.config.cluster.insecureSkipTLSVerify) tls.rejectUnauthorized = false;
+      const maxSockets = this.options.maxSockets ?? 64;
+      const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets, ...tls }) : new http.Agent({ keepAlive: true, maxSockets });
+      return { base, agent, transport: tls, headers: this.headersOf(creds), refreshedAt: now };
     })();
     return this.conn;
   }
 
+  private headersOf(creds: ResolvedCredentials): Record<string, string> {
+    return { 'user-agent': this.options.userAgent ?? 'kubepki-controller-manager', ...creds.headers };
+  }
+
   /** PEM of the CA the kubeconfig trusts for the server (certificate-authority[-data]), if any. */
   clusterCA(): string | undefined {
-    const c = this.kubeConfig.getCurrentCluster();
-    if (c?.caData) return Buffer.from(c.caData, 'base64').toString('utf8');
-    if (c?.caFile) {
+    const c = this.config.cluster;
+    if (c.caPem) return c.caPem;
+    if (c.caFile) {
       try {
         return readFileSync(c.caFile, 'utf8');
       } catch {
@@ -175,9 +172,7 @@ export class RestKubeClient implements KubeClient {
       await new Promise<void>((resolve, reject) => {
         if (stopped) return resolve();
         // Watches hold their connection for minutes: keep them off the shared keep-alive pool.
-        const loopback = this.options.loopback;
-        const transport = loopback ? { socketPath: loopback.socketPath } : tlsOf(c.agent);
-        request = mod.request(url, { method: 'GET', agent: false, ...transport, headers: { ...c.headers, accept: 'application/json' } }, (res) => {
+        request = mod.request(url, { method: 'GET', agent: false, ...c.transport, headers: { ...c.headers, accept: 'application/json' } }, (res) => {
           const code = res.statusCode ?? 0;
           if (code < 200 || code >= 300) {
             const chunks: Buffer[] = [];
@@ -236,18 +231,6 @@ export class RestKubeClient implements KubeClient {
   createSubjectAccessReview(review: SubjectAccessReview): Promise<SubjectAccessReview> {
     return this.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', review);
   }
-}
-
-function headersOf(opts: https.RequestOptions, userAgent?: string): Record<string, string> {
-  const out: Record<string, string> = { 'user-agent': userAgent ?? 'kubepki-controller-manager' };
-  for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string' || typeof v === 'number') out[k.toLowerCase()] = String(v);
-  if (opts.auth) out['authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-  return out;
-}
-
-function tlsOf(agent: http.Agent): https.RequestOptions {
-  const o = (agent as unknown as { options: https.AgentOptions }).options;
-  return { ca: o.ca, cert: o.cert, key: o.key, servername: o.servername, ...(o.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}) };
 }
 
 function query(params: Record<string, string | number | boolean | undefined>): string {

@@ -1,0 +1,177 @@
+// `kubepki serve` assembled from its configuration: the cluster PKI made in the data directory when there is
+// none (as `kubepki init`), TLS material, the authentication/authorization chain, storage, the API server,
+// and the in-process controllers in their worker thread. The CLI only turns flags into a ServeConfig.
+import { access, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AuthFlags } from '../auth/config.js';
+import type { Storage } from '../storage/interface.js';
+import { KubepkiError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import type { ControllersWorker } from './controllers-worker.js';
+import type { ServeControllersConfig } from './controllers.js';
+
+export interface ServeConfig {
+  /** State directory: DIR/pki (made if missing), DIR/admin.conf, the SQLite database; the default of every file below. */
+  dataDir?: string;
+  bindAddress: string;
+  /** 0 = any free port. */
+  port: number;
+  /** Written into DIR/admin.conf and the serving certificate when the PKI is made. */
+  advertiseAddress?: string;
+  tls: { certFile?: string; keyFile?: string; clientCAFile?: string };
+  storage: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string; prefix: string };
+  /** The authentication/authorization flags; those left out default from the data directory as kubeadm sets them. */
+  auth: Omit<AuthFlags, 'clientCAFile'>;
+  /** The in-process controllers; undefined when switched off. */
+  controllers?: ServeControllersConfig;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  /** Stops the controllers, the server and the storage, in that order. */
+  stop(): Promise<void>;
+}
+
+const exists = (f: string) => access(f).then(() => true, () => false);
+
+/** kubeadm's service-account issuer. */
+const DEFAULT_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+/**
+ * Builds and starts the server; resolves once it listens and its controllers run. Nothing is left running
+ * when it rejects.
+ */
+export async function buildServer(config: ServeConfig): Promise<RunningServer> {
+  const { dataDir, logger } = config;
+  if (dataDir) await ensureClusterPki(config, dataDir);
+  const pki = (f: string) => path.join(dataDir ?? '', 'pki', f);
+  const certFile = config.tls.certFile ?? pki('apiserver.crt');
+  const keyFile = config.tls.keyFile ?? pki('apiserver.key');
+  const clientCAFile = config.tls.clientCAFile ?? pki('ca.crt');
+  const read = async (f: string, flag: string) => {
+    try {
+      return await readFile(f, 'utf8');
+    } catch (err) {
+      throw new KubepkiError('FileMissing', `${flag}: cannot read ${f}: ${(err as Error).message}`);
+    }
+  };
+  const cert = await read(certFile, '--tls-cert-file');
+  const key = await read(keyFile, '--tls-private-key-file');
+  const clientCA = await read(clientCAFile, '--client-ca-file');
+  const { parseCertificatesPem } = await import('../x509/certificate.js');
+  const roots = parseCertificatesPem(clientCA, clientCAFile);
+  // The in-process controllers' signing CA is checked before anything opens (a CA bundle is refused here).
+  const controllers = config.controllers ? await (await import('./controllers.js')).prepareServeControllers(config.controllers, { dataDir, logger }) : undefined;
+  const authConfig = await resolveAuthConfig(config.auth, clientCAFile, dataDir ? pki : undefined);
+  const storage = await openStorage(config);
+
+  const [{ ApiServer }, { x509Authenticator }, { ServerAuth }, { builtinResources }] = await Promise.all([
+    import('./server.js'),
+    import('../auth/authn/x509.js'),
+    import('./auth.js'),
+    import('../resources/index.js'),
+  ]);
+  const auth = new ServerAuth({ config: authConfig, x509: x509Authenticator({ roots }), rootCAPem: clientCA, logger });
+  const server = new ApiServer({
+    storage,
+    tls: { cert, key, clientCA },
+    authenticator: auth.authenticator,
+    authorizer: auth.authorizer,
+    resources: auth.withResources(builtinResources()),
+    bootstrap: (handler) => auth.bootstrap(handler),
+    bindAddress: config.bindAddress,
+    port: config.port,
+    logger,
+  });
+  try {
+    const { url } = await server.start();
+    logger.info({ storage: storage.kind }, `serving securely on ${url}`);
+    process.stderr.write(`kubepki serve: listening on ${url}\n`);
+  } catch (err) {
+    await storage.close().catch(() => undefined);
+    throw new KubepkiError('InvalidConfig', `cannot start the API server: ${(err as Error).message}`, { cause: err });
+  }
+  const closeServer = async () => {
+    await server.close();
+    auth.stop();
+    await storage.close();
+  };
+  let worker: ControllersWorker | undefined;
+  let removeMetrics = (): void => undefined;
+  if (controllers) {
+    try {
+      const { controllersLoopback } = await import('./controllers.js');
+      const loopback = await controllersLoopback({ controllers, authenticator: auth.authenticator, server, logger });
+      worker = await controllers.start({ serverUrl: server.url, clientCA, loopback });
+      const w = worker;
+      removeMetrics = server.addMetricsSource(() => w.metrics());
+    } catch (err) {
+      await server.close();
+      await storage.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  return {
+    url: server.url,
+    stop: async () => {
+      removeMetrics();
+      await worker?.stop();
+      await closeServer();
+    },
+  };
+}
+
+/** With only a data directory, the cluster PKI and admin.conf are made there when missing (kubepki init). */
+async function ensureClusterPki(config: ServeConfig, dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const pkiDir = path.join(dataDir, 'pki');
+  const needInit = !(await exists(path.join(pkiDir, 'ca.crt'))) || !(await exists(path.join(dataDir, 'admin.conf')));
+  if (!needInit || config.tls.certFile) return;
+  const { resolveClusterConfig } = await import('../cluster/config.js');
+  const { initClusterPki } = await import('../cluster/init.js');
+  const unspecified = config.bindAddress === '0.0.0.0' || config.bindAddress === '::';
+  const advertiseAddress = config.advertiseAddress ?? (unspecified ? undefined : config.bindAddress);
+  const cluster = resolveClusterConfig(
+    { bindPort: config.port, advertiseAddress, apiServerCertSANs: ['127.0.0.1', 'localhost'] },
+    { names: { bindPort: '--secure-port', advertiseAddress: config.advertiseAddress ? '--advertise-address' : '--bind-address' } },
+  );
+  const summary = await initClusterPki({ certDir: pkiDir, kubeconfigDir: dataDir, config: cluster });
+  for (const w of summary.warnings) config.logger.warn(w);
+  config.logger.info({ written: summary.written.length }, `cluster PKI ready in ${pkiDir}; admin kubeconfig ${path.join(dataDir, 'admin.conf')}`);
+}
+
+async function openStorage(config: ServeConfig): Promise<Storage> {
+  const s = config.storage;
+  if (s.kind === 'etcd') {
+    const { EtcdStorage } = await import('../storage/etcd.js');
+    return new EtcdStorage({ endpoints: s.endpoints, caFile: s.caFile, certFile: s.certFile, keyFile: s.keyFile, prefix: s.prefix });
+  }
+  const { SqliteStorage } = await import('../storage/sqlite.js');
+  return new SqliteStorage({ path: path.join(config.dataDir!, 'kubepki.db') });
+}
+
+/**
+ * The authentication/authorization configuration, checked (src/auth/config.ts). With a data directory the
+ * defaults are kubeadm's kube-apiserver manifest: front-proxy CA with allowed name front-proxy-client,
+ * sa.pub/sa.key, the cluster's issuer, bootstrap tokens on, Node,RBAC.
+ */
+async function resolveAuthConfig(flags: ServeConfig['auth'], clientCAFile: string, pki: ((f: string) => string) | undefined) {
+  const { validateAuthConfig } = await import('../auth/config.js');
+  const fromDir = async (f: string) => (pki && (await exists(pki(f))) ? pki(f) : undefined);
+  const requestHeaderClientCAFile = flags.requestHeaderClientCAFile ?? (await fromDir('front-proxy-ca.crt'));
+  const defaultedRequestHeader = !flags.requestHeaderClientCAFile && requestHeaderClientCAFile !== undefined;
+  const serviceAccountKeyFiles = flags.serviceAccountKeyFiles ?? (await fromDir('sa.pub').then((f) => (f ? [f] : undefined)));
+  const serviceAccountSigningKeyFile = flags.serviceAccountSigningKeyFile ?? (await fromDir('sa.key'));
+  return validateAuthConfig({
+    ...flags,
+    clientCAFile,
+    requestHeaderClientCAFile,
+    requestHeaderAllowedNames: flags.requestHeaderAllowedNames ?? (defaultedRequestHeader ? ['front-proxy-client'] : []),
+    serviceAccountKeyFiles,
+    serviceAccountSigningKeyFile,
+    serviceAccountIssuers: flags.serviceAccountIssuers ?? (pki && (serviceAccountKeyFiles || serviceAccountSigningKeyFile) ? [DEFAULT_SERVICE_ACCOUNT_ISSUER] : undefined),
+    enableBootstrapTokenAuth: flags.enableBootstrapTokenAuth ?? pki !== undefined,
+    authorizationModes: flags.authorizationModes ?? (pki ? ['Node', 'RBAC'] : ['RBAC']),
+  });
+}

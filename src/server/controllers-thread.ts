@@ -1,0 +1,67 @@
+// The worker thread `kubepki serve` runs its in-process controllers in: the same controller manager, an
+// API client of the server on the main thread, so the controllers' client work does not compete with
+// serving. Protocol (controllers-worker.ts ControllersWorkerMessage): posts `started` or `failed` once;
+// answers `metrics` requests with its registry's text; on `stop`, stops the controllers and exits.
+import { parentPort, workerData } from 'node:worker_threads';
+import { RestKubeClient } from '../client/rest.js';
+import { loadClientConfig } from '../client/kubeconfig.js';
+import { runControllerManager, type RunningControllers } from '../controllers/run.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { KubepkiError } from '../util/errors.js';
+import type { ControllersWorkerMessage, ServeControllersWorkerData } from './controllers-worker.js';
+
+/**
+ * Serve's controllers on this thread: an API client of the server at `serverUrl` (this very process),
+ * through its loopback socket when given, else over HTTPS with the controller-manager kubeconfig's
+ * credentials.
+ */
+async function startHere(data: ServeControllersWorkerData, logger: Logger): Promise<RunningControllers> {
+  const config = loadClientConfig(data.kubeconfig);
+  // Talk to this very server on the address it listens on; publish the advertised one in cluster-info.
+  const local = new URL(data.serverUrl);
+  if (local.hostname === '0.0.0.0' || local.hostname === '[::]') local.hostname = '127.0.0.1';
+  const client = new RestKubeClient({ ...config, cluster: { ...config.cluster, server: local.origin } }, { userAgent: 'kubepki-serve/controllers', loopback: data.loopback });
+  const running = await runControllerManager({
+    ...data.managerOptions,
+    client,
+    rootCA: data.rootCA,
+    clusterInfo: { server: config.cluster.server, caPem: data.clientCA },
+    logger,
+    // This process's own API server checked every request's signature at create.
+    requestsVerifiedByServer: true,
+  });
+  return {
+    signerNames: running.signerNames,
+    registry: running.registry,
+    stop: async () => {
+      await running.stop();
+      await client.close();
+    },
+  };
+}
+
+const data = workerData as ServeControllersWorkerData;
+const port = parentPort!;
+const post = (m: ControllersWorkerMessage) => port.postMessage(m);
+const logger = createLogger({ name: 'kubepki-serve', level: data.logLevel });
+
+try {
+  const running = await startHere(data, logger);
+  port.on('message', (m: { type: 'metrics'; id: number } | { type: 'stop' }) => {
+    if (m.type === 'metrics') {
+      running.registry.metrics().then(
+        (text) => post({ type: 'metrics', id: m.id, text }),
+        () => post({ type: 'metrics', id: m.id, text: '' }),
+      );
+    } else if (m.type === 'stop') {
+      running.stop().finally(() => {
+        post({ type: 'stopped' });
+        port.close();
+      });
+    }
+  });
+  post({ type: 'started', signerNames: running.signerNames });
+} catch (err) {
+  post({ type: 'failed', message: (err as Error).message, ...(err instanceof KubepkiError ? { code: err.code } : {}) });
+  port.close();
+}

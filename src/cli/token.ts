@@ -9,6 +9,7 @@ import { shortHumanDuration, tabwrite } from './certs.js';
 import type { Secret } from '../apis/objects.js';
 import { formatTime } from '../apis/time.js';
 import { NAMESPACE_SYSTEM } from '../apis/names.js';
+import { isNotFound } from '../apis/status.js';
 
 const DEFAULT_KUBECONFIG = '/etc/kubernetes/admin.conf';
 const DEFAULT_USAGES = ['signing', 'authentication'];
@@ -38,38 +39,20 @@ export function formatTokenList(tokens: BootstrapTokenInfo[], now: Date): string
   return tokens.map((t, i) => table(i === 0 ? [header, rowOf(t)] : [rowOf(t)])).join('');
 }
 
-/** The server's message of a client-node error (kube's Status.message), else the error's own. */
-function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const m = (JSON.parse(body) as { message?: string }).message;
-      if (m) return m;
-    } catch {
-      if (body) return body;
-    }
-  } else if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
-    return (body as { message: string }).message;
-  }
-  return (err as Error)?.message ?? String(err);
-}
-
-const statusOf = (err: unknown): number | undefined => {
-  const c = (err as { code?: unknown }).code;
-  return typeof c === 'number' ? c : undefined;
-};
-
+/** The Secrets of kube-system through the API server the kubeconfig names. */
 async function secretsClient(kubeconfig: string) {
-  const { KubeConfig, CoreV1Api } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
+  const [{ RestKubeClient }, { RESOURCES }] = await Promise.all([import('../client/rest.js'), import('../client/interface.js')]);
+  let client;
   try {
-    kc.loadFromFile(kubeconfig);
+    client = RestKubeClient.fromFile(kubeconfig, { userAgent: 'kubepki-token' });
   } catch (err) {
-    throw new KubepkiError('FileInvalid', `failed to load admin kubeconfig: ${kubeconfig}: ${(err as Error).message}`, { cause: err });
+    throw new KubepkiError('FileInvalid', `failed to load admin kubeconfig: ${((err as KubepkiError).cause as Error | undefined)?.message ?? (err as Error).message}`, { cause: err });
   }
-  if (!kc.getCurrentCluster()) throw new KubepkiError('InvalidConfig', `failed to load admin kubeconfig: ${kubeconfig}: no current cluster`);
-  return kc.makeApiClient(CoreV1Api);
+  return { secrets: client.resource<Secret>(RESOURCES.secrets), close: () => client.close() };
 }
+
+/** The server's message (kube's Status.message), else the error's own. */
+const apiMessage = (err: unknown): string => (err as Error)?.message ?? String(err);
 
 export function register(program: Command): void {
   const token = program
@@ -98,16 +81,20 @@ export function register(program: Command): void {
       const name = secret.metadata.name!;
       const id = name.slice(s.BOOTSTRAP_TOKEN_SECRET_PREFIX.length);
       try {
-        await api.readNamespacedSecret({ name, namespace: NAMESPACE_SYSTEM });
-        throw new KubepkiError('InvalidArgument', `a token with id "${id}" already exists`);
-      } catch (err) {
-        if (err instanceof KubepkiError) throw err;
-        if (statusOf(err) !== 404) throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
-      }
-      try {
-        await api.createNamespacedSecret({ namespace: NAMESPACE_SYSTEM, body: secret as never });
-      } catch (err) {
-        throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
+        try {
+          await api.secrets.get(name, NAMESPACE_SYSTEM);
+          throw new KubepkiError('InvalidArgument', `a token with id "${id}" already exists`);
+        } catch (err) {
+          if (err instanceof KubepkiError) throw err;
+          if (!isNotFound(err)) throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
+        }
+        try {
+          await api.secrets.create(secret);
+        } catch (err) {
+          throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
+        }
+      } finally {
+        await api.close();
       }
       process.stdout.write(`${value}\n`);
     });
@@ -121,10 +108,11 @@ export function register(program: Command): void {
       const api = await secretsClient(flags.kubeconfig);
       let items: Secret[];
       try {
-        const list = await api.listNamespacedSecret({ namespace: NAMESPACE_SYSTEM, fieldSelector: `type=${s.BOOTSTRAP_TOKEN_SECRET_TYPE}` });
-        items = list.items as unknown as Secret[];
+        items = (await api.secrets.list({ namespace: NAMESPACE_SYSTEM, fieldSelector: `type=${s.BOOTSTRAP_TOKEN_SECRET_TYPE}` })).items;
       } catch (err) {
         throw new KubepkiError('InvalidArgument', `failed to list bootstrap tokens: ${apiMessage(err)}`, { cause: err });
+      } finally {
+        await api.close();
       }
       const tokens: BootstrapTokenInfo[] = [];
       for (const secret of items) {
@@ -153,13 +141,17 @@ export function register(program: Command): void {
         return parsed.id;
       });
       const api = await secretsClient(flags.kubeconfig);
-      for (const id of ids) {
-        try {
-          await api.deleteNamespacedSecret({ name: s.bootstrapTokenSecretName(id), namespace: NAMESPACE_SYSTEM });
-        } catch (err) {
-          throw new KubepkiError('InvalidArgument', `failed to delete bootstrap token "${id}": ${apiMessage(err)}`, { cause: err });
+      try {
+        for (const id of ids) {
+          try {
+            await api.secrets.delete(s.bootstrapTokenSecretName(id), { namespace: NAMESPACE_SYSTEM });
+          } catch (err) {
+            throw new KubepkiError('InvalidArgument', `failed to delete bootstrap token "${id}": ${apiMessage(err)}`, { cause: err });
+          }
+          process.stdout.write(`bootstrap token "${id}" deleted\n`);
         }
-        process.stdout.write(`bootstrap token "${id}" deleted\n`);
+      } finally {
+        await api.close();
       }
     });
 

@@ -54,7 +54,7 @@ export class RestKubeClient implements KubeClient {
     try {
       config = loadClientConfig(file, options?.context ? { context: options.context } : {});
     } catch (err) {
-      throw new KubepkiError('FileInvalid', `cannot load kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
+      throw new KubepkiError('FileInvalid', `cannot load kubeconfig ${(err as Error).message}`, { cause: err });
     }
     return new RestKubeClient(config, options);
   }

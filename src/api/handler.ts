@@ -201,12 +201,11 @@ export class ApiHandler {
   }
 
   private sendBookmarks(): void {
-    for (const [def, cache] of this.caches) {
+    for (const cache of this.caches.values()) {
       const rev = cache.knownRevision;
       for (const s of cache.subscribers()) {
         if (s instanceof WatchStream && s.wantsBookmarks) s.bookmark(rev);
       }
-      void def;
     }
   }
 

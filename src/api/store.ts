@@ -92,12 +92,7 @@ export class ResourceStore {
 
   private encode(obj: KubeObject): string {
     const { resourceVersion: _rv, selfLink: _sl, ...meta } = obj.metadata;
-    void _rv;
-    void _sl;
     const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = obj;
-    void _a;
-    void _k;
-    void _m;
     return JSON.stringify({ apiVersion: this.apiVersion, kind: this.def.kind, metadata: meta, ...rest });
   }
 

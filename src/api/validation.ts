@@ -1,6 +1,6 @@
 // Name, label and ObjectMeta validation with kube-apiserver's rules and messages
 // (k8s.io/apimachinery/pkg/util/validation and pkg/api/validation/objectmeta.go).
-import type { KubeObject, ObjectMeta } from '../apis/objects.js';
+import type { ObjectMeta } from '../apis/objects.js';
 import { forbiddenField, invalid, required, type FieldError } from '../apis/status.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -141,6 +141,3 @@ export function validateObjectMetaUpdate(newMeta: ObjectMeta, oldMeta: ObjectMet
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function metaOf(obj: KubeObject): ObjectMeta {
-  return obj.metadata;
-}

@@ -103,8 +103,7 @@ export class WatchStream implements WatchSubscriber {
     this.close();
   }
 
-  terminate(reason: Error): void {
-    void reason;
+  terminate(_reason: Error): void {
     this.close();
   }
 

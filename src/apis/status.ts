@@ -120,25 +120,9 @@ export function resourceExpired(message: string): ApiError {
   return new ApiError(410, 'Expired', message);
 }
 
-export function gone(message: string): ApiError {
-  return new ApiError(410, 'Gone', message);
-}
-
 export function internalError(err: unknown): ApiError {
   const msg = err instanceof Error ? err.message : String(err);
   return new ApiError(500, 'InternalError', `Internal error occurred: ${msg}`, { causes: [{ message: msg }] });
-}
-
-export function serviceUnavailable(message: string): ApiError {
-  return new ApiError(503, 'ServiceUnavailable', message);
-}
-
-export function timeout(message: string, retryAfterSeconds = 1): ApiError {
-  return new ApiError(504, 'Timeout', message, { retryAfterSeconds });
-}
-
-export function tooManyRequests(message: string, retryAfterSeconds = 1): ApiError {
-  return new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds });
 }
 
 // ---- Field errors (k8s.io/apimachinery/pkg/util/validation/field) --------------------------------------

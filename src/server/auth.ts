@@ -1,10 +1,9 @@
 // The authentication and authorization side of `kubepki serve`, wired as kube-apiserver wires it: caches of
 // Secrets, ServiceAccounts and RBAC objects fed by the server's in-process informer (handler.observe;
-// authenticators and RBAC read them synchronously), the authenticator chain and the authorizer built from the flags (src/auth/config.ts),
-// the review resources, the TokenRequest endpoint, and the start-up work — the RBAC bootstrap policy
-// reconciled, the extension-apiserver-authentication ConfigMap published, legacy service-account token
-// Secrets filled (kube-controller-manager's tokens controller).
-import { createHash } from 'node:crypto';
+// authenticators and RBAC read them synchronously), the authenticator chain and the authorizer built from
+// the flags (src/auth/config.ts), the review resources, the TokenRequest endpoint, and the start-up work:
+// the RBAC bootstrap policy reconciled, then the extension-apiserver-authentication ConfigMap
+// (authentication-configmap.ts) and the legacy token Secrets (legacy-token-secrets.ts) started.
 import type { ApiHandler, ResourceRef } from '../api/handler.js';
 import type { ResourceDefinition, StrategyContext } from '../api/registry.js';
 import type { ResourceStore } from '../api/store.js';
@@ -16,7 +15,6 @@ import { RbacCache, type RbacResource } from '../auth/authz/rbac-cache.js';
 import type { RuleResolver } from '../auth/authz/rbac.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../auth/authz/rbac-types.js';
 import type { CredentialObjectLookup } from '../auth/objects.js';
-import { secretDataString } from '../auth/objects.js';
 import { createTokenRequest, type TokenRequestObject } from '../auth/serviceaccount-token.js';
 import type { Authenticator } from '../auth/types.js';
 import { selfSubjectRulesReviews } from '../resources/selfsubjectrulesreviews.js';
@@ -26,12 +24,10 @@ import type { Authorizer } from '../apis/authorization.js';
 import type { Secret, KubeObject } from '../apis/objects.js';
 import { ApiError } from '../apis/status.js';
 import { GROUP_MASTERS, USER_APISERVER, NAMESPACE_SYSTEM } from '../apis/names.js';
+import { publishAuthenticationConfigMap } from './authentication-configmap.js';
+import { LegacyTokenSecretsController } from './legacy-token-secrets.js';
 
 const SYSTEM_USER = { username: USER_APISERVER, groups: [GROUP_MASTERS] };
-export const EXTENSION_APISERVER_AUTHENTICATION = 'extension-apiserver-authentication';
-const SERVICE_ACCOUNT_TOKEN_TYPE = 'kubernetes.io/service-account-token';
-const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
-const SA_UID_ANNOTATION = 'kubernetes.io/service-account.uid';
 
 const RBAC_RESOURCES: Record<RbacResource, ResourceRef> = {
   clusterroles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles' },
@@ -84,8 +80,8 @@ export class ServerAuth {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private handler: ApiHandler | undefined;
-  private readonly filling = new Set<string>();
-  private tokensController = false;
+  /** Fills legacy token Secrets once the bootstrap ran, when tokens can be signed. */
+  private tokens: LegacyTokenSecretsController | undefined;
 
   constructor(private readonly o: ServerAuthOptions) {
     this.clock = o.clock ?? systemClock;
@@ -143,24 +139,18 @@ export class ServerAuth {
     add(SECRETS, {
       replace: (objs) => {
         this.secrets.replace(objs);
-        if (this.tokensController) for (const s of objs) void this.fillTokenSecret(s as Secret);
+        for (const s of objs) this.tokens?.secretChanged(s as Secret);
       },
       event: (type, obj) => {
         this.secrets.apply(type, obj);
-        if (this.tokensController && type !== 'DELETED') void this.fillTokenSecret(obj as Secret);
+        if (type !== 'DELETED') this.tokens?.secretChanged(obj as Secret);
       },
     });
     add(SERVICE_ACCOUNTS, {
       replace: (objs) => this.serviceAccounts.replace(objs),
       event: (type, sa) => {
         this.serviceAccounts.apply(type, sa);
-        if (!this.tokensController || type === 'DELETED') return;
-        for (const s of this.secrets.values()) {
-          const secret = s as Secret;
-          if (secret.metadata.namespace === sa.metadata.namespace && secret.metadata.annotations?.[SA_NAME_ANNOTATION] === sa.metadata.name) {
-            void this.fillTokenSecret(secret);
-          }
-        }
+        if (type !== 'DELETED') this.tokens?.serviceAccountChanged(sa);
       },
     });
     for (const [resource, ref] of Object.entries(RBAC_RESOURCES) as [RbacResource, ResourceRef][]) {
@@ -200,8 +190,22 @@ export class ServerAuth {
     await apply('clusterrolebindings', policy.clusterRoleBindings);
     await apply('roles', policy.roles);
     await apply('rolebindings', policy.roleBindings);
-    await this.publishAuthenticationConfigMap();
-    if (this.o.config.serviceAccount?.signer) this.startTokensController();
+    await publishAuthenticationConfigMap({ config: this.o.config, configMaps: this.store('', 'configmaps'), ctx: () => this.ctx() });
+    const signer = this.o.config.serviceAccount?.signer;
+    if (signer) {
+      const secrets = this.store('', 'secrets');
+      this.tokens = new LegacyTokenSecretsController({
+        signer,
+        caPem: this.o.rootCAPem ?? this.o.config.clientCA?.pem ?? '',
+        getServiceAccount: (ns, name) => this.serviceAccounts.get(ns, name),
+        secrets: () => this.secrets.values(),
+        updateSecret: async (secret) => {
+          await secrets.update(secret.metadata.namespace ?? '', secret.metadata.name ?? '', secret, this.ctx(), { dryRun: false });
+        },
+        logger: this.logger,
+      });
+      for (const s of this.secrets.values()) this.tokens.secretChanged(s as Secret);
+    }
   }
 
   private async reconcile(store: ResourceStore, expected: KubeObject, attempt = 0): Promise<void> {
@@ -225,91 +229,6 @@ export class ServerAuth {
       // Another replica wrote it first: look again (bounded).
       if (err instanceof ApiError && (err.code === 409 || err.code === 404) && attempt < 3) return this.reconcile(store, expected, attempt + 1);
       throw err;
-    }
-  }
-
-  /**
-   * kube-system/extension-apiserver-authentication, as kube-apiserver's ClusterAuthenticationInfo
-   * controller writes it: the client CA and the request-header settings (JSON lists), CA bundles merged with
-   * what other servers published so replicas with different CAs do not undo each other.
-   */
-  private async publishAuthenticationConfigMap(attempt = 0): Promise<void> {
-    const c = this.o.config;
-    const want: Record<string, string> = {};
-    if (c.clientCA) want['client-ca-file'] = c.clientCA.pem;
-    if (c.requestHeader) {
-      const rh = c.requestHeader;
-      want['requestheader-client-ca-file'] = rh.pem;
-      want['requestheader-allowed-names'] = JSON.stringify(rh.allowedNames);
-      want['requestheader-username-headers'] = JSON.stringify(rh.usernameHeaders);
-      want['requestheader-group-headers'] = JSON.stringify(rh.groupHeaders);
-      want['requestheader-extra-headers-prefix'] = JSON.stringify(rh.extraHeaderPrefixes);
-    }
-    if (Object.keys(want).length === 0) return;
-    const store = this.store('', 'configmaps');
-    let existing: KubeObject | null = null;
-    try {
-      existing = await store.get(NAMESPACE_SYSTEM, EXTENSION_APISERVER_AUTHENTICATION);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
-    }
-    const data = { ...((existing?.['data'] as Record<string, string> | undefined) ?? {}) };
-    for (const [k, v] of Object.entries(want)) data[k] = k.endsWith('-ca-file') ? mergeBundles(data[k], v) : v;
-    try {
-      if (!existing) {
-        await store.create(NAMESPACE_SYSTEM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: EXTENSION_APISERVER_AUTHENTICATION, namespace: NAMESPACE_SYSTEM }, data }, this.ctx(), { dryRun: false });
-      } else if (JSON.stringify(data) !== JSON.stringify(existing['data'] ?? {})) {
-        await store.update(NAMESPACE_SYSTEM, EXTENSION_APISERVER_AUTHENTICATION, { ...existing, data }, this.ctx(), { dryRun: false });
-      }
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 409 && attempt < 3) return this.publishAuthenticationConfigMap(attempt + 1);
-      throw err;
-    }
-  }
-
-  /**
-   * kube-controller-manager's tokens controller, for manually created legacy token Secrets: a Secret of type
-   * kubernetes.io/service-account-token naming an existing ServiceAccount gets data.token (a legacy JWT),
-   * data.ca.crt and data.namespace, and the account's uid annotation.
-   */
-  private startTokensController(): void {
-    this.tokensController = true;
-    for (const s of this.secrets.values()) void this.fillTokenSecret(s as Secret);
-  }
-
-  private async fillTokenSecret(secret: Secret): Promise<void> {
-    if (secret.type !== SERVICE_ACCOUNT_TOKEN_TYPE || secret.metadata.deletionTimestamp) return;
-    const ns = secret.metadata.namespace ?? '';
-    const name = secret.metadata.name ?? '';
-    const saName = secret.metadata.annotations?.[SA_NAME_ANNOTATION];
-    const signer = this.o.config.serviceAccount?.signer;
-    if (!saName || !signer || !this.handler) return;
-    const caPem = this.o.rootCAPem ?? this.o.config.clientCA?.pem ?? '';
-    const hasToken = (secretDataString(secret, 'token') ?? '') !== '';
-    if (hasToken && secretDataString(secret, 'namespace') === ns && (caPem === '' || secretDataString(secret, 'ca.crt') === caPem)) return;
-    const sa = this.serviceAccounts.get(ns, saName);
-    if (!sa) return; // filled once the account exists
-    const saUid = sa.metadata.uid ?? '';
-    const wantedUid = secret.metadata.annotations?.[SA_UID_ANNOTATION];
-    if (wantedUid && wantedUid !== saUid) return; // meant for an earlier account of that name
-    const key = `${ns}/${name}`;
-    if (this.filling.has(key)) return;
-    this.filling.add(key);
-    try {
-      const next = structuredClone(secret);
-      const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-      next.data = { ...(next.data ?? {}) };
-      if (!hasToken) next.data['token'] = b64(await signer.issueLegacyToken({ serviceAccount: { namespace: ns, name: saName, uid: saUid }, secretName: name }));
-      if (caPem) next.data['ca.crt'] = b64(caPem);
-      next.data['namespace'] = b64(ns);
-      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [SA_UID_ANNOTATION]: saUid };
-      await this.store('', 'secrets').update(ns, name, next, this.ctx(), { dryRun: false });
-    } catch (err) {
-      if (!(err instanceof ApiError && (err.code === 409 || err.code === 404))) {
-        this.logger.warn({ secret: key, err: (err as Error).message }, 'could not fill the service-account token secret');
-      }
-    } finally {
-      this.filling.delete(key);
     }
   }
 
@@ -337,19 +256,4 @@ export class ServerAuth {
   stop(): void {
     for (const o of this.observers.splice(0)) o.close();
   }
-}
-
-/** Union of two PEM bundles, de-duplicated by certificate content, existing ones first. */
-function mergeBundles(existing: string | undefined, add: string): string {
-  const blocks = (pem: string) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const b of [...blocks(existing ?? ''), ...blocks(add)]) {
-    const id = createHash('sha256').update(b.replace(/\s+/g, '')).digest('hex');
-    if (!seen.has(id)) {
-      seen.add(id);
-      out.push(b);
-    }
-  }
-  return out.join('\n') + '\n';
 }

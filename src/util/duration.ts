@@ -36,19 +36,3 @@ export function parseGoDuration(input: string): number {
   return sign * total;
 }
 
-/** Formats milliseconds as Go does for whole units (e.g. 8760h0m0s). */
-export function formatGoDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const neg = ms < 0;
-  let rem = Math.abs(ms);
-  const h = Math.floor(rem / 3_600_000);
-  rem -= h * 3_600_000;
-  const m = Math.floor(rem / 60_000);
-  rem -= m * 60_000;
-  const s = rem / 1000;
-  let out = '';
-  if (h > 0) out += `${h}h${m}m`;
-  else if (m > 0) out += `${m}m`;
-  out += `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')}s`;
-  return (neg ? '-' : '') + out;
-}

@@ -3,7 +3,7 @@
 // client certificate manager (and, with --rotate-server-certificates, the serving one) keep them valid.
 import os from 'node:os';
 import path from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClientConfig } from '../client/kubeconfig.js';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -87,7 +87,7 @@ export class NodeAgent {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private cluster: ClusterAccess | null = null;
-  private bootstrapKc: KubeConfig | null = null;
+  private bootstrapKc: ClientConfig | null = null;
   private health: HealthServer | null = null;
   private stopping = new AbortController();
   private kubeconfigPointsAtStore = false;
@@ -309,7 +309,7 @@ export class NodeAgent {
     return this.client(certificateKubeconfig(this.cluster!, this.clientStore.currentPath()));
   }
 
-  private client(kubeConfig: KubeConfig): CsrApi {
+  private client(kubeConfig: ClientConfig): CsrApi {
     return new KubernetesCsrClient({ kubeConfig, clock: this.clock, logger: this.logger, ...(this.o.pollIntervalMs ? { pollIntervalMs: this.o.pollIntervalMs } : {}) });
   }
 

@@ -3,7 +3,10 @@
 // is read here is only a proposal: trust.ts decides what of it to believe. cluster-info is read anonymously,
 // as `kubeadm join` does: kubeadm's RBAC lets system:anonymous get it and nobody else (a node, authenticated
 // as system:node:<name>, is refused by the Node authorizer and by RBAC alike).
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { RestKubeClient } from '../client/rest.js';
+import { RESOURCES } from '../client/interface.js';
+import type { ClientConfig } from '../client/kubeconfig.js';
+import type { ConfigMap } from '../apis/objects.js';
 import { parse } from 'yaml';
 import { KubepkiError } from '../util/errors.js';
 import { parseCertificatesPem, type Certificate } from '../x509/index.js';
@@ -23,31 +26,27 @@ export function caFromClusterInfoKubeconfig(text: string): Certificate[] {
   return parseCertificatesPem(Buffer.from(data, 'base64').toString('utf8'), 'cluster-info certificate-authority-data');
 }
 
-/** The same cluster (server, CA, TLS settings) without any user credentials. */
-function anonymous(kubeConfig: KubeConfig): KubeConfig {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new KubepkiError('InvalidConfig', 'the kubeconfig has no current cluster');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name: 'anonymous' }],
-    contexts: [{ name: 'anonymous', cluster: cluster.name, user: 'anonymous' }],
-    currentContext: 'anonymous',
-  });
-  return kc;
+/** ConfigMap `name` in kube-public, read with `config`'s credentials (none: anonymously). */
+async function readPublicConfigMap(config: ClientConfig, name: string): Promise<ConfigMap> {
+  const client = new RestKubeClient(config, { userAgent: 'kubepki-agent', oneShot: true });
+  try {
+    return await client.resource<ConfigMap>(RESOURCES.configMaps).get(name, NAMESPACE_PUBLIC);
+  } finally {
+    await client.close();
+  }
 }
 
-export async function fetchPublishedCa(kubeConfig: KubeConfig): Promise<PublishedCa> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+export async function fetchPublishedCa(kubeConfig: ClientConfig): Promise<PublishedCa> {
   let clusterInfoError: string;
   try {
     let cm;
     try {
-      cm = await anonymous(kubeConfig).makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: NAMESPACE_PUBLIC, name: CLUSTER_INFO_CONFIGMAP });
+      // The same cluster (server, CA, TLS settings) without any user credentials.
+      cm = await readPublicConfigMap({ cluster: kubeConfig.cluster, user: {} }, CLUSTER_INFO_CONFIGMAP);
     } catch (err) {
       // Anonymous requests turned off (--anonymous-auth=false): ask with the node's own credentials.
       if (statusCodeOf(err) !== 401) throw err;
-      cm = await core.readNamespacedConfigMap({ namespace: NAMESPACE_PUBLIC, name: CLUSTER_INFO_CONFIGMAP });
+      cm = await readPublicConfigMap(kubeConfig, CLUSTER_INFO_CONFIGMAP);
     }
     const kc = cm.data?.[KUBECONFIG_KEY];
     if (!kc) throw new KubepkiError('InvalidConfig', 'cluster-info has no kubeconfig');
@@ -58,7 +57,7 @@ export async function fetchPublishedCa(kubeConfig: KubeConfig): Promise<Publishe
     if (statusCodeOf(err) === undefined) throw new KubepkiError('APIError', `cannot read cluster-info: ${clusterInfoError}`, { cause: err });
   }
   try {
-    const cm = await core.readNamespacedConfigMap({ namespace: NAMESPACE_PUBLIC, name: ROOT_CA_CONFIGMAP });
+    const cm = await readPublicConfigMap(kubeConfig, ROOT_CA_CONFIGMAP);
     const pem = cm.data?.['ca.crt'];
     if (!pem) throw new KubepkiError('InvalidConfig', 'kube-root-ca.crt has no ca.crt');
     return { source: 'kube-root-ca.crt', certificates: parseCertificatesPem(pem, 'kube-root-ca.crt ca.crt') };

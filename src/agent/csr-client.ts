@@ -1,8 +1,12 @@
 // The node side of certificates.k8s.io/v1: create a CertificateSigningRequest and wait for its certificate
-// (client-go's util/certificate/csr). Works against any API server through @kubernetes/client-node; waiting
+// (client-go's util/certificate/csr). Works against any API server through the one client (src/client); waiting
 // uses a list+watch on metadata.name=<csr>, re-listing when the watch ends and polling when watch is refused.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { CertificatesV1Api, Watch, type KubeConfig, type V1CertificateSigningRequest } from '@kubernetes/client-node';
+import { RestKubeClient } from '../client/rest.js';
+import { RESOURCES, type ResourceClient } from '../client/interface.js';
+import type { ClientConfig } from '../client/kubeconfig.js';
+import type { CertificateSigningRequest } from '../apis/csr.js';
+import { ApiError, type Status } from '../apis/status.js';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -59,7 +63,7 @@ export type CsrOutcome =
   | { state: 'pending' };
 
 /** Reads a CSR's conditions as client-go does: Denied or Failed are final; Approved + certificate is done. */
-export function csrOutcome(csr: V1CertificateSigningRequest): CsrOutcome {
+export function csrOutcome(csr: CertificateSigningRequest): CsrOutcome {
   let approved = false;
   for (const c of csr.status?.conditions ?? []) {
     if (c.type === 'Denied') return { state: 'denied', reason: c.reason ?? '', message: c.message ?? '' };
@@ -82,7 +86,7 @@ export class CsrDeniedError extends KubepkiError {
   }
 }
 
-/** HTTP status of a client-node error, if it came from the server. */
+/** HTTP status of an API error, if it came from the server. */
 export function statusCodeOf(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown };
   if (typeof e?.code === 'number') return e.code;
@@ -90,8 +94,12 @@ export function statusCodeOf(err: unknown): number | undefined {
   return undefined;
 }
 
-/** One line describing an API failure without dumping headers (client-node's ApiException message does). */
+/** One line describing an API failure: the HTTP status and the server's Status message. */
 export function describeApiError(err: unknown): string {
+  if (err instanceof ApiError) {
+    const message = err.message || (err.code === 401 ? 'Unauthorized (the credentials were rejected)' : '');
+    return `HTTP ${err.code}${message ? `: ${message}` : ''}`;
+  }
   const status = statusCodeOf(err);
   if (status !== undefined) {
     const body = (err as { body?: unknown }).body;
@@ -111,7 +119,7 @@ export function describeApiError(err: unknown): string {
 }
 
 export interface KubernetesCsrClientOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: ClientConfig;
   clock?: Clock;
   logger?: Logger;
   /** Interval between GETs when watching is not possible. Default 2 s. */
@@ -123,7 +131,7 @@ export interface KubernetesCsrClientOptions {
 }
 
 type WatchEnd =
-  | { kind: 'outcome'; outcome: CsrOutcome; csr: V1CertificateSigningRequest }
+  | { kind: 'outcome'; outcome: CsrOutcome; csr: CertificateSigningRequest }
   | { kind: 'deleted' }
   | { kind: 'uid-changed' }
   | { kind: 'closed' }
@@ -132,8 +140,7 @@ type WatchEnd =
   | { kind: 'error'; error: unknown };
 
 export class KubernetesCsrClient implements CsrApi {
-  private readonly api: CertificatesV1Api;
-  private readonly kubeConfig: KubeConfig;
+  private readonly csrs: ResourceClient<CertificateSigningRequest>;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly pollIntervalMs: number;
@@ -141,8 +148,8 @@ export class KubernetesCsrClient implements CsrApi {
   private readonly watchTimeoutMs: number;
 
   constructor(options: KubernetesCsrClientOptions) {
-    this.kubeConfig = options.kubeConfig;
-    this.api = options.kubeConfig.makeApiClient(CertificatesV1Api);
+    // The agent asks rarely and rotates its certificate file: each request reads the credentials anew.
+    this.csrs = new RestKubeClient(options.kubeConfig, { userAgent: 'kubepki-agent', oneShot: true }).resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
@@ -156,7 +163,7 @@ export class KubernetesCsrClient implements CsrApi {
    * unexpired — client-go's ensureCompatible.
    */
   async create(spec: CsrSpec): Promise<CsrRef> {
-    const body: V1CertificateSigningRequest = {
+    const body: CertificateSigningRequest = {
       apiVersion: 'certificates.k8s.io/v1',
       kind: 'CertificateSigningRequest',
       metadata: spec.name ? { name: spec.name } : { generateName: 'csr-' },
@@ -168,12 +175,12 @@ export class KubernetesCsrClient implements CsrApi {
       },
     };
     try {
-      const created = await this.timed(this.api.createCertificateSigningRequest({ body }), 'create');
+      const created = await this.timed(this.csrs.create(body), 'create');
       return refOf(created);
     } catch (err) {
       if (statusCodeOf(err) === 409 && spec.name) {
         this.logger.info({ csr: spec.name }, 'certificate signing request for this node already exists, reusing it');
-        const existing = await this.timed(this.api.readCertificateSigningRequest({ name: spec.name }), 'get').catch((e: unknown) => {
+        const existing = await this.timed(this.csrs.get(spec.name), 'get').catch((e: unknown) => {
           throw apiError(`cannot retrieve certificate signing request ${spec.name}`, e);
         });
         await ensureCompatible(existing, spec, this.clock.now());
@@ -196,15 +203,15 @@ export class KubernetesCsrClient implements CsrApi {
       if (this.clock.now().getTime() >= deadline) {
         throw new KubepkiError('APIError', `timed out waiting for certificate signing request ${ref.name} to be issued`);
       }
-      let csr: V1CertificateSigningRequest | undefined;
+      let csr: CertificateSigningRequest | undefined;
       let listRv: string | undefined;
       try {
         if (watchable) {
-          const list = await this.timed(this.api.listCertificateSigningRequest({ fieldSelector: `metadata.name=${ref.name}` }), 'list');
+          const list = await this.timed(this.csrs.list({ fieldSelector: `metadata.name=${ref.name}` }), 'list');
           csr = list.items[0];
           listRv = list.metadata?.resourceVersion;
         } else {
-          csr = await this.timed(this.api.readCertificateSigningRequest({ name: ref.name }), 'get');
+          csr = await this.timed(this.csrs.get(ref.name), 'get');
         }
         failures = 0;
         readBackoff = new Backoff({ initialMs: this.pollIntervalMs, capMs: 8000, jitter: 0.5 });
@@ -253,7 +260,6 @@ export class KubernetesCsrClient implements CsrApi {
 
   /** One watch connection from `resourceVersion`; resolves when something ends it. */
   private async watchOnce(ref: CsrRef, resourceVersion: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<WatchEnd> {
-    const watch = new Watch(this.kubeConfig);
     let finish!: (end: WatchEnd) => void;
     const ended = new Promise<WatchEnd>((resolve) => (finish = resolve));
     let settled = false;
@@ -263,22 +269,23 @@ export class KubernetesCsrClient implements CsrApi {
         finish(e);
       }
     };
-    const query: Record<string, string | number | boolean> = {
-      fieldSelector: `metadata.name=${ref.name}`,
-      allowWatchBookmarks: true,
-      timeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
-    };
-    if (resourceVersion) query['resourceVersion'] = resourceVersion;
-    const controllerP = watch
-      .watch(
-        '/apis/certificates.k8s.io/v1/certificatesigningrequests',
-        query,
-        (type: string, obj: V1CertificateSigningRequest & { code?: number }) => {
-          if (type === 'ERROR') {
-            end(obj.code === 410 ? { kind: 'expired' } : { kind: 'error', error: new Error(`watch error: ${JSON.stringify(obj)}`) });
-          } else if (type === 'DELETED') {
+    let stream: { stop(): void; done: Promise<void> } | undefined;
+    try {
+      stream = this.csrs.watch(
+        {
+          fieldSelector: `metadata.name=${ref.name}`,
+          allowWatchBookmarks: true,
+          timeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
+          resourceVersion: resourceVersion ?? '',
+        },
+        (event) => {
+          const obj = event.object;
+          if (event.type === 'ERROR') {
+            const status = obj as unknown as Status;
+            end(status.code === 410 ? { kind: 'expired' } : { kind: 'error', error: new Error(`watch error: ${JSON.stringify(obj)}`) });
+          } else if (event.type === 'DELETED') {
             if (obj.metadata?.name === ref.name) end({ kind: 'deleted' });
-          } else if (type === 'ADDED' || type === 'MODIFIED') {
+          } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
             if (obj.metadata?.name !== ref.name) return;
             if (ref.uid && obj.metadata?.uid && obj.metadata.uid !== ref.uid) return end({ kind: 'uid-changed' });
             const outcome = csrOutcome(obj);
@@ -286,17 +293,18 @@ export class KubernetesCsrClient implements CsrApi {
             if (outcome.state !== 'pending' && outcome.state !== 'approved') end({ kind: 'outcome', outcome, csr: obj });
           }
         },
+      );
+      stream.done.then(
+        () => end({ kind: 'closed' }),
         (err: unknown) => {
-          if (!err) return end({ kind: 'closed' });
           const status = statusCodeOf(err);
           if (status !== undefined && [400, 404, 405, 406, 415, 501].includes(status)) return end({ kind: 'unsupported', status });
           end({ kind: 'error', error: err });
         },
-      )
-      .catch((err: unknown) => {
-        end({ kind: 'error', error: err });
-        return undefined;
-      });
+      );
+    } catch (err) {
+      end({ kind: 'error', error: err });
+    }
     // A watch the server never answers or never closes must not hang the agent.
     const timer = new AbortController();
     this.clock.sleep(timeoutMs + 5000, timer.signal).then(
@@ -308,7 +316,7 @@ export class KubernetesCsrClient implements CsrApi {
     const result = await ended;
     timer.abort();
     signal?.removeEventListener('abort', onAbort);
-    (await controllerP)?.abort();
+    stream?.stop();
     return result;
   }
 
@@ -339,7 +347,7 @@ function settle(name: string, outcome: CsrOutcome): string | null {
   }
 }
 
-function refOf(csr: V1CertificateSigningRequest): CsrRef {
+function refOf(csr: CertificateSigningRequest): CsrRef {
   const name = csr.metadata?.name;
   if (!name) throw new KubepkiError('APIError', 'the API server returned a certificate signing request without a name');
   return { name, uid: csr.metadata?.uid ?? '' };
@@ -352,7 +360,7 @@ function apiError(what: string, err: unknown): KubepkiError {
   return e;
 }
 
-async function ensureCompatible(existing: V1CertificateSigningRequest, spec: CsrSpec, now: Date): Promise<void> {
+async function ensureCompatible(existing: CertificateSigningRequest, spec: CsrSpec, now: Date): Promise<void> {
   const name = spec.name ?? '';
   const fail = (why: string) => new KubepkiError('APIError', `existing certificate signing request ${name} is not compatible: ${why}`);
   if (existing.spec?.signerName && existing.spec.signerName !== spec.signerName) {

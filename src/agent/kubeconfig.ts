@@ -2,12 +2,13 @@
 // node one (--kubeconfig) that it writes in the kubelet's shape — client-certificate and client-key both
 // naming `<cert-dir>/kubelet-client-current.pem`, so a rotation needs no kubeconfig rewrite.
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { KubepkiError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { parseCertificatesPem, parsePrivateKeyPem, type Certificate } from '../x509/index.js';
 import { checkPair, type CertKeyPair, type PairCheck } from './cert-store.js';
+import { parseClientConfig, type ClientConfig } from '../client/kubeconfig.js';
 
 /** How to reach and trust the API server. */
 export interface ClusterAccess {
@@ -20,7 +21,7 @@ export interface ClusterAccess {
 }
 
 /** Loads a kubeconfig (relative file paths resolved against its directory, as kubectl does). */
-export function loadKubeconfig(file: string, what = 'kubeconfig'): KubeConfig {
+export function loadKubeconfig(file: string, what = 'kubeconfig'): ClientConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -28,28 +29,21 @@ export function loadKubeconfig(file: string, what = 'kubeconfig'): KubeConfig {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'FileMissing' : 'FileInvalid';
     throw new KubepkiError(code, `${what} ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const kc = new KubeConfig();
+  if (text.trim() === '') throw new KubepkiError('InvalidConfig', `${what} ${file}: no current-context`);
   try {
-    kc.loadFromFile(file);
+    return parseClientConfig(text, { what: `${what} ${file}`, baseDir: dirname(resolve(file)) });
   } catch (err) {
-    throw new KubepkiError('InvalidConfig', `${what} ${file}: ${(err as Error).message}`, { cause: err });
+    throw new KubepkiError('InvalidConfig', (err as Error).message, { cause: err });
   }
-  if (text.trim() === '' || !kc.getContextObject(kc.getCurrentContext())) {
-    throw new KubepkiError('InvalidConfig', `${what} ${file}: no current-context`);
-  }
-  if (!kc.getCurrentCluster()) throw new KubepkiError('InvalidConfig', `${what} ${file}: the current context names no known cluster`);
-  if (!kc.getCurrentUser()) throw new KubepkiError('InvalidConfig', `${what} ${file}: the current context names no known user`);
-  return kc;
 }
 
 /**
  * Server and CA of the current context. The agent only talks to an API server it can verify: a kubeconfig
  * without a CA, or with insecure-skip-tls-verify, is refused (no trust on first use).
  */
-export function clusterAccessOf(kc: KubeConfig, what = 'kubeconfig'): ClusterAccess {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubepkiError('InvalidConfig', `${what}: no current cluster`);
-  if (cluster.skipTLSVerify) {
+export function clusterAccessOf(kc: ClientConfig, what = 'kubeconfig'): ClusterAccess {
+  const cluster = kc.cluster;
+  if (cluster.insecureSkipTLSVerify) {
     throw new KubepkiError('InvalidConfig', `${what}: insecure-skip-tls-verify is set; the agent verifies the API server against a CA, give certificate-authority(-data)`);
   }
   if (!/^https:\/\//.test(cluster.server)) {
@@ -58,7 +52,7 @@ export function clusterAccessOf(kc: KubeConfig, what = 'kubeconfig'): ClusterAcc
   const access: ClusterAccess = { server: cluster.server };
   if (cluster.tlsServerName) access.tlsServerName = cluster.tlsServerName;
   if (cluster.caFile) access.caFile = cluster.caFile;
-  else if (cluster.caData) access.caPem = Buffer.from(cluster.caData, 'base64').toString('utf8');
+  else if (cluster.caPem) access.caPem = cluster.caPem;
   else throw new KubepkiError('InvalidConfig', `${what}: the cluster has no certificate-authority or certificate-authority-data`);
   return access;
 }
@@ -104,11 +98,12 @@ export async function writeNodeKubeconfig(file: string, options: { cluster: Clus
   await writeFileAtomic(file, renderNodeKubeconfig(options), { mode: 0o600, mkdirs: true });
 }
 
-/** An in-memory kubeconfig that authenticates with the pair file at `pemPath` (read at each connection). */
-export function certificateKubeconfig(cluster: ClusterAccess, pemPath: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromString(renderNodeKubeconfig({ cluster, pemPath }));
-  return kc;
+/** A client configuration that authenticates with the pair file at `pemPath` (read at each connection). */
+export function certificateKubeconfig(cluster: ClusterAccess, pemPath: string): ClientConfig {
+  return {
+    cluster: { server: cluster.server, caPem: cluster.caPem, caFile: cluster.caFile, tlsServerName: cluster.tlsServerName },
+    user: { certFile: pemPath, keyFile: pemPath },
+  };
 }
 
 export type KubeconfigInspection =
@@ -122,7 +117,7 @@ export type KubeconfigInspection =
  * allow client auth. Anything else is a reason to bootstrap, reported in words.
  */
 export function inspectNodeKubeconfig(file: string, options: { now: Date }): KubeconfigInspection {
-  let kc: KubeConfig;
+  let kc: ClientConfig;
   try {
     kc = loadKubeconfig(file);
   } catch (err) {
@@ -132,9 +127,9 @@ export function inspectNodeKubeconfig(file: string, options: { now: Date }): Kub
   try {
     const cluster = clusterAccessOf(kc, file);
     const roots = caCertificatesOf(cluster, file);
-    const user = kc.getCurrentUser()!;
-    const certPem = user.certFile ? readFileSync(user.certFile, 'utf8') : user.certData ? Buffer.from(user.certData, 'base64').toString('utf8') : null;
-    const keyPem = user.keyFile ? readFileSync(user.keyFile, 'utf8') : user.keyData ? Buffer.from(user.keyData, 'base64').toString('utf8') : null;
+    const user = kc.user;
+    const certPem = user.certFile ? readFileSync(user.certFile, 'utf8') : (user.certPem ?? null);
+    const keyPem = user.keyFile ? readFileSync(user.keyFile, 'utf8') : (user.keyPem ?? null);
     if (!certPem || !keyPem) return { status: 'unusable', reason: `${file}: the user has no client certificate and key` };
     const chain = parseCertificatesPem(certPem, `${file} client certificate`);
     const privateKey = parsePrivateKeyPem(keyPem, `${file} client key`);

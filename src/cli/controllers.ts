@@ -140,7 +140,7 @@ export function controllerOptionsFromFlags(
       pendingMs: duration(flags.csrCleanerPendingAfter, '--csr-cleaner-pending-after'),
     },
     ...(cidrs || suffixes
-      ? { kubeletServing: { allowedCidrs: cidrs ?? [], dnsSuffixes: suffixes ?? [], ...(maxExpirationSeconds !== undefined ? { maxExpirationSeconds } : {}) } }
+      ? { kubeletServing: { allowedCidrs: cidrs ?? [], dnsSuffixes: suffixes ?? [], maxExpirationSeconds } }
       : {}),
   };
 }

@@ -1,6 +1,7 @@
-// The API client the controllers are written against: plain REST verbs on any resource plus watch, in
-// Kubernetes' wire JSON. One implementation speaks HTTPS to any API server with a kubeconfig (rest.ts);
-// another may call kubepki's server in-process. Errors are the API's Status (ApiError from src/apis/status).
+// The one API client's interface, which the controllers, the agent and `kubepki token` are written against:
+// plain REST verbs on any resource plus watch, in Kubernetes' wire JSON. rest.ts speaks HTTPS to any API
+// server with a kubeconfig, or kubepki serve's loopback socket. Errors are the API's Status (ApiError from
+// src/apis/status).
 import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
 
 export interface ResourceRef {

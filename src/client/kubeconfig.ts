@@ -65,14 +65,19 @@ export function loadClientConfig(file: string, options: { context?: string } = {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'FileMissing' : 'FileInvalid';
     throw new KubepkiError(code, `${file}: ${(err as Error).message}`, { cause: err });
   }
+  return parseClientConfig(text, { what: file, baseDir: dirname(resolve(file)), ...options });
+}
+
+/** The client configuration in a kubeconfig's text; relative paths are resolved against `baseDir`. */
+export function parseClientConfig(text: string, options: { what: string; baseDir: string; context?: string }): ClientConfig {
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw new KubepkiError('FileInvalid', `${file}: not a valid kubeconfig (YAML error: ${(err as Error).message.split('\n')[0]})`, { cause: err });
+    throw new KubepkiError('FileInvalid', `${options.what}: not a valid kubeconfig (YAML error: ${(err as Error).message.split('\n')[0]})`, { cause: err });
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new KubepkiError('FileInvalid', `${file}: not a valid kubeconfig: expected a mapping`);
-  return clientConfigOf(doc as Doc, { what: file, baseDir: dirname(resolve(file)), ...options });
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new KubepkiError('FileInvalid', `${options.what}: not a valid kubeconfig: expected a mapping`);
+  return clientConfigOf(doc as Doc, options);
 }
 
 /** The client configuration in a parsed kubeconfig document. */
@@ -91,8 +96,10 @@ export function clientConfigOf(doc: Doc, options: { what: string; baseDir: strin
   const clusterName = str(context['cluster']) ?? '';
   const cluster = named(doc['clusters'], 'cluster', clusterName);
   if (!cluster) throw invalid(`the context names no known cluster ("${clusterName}")`);
-  // A context may name no user (anonymous), as clientcmd allows.
-  const user = named(doc['users'], 'user', str(context['user']) ?? '') ?? {};
+  // A context may name no user (anonymous), as clientcmd allows; a user it names must exist.
+  const userName = str(context['user']);
+  const user = userName === undefined ? {} : named(doc['users'], 'user', userName);
+  if (!user) throw invalid(`the context names no known user ("${userName}")`);
   const path = (v: unknown) => (str(v) ? resolve(baseDir, v as string) : undefined);
   const data = (v: unknown, field: string): string | undefined => {
     if (!str(v)) return undefined;

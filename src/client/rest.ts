@@ -35,6 +35,12 @@ export interface RestKubeClientOptions {
   userAgent?: string;
   maxSockets?: number;
   /**
+   * Each request on a connection of its own, with the credentials read from their files at that moment, as
+   * client-go reads a rotating certificate file (the agent: it asks rarely and rotates its certificate).
+   * Default: keep-alive connections with credentials read once (token-type credentials every minute).
+   */
+  oneShot?: boolean;
+  /**
    * The API server's loopback socket (kubepki serve's own controllers): plain HTTP on the Unix socket with
    * the loopback token, instead of the kubeconfig's server and credentials.
    */
@@ -78,6 +84,7 @@ export class RestKubeClient implements KubeClient {
       });
       return this.conn;
     }
+    if (this.options.oneShot) return this.open(now);
     if (this.conn) {
       const c = await this.conn;
       if (now - c.refreshedAt < AUTH_REFRESH_MS) return c;
@@ -86,16 +93,19 @@ export class RestKubeClient implements KubeClient {
       c.refreshedAt = now;
       return c;
     }
-    this.conn = (async () => {
-      const creds = await resolveCredentials(this.config);
-      const base = new URL(this.server);
-      const tls: TlsOptions = { ca: creds.ca, cert: creds.cert, key: creds.key, servername: this.config.cluster.tlsServerName };
-      if (this.config.cluster.insecureSkipTLSVerify) tls.rejectUnauthorized = false;
-      const maxSockets = this.options.maxSockets ?? 64;
-      const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets, ...tls }) : new http.Agent({ keepAlive: true, maxSockets });
-      return { base, agent, transport: tls, headers: this.headersOf(creds), refreshedAt: now };
-    })();
+    this.conn = this.open(now);
     return this.conn;
+  }
+
+  private async open(now: number): Promise<Connection> {
+    const creds = await resolveCredentials(this.config);
+    const base = new URL(this.server);
+    const tls: TlsOptions = { ca: creds.ca, cert: creds.cert, key: creds.key, servername: this.config.cluster.tlsServerName };
+    if (this.config.cluster.insecureSkipTLSVerify) tls.rejectUnauthorized = false;
+    const maxSockets = this.options.maxSockets ?? 64;
+    const keepAlive = !this.options.oneShot;
+    const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive, maxSockets, ...tls }) : new http.Agent({ keepAlive, maxSockets });
+    return { base, agent, transport: tls, headers: this.headersOf(creds), refreshedAt: now };
   }
 
   private headersOf(creds: ResolvedCredentials): Record<string, string> {

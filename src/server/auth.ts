@@ -99,7 +99,7 @@ export class ServerAuth {
     const bootstrapSecret = (ns: string, name: string) => (this.secrets.get(ns, name) as Secret | undefined) ?? null;
     this.authenticator = buildAuthenticator({
       config: o.config,
-      ...(o.x509 ? { x509: o.x509 } : {}),
+      x509: o.x509,
       lookup: {
         ...this.lookup,
         getSecret: (ns, name) => (ns === NAMESPACE_SYSTEM && name.startsWith('bootstrap-token-') ? bootstrapSecret(ns, name) : this.lookup.getSecret(ns, name)),

@@ -62,6 +62,6 @@ try {
   });
   post({ type: 'started', signerNames: running.signerNames });
 } catch (err) {
-  post({ type: 'failed', message: (err as Error).message, ...(err instanceof KubepkiError ? { code: err.code } : {}) });
+  post({ type: 'failed', message: (err as Error).message, code: err instanceof KubepkiError ? err.code : undefined });
   port.close();
 }

@@ -99,7 +99,7 @@ export class ApiServer {
       serverAddress: `${o.bindAddress ?? '127.0.0.1'}:${o.port ?? 6443}`,
       authorize: (attrs) => this.authz().authorize(attrs),
       ...(o.maxRequestBodyBytes ? { maxRequestBodyBytes: o.maxRequestBodyBytes } : {}),
-      ...(o.watch ? { watch: o.watch } : {}),
+      watch: o.watch,
     });
     this.metrics = createMetrics({
       watchers: () => this.handler.watchCount,

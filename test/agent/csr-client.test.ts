@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { ClientConfig } from '../../src/client/kubeconfig.js';
 import { CertificateStore } from '../../src/agent/cert-store.js';
 import { certificateKubeconfig } from '../../src/agent/kubeconfig.js';
 import { apiStatusOf, CsrDeniedError, digestedCsrName, KubernetesCsrClient, type CsrSpec } from '../../src/agent/csr-client.js';
@@ -19,15 +19,8 @@ const SUBJECT = { commonName: 'system:node:node-1', organization: ['system:nodes
 const USAGES = ['digital signature', 'client auth'];
 const CSRS = 'certificatesigningrequests';
 
-function tokenKubeconfig(server: string, caPem: string, token = TOKEN): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server, caData: Buffer.from(caPem).toString('base64'), skipTLSVerify: false }],
-    users: [{ name: 'u', token }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
+function tokenKubeconfig(server: string, caPem: string, token = TOKEN): ClientConfig {
+  return { cluster: { server, caPem }, user: { token } };
 }
 
 // One server for the file (tests in a file run one after another); the test that kills its server has its own.

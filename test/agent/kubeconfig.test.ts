@@ -32,7 +32,7 @@ test('a bootstrap kubeconfig written by kubectl gives the server, the CA (file o
     if (embed) assert.equal(access.caFile, undefined);
     else assert.equal(access.caFile, caFile);
     assert.equal(caCertificatesOf(access)[0]!.serialNumber, ca.certificate.serialNumber);
-    assert.equal(kc.getCurrentUser()?.token, '07401b.f395accd246ae52d');
+    assert.equal(kc.user.token, '07401b.f395accd246ae52d');
   }
 });
 

@@ -12,7 +12,7 @@ import { emptySans, mergeSans, parseHosts, type SubjectAltNames } from '../x509/
 import { parseUsages, type Usages } from '../x509/usages.js';
 import type { DistinguishedName } from '../x509/names.js';
 import { apiServerVirtualIp, controlPlaneHost, controlPlaneUrl, localApiUrl, type ClusterConfig } from './config.js';
-import { GROUP_KUBEADM_CLUSTER_ADMINS, GROUP_MASTERS, GROUP_NODES, NODE_USER_PREFIX } from '../apis/names.js';
+import { GROUP_KUBEADM_CLUSTER_ADMINS, GROUP_MASTERS, GROUP_NODES, NODE_USER_PREFIX, USER_KUBE_CONTROLLER_MANAGER, USER_KUBE_SCHEDULER } from '../apis/names.js';
 
 export type CAName = 'ca' | 'front-proxy-ca' | 'etcd-ca';
 
@@ -155,7 +155,7 @@ export const KUBECONFIG_LIST: readonly KubeconfigSpec[] = [
     name: 'controller-manager.conf',
     longName: 'certificate embedded in the kubeconfig file for the controller manager to use',
     renewable: true,
-    clientName: () => 'system:kube-controller-manager',
+    clientName: () => USER_KUBE_CONTROLLER_MANAGER,
     organizations: [],
     server: localApiUrl,
   },
@@ -163,7 +163,7 @@ export const KUBECONFIG_LIST: readonly KubeconfigSpec[] = [
     name: 'scheduler.conf',
     longName: 'certificate embedded in the kubeconfig file for the scheduler manager to use',
     renewable: true,
-    clientName: () => 'system:kube-scheduler',
+    clientName: () => USER_KUBE_SCHEDULER,
     organizations: [],
     server: localApiUrl,
   },

@@ -2,7 +2,16 @@
 // (pkg/controller/certificates/controller_utils.go): Approved/Denied by condition type, Failed by a true
 // condition, Issued by a non-empty status.certificate. Updates always work on a copy of the cached object.
 import { deepCopy } from '../api/types.js';
+import { certificateRequestDerFromPem, parseCertificateRequest, type CertificateRequest } from '../x509/certificate-request.js';
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from './types.js';
+
+/**
+ * spec.request (base64 of PEM) read by the x509 core's one parser, as kube's controllers call
+ * certificates.ParseCSR; throws with Go's message for a request the API server would have refused.
+ */
+export function parseSpecRequest(csr: CertificateSigningRequest): CertificateRequest {
+  return parseCertificateRequest(certificateRequestDerFromPem(Buffer.from(csr.spec?.request ?? '', 'base64').toString('latin1')));
+}
 
 /**
  * Reconciles in flight in each of the approver and the signer. kube-controller-manager runs 5 goroutines

@@ -6,7 +6,7 @@
 // never denies: a request that does not pass stays Pending for a human (or another approver) to decide.
 import net from 'node:net';
 import { KubepkiError } from '../../util/errors.js';
-import { NODE_USER_PREFIX, NODES_GROUP, validateKubeletServingRequest, type RequestSubject } from '../signer/rules.js';
+import { NODE_USER_PREFIX, NODES_GROUP, validateKubeletServingRequest, type RequestSubject } from '../kubelet-csr.js';
 import { KUBELET_SERVING_SIGNER, type CertificateSigningRequest } from '../types.js';
 
 export interface KubeletServingPolicy {
@@ -44,7 +44,7 @@ export function checkKubeletServingRequest(
   if (csr.spec.signerName !== KUBELET_SERVING_SIGNER) return 'not a kubelet-serving request';
   const username = csr.spec.username ?? '';
   if (!username.startsWith(NODE_USER_PREFIX)) return 'CSR Spec.Username is not prefixed with system:node:';
-  if (request.commonName !== username) return 'CSR username does not match the parsed x509 certificate request commonname';
+  if ((request.subject.commonName ?? '') !== username) return 'CSR username does not match the parsed x509 certificate request commonname';
   if (!(csr.spec.groups ?? []).includes(NODES_GROUP)) return `the requester is not in the ${NODES_GROUP} group`;
   const invalid = validateKubeletServingRequest(request, csr.spec.usages ?? []);
   if (invalid !== null) return invalid;

@@ -7,7 +7,7 @@ import { isCanonicalEcSpki, issueCertificate, type Certificate, type Certificate
 import { EXT_KEY_USAGE_OIDS, parseUsages } from '../../x509/usages.js';
 import { KubepkiError } from '../../util/errors.js';
 import type { KeyObject } from 'node:crypto';
-import type { CertificateRequestInfo } from './request.js';
+import type { CertificateRequest } from '../../x509/certificate-request.js';
 import type { Validity } from './policy.js';
 
 /** A CA ready to sign: its parsed certificate and key. */
@@ -38,7 +38,7 @@ export function usagesToExtensions(usages: readonly string[]): { keyUsage: numbe
 /** Signs `request` with `authority`; returns the certificate's DER. */
 export async function issueFromRequest(options: {
   authority: SigningAuthority;
-  request: CertificateRequestInfo;
+  request: CertificateRequest;
   usages: readonly string[];
   validity: Validity;
   /**

@@ -276,6 +276,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** utf8.Valid and the decoded text (a BOM is kept, as Go keeps it). */
 export function decodeUtf8(content: Uint8Array): string {
+  // ASCII (the usual CN and O) is valid UTF-8 as it is: no decoder needed.
+  if (content.length <= 64 && isIA5(content)) return latin1(content);
   try {
     return utf8.decode(content);
   } catch {
@@ -300,7 +302,13 @@ function isPrintable(b: number): boolean {
   );
 }
 
-const latin1 = (content: Uint8Array): string => Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
+/** Octets as Latin-1 text (ASCII for the restricted string types); short values without a Buffer view. */
+function latin1(content: Uint8Array): string {
+  if (content.length > 64) return Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
+  let s = '';
+  for (let i = 0; i < content.length; i++) s += String.fromCharCode(content[i]!);
+  return s;
+}
 
 /** True when every octet is ASCII (Go's isIA5String). */
 export function isIA5(content: Uint8Array): boolean {

@@ -44,7 +44,7 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
   const params = algId.empty ? undefined : algId.readAny();
   const keyBytes = rightAlign(decodeBitString(r.read(TAG.BIT_STRING, 'public key').content));
   const algorithm = PUBLIC_KEY_ALGORITHMS[oid] ?? 'Unknown';
-  let jwk: { kty: 'EC'; crv: string; x: string; y: string } | undefined;
+  let curveOfKey: { crv: string; size: number } | undefined;
   switch (algorithm) {
     case 'RSA': {
       if (!params || params.tag !== TAG.NULL || params.content.length !== 0) fail('x509: RSA key missing NULL parameters');
@@ -62,8 +62,7 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
       const curve = CURVES[curveOid] ?? fail('x509: unsupported elliptic curve');
       // elliptic.Unmarshal: the uncompressed form only, of exactly the curve's size (on-curve: at import).
       if (keyBytes.length !== 1 + 2 * curve.size || keyBytes[0] !== 0x04) fail('x509: failed to unmarshal elliptic curve point');
-      const b64 = (a: number, b: number) => Buffer.from(keyBytes.buffer, keyBytes.byteOffset + a, b - a).toString('base64url');
-      jwk = { kty: 'EC', crv: curve.crv, x: b64(1, 1 + curve.size), y: b64(1 + curve.size, keyBytes.length) };
+      curveOfKey = curve;
       break;
     }
     case 'Ed25519':
@@ -81,6 +80,7 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
     algorithm,
     get key(): KeyObject {
       if (!key) {
+        const jwk = curveOfKey ? ecJwk(keyBytes, curveOfKey) : undefined;
         try {
           // An EC key from its coordinates is imported twice as fast as through OpenSSL 3's SPKI decoder,
           // and the point is still checked to be on the curve.
@@ -118,4 +118,9 @@ function checkRsaKey(keyBytes: Uint8Array): void {
   const positive = (c: Uint8Array) => (c[0]! & 0x80) === 0 && c.some((b) => b !== 0);
   if (!positive(n)) fail('x509: RSA modulus is not a positive number');
   if (!positive(e)) fail('x509: RSA public exponent is not a positive number');
+}
+
+function ecJwk(point: Uint8Array, curve: { crv: string; size: number }): { kty: 'EC'; crv: string; x: string; y: string } {
+  const b64 = (a: number, b: number) => Buffer.from(point.buffer, point.byteOffset + a, b - a).toString('base64url');
+  return { kty: 'EC', crv: curve.crv, x: b64(1, 1 + curve.size), y: b64(1 + curve.size, point.length) };
 }

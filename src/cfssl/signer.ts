@@ -6,7 +6,6 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
 import type { Clock } from '../util/clock.js';
 import {
-  issueCertificate,
   keyAlgorithmOf,
   parseHosts,
   emptySans,
@@ -17,6 +16,7 @@ import {
   type SignatureHash,
   type SubjectAltNames,
 } from '../x509/index.js';
+import { basicConstraints, omitAuthorityKeyId, serialNumber, signCertificate, subject, subjectAltNames, usages, validity } from '../x509/sign-options.js';
 import { profileUsages, type SigningProfile } from './ca-config.js';
 
 const MINUTE_MS = 60_000;
@@ -76,30 +76,24 @@ export async function cfsslSign(options: CfsslSignOptions): Promise<Certificate>
   const notBefore = profile.notBefore ?? new Date(roundToMinute(clock.now().getTime()) - backdate);
   const expiry = profile.expiryMs || defaultProfile.expiryMs;
   const notAfter = profile.notAfter ?? new Date(notBefore.getTime() + expiry);
-  if (notAfter.getTime() > Date.UTC(9999, 11, 31, 23, 59, 59)) {
-    throw new KubepkiError('InvalidArgument', `the certificate would expire after the year 9999 (expiry too long)`);
-  }
   const selfSigned = 'selfSigned' in issuer;
   const signerKey = selfSigned ? issuer.selfSigned.privateKey : issuer.privateKey;
   let maxPathLen: number | undefined;
   if (cc.isCA) maxPathLen = cc.maxPathLen > 0 ? cc.maxPathLen : cc.maxPathLen === 0 && cc.maxPathLenZero ? 0 : undefined;
-  return issueCertificate({
-    template: {
-      subject: request.subject,
-      sans,
-      notBefore,
-      notAfter,
-      isCA: cc.isCA,
-      ...(maxPathLen === undefined ? {} : { maxPathLen }),
-      keyUsage,
-      extKeyUsages,
-      serialNumber: cfsslSerialNumber(),
-      // Go writes the issuer's SKI as AKI, so none when self-signed or when the CA has no SKI.
-      omitAuthorityKeyId: selfSigned || issuer.certificate.subjectKeyId === '',
-    },
+  // cfssl does not cap a profile's expiry at the CA's: no withinIssuerValidity here.
+  return signCertificate({
     publicKey: request.publicKey,
     issuer,
     signatureHash: cfsslSignatureHash(signerKey),
-    allowOutlivingIssuer: true,
+    options: [
+      subject(request.subject),
+      subjectAltNames(sans),
+      validity({ notBefore, notAfter }),
+      basicConstraints({ isCA: cc.isCA, ...(maxPathLen === undefined ? {} : { maxPathLen }) }),
+      usages({ keyUsage, extKeyUsages }),
+      serialNumber(cfsslSerialNumber()),
+      // Go writes the issuer's SKI as AKI, so none when self-signed or when the CA has no SKI.
+      ...(selfSigned || issuer.certificate.subjectKeyId === '' ? [omitAuthorityKeyId()] : []),
+    ],
   });
 }

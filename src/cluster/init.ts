@@ -10,7 +10,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { generateKeyPair, keyMatchesPublicKey, parsePrivateKeyPem, privateKeyToPem, publicKeyToPem, type KeyAlgorithm, type KeyPair } from '../x509/keys.js';
-import { isSignedBy, issueCertificate, parseCertificatesPem, type Certificate, type CertificateIssuer } from '../x509/certificate.js';
+import { isSignedBy, parseCertificatesPem, type Certificate, type CertificateIssuer } from '../x509/certificate.js';
+import { backdatedValidity, basicConstraints, capAtIssuerExpiry, signCertificate, subject as subjectOption, subjectAltNames, usages, withinIssuerValidity } from '../x509/sign-options.js';
 import { formatName } from '../x509/names.js';
 import { canonicalIp, type SubjectAltNames } from '../x509/san.js';
 import { EXT_KEY_USAGE_OIDS } from '../x509/usages.js';
@@ -127,7 +128,6 @@ export async function initClusterPki(options: InitOptions): Promise<InitSummary>
   const keys = await generateKeys(config.encryptionAlgorithm, newCAs.length + leafNeeds.length + kubeconfigNeeds.length + (saNeed === 'new' ? 1 : 0));
   const nextKey = () => keys.pop()!;
 
-  const notBefore = new Date(now.getTime() - CERTIFICATE_BACKDATE_MS);
   const files: StagedFile[] = [];
   const entries: InitEntry[] = [];
 
@@ -140,17 +140,16 @@ export async function initClusterPki(options: InitOptions): Promise<InitSummary>
       }
       if (state.kind === 'external') return;
       const keyPair = nextKey();
-      const certificate = await issueCertificate({
-        template: {
-          subject: { commonName: state.spec.commonName },
-          sans: caSans(state.spec),
-          notBefore,
-          notAfter: new Date(now.getTime() + config.caCertificateValidityMs),
-          isCA: true,
-          ...caUsages(),
-        },
+      const certificate = await signCertificate({
         publicKey: keyPair.publicKey,
         issuer: { selfSigned: keyPair },
+        options: [
+          subjectOption({ commonName: state.spec.commonName }),
+          subjectAltNames(caSans(state.spec)),
+          backdatedValidity({ now, ttlMs: config.caCertificateValidityMs, backdateMs: CERTIFICATE_BACKDATE_MS }),
+          basicConstraints({ isCA: true }),
+          usages(caUsages()),
+        ],
       });
       issuers.set(state.spec.name, { certificate, privateKey: keyPair.privateKey });
       files.push({ path: state.pair.certPath, data: certificate.pem, mode: CERT_MODE }, { path: state.pair.keyPath, data: privateKeyToPem(keyPair.privateKey), mode: KEY_MODE });
@@ -166,12 +165,9 @@ export async function initClusterPki(options: InitOptions): Promise<InitSummary>
     });
   }
 
-  const leafTemplate = (issuer: CertificateIssuer) => {
-    const wanted = now.getTime() + config.certificateValidityMs;
-    // A certificate cannot usefully outlive its CA: cap it (kubeadm only warns and issues an unusable tail).
-    const notAfter = new Date(Math.min(wanted, issuer.certificate.notAfter.getTime()));
-    return { notBefore, notAfter };
-  };
+  // A leaf cannot usefully outlive its CA: it is capped at the CA's expiry (kubeadm only warns and issues an
+  // unusable tail).
+  const leafValidity = [backdatedValidity({ now, ttlMs: config.certificateValidityMs, backdateMs: CERTIFICATE_BACKDATE_MS }), capAtIssuerExpiry(), withinIssuerValidity()];
 
   const issued = await Promise.all([
     ...leafNeeds.map(async (spec) => {
@@ -179,10 +175,10 @@ export async function initClusterPki(options: InitOptions): Promise<InitSummary>
       const keyPair = nextKey();
       const sans = spec.sans(config);
       const subject = spec.subject(config);
-      const certificate = await issueCertificate({
-        template: { subject, sans, ...leafTemplate(issuer), ...leafUsages(spec.extKeyUsages) },
+      const certificate = await signCertificate({
         publicKey: keyPair.publicKey,
         issuer,
+        options: [subjectOption(subject), subjectAltNames(sans), ...leafValidity, usages(leafUsages(spec.extKeyUsages))],
       });
       const pair = leafPairs[LEAF_LIST.indexOf(spec)]!;
       files.push({ path: pair.certPath, data: certificate.pem, mode: CERT_MODE }, { path: pair.keyPath, data: privateKeyToPem(keyPair.privateKey), mode: KEY_MODE });
@@ -192,10 +188,10 @@ export async function initClusterPki(options: InitOptions): Promise<InitSummary>
       const issuer = issuers.get('ca')!;
       const keyPair = nextKey();
       const subject = clientSubject(spec, config);
-      const certificate = await issueCertificate({
-        template: { subject, ...leafTemplate(issuer), ...leafUsages(['client auth']) },
+      const certificate = await signCertificate({
         publicKey: keyPair.publicKey,
         issuer,
+        options: [subjectOption(subject), ...leafValidity, usages(leafUsages(['client auth']))],
       });
       const text = buildKubeconfig({
         clusterName: config.clusterName,

@@ -4,7 +4,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
 import { decodePem } from '../x509/pem.js';
 import { parseCertificateDer } from '../x509/certificate.js';
-import { parseCertificateRequestDerVerified } from '../x509/csr.js';
+import { parseVerifiedCertificateRequest } from '../x509/csr.js';
 import { keyAlgorithmOf, parsePrivateKeyPem, parsePublicKeyPem } from '../x509/keys.js';
 import {
   describeCertificate,
@@ -57,7 +57,7 @@ async function inspectPem(text: string, file: string): Promise<Inspection> {
   }
   const csr = blocks.find((b) => b.type === 'CERTIFICATE REQUEST' || b.type === 'NEW CERTIFICATE REQUEST');
   if (csr) {
-    const request = await parseCertificateRequestDerVerified(csr.der, file);
+    const request = await parseVerifiedCertificateRequest(csr.der, file);
     return { kind: 'CertificateSigningRequest', file, request: describeCertificateRequest(request), text: formatCertificateRequestText(request) };
   }
   if (blocks.some((b) => /PRIVATE KEY$/.test(b.type))) {

@@ -5,7 +5,8 @@
 import { systemClock, type Clock } from '../util/clock.js';
 import { KubepkiError } from '../util/errors.js';
 import { generateKeyPair, keyAlgorithmOf, keyMatchesPublicKey, privateKeyToPem, KEY_ALGORITHMS, type KeyAlgorithm } from '../x509/keys.js';
-import { issueCertificate, type Certificate, type CertificateIssuer } from '../x509/certificate.js';
+import type { Certificate, CertificateIssuer } from '../x509/certificate.js';
+import { backdatedValidity, capAtIssuerExpiry, signCertificate, subject, subjectAltNames, usages, withinIssuerValidity } from '../x509/sign-options.js';
 import { KUBECONFIG_LIST, LEAF_LIST, RENEWABLE_NAMES, caSpec, leafUsages, type CAName } from './certlist.js';
 import { DEFAULTS } from './config.js';
 import { CERTIFICATE_BACKDATE_MS } from './init.js';
@@ -128,7 +129,6 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
   // New keys in parallel, then the certificates.
   const keys = await Promise.all(plans.map((p) => generateKeyPair(options.encryptionAlgorithm ?? algorithmOf(p.cert))));
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.(\d{3})Z$/, '.$1Z');
-  const notBefore = new Date(now.getTime() - CERTIFICATE_BACKDATE_MS);
   const files: StagedFile[] = [];
   const taken = new Set<string>();
   const backup = async (file: string, data: string, mode?: number): Promise<string> => {
@@ -143,17 +143,17 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
     const keyPair = keys[i]!;
     const old = plan.cert;
     const fallback = leafUsages(plan.kind === 'kubeconfig' ? ['client auth'] : []);
-    const certificate = await issueCertificate({
-      template: {
-        subject: old.subject,
-        sans: old.sans,
-        notBefore,
-        notAfter: new Date(Math.min(now.getTime() + validity, issuer.certificate.notAfter.getTime())),
-        keyUsage: old.keyUsage || fallback.keyUsage,
-        extKeyUsages: old.extKeyUsages.length > 0 ? old.extKeyUsages : fallback.extKeyUsages,
-      },
+    const certificate = await signCertificate({
       publicKey: keyPair.publicKey,
       issuer,
+      options: [
+        subject(old.subject),
+        subjectAltNames(old.sans),
+        backdatedValidity({ now, ttlMs: validity, backdateMs: CERTIFICATE_BACKDATE_MS }),
+        capAtIssuerExpiry(),
+        withinIssuerValidity(),
+        usages({ keyUsage: old.keyUsage || fallback.keyUsage, extKeyUsages: old.extKeyUsages.length > 0 ? old.extKeyUsages : fallback.extKeyUsages }),
+      ],
     });
     const keyPem = privateKeyToPem(keyPair.privateKey);
     if (plan.kind === 'leaf') {

@@ -4,6 +4,15 @@
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from '../apis/csr.js';
 import { deepCopy } from '../apis/objects.js';
 import { formatTime } from '../apis/time.js';
+import { certificateRequestDerFromPem, parseCertificateRequest, type CertificateRequest } from '../x509/certificate-request.js';
+
+/**
+ * spec.request (base64 of PEM) read by the x509 core's one parser, as kube's controllers call
+ * certificates.ParseCSR; throws with Go's message for a request the API server would have refused.
+ */
+export function parseSpecRequest(csr: CertificateSigningRequest): CertificateRequest {
+  return parseCertificateRequest(certificateRequestDerFromPem(Buffer.from(csr.spec?.request ?? '', 'base64').toString('latin1')));
+}
 
 /**
  * Reconciles in flight in each of the approver and the signer. kube-controller-manager runs 5 goroutines

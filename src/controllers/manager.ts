@@ -15,6 +15,8 @@ import { LeaderElector, LeaseLock, LEADER_ELECTION_DEFAULTS } from './runtime/le
 import { loadSigningAuthority, resolveSigningFiles, type SigningFiles } from './signer/ca.js';
 import type { SigningAuthority } from './signer/issue.js';
 import { CSRSigningController } from './signer/controller.js';
+import type { SignerDefinition } from './signer/signer.js';
+import { signerTable } from './signer/signers/index.js';
 import { CSRApprovingController } from './approver/controller.js';
 import type { KubeletServingPolicy } from './approver/kubelet-serving.js';
 import { CSRCleanerController, type CSRCleanerDurations } from './cleaner/csr-cleaner.js';
@@ -99,6 +101,8 @@ export interface ControllerManagerOptions {
   leaderElection?: LeaderElectionConfig;
   /** --concurrent-* workers. */
   workers?: { signing?: number; approving?: number };
+  /** Signers besides the four kubernetes.io ones (e.g. a CA rotation's custom signer), each with its CA in `signing`. */
+  signers?: readonly SignerDefinition[];
   /**
    * The API server is kubepki's own in this process, which verified every request's signature when the CSR
    * was created (spec is immutable afterwards): the signer need not check it again. Never set for an
@@ -189,73 +193,31 @@ export class ControllerManager {
   async runControllers(signal: AbortSignal): Promise<void> {
     // Every informer, queue and timer of the term listens on this one signal.
     setMaxListeners(0, signal);
-    const { client } = this.options;
-    const clock = this.clock;
-    const logger = this.logger;
-    const metrics = this.metrics;
     const informers: Informer<KubeObject>[] = [];
-    const make = <T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing: { namespace?: string; fieldSelector?: string } = {}) => {
-      const inf = new Informer<T>({ name, listerWatcher: client.resource<T>(resource), clock, logger, ...narrowing });
-      informers.push(inf as unknown as Informer<KubeObject>);
-      return inf;
+    const shared = new Map<string, Informer<KubeObject>>();
+    const { client } = this.options;
+    const term: TermContext = {
+      options: this.options,
+      authorities: this.authorities,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      informer: <T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing: { namespace?: string; fieldSelector?: string } = {}) => {
+        // One informer per name for the term, shared by every controller that asks for it (kube's shared informers).
+        let inf = shared.get(name);
+        if (!inf) {
+          inf = new Informer<T>({ name, listerWatcher: client.resource<T>(resource), clock: this.clock, logger: this.logger, ...narrowing }) as unknown as Informer<KubeObject>;
+          shared.set(name, inf);
+          informers.push(inf);
+        }
+        return inf as unknown as Informer<T>;
+      },
     };
-    const on = (n: ControllerName) => this.enabled.has(n);
     const runnables: Runnable[] = [];
-
-    const needsCSRs = on('csrsigning') || on('csrapproving') || on('csrcleaner');
-    const csrs = needsCSRs ? make<CertificateSigningRequest>('certificatesigningrequests', RESOURCES.certificateSigningRequests) : undefined;
-    if (csrs && on('csrapproving')) {
-      const c = new CSRApprovingController({
-        client, informer: csrs, clock, logger, metrics,
-        ...(this.options.workers?.approving !== undefined ? { workers: this.options.workers.approving } : {}),
-        ...(this.options.kubeletServing ? { kubeletServing: this.options.kubeletServing } : {}),
-      });
-      runnables.push({ name: 'csrapproving', run: (s) => c.run(s) });
-    }
-    if (csrs && on('csrsigning')) {
-      if (this.authorities.size === 0) logger.warn('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file given; not signing');
-      else {
-        const c = new CSRSigningController({
-          client, informer: csrs, authorities: this.authorities, clock, logger, metrics,
-          ...(this.options.signingDurationMs !== undefined ? { signingDurationMs: this.options.signingDurationMs } : {}),
-          ...(this.options.workers?.signing !== undefined ? { workers: this.options.workers.signing } : {}),
-          ...(this.options.requestsVerifiedByServer ? { requestsVerifiedByServer: true } : {}),
-        });
-        runnables.push({ name: 'csrsigning', run: (s) => c.run(s) });
-      }
-    }
-    if (csrs && on('csrcleaner')) {
-      const c = new CSRCleanerController({ client, informer: csrs, clock, logger, metrics, ...(this.options.cleanerDurations ? { durations: this.options.cleanerDurations } : {}) });
-      runnables.push({ name: 'csrcleaner', run: (s) => c.run(s) });
-    }
-    if (on('root-ca-cert-publisher')) {
-      if (!this.options.rootCA) logger.warn('root-ca-cert-publisher: no root CA known; not publishing');
-      else {
-        const c = new RootCAPublisherController({
-          client,
-          namespaceInformer: make<Namespace>('namespaces', RESOURCES.namespaces),
-          configMapInformer: make<ConfigMap>('root-ca-configmaps', RESOURCES.configMaps, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` }),
-          rootCA: this.options.rootCA, clock, logger, metrics,
-        });
-        runnables.push({ name: 'root-ca-cert-publisher', run: (s) => c.run(s) });
-      }
-    }
-    const needsTokens = on('bootstrapsigner') || on('tokencleaner');
-    const tokens = needsTokens
-      ? make<Secret>('bootstrap-tokens', RESOURCES.secrets, { namespace: NAMESPACE_SYSTEM, fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` })
-      : undefined;
-    if (tokens && on('bootstrapsigner')) {
-      const c = new BootstrapSignerController({
-        client,
-        configMapInformer: make<ConfigMap>('cluster-info', RESOURCES.configMaps, { namespace: NAMESPACE_PUBLIC, fieldSelector: `metadata.name=${CLUSTER_INFO_CONFIGMAP}` }),
-        secretInformer: tokens, clock, logger, metrics,
-        ...(this.options.clusterInfo ? { clusterInfo: this.options.clusterInfo } : {}),
-      });
-      runnables.push({ name: 'bootstrapsigner', run: (s) => c.run(s) });
-    }
-    if (tokens && on('tokencleaner')) {
-      const c = new TokenCleanerController({ client, informer: tokens, clock, logger, metrics });
-      runnables.push({ name: 'tokencleaner', run: (s) => c.run(s) });
+    for (const name of CONTROLLER_NAMES) {
+      if (!this.enabled.has(name)) continue;
+      const run = CONTROLLER_BUILDERS[name](term);
+      if (run) runnables.push({ name, run });
     }
 
     this.informers = informers;
@@ -272,7 +234,86 @@ export class ControllerManager {
       await Promise.all(informersDone);
       return;
     }
-    logger.info({ controllers: runnables.map((r) => r.name) }, 'controllers started');
+    this.logger.info({ controllers: runnables.map((r) => r.name) }, 'controllers started');
     await Promise.all([...runnables.map((r) => r.run(signal)), ...informersDone]);
   }
 }
+
+/** What a controller builder gets for one leadership term. */
+interface TermContext {
+  options: ControllerManagerOptions;
+  authorities: ReadonlyMap<string, SigningAuthority>;
+  clock: Clock;
+  logger: Logger;
+  metrics: ControllerMetrics;
+  /** The term's shared informer of that name (made on first use). */
+  informer<T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing?: { namespace?: string; fieldSelector?: string }): Informer<T>;
+}
+
+/** Builds one controller for a term, or says (in the log) why it does not run and gives undefined. */
+type ControllerBuilder = (term: TermContext) => ((signal: AbortSignal) => Promise<void>) | undefined;
+
+const csrInformer = (t: TermContext) => t.informer<CertificateSigningRequest>('certificatesigningrequests', RESOURCES.certificateSigningRequests);
+const tokenInformer = (t: TermContext) =>
+  t.informer<Secret>('bootstrap-tokens', RESOURCES.secrets, { namespace: NAMESPACE_SYSTEM, fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` });
+
+/** kube-controller-manager's NewControllerDescriptors: controller name → how it is built. */
+const CONTROLLER_BUILDERS: Record<ControllerName, ControllerBuilder> = {
+  csrsigning: (t) => {
+    if (t.authorities.size === 0) {
+      t.logger.warn('csrsigning: no --cluster-signing-cert-file/--cluster-signing-key-file given; not signing');
+      return undefined;
+    }
+    const { options: o } = t;
+    const c = new CSRSigningController({
+      client: o.client, informer: csrInformer(t), authorities: t.authorities, clock: t.clock, logger: t.logger, metrics: t.metrics,
+      signers: signerTable(o.signers),
+      ...(o.signingDurationMs !== undefined ? { signingDurationMs: o.signingDurationMs } : {}),
+      ...(o.workers?.signing !== undefined ? { workers: o.workers.signing } : {}),
+      ...(o.requestsVerifiedByServer ? { requestsVerifiedByServer: true } : {}),
+    });
+    return (s) => c.run(s);
+  },
+  csrapproving: (t) => {
+    const { options: o } = t;
+    const c = new CSRApprovingController({
+      client: o.client, informer: csrInformer(t), clock: t.clock, logger: t.logger, metrics: t.metrics,
+      ...(o.workers?.approving !== undefined ? { workers: o.workers.approving } : {}),
+      ...(o.kubeletServing ? { kubeletServing: o.kubeletServing } : {}),
+    });
+    return (s) => c.run(s);
+  },
+  csrcleaner: (t) => {
+    const { options: o } = t;
+    const c = new CSRCleanerController({ client: o.client, informer: csrInformer(t), clock: t.clock, logger: t.logger, metrics: t.metrics, ...(o.cleanerDurations ? { durations: o.cleanerDurations } : {}) });
+    return (s) => c.run(s);
+  },
+  'root-ca-cert-publisher': (t) => {
+    const { options: o } = t;
+    if (!o.rootCA) {
+      t.logger.warn('root-ca-cert-publisher: no root CA known; not publishing');
+      return undefined;
+    }
+    const c = new RootCAPublisherController({
+      client: o.client,
+      namespaceInformer: t.informer<Namespace>('namespaces', RESOURCES.namespaces),
+      configMapInformer: t.informer<ConfigMap>('root-ca-configmaps', RESOURCES.configMaps, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` }),
+      rootCA: o.rootCA, clock: t.clock, logger: t.logger, metrics: t.metrics,
+    });
+    return (s) => c.run(s);
+  },
+  bootstrapsigner: (t) => {
+    const { options: o } = t;
+    const c = new BootstrapSignerController({
+      client: o.client,
+      configMapInformer: t.informer<ConfigMap>('cluster-info', RESOURCES.configMaps, { namespace: NAMESPACE_PUBLIC, fieldSelector: `metadata.name=${CLUSTER_INFO_CONFIGMAP}` }),
+      secretInformer: tokenInformer(t), clock: t.clock, logger: t.logger, metrics: t.metrics,
+      ...(o.clusterInfo ? { clusterInfo: o.clusterInfo } : {}),
+    });
+    return (s) => c.run(s);
+  },
+  tokencleaner: (t) => {
+    const c = new TokenCleanerController({ client: t.options.client, informer: tokenInformer(t), clock: t.clock, logger: t.logger, metrics: t.metrics });
+    return (s) => c.run(s);
+  },
+};

@@ -5,7 +5,7 @@
 // user's, the spec never changes, and conditions change only through /approval (Approved, Denied — never
 // both) and /status (status.certificate, only once Approved and only PEM certificates; Failed).
 import { decodePem } from '../x509/pem.js';
-import { checkCertificateParses, checkCertificateRequestSignature } from './csr-signature.js';
+import { checkCertificateParsesOffThread, verifyCertificateRequestOffThread } from '../x509/signature-workers.js';
 import { checkSubjectRestriction } from './csr-subject-restriction.js';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition, type StrategyContext, type SubresourceStrategy } from '../api/registry.js';
@@ -69,7 +69,10 @@ export const csrSchema = kindSchema({
 
 const fromBase64 = (b64: string | undefined): Buffer => Buffer.from(b64 ?? '', 'base64');
 
-/** validateCSR: the first PEM block must be a CERTIFICATE REQUEST whose signature verifies. */
+/**
+ * validateCSR: the first PEM block must be a CERTIFICATE REQUEST that parses as Go's ParseCertificateRequest
+ * parses it (DER anywhere in it malformed is refused here, whatever the signer) and whose signature verifies.
+ */
 async function validateRequest(requestB64: string | undefined): Promise<string | null> {
   const text = fromBase64(requestB64).toString('latin1');
   let der: Uint8Array;
@@ -81,7 +84,7 @@ async function validateRequest(requestB64: string | undefined): Promise<string |
     return 'PEM block type must be CERTIFICATE REQUEST';
   }
   try {
-    await checkCertificateRequestSignature(der);
+    await verifyCertificateRequestOffThread(der);
   } catch (err) {
     return (err as Error).message.replace(/^spec\.request: /, '');
   }
@@ -108,7 +111,7 @@ async function validateCertificate(certB64: string | undefined): Promise<string 
     if (b.type !== 'CERTIFICATE') shapeError = `only CERTIFICATE PEM blocks are allowed, found ${JSON.stringify(b.type)}`;
     else if (b.headers && Object.keys(b.headers).length > 0) shapeError = 'no PEM block headers are permitted';
     if (shapeError) break;
-    parses.push(checkCertificateParses(b.der).then(() => null, (err: Error) => err.message));
+    parses.push(checkCertificateParsesOffThread(b.der).then(() => null, (err: Error) => err.message));
   }
   for (const m of await Promise.all(parses)) if (m !== null) return m;
   return shapeError;

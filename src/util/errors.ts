@@ -6,6 +6,7 @@ export type KubepkiErrorCode =
   | 'InvalidPEM'
   | 'InvalidCertificate'
   | 'InvalidCSR'
+  | 'InvalidDER'
   | 'InvalidKey'
   | 'KeyMismatch'
   | 'SignatureInvalid'

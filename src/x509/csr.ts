@@ -1,25 +1,16 @@
-// PKCS#10 certificate signing requests: creating them (the agent, cfssl genkey) and reading them (the API
-// server's validation, the signer). A request whose self-signature does not verify is rejected here.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+// PKCS#10 certificate signing requests: creating them (the agent, cfssl genkey), and reading one whose
+// self-signature must verify (the agent, cfssl sign, certs inspect) through the one parser
+// (certificate-request.ts) and the one signature check (csr-signature.ts), with the input named in errors.
 import { KubepkiError } from '../util/errors.js';
 import { x509 } from './provider.js';
-import { decodePem, encodePem } from './pem.js';
-import { fromName, toJsonName, type DistinguishedName } from './names.js';
-import { canonicalIp, emptySans, sansFromGeneralNames, type SubjectAltNames } from './san.js';
+import { decodePem } from './pem.js';
+import { toJsonName, type DistinguishedName } from './names.js';
+import { canonicalIp, emptySans, type SubjectAltNames } from './san.js';
 import { signingAlgorithmFor, toSigningKey, type KeyPair, type SignatureHash } from './keys.js';
+import { parseCertificateRequest, type CertificateRequest } from './certificate-request.js';
+import { checkCsrSignature } from './csr-signature.js';
 
-export interface CertificateRequest {
-  der: Uint8Array;
-  pem: string;
-  subject: DistinguishedName;
-  sans: SubjectAltNames;
-  publicKey: KeyObject;
-  /** Key usage bits and EKU OIDs requested through the extensionRequest attribute, if any. */
-  requestedKeyUsage: number;
-  requestedExtKeyUsages: string[];
-  requestedIsCA: boolean | undefined;
-  signatureAlgorithm: string;
-}
+export type { CertificateRequest };
 
 export async function createCertificateRequest(options: {
   subject: DistinguishedName;
@@ -49,73 +40,30 @@ export async function createCertificateRequest(options: {
       ...(requestCA ? [new x509.BasicConstraintsExtension(true, requestCA.maxPathLen, true)] : []),
     ],
   } as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]);
-  return parseCertificateRequestDer(new Uint8Array(csr.rawData));
+  return parseCertificateRequest(new Uint8Array(csr.rawData));
 }
 
 type CryptoKeyLike = object;
 
-/** Parses and verifies a DER PKCS#10 request. */
-export async function parseCertificateRequestDerVerified(der: Uint8Array, what = 'certificate request'): Promise<CertificateRequest> {
-  let req: x509.Pkcs10CertificateRequest;
+/** Parses a DER request and verifies its self-signature; errors name `what`. */
+export async function parseVerifiedCertificateRequest(der: Uint8Array, what = 'certificate request'): Promise<CertificateRequest> {
+  let req: CertificateRequest;
   try {
-    req = new x509.Pkcs10CertificateRequest(der);
+    req = parseCertificateRequest(der);
   } catch (err) {
     throw new KubepkiError('InvalidCSR', `${what}: not a valid PKCS#10 certificate request: ${(err as Error).message}`, { cause: err });
   }
-  let ok = false;
   try {
-    ok = await req.verify();
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new KubepkiError('SignatureInvalid', `${what}: the request's signature does not verify`);
-  return describe(req, der, what);
-}
-
-/** Parses a DER request without verifying its signature (use the Verified variant for untrusted input). */
-export function parseCertificateRequestDer(der: Uint8Array, what = 'certificate request'): CertificateRequest {
-  let req: x509.Pkcs10CertificateRequest;
-  try {
-    req = new x509.Pkcs10CertificateRequest(der);
+    await checkCsrSignature(req);
   } catch (err) {
-    throw new KubepkiError('InvalidCSR', `${what}: not a valid PKCS#10 certificate request: ${(err as Error).message}`, { cause: err });
+    throw new KubepkiError('SignatureInvalid', `${what}: the request's signature does not verify (${(err as Error).message})`, { cause: err });
   }
-  return describe(req, der, what);
+  return req;
 }
 
 /** Reads the one CERTIFICATE REQUEST block of a PEM text and verifies its self-signature. */
 export async function parseCertificateRequestPem(pem: string, what = 'certificate request'): Promise<CertificateRequest> {
   const blocks = decodePem(pem, what).filter((b) => b.type === 'CERTIFICATE REQUEST' || b.type === 'NEW CERTIFICATE REQUEST');
   if (blocks.length !== 1) throw new KubepkiError('InvalidCSR', `${what}: expected one CERTIFICATE REQUEST PEM block, found ${blocks.length}`);
-  return parseCertificateRequestDerVerified(blocks[0]!.der, what);
-}
-
-function describe(req: x509.Pkcs10CertificateRequest, der: Uint8Array, what: string): CertificateRequest {
-  const san = findExt(req, x509.SubjectAlternativeNameExtension);
-  const sans = sansFromGeneralNames(san?.names.items ?? []);
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: Buffer.from(req.publicKey.rawData), format: 'der', type: 'spki' });
-  } catch (err) {
-    throw new KubepkiError('InvalidCSR', `${what}: unsupported public key: ${(err as Error).message}`, { cause: err });
-  }
-  const ku = findExt(req, x509.KeyUsagesExtension);
-  const eku = findExt(req, x509.ExtendedKeyUsageExtension);
-  const bc = findExt(req, x509.BasicConstraintsExtension);
-  const sig = req.signatureAlgorithm as { name?: string; hash?: { name?: string } };
-  return {
-    der,
-    pem: encodePem('CERTIFICATE REQUEST', der),
-    subject: fromName(req.subjectName),
-    sans,
-    publicKey,
-    requestedKeyUsage: ku?.usages ?? 0,
-    requestedExtKeyUsages: Array.from(eku?.usages ?? [], String),
-    requestedIsCA: bc?.ca,
-    signatureAlgorithm: `${sig.name ?? 'unknown'}${sig.hash?.name ? `/${sig.hash.name}` : ''}`,
-  };
-}
-
-function findExt<T extends x509.Extension>(req: x509.Pkcs10CertificateRequest, cls: new (...args: never[]) => T): T | undefined {
-  return req.extensions.find((e): e is T => e instanceof cls);
+  return parseVerifiedCertificateRequest(blocks[0]!.der, what);
 }

@@ -81,7 +81,7 @@ export function describeCertificateRequest(csr: CertificateRequest): Certificate
     subjectFields: csr.subject,
     sans: csr.sans,
     publicKey: keyAlgorithmOf(csr.publicKey).name,
-    signatureAlgorithm: csr.signatureAlgorithm,
+    signatureAlgorithm: csr.signatureAlgorithm.name,
     requestedKeyUsage: keyUsageNames(csr.requestedKeyUsage),
     requestedExtKeyUsage: csr.requestedExtKeyUsages.map(extKeyUsageName),
   };

@@ -6,5 +6,7 @@ export * from './san.js';
 export * from './usages.js';
 export * from './certificate.js';
 export * from './csr.js';
+export * from './certificate-request.js';
+export * from './csr-signature.js';
 export * from './verify.js';
 export * from './describe.js';

@@ -185,7 +185,7 @@ test('an RSA-3072 CA signs with SHA-384 as cfssl does; ECDSA P-384 with SHA-384'
   const clock = new FakeClock();
   const rsa = await initCa({ request: parseCsrJson('{"CN":"rsa3072","key":{"algo":"rsa","size":3072}}', 'r'), clock });
   assert.equal(parseCertificatePem(rsa.cert!).signatureAlgorithm, 'SHA384-RSA');
-  assert.match((await parseCertificateRequestPem(rsa.csr!)).signatureAlgorithm, /SHA-384/);
+  assert.equal((await parseCertificateRequestPem(rsa.csr!)).signatureAlgorithm.name, 'SHA384-RSA');
   const ec = await initCa({ request: parseCsrJson('{"CN":"p384","key":{"algo":"ecdsa","size":384}}', 'r'), clock });
   assert.equal(parseCertificatePem(ec.cert!).signatureAlgorithm, 'ECDSA-SHA384');
 });

@@ -6,13 +6,12 @@ import { isNodeClientCert, isSelfNodeClientCert } from '../../src/controllers/ap
 import { checkKubeletServingRequest, compileCidrs, type KubeletServingPolicy } from '../../src/controllers/approver/kubelet-serving.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
-import { decodeSpecRequest, parseRequestDer } from '../../src/controllers/signer/request.js';
+import { parseSpecRequest } from '../../src/controllers/csr.js';
+import type { CertificateSigningRequest, SubjectAccessReview } from '../../src/apis/index.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import { approved, csrObject, denied, issuedWith, NODE_SUBJECT, requestPem, withRequester, withSigner, withUsages } from './fixtures.js';
-import type { CertificateSigningRequest } from '../../src/apis/csr.js';
-import type { SubjectAccessReview } from '../../src/apis/objects.js';
 
-const parse = (csr: CertificateSigningRequest) => parseRequestDer(decodeSpecRequest(csr.spec.request));
+const parse = (csr: CertificateSigningRequest) => parseSpecRequest(csr);
 const NODE_GROUPS = ['system:nodes', 'system:authenticated'];
 
 test('nodeclient recognizes any valid kubelet client request; selfnodeclient only when the requester is the CN', async () => {

@@ -7,7 +7,7 @@ import { TokenCleanerController, tokenExpiry } from '../../src/controllers/clean
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
 import { issueFromRequest } from '../../src/controllers/signer/issue.js';
-import { decodeSpecRequest, parseRequestDer } from '../../src/controllers/signer/request.js';
+import { parseSpecRequest } from '../../src/controllers/csr.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';
 import { eventually, FakeKubeClient, settle } from './fake-client.js';
 import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
@@ -20,7 +20,7 @@ const at = (ms: number) => new Date(Date.parse(T0) + ms);
 
 async function certPem(notAfter: Date): Promise<string> {
   const ca = await testCA('ECDSA-P256');
-  const request = parseRequestDer(decodeSpecRequest(Buffer.from(await requestPem(NODE_SUBJECT('n'))).toString('base64')));
+  const request = parseSpecRequest({ spec: { request: Buffer.from(await requestPem(NODE_SUBJECT('n'))).toString('base64') } } as CertificateSigningRequest);
   return encodePem('CERTIFICATE', await issueFromRequest({ authority: ca.authority, request, usages: ['client auth'], validity: { notBefore: new Date(T0), notAfter } }));
 }
 

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SIGNER_RULES, BUILTIN_SIGNER_NAMES, type RequestSubject } from '../../src/controllers/signer/rules.js';
-import { decodeSpecRequest, parseRequestDer } from '../../src/controllers/signer/request.js';
+import { BUILTIN_SIGNER_NAMES, signerTable } from '../../src/controllers/signer/signers/index.js';
+import type { RequestSubject } from '../../src/controllers/kubelet-csr.js';
+import { parseSpecRequest } from '../../src/controllers/csr.js';
+import type { CertificateSigningRequest } from '../../src/apis/index.js';
 import { NODE_SUBJECT, requestPem, sans } from './fixtures.js';
 import type { DistinguishedName, SubjectAltNames } from '../../src/x509/index.js';
 
@@ -13,14 +15,16 @@ const LEGACY = 'kubernetes.io/legacy-unknown';
 /** The subject as the signer reads it from a real PKCS#10 request. */
 async function subjectOf(dn: DistinguishedName, altNames: Partial<SubjectAltNames> = {}): Promise<RequestSubject> {
   const pem = await requestPem(dn, altNames);
-  return parseRequestDer(decodeSpecRequest(Buffer.from(pem).toString('base64')));
+  return parseSpecRequest({ spec: { request: Buffer.from(pem).toString('base64') } } as CertificateSigningRequest);
 }
 
-const check = (signer: string, req: RequestSubject, usages: string[]) => SIGNER_RULES[signer]!(req, usages);
+const SIGNERS = signerTable();
+const check = (signer: string, req: RequestSubject, usages: string[]) => SIGNERS.get(signer)!.validate(req, usages);
 
 test('the four kubernetes.io signers are mapped, and nothing else', () => {
   assert.deepEqual([...BUILTIN_SIGNER_NAMES].sort(), [CLIENT, KUBELET_CLIENT, SERVING, LEGACY].sort());
-  assert.equal(SIGNER_RULES['example.com/serving'], undefined);
+  assert.equal(SIGNERS.get('example.com/serving'), undefined);
+  assert.deepEqual([...SIGNERS.keys()].sort(), [CLIENT, KUBELET_CLIENT, SERVING, LEGACY].sort());
 });
 
 test('kubelet client: accepts O=system:nodes, CN=system:node:<name>, no SANs, with or without key encipherment', async () => {

@@ -43,6 +43,10 @@ test('housekeeping controllers with short durations', async (t) => {
   const ca = await readFile(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
 
   await t.test('the cleaner removes denied, approved-and-issued and pending CSRs after their configured times', async () => {
+    // The controllers start after the server listens (a worker thread, informers synced); on a busy machine
+    // that takes seconds, and a CSR approved before they run is past the 2 s cleaner deadline when the signer
+    // first sees it. The root-CA publisher's ConfigMap proves they run.
+    await eventually('controllers running', async () => ((await exists(['configmap', 'kube-root-ca.crt', '-n', 'default'])) ? true : undefined), 60_000);
     const a = await nodeCsr(dir, 'a', '/CN=jane/O=dev');
     for (const name of ['to-deny', 'to-approve', 'left-pending']) {
       await ok(['create', '-f', '-'], csrManifest(name, a.b64, 'kubernetes.io/kube-apiserver-client', ['client auth'], '  expirationSeconds: 600'));

@@ -6,18 +6,16 @@
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
-import { approvalState, CSR_CONTROLLER_WORKERS, isIssued, withCondition } from '../csr.js';
+import { approvalState, isIssued, parseSpecRequest, withCondition } from '../csr.js';
+import type { RequestSubject } from '../kubelet-csr.js';
 import type { ControllerMetrics } from '../metrics.js';
-import { Controller } from '../runtime/controller.js';
+import { CertificateController } from '../runtime/certificate-controller.js';
+import type { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { ignorable, retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
-import { decodeSpecRequest, parseRequestDer } from '../signer/request.js';
-import type { RequestSubject } from '../signer/rules.js';
+import { KUBELET_SERVING_SIGNER, type CertificateSigningRequest, type ResourceAttributes } from '../../apis/index.js';
 import { checkKubeletServingRequest, compileCidrs, SERVING_APPROVAL_MESSAGE, type KubeletServingPolicy } from './kubelet-serving.js';
 import { AUTO_APPROVED_REASON, RECOGNIZERS, type Recognizer } from './recognizers.js';
-import { KUBELET_SERVING_SIGNER } from '../../apis/names.js';
-import type { CertificateSigningRequest } from '../../apis/csr.js';
-import type { ResourceAttributes } from '../../apis/objects.js';
 
 export interface ApprovingControllerOptions {
   client: KubeClient;
@@ -32,7 +30,7 @@ export interface ApprovingControllerOptions {
 }
 
 export class CSRApprovingController {
-  readonly controller: Controller;
+  private readonly loop: CertificateController;
   private readonly csrs: ResourceClient<CertificateSigningRequest>;
   private readonly recognizers: readonly Recognizer[];
   private readonly serving: (KubeletServingPolicy & { cidrs: ReturnType<typeof compileCidrs> }) | undefined;
@@ -43,20 +41,25 @@ export class CSRApprovingController {
     this.recognizers = options.recognizers ?? RECOGNIZERS;
     this.serving = options.kubeletServing ? { ...options.kubeletServing, cidrs: compileCidrs(options.kubeletServing.allowedCidrs) } : undefined;
     this.logger = options.logger ?? silentLogger;
-    this.controller = new Controller({
+    this.loop = new CertificateController({
       name: 'csrapproving',
-      reconcile: (key) => this.reconcile(key),
+      informer: options.informer,
+      handler: {
+        wants: (csr) => {
+          const { approved, denied } = approvalState(csr);
+          return !approved && !denied && !isIssued(csr);
+        },
+        handle: (csr) => this.handle(csr),
+      },
       clock: options.clock,
-      workers: options.workers ?? CSR_CONTROLLER_WORKERS,
       logger: this.logger,
-      metrics: options.metrics,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
-    const maybeEnqueue = (csr: CertificateSigningRequest) => {
-      options.metrics?.csrsSeen.inc({ controller: 'csrapproving' });
-      const { approved, denied } = approvalState(csr);
-      if (!approved && !denied && !isIssued(csr)) this.controller.enqueue(csr.metadata.name!);
-    };
-    options.informer.addEventHandler({ onAdd: maybeEnqueue, onUpdate: (_old, csr) => maybeEnqueue(csr) });
+  }
+
+  get controller(): Controller {
+    return this.loop.controller;
   }
 
   private async allowed(csr: CertificateSigningRequest, permission: ResourceAttributes): Promise<boolean> {
@@ -85,15 +88,19 @@ export class CSRApprovingController {
     return terminal(`approved (${recognizer})`);
   }
 
-  async reconcile(name: string): Promise<Outcome> {
-    const csr = this.options.informer.get(name);
-    if (!csr) return terminal('deleted');
+  reconcile(name: string): Promise<Outcome> {
+    return this.loop.reconcile(name);
+  }
+
+  /** kube's sarApprover.handle: recognizers first, then (opt-in) kubelet serving; never denies. */
+  async handle(csr: CertificateSigningRequest): Promise<Outcome> {
+    const name = csr.metadata.name ?? '';
     if (isIssued(csr)) return terminal('already issued');
     const { approved, denied } = approvalState(csr);
     if (approved || denied) return terminal('already decided');
     let request: RequestSubject;
     try {
-      request = parseRequestDer(decodeSpecRequest(csr.spec.request));
+      request = parseSpecRequest(csr);
     } catch (err) {
       return retryable(new Error(`unable to parse csr "${name}": ${(err as Error).message}`));
     }
@@ -120,6 +127,6 @@ export class CSRApprovingController {
   }
 
   run(signal: AbortSignal): Promise<void> {
-    return this.controller.run(signal);
+    return this.loop.run(signal);
   }
 }

@@ -6,9 +6,9 @@
 // never denies: a request that does not pass stays Pending for a human (or another approver) to decide.
 import net from 'node:net';
 import { KubepkiError } from '../../util/errors.js';
-import { validateKubeletServingRequest, type RequestSubject } from '../signer/rules.js';
-import { KUBELET_SERVING_SIGNER, NODE_USER_PREFIX, GROUP_NODES } from '../../apis/names.js';
-import type { CertificateSigningRequest } from '../../apis/csr.js';
+import { validateKubeletServingRequest, type RequestSubject } from '../kubelet-csr.js';
+import { GROUP_NODES, NODE_USER_PREFIX } from '../../apis/names.js';
+import { KUBELET_SERVING_SIGNER, type CertificateSigningRequest } from '../../apis/index.js';
 
 export interface KubeletServingPolicy {
   /** CIDRs that node IP SANs must fall in (e.g. 10.0.0.0/8, fd00::/8). */
@@ -45,7 +45,7 @@ export function checkKubeletServingRequest(
   if (csr.spec.signerName !== KUBELET_SERVING_SIGNER) return 'not a kubelet-serving request';
   const username = csr.spec.username ?? '';
   if (!username.startsWith(NODE_USER_PREFIX)) return 'CSR Spec.Username is not prefixed with system:node:';
-  if (request.commonName !== username) return 'CSR username does not match the parsed x509 certificate request commonname';
+  if ((request.subject.commonName ?? '') !== username) return 'CSR username does not match the parsed x509 certificate request commonname';
   if (!(csr.spec.groups ?? []).includes(GROUP_NODES)) return `the requester is not in the ${GROUP_NODES} group`;
   const invalid = validateKubeletServingRequest(request, csr.spec.usages ?? []);
   if (invalid !== null) return invalid;

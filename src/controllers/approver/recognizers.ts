@@ -2,9 +2,8 @@
 // requests it may approve, and the SubjectAccessReview that must allow the requester first. selfnodeclient
 // (a node renewing its own client certificate: the requesting user is the CN) is tried before nodeclient
 // (any valid node client request, e.g. from a bootstrap token).
-import { isKubeletClientRequest, type RequestSubject } from '../signer/rules.js';
-import type { CertificateSigningRequest } from '../../apis/csr.js';
-import type { ResourceAttributes } from '../../apis/objects.js';
+import { isKubeletClientRequest, type RequestSubject } from '../kubelet-csr.js';
+import type { CertificateSigningRequest, ResourceAttributes } from '../../apis/index.js';
 
 export interface Recognizer {
   /** The subresource the SubjectAccessReview asks about, also the recognizer's name. */
@@ -25,7 +24,7 @@ export const isNodeClientCert = (csr: CertificateSigningRequest, request: Reques
   isKubeletClientRequest(csr.spec.signerName, request, csr.spec.usages ?? []);
 
 export const isSelfNodeClientCert = (csr: CertificateSigningRequest, request: RequestSubject): boolean =>
-  csr.spec.username === request.commonName && isNodeClientCert(csr, request);
+  csr.spec.username === (request.subject.commonName ?? '') && isNodeClientCert(csr, request);
 
 export const RECOGNIZERS: readonly Recognizer[] = [
   {

@@ -6,15 +6,15 @@
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { decodePem } from '../../x509/pem.js';
+import { readCertificateValidity } from '../../x509/certificate-validity.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
+import { isConflict, isNotFound } from '../../apis/status.js';
 import { isIssued } from '../csr.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
-import { children, expectTag, readOne, TAG } from '../signer/der.js';
-import type { CertificateSigningRequest } from '../../apis/csr.js';
-import { isNotFound, isConflict } from '../../apis/status.js';
+import type { CertificateSigningRequest } from '../../apis/index.js';
 
 export interface CSRCleanerDurations {
   approvedMs: number;
@@ -34,22 +34,10 @@ export const DEFAULT_CLEANER_DURATIONS: CSRCleanerDurations = {
 export function issuedCertificateNotAfter(csr: CertificateSigningRequest): Date | undefined {
   try {
     const blocks = decodePem(Buffer.from(csr.status?.certificate ?? '', 'base64').toString('utf8'), 'status.certificate');
-    const cert = children(readOne(blocks[0]!.der, TAG.SEQUENCE, 'certificate'));
-    const tbs = children(expectTag(cert[0], TAG.SEQUENCE, 'tbsCertificate'));
-    const offset = tbs[0]!.tag === 0xa0 ? 1 : 0; // [0] version is optional
-    const validity = children(expectTag(tbs[offset + 3], TAG.SEQUENCE, 'validity'));
-    return parseAsn1Time(validity[1]!.tag, Buffer.from(validity[1]!.content).toString('ascii'));
+    return readCertificateValidity(blocks[0]!.der).notAfter;
   } catch {
     return undefined;
   }
-}
-
-function parseAsn1Time(tag: number, s: string): Date | undefined {
-  const m = tag === TAG.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
-  if (!m) return undefined;
-  let year = Number(m[1]);
-  if (tag === TAG.UTC_TIME) year += year < 50 ? 2000 : 1900;
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }
 
 const timeOf = (t: string | undefined): number | undefined => {

@@ -1,23 +1,26 @@
-// csrsigning: signs Approved, not yet issued CSRs of the kubernetes.io signers it holds a CA for, or marks
-// those that break their signer's rules Failed (reason SignerValidationFailure), as kube-controller-manager's
-// signer does. One queue serves every configured signerName; the rules are chosen by SIGNER_RULES.
+// csrsigning: signs Approved, not yet issued CSRs of the signers it holds a CA for, or marks those that break
+// their signer's rules Failed (reason SignerValidationFailure), as kube-controller-manager's signer does. One
+// certificate controller serves every configured signerName; each request's rules come from its signer's
+// definition (signers/), looked up by signerName.
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { encodePem } from '../../x509/pem.js';
+import { checkCsrSignature } from '../../x509/csr-signature.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
-import { CSR_CONTROLLER_WORKERS, hasTrueCondition, isApproved, isIssued } from '../csr.js';
-import type { ControllerMetrics } from '../metrics.js';
-import { Controller } from '../runtime/controller.js';
-import type { Informer } from '../runtime/informer.js';
-import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
-import { issueFromRequest, type SigningAuthority } from './issue.js';
-import { certificateTtl, DEFAULT_SIGNING_DURATION_MS, validityWindow } from './policy.js';
-import { decodeSpecRequest, parseRequestDer, verifyRequestSignature } from './request.js';
-import { SIGNER_RULES } from './rules.js';
-import type { CertificateSigningRequest } from '../../apis/csr.js';
+import { hasTrueCondition, isApproved, isIssued, parseSpecRequest } from '../csr.js';
 import { deepCopy } from '../../apis/objects.js';
 import { formatTime } from '../../apis/time.js';
+import type { ControllerMetrics } from '../metrics.js';
+import { CertificateController } from '../runtime/certificate-controller.js';
+import type { Controller } from '../runtime/controller.js';
+import type { Informer } from '../runtime/informer.js';
+import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
+import type { CertificateSigningRequest } from '../../apis/index.js';
+import { issueFromRequest, type SigningAuthority } from './issue.js';
+import { DEFAULT_SIGNING_DURATION_MS, validityWindow } from './policy.js';
+import type { SignerDefinition } from './signer.js';
+import { signerTable } from './signers/index.js';
 
 export const SIGNER_VALIDATION_FAILURE = 'SignerValidationFailure';
 
@@ -26,6 +29,8 @@ export interface SigningControllerOptions {
   informer: Informer<CertificateSigningRequest>;
   /** signerName → CA. Only these signer names are handled. */
   authorities: ReadonlyMap<string, SigningAuthority>;
+  /** signerName → rules; default: the four kubernetes.io signers (signerTable()). */
+  signers?: ReadonlyMap<string, SignerDefinition>;
   /** --cluster-signing-duration (ms). */
   signingDurationMs?: number;
   clock: Clock;
@@ -40,26 +45,28 @@ export interface SigningControllerOptions {
 export type SigningDecision = { type: 'issued'; certificatePem: string } | { type: 'failed'; message: string };
 
 export class CSRSigningController {
-  readonly controller: Controller;
+  private readonly loop: CertificateController;
   private readonly csrs: ResourceClient<CertificateSigningRequest>;
   private readonly logger: Logger;
+  private readonly signers: ReadonlyMap<string, SignerDefinition>;
 
   constructor(private readonly options: SigningControllerOptions) {
     this.csrs = options.client.resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
     this.logger = options.logger ?? silentLogger;
-    this.controller = new Controller({
+    this.signers = options.signers ?? signerTable();
+    this.loop = new CertificateController({
       name: 'csrsigning',
-      reconcile: (key) => this.reconcile(key),
+      informer: options.informer,
+      handler: { wants: (csr) => this.wantsToSign(csr), handle: (csr) => this.handle(csr) },
       clock: options.clock,
-      workers: options.workers ?? CSR_CONTROLLER_WORKERS,
       logger: this.logger,
-      metrics: options.metrics,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
-    const maybeEnqueue = (csr: CertificateSigningRequest) => {
-      options.metrics?.csrsSeen.inc({ controller: 'csrsigning' });
-      if (this.wantsToSign(csr)) this.controller.enqueue(csr.metadata.name!);
-    };
-    options.informer.addEventHandler({ onAdd: maybeEnqueue, onUpdate: (_old, csr) => maybeEnqueue(csr) });
+  }
+
+  get controller(): Controller {
+    return this.loop.controller;
   }
 
   /** Approved, not Failed, not issued, and for a signer this controller holds a CA for. */
@@ -74,24 +81,32 @@ export class CSRSigningController {
   async decide(csr: CertificateSigningRequest): Promise<SigningDecision> {
     const signerName = csr.spec.signerName;
     const authority = this.options.authorities.get(signerName);
-    const rule = SIGNER_RULES[signerName];
-    if (!authority || !rule) throw new Error(`no CA for signerName "${signerName}"`);
-    const der = decodeSpecRequest(csr.spec.request);
-    const request = parseRequestDer(der);
+    const signer = this.signers.get(signerName);
+    if (!authority || !signer) throw new Error(`no CA for signerName "${signerName}"`);
+    const request = parseSpecRequest(csr);
     const usages = csr.spec.usages ?? [];
-    const violation = rule(request, usages);
+    const violation = signer.validate(request, usages);
     if (violation !== null) return { type: 'failed', message: violation };
     const verified = this.options.requestsVerifiedByServer === true;
-    if (!verified && !(await verifyRequestSignature(request))) throw new Error('unable to verify certificate request signature');
-    const ttlMs = certificateTtl(this.options.signingDurationMs ?? DEFAULT_SIGNING_DURATION_MS, csr.spec.expirationSeconds);
+    if (!verified) {
+      try {
+        await checkCsrSignature(request);
+      } catch (err) {
+        throw new Error(`unable to verify certificate request signature: ${(err as Error).message}`);
+      }
+    }
+    const ttlMs = signer.ttlMs({ maxTtlMs: this.options.signingDurationMs ?? DEFAULT_SIGNING_DURATION_MS, expirationSeconds: csr.spec.expirationSeconds });
     const validity = validityWindow({ now: this.options.clock.now(), ttlMs, caNotAfter: authority.certificate.notAfter });
     const cert = await issueFromRequest({ authority, request, usages, validity, keyVerified: verified });
     return { type: 'issued', certificatePem: encodePem('CERTIFICATE', cert) };
   }
 
-  async reconcile(name: string): Promise<Outcome> {
-    const cached = this.options.informer.get(name);
-    if (!cached) return terminal('deleted');
+  reconcile(name: string): Promise<Outcome> {
+    return this.loop.reconcile(name);
+  }
+
+  async handle(cached: CertificateSigningRequest): Promise<Outcome> {
+    const name = cached.metadata.name ?? '';
     if (isIssued(cached)) return terminal('already issued');
     if (!isApproved(cached) || hasTrueCondition(cached, 'Failed')) return waiting('not approved, or failed');
     const signerName = cached.spec.signerName;
@@ -130,6 +145,6 @@ export class CSRSigningController {
   }
 
   run(signal: AbortSignal): Promise<void> {
-    return this.controller.run(signal);
+    return this.loop.run(signal);
   }
 }

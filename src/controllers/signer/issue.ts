@@ -3,11 +3,12 @@
 // request, key usage and extended key usages from spec.usages (EKUs sorted in Go's enum order), CA:FALSE,
 // the validity the policy computed. Encoding and signing are the x509 core's issueCertificate, whose
 // signature runs on libuv's thread pool, so signing never stalls the event loop.
-import { isCanonicalEcSpki, issueCertificate, type Certificate, type CertificateIssuer } from '../../x509/certificate.js';
+import { isCanonicalEcSpki, type Certificate, type CertificateIssuer } from '../../x509/certificate.js';
+import { basicConstraints, signCertificate, subject, subjectAltNames, usages as usagesOption, validity as validityOption, withinIssuerValidity } from '../../x509/sign-options.js';
 import { EXT_KEY_USAGE_OIDS, parseUsages } from '../../x509/usages.js';
 import { KubepkiError } from '../../util/errors.js';
 import type { KeyObject } from 'node:crypto';
-import type { CertificateRequestInfo } from './request.js';
+import type { CertificateRequest } from '../../x509/certificate-request.js';
 import type { Validity } from './policy.js';
 
 /** A CA ready to sign: its parsed certificate and key. */
@@ -38,7 +39,7 @@ export function usagesToExtensions(usages: readonly string[]): { keyUsage: numbe
 /** Signs `request` with `authority`; returns the certificate's DER. */
 export async function issueFromRequest(options: {
   authority: SigningAuthority;
-  request: CertificateRequestInfo;
+  request: CertificateRequest;
   usages: readonly string[];
   validity: Validity;
   /**
@@ -48,11 +49,17 @@ export async function issueFromRequest(options: {
   keyVerified?: boolean;
 }): Promise<Uint8Array> {
   const { authority, request, usages, validity } = options;
-  const { keyUsage, extKeyUsages } = usagesToExtensions(usages);
-  const cert = await issueCertificate({
-    template: { subject: request.subject, sans: request.sans, notBefore: validity.notBefore, notAfter: validity.notAfter, isCA: false, keyUsage, extKeyUsages },
+  const cert = await signCertificate({
     publicKey: options.keyVerified && isCanonicalEcSpki(request.spki) ? { spki: request.spki } : request.publicKey,
     issuer: authority,
+    options: [
+      subject(request.subject),
+      subjectAltNames(request.sans),
+      validityOption(validity),
+      basicConstraints({ isCA: false }),
+      usagesOption(usagesToExtensions(usages)),
+      withinIssuerValidity(),
+    ],
   });
   return cert.der;
 }

@@ -86,6 +86,10 @@ export class ResourceStore {
     this.apiVersion = apiVersionOf(def);
   }
 
+  get namespaced(): boolean {
+    return this.def.namespaced;
+  }
+
   keyFor(namespace: string, name: string): string {
     return this.def.namespaced ? `${this.prefix}${namespace}/${name}` : `${this.prefix}${name}`;
   }

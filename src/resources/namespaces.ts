@@ -1,11 +1,13 @@
 // v1 Namespace: cluster-scoped, named as a DNS-1123 label, labelled kubernetes.io/metadata.name=<name>
-// (kube's NamespaceDefaultLabelName), Active on creation. Deleting one removes everything in it (the API
-// handler does what kube's namespace controller does, synchronously); default, kube-system and
-// kube-public cannot be deleted.
+// (kube's NamespaceDefaultLabelName), Active on creation. Deleting one removes everything in it first (its
+// delete hook does what kube's namespace controller does, synchronously) and answers with the namespace,
+// Terminating; default, kube-system and kube-public cannot be deleted.
 import { kindSchema } from '../api/meta-schema.js';
-import type { ResourceDefinition } from '../api/registry.js';
+import type { DeleteHookContext, ResourceDefinition } from '../api/registry.js';
+import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
+import { formatTime } from '../api/store.js';
 import { arrayOf, obj, str, time } from '../api/schema.js';
-import { invalid, type FieldError } from '../api/status.js';
+import { ApiError, forbidden, invalid, notFound, type FieldError } from '../api/status.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
 import type { KubeObject } from '../api/types.js';
 import { isDNS1123Label } from '../api/validation.js';
@@ -42,6 +44,32 @@ const namespaceSchema = kindSchema({
 interface Namespace extends KubeObject {
   spec?: { finalizers?: string[] };
   status?: { phase?: string };
+}
+
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+/** Everything in the namespace goes first (kube's namespace controller, done synchronously). */
+async function deleteContents(ns: string, ctx: DeleteHookContext): Promise<void> {
+  if (PROTECTED_NAMESPACES.has(ns)) throw forbidden({ group: '', resource: 'namespaces' }, ns, 'this namespace may not be deleted');
+  const self = [...ctx.stores.values()].find((s) => s.def === namespaces);
+  if (self) await self.get('', ns); // 404 first
+  else throw notFound({ group: '', resource: 'namespaces' }, ns);
+  if (ctx.dryRun) return;
+  const everything = { labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector('') };
+  for (const [d, store] of ctx.stores) {
+    if (!d.namespaced) continue;
+    const list = await store.list(ns, everything);
+    for (const item of list.items) {
+      try {
+        if (item.metadata.finalizers?.length) {
+          await store.update(ns, item.metadata.name!, { ...item, metadata: { ...item.metadata, finalizers: [] } }, ctx.strategy, { dryRun: false });
+        }
+        await store.delete(ns, item.metadata.name!, ctx.strategy, { dryRun: false });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+  }
 }
 
 const withNameLabel = (o: KubeObject) => {
@@ -94,6 +122,14 @@ export const namespaces: ResourceDefinition = {
     cells: (o, now) => [o.metadata.name ?? '', (o as Namespace).status?.phase ?? '', age(o.metadata.creationTimestamp, now)],
   },
   fieldSelectors: { 'status.phase': (o) => (o as Namespace).status?.phase },
+  deleteHooks: {
+    beforeDelete: deleteContents,
+    deletedObject(o, ctx) {
+      o.metadata.deletionTimestamp = o.metadata.deletionTimestamp ?? formatTime(ctx.now);
+      o['status'] = { phase: 'Terminating' };
+      return o;
+    },
+  },
 };
 
 

@@ -1,6 +1,7 @@
 // WATCH (kube's handlers.ListResource with watch=true): the initial state as ADDED events when asked for
 // (no resourceVersion, "0", or sendInitialEvents), then every change from storage as a chunked stream.
 import { negotiateOutput } from '../negotiation.js';
+import { queryBool } from '../query.js';
 import { apiVersionOf } from '../registry.js';
 import { transformFor } from '../responses.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
@@ -19,7 +20,7 @@ export async function watchResource(s: RequestScope): Promise<void> {
   const name = urlName ?? field.exactValue('metadata.name');
   const rvParam = q.get('resourceVersion') ?? '';
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
-  const sendInitialEvents = q.get('sendInitialEvents') === 'true';
+  const sendInitialEvents = queryBool(q, 'sendInitialEvents') === true;
   const timeoutParam = q.get('timeoutSeconds');
   const minTimeout = env.minRequestTimeoutSeconds;
   const timeoutMs = timeoutParam && /^\d+$/.test(timeoutParam) && Number(timeoutParam) > 0 ? Number(timeoutParam) * 1000 : (minTimeout + Math.random() * minTimeout) * 1000;
@@ -35,7 +36,7 @@ export async function watchResource(s: RequestScope): Promise<void> {
     ...(transform ? { transform } : {}),
     apiVersion: apiVersionOf(def),
     kind: def.kind,
-    bookmarks: q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1',
+    bookmarks: queryBool(q, 'allowWatchBookmarks') === true,
     timeoutMs,
     onClose: () => env.watches.delete(stream),
   });

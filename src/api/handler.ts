@@ -49,6 +49,8 @@ export interface ApiHandlerOptions {
     cacheCapacity?: number;
     /** Watch duration when the client gives no timeoutSeconds: random in [min, 2·min). Default 1800 s. */
     minRequestTimeoutSeconds?: number;
+    /** How long a get/list at a resourceVersion newer than the store waits for it (kube's cacher: 3 s) before its 504. */
+    tooLargeResourceVersionWaitMs?: number;
   };
 }
 
@@ -111,6 +113,7 @@ export class ApiHandler {
       stores: this.stores,
       watches: this.watches,
       minRequestTimeoutSeconds: o.watch?.minRequestTimeoutSeconds ?? 1800,
+      tooLargeResourceVersionWaitMs: o.watch?.tooLargeResourceVersionWaitMs ?? 3000,
     };
     this.discovery = buildDiscovery(o.registry, o.serverAddress);
     this.openapi = buildOpenApi(o.registry);

@@ -48,7 +48,7 @@ test('boolean query parameters: any value but 0/false (any case) is true', async
 
   await t.test('sendInitialEvents=False from a resourceVersion: no initial events, only later changes', async () => {
     const list = await s.request('GET', CM);
-    const w = openWatch(s.url, `${CM}?watch=1&sendInitialEvents=False&resourceVersion=${list.json.metadata.resourceVersion}`, agent);
+    const w = openWatch(s.url, `${CM}?watch=1&sendInitialEvents=False&resourceVersionMatch=NotOlderThan&resourceVersion=${list.json.metadata.resourceVersion}`, agent);
     t.after(() => w.close());
     await s.request('POST', CM, { body: { metadata: { name: 'second' } } });
     const e = await w.next();

@@ -1,6 +1,7 @@
 // DELETE of a collection (kube's handlers.DeleteCollection): every matching object, answered as a list.
 import { sendList } from '../responses.js';
-import { listOptions, readDeleteOptions, type RequestScope } from './scope.js';
+import { listOptions } from './list-options.js';
+import { readDeleteOptions, type RequestScope } from './scope.js';
 
 export async function deleteCollection(s: RequestScope): Promise<void> {
   const opts = await readDeleteOptions(s);

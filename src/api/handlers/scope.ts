@@ -7,9 +7,9 @@ import type { Clock } from '../../util/clock.js';
 import { decodeObject, parseBody, parseFieldValidation, readBody, type FieldValidation } from '../body.js';
 import type { ResourceDefinition, StrategyContext, SubresourceDefinition } from '../registry.js';
 import { arrayOf, bool, int64, obj, str } from '../schema.js';
-import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
+import { queryInt64 } from '../query.js';
 import { badRequest } from '../status.js';
-import type { ListOptions, ResourceStore } from '../store.js';
+import type { ResourceStore } from '../store.js';
 import type { IncludeObject } from '../table.js';
 import type { KubeObject } from '../types.js';
 import { isObject } from '../validation.js';
@@ -27,6 +27,8 @@ export interface HandlerEnv {
   watches: Set<WatchStream>;
   /** Watch duration when the client gives no timeoutSeconds: random in [min, 2·min). */
   minRequestTimeoutSeconds: number;
+  /** How long a read at a resourceVersion newer than the store waits for it before its 504. */
+  tooLargeResourceVersionWaitMs: number;
 }
 
 export interface RequestScope {
@@ -80,6 +82,7 @@ export interface DeleteRequest {
 
 /** DeleteOptions from the body and the query. */
 export async function readDeleteOptions(s: RequestScope): Promise<DeleteRequest> {
+  queryInt64(s.query, 'gracePeriodSeconds');
   const raw = await readBody(s.req, s.env.maxBody);
   const out: DeleteRequest = { dryRun: parseDryRun(s.query) };
   if (raw.length > 0) {
@@ -95,27 +98,6 @@ export async function readDeleteOptions(s: RequestScope): Promise<DeleteRequest>
     }
   }
   return out;
-}
-
-export function listOptions(store: ResourceStore, q: URLSearchParams): ListOptions {
-  const limitStr = q.get('limit');
-  let limit: number | undefined;
-  if (limitStr) {
-    if (!/^-?\d+$/.test(limitStr)) throw badRequest(`invalid limit: ${limitStr}`);
-    limit = Math.max(0, Number(limitStr));
-  }
-  const opts: ListOptions = {
-    labelSelector: parseLabelSelector(q.get('labelSelector')),
-    fieldSelector: parseFieldSelector(q.get('fieldSelector'), store.supportedFieldSelectors()),
-  };
-  if (limit !== undefined) opts.limit = limit;
-  const cont = q.get('continue');
-  if (cont) opts.continue = cont;
-  const rv = q.get('resourceVersion');
-  if (rv) opts.resourceVersion = rv;
-  const rvm = q.get('resourceVersionMatch');
-  if (rvm) opts.resourceVersionMatch = rvm;
-  return opts;
 }
 
 /** dryRun=All (the only value kube accepts) on a write. */

@@ -1,13 +1,14 @@
 // WATCH (kube's handlers.ListResource with watch=true): the initial state as ADDED events when asked for
 // (no resourceVersion, "0", or sendInitialEvents), then every change from storage as a chunked stream.
 import { negotiateOutput } from '../negotiation.js';
-import { queryBool } from '../query.js';
+import { queryBool, queryInt64 } from '../query.js';
 import { apiVersionOf } from '../registry.js';
 import { transformFor } from '../responses.js';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.js';
 import { badRequest } from '../status.js';
 import type { KubeObject } from '../types.js';
 import { WatchStream } from '../watch.js';
+import { validateListOptions } from './list-options.js';
 import type { RequestScope } from './scope.js';
 
 export async function watchResource(s: RequestScope): Promise<void> {
@@ -21,9 +22,10 @@ export async function watchResource(s: RequestScope): Promise<void> {
   const rvParam = q.get('resourceVersion') ?? '';
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
   const sendInitialEvents = queryBool(q, 'sendInitialEvents') === true;
-  const timeoutParam = q.get('timeoutSeconds');
+  const timeoutSeconds = queryInt64(q, 'timeoutSeconds');
+  validateListOptions(q, true);
   const minTimeout = env.minRequestTimeoutSeconds;
-  const timeoutMs = timeoutParam && /^\d+$/.test(timeoutParam) && Number(timeoutParam) > 0 ? Number(timeoutParam) * 1000 : (minTimeout + Math.random() * minTimeout) * 1000;
+  const timeoutMs = timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (minTimeout + Math.random() * minTimeout) * 1000;
   const transform = transformFor(output, def, () => env.clock.now());
   const stream: WatchStream = new WatchStream({
     res: s.res,

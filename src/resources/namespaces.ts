@@ -24,19 +24,28 @@ const namespaceSchema = kindSchema({
   kind: 'Namespace',
   description: 'Namespace provides a scope for Names. Use of multiple namespaces is optional.',
   properties: {
-    spec: obj({ finalizers: arrayOf(str(), { listType: 'atomic' }) }, { name: 'io.k8s.api.core.v1.NamespaceSpec' }),
+    spec: obj(
+      { finalizers: arrayOf(str(), { listType: 'atomic', description: 'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.' }) },
+      { name: 'io.k8s.api.core.v1.NamespaceSpec', description: 'NamespaceSpec describes the attributes on a Namespace.' },
+    ),
     status: obj(
       {
         conditions: arrayOf(
           obj(
-            { lastTransitionTime: time(), message: str(), reason: str(), status: str(), type: str() },
-            { name: 'io.k8s.api.core.v1.NamespaceCondition', required: ['type', 'status'] },
+            {
+              lastTransitionTime: time('Last time the condition transitioned from one status to another.'),
+              message: str('Human-readable message indicating details about last transition.'),
+              reason: str('Unique, one-word, CamelCase reason for the condition\'s last transition.'),
+              status: str('Status of the condition, one of True, False, Unknown.'),
+              type: str('Type of namespace controller condition.'),
+            },
+            { name: 'io.k8s.api.core.v1.NamespaceCondition', required: ['type', 'status'], description: 'NamespaceCondition contains details about state of namespace.' },
           ),
-          { listType: 'map', listMapKeys: ['type'], patchStrategy: 'merge', patchMergeKey: 'type' },
+          { listType: 'map', listMapKeys: ['type'], patchStrategy: 'merge', patchMergeKey: 'type', description: 'Represents the latest available observations of a namespace\'s current state.' },
         ),
         phase: str('Phase is the current lifecycle phase of the namespace.', { enum: ['Active', 'Terminating'] }),
       },
-      { name: 'io.k8s.api.core.v1.NamespaceStatus' },
+      { name: 'io.k8s.api.core.v1.NamespaceStatus', description: 'NamespaceStatus is information about the current status of a Namespace.' },
     ),
   },
 });

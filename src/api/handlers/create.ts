@@ -6,12 +6,12 @@ import { sendJson, sendObject, setWarnings } from '../responses.js';
 import { badRequest } from '../status.js';
 import type { KubeObject } from '../types.js';
 import { isObject } from '../validation.js';
-import { parseDryRun, readObject, type RequestScope } from './scope.js';
+import { managerOf, parseDryRun, readObject, type RequestScope } from './scope.js';
 
 export async function createResource(s: RequestScope): Promise<void> {
   const { object, warnings } = await readObject(s);
   setWarnings(s.res, warnings);
-  const created = await s.store.create(s.namespace, object, s.ctx, { dryRun: parseDryRun(s.query) });
+  const created = await s.store.create(s.namespace, object, s.ctx, { dryRun: parseDryRun(s.query), manager: managerOf(s) });
   return sendObject(s.res, 201, created, negotiateOutput(s.req.headers.accept), s.def, s.env.clock.now());
 }
 

@@ -4,10 +4,11 @@ import { decodeObject, parseBody, parseFieldValidation, readBody } from '../body
 import { contentTypeOf, negotiateOutput } from '../negotiation.js';
 import { PATCH_CONTENT_TYPES } from '../patch.js';
 import { sendObject, setWarnings } from '../responses.js';
-import { ApiError, invalidObject, required, unsupportedMediaType } from '../status.js';
+import { ApiError, forbiddenField, invalidObject, required, unsupportedMediaType } from '../status.js';
 import type { KubeObject } from '../types.js';
 import { isObject } from '../validation.js';
-import { parseDryRun, type RequestScope } from './scope.js';
+import { queryBool } from '../query.js';
+import { managerOf, parseDryRun, type RequestScope } from './scope.js';
 
 export async function patchResource(s: RequestScope): Promise<void> {
   const { req, res, query: q, def, sub } = s;
@@ -21,6 +22,11 @@ export async function patchResource(s: RequestScope): Promise<void> {
   if (patchType === 'apply' && !q.get('fieldManager')) {
     throw invalidObject({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [required('fieldManager', 'is required for apply patch')]);
   }
+  const force = queryBool(q, 'force');
+  if (force !== undefined && patchType !== 'apply') {
+    throw invalidObject({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [forbiddenField('force', 'may not be specified for non-apply patch')]);
+  }
+  const manager = managerOf(s);
   const warnings: string[] = [];
   const decode = (value: unknown) => {
     const d = decodeObject<KubeObject>(value, def.schema, def.kind, def.version, validation);
@@ -28,7 +34,7 @@ export async function patchResource(s: RequestScope): Promise<void> {
     return d.object;
   };
   try {
-    const updated = await s.store.patch(s.namespace, s.name, patchType, patch, s.ctx, { dryRun, ...(sub ? { subresource: sub } : {}), decode });
+    const updated = await s.store.patch(s.namespace, s.name, patchType, patch, s.ctx, { dryRun, manager, force: force === true, ...(sub ? { subresource: sub } : {}), decode });
     setWarnings(res, warnings);
     return sendObject(res, 200, updated, negotiateOutput(req.headers.accept), def, s.env.clock.now());
   } catch (err) {
@@ -37,7 +43,7 @@ export async function patchResource(s: RequestScope): Promise<void> {
     const obj = decode(patch);
     if (!isObject(obj.metadata)) obj.metadata = {};
     obj.metadata.name = obj.metadata.name || s.name;
-    const created = await s.store.create(s.namespace, obj, s.ctx, { dryRun });
+    const created = await s.store.create(s.namespace, obj, s.ctx, { dryRun, manager, apply: { config: decode(patch), force: force === true } });
     setWarnings(res, warnings);
     return sendObject(res, 201, created, negotiateOutput(req.headers.accept), def, s.env.clock.now());
   }

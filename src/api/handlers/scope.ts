@@ -7,6 +7,7 @@ import type { Clock } from '../../util/clock.js';
 import { decodeObject, parseBody, parseFieldValidation, readBody, type FieldValidation } from '../body.js';
 import type { ResourceDefinition, StrategyContext, SubresourceDefinition } from '../registry.js';
 import { arrayOf, bool, int64, obj, str } from '../schema.js';
+import { fieldManagerOf } from '../managed-fields.js';
 import { queryInt64 } from '../query.js';
 import { badRequest } from '../status.js';
 import type { ResourceStore } from '../store.js';
@@ -98,6 +99,11 @@ export async function readDeleteOptions(s: RequestScope): Promise<DeleteRequest>
     }
   }
   return out;
+}
+
+/** The field manager of a write: ?fieldManager=, else the User-Agent's product (kube's default). */
+export function managerOf(s: RequestScope): string {
+  return fieldManagerOf(s.query.get('fieldManager'), s.req.headers['user-agent']);
 }
 
 /** dryRun=All (the only value kube accepts) on a write. */

@@ -12,8 +12,11 @@ export type FieldPath = PathElement[];
 
 const ANY: Schema = { type: 'any' };
 
-export const pathKey = (p: FieldPath): string => JSON.stringify(p);
-export const pathOf = (key: string): FieldPath => JSON.parse(key) as FieldPath;
+/** A path as a set member: its elements joined by a character no element contains (cheap to build and split). */
+const SEP = '\u0001';
+export const pathKey = (p: FieldPath): string => p.join(SEP);
+export const pathOf = (key: string): FieldPath => (key === '' ? [] : key.split(SEP));
+export const childKey = (parent: string, pe: PathElement): string => (parent === '' ? pe : parent + SEP + pe);
 
 /** JSON with object keys sorted (how structured-merge-diff writes key and set values). */
 function canonical(v: unknown): string {
@@ -178,9 +181,22 @@ export function pathString(path: FieldPath): string {
     .join('');
 }
 
-/** True when `p` has a descendant in `set` (it is a container there, not a leaf). */
+/** True when `key` has a descendant in `set` (it is a container there, not a leaf). */
 export function hasDescendant(set: Set<string>, key: string): boolean {
-  const prefix = key.slice(0, -1);
-  for (const k of set) if (k.length > key.length && k.startsWith(prefix) && k[prefix.length] === ',') return true;
+  const prefix = key + SEP;
+  for (const k of set) if (k.startsWith(prefix)) return true;
   return false;
+}
+
+/** Every proper prefix (container) of the paths in `set`. */
+export function containersOf(set: Set<string>): Set<string> {
+  const out = new Set<string>();
+  for (const k of set) {
+    let i = k.indexOf(SEP);
+    while (i >= 0) {
+      out.add(k.slice(0, i));
+      i = k.indexOf(SEP, i + 1);
+    }
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
 // Apply (server-side apply) makes the applier own exactly the fields of its configuration, refuses with 409
 // to change a field another manager owns with another value (unless forced, which takes it over), and
 // removes the fields the applier owned before, stopped applying, and nobody else owns.
-import { granularList, childAt, childSchema, decodeFieldsV1, encodeFieldsV1, hasDescendant, itemElement, pathKey, pathOf, pathString, toFieldSet, valueAt, type FieldPath } from './fieldpath.js';
+import { granularList, childAt, childKey, childSchema, containersOf, decodeFieldsV1, encodeFieldsV1, hasDescendant, itemElement, pathKey, pathOf, pathString, toFieldSet, valueAt, type FieldPath } from './fieldpath.js';
 import type { ObjectSchema, Schema } from './schema.js';
 import { ApiError } from './status.js';
 import type { KubeObject } from './types.js';
@@ -30,10 +30,11 @@ const STRIPPED = new Set(
   [['f:apiVersion'], ['f:kind'], ['f:metadata'], ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => ['f:metadata', `f:${f}`])].map(pathKey),
 );
 /** Fields an object's write never gives a manager (set by the server; kube resets them in its strategies). */
-const SYSTEM_PREFIXES = ['["f:metadata","f:deletionTimestamp"', '["f:metadata","f:deletionGracePeriodSeconds"'];
+const SYSTEM_FIELDS = new Set([pathKey(['f:metadata', 'f:deletionTimestamp']), pathKey(['f:metadata', 'f:deletionGracePeriodSeconds'])]);
 
 function strip(set: Set<string>): Set<string> {
-  for (const k of [...set]) if (STRIPPED.has(k) || SYSTEM_PREFIXES.some((p) => k.startsWith(p))) set.delete(k);
+  for (const k of STRIPPED) set.delete(k);
+  for (const k of SYSTEM_FIELDS) set.delete(k);
   return set;
 }
 
@@ -117,12 +118,51 @@ function entryFor(managed: Managed[], id: WriteIdentity, operation: 'Apply' | 'U
   return m;
 }
 
-/** Containers that appear anew carry "." in kube's records: maps, granular lists and their items. */
-function isTrackedContainer(schema: ObjectSchema, path: FieldPath): boolean {
-  let s: Schema = schema;
-  for (const pe of path) s = childSchema(s, pe);
-  const last = path[path.length - 1] ?? '';
-  return s.type === 'map' || granularList(s) || !last.startsWith('f:');
+/**
+ * One walk of `next` against `old` (structured-merge-diff's ToFieldSet and Compare at once): `after` gets
+ * every field `next` sets, `changed` the fields whose value is new or different, and the maps, granular
+ * lists and list items that did not exist before (kube records those as owned themselves, ".").
+ */
+function diffWalk(next: unknown, old: unknown, schema: Schema, key: string, after: Set<string>, changed: Set<string>): void {
+  const leaf = () => {
+    after.add(key);
+    if (old === undefined || (typeof next === 'object' && next !== null ? JSON.stringify(next) !== JSON.stringify(old) : next !== old)) changed.add(key);
+  };
+  switch (schema.type) {
+    case 'object':
+    case 'map': {
+      if (!isObject(next)) return leaf();
+      if (schema.type === 'map' && key !== '' && old === undefined) changed.add(key);
+      const o = isObject(old) ? old : undefined;
+      for (const [k, v] of Object.entries(next)) {
+        const declared = schema.type === 'object' ? schema.properties[k] : schema.values;
+        if (!declared) continue;
+        const child = childKey(key, `f:${k}`);
+        const before = o?.[k];
+        diffWalk(v, before, declared, child, after, changed);
+        if (v === null || (isObject(v) && Object.keys(v).length === 0) || schema.type === 'map') {
+          after.add(child);
+          if (before === undefined) changed.add(child);
+        }
+      }
+      return;
+    }
+    case 'array': {
+      if (!granularList(schema) || !Array.isArray(next)) return leaf();
+      if (old === undefined) changed.add(key);
+      next.forEach((item, i) => {
+        const pe = itemElement(schema, item, i);
+        const child = childKey(key, pe);
+        const before = childAt(old, pe, schema).value;
+        diffWalk(item, before, schema.items, child, after, changed);
+        after.add(child);
+        if (before === undefined) changed.add(child);
+      });
+      return;
+    }
+    default:
+      return leaf();
+  }
 }
 
 /**
@@ -132,19 +172,15 @@ function isTrackedContainer(schema: ObjectSchema, path: FieldPath): boolean {
  */
 export function recordUpdate(schema: ObjectSchema, old: KubeObject | null, next: KubeObject, id: WriteIdentity): void {
   const managed = readManaged(old);
-  const before = strip(old ? toFieldSet(withoutManaged(old), schema) : new Set<string>());
-  const after = strip(toFieldSet(withoutManaged(next), schema));
+  const after = new Set<string>();
   const changed = new Set<string>();
-  for (const k of after) {
-    const p = pathOf(k);
-    if (!before.has(k)) changed.add(k);
-    else if (!hasDescendant(after, k) && JSON.stringify(valueAt(next, p, schema)) !== JSON.stringify(valueAt(old, p, schema))) changed.add(k);
-  }
-  // Containers that are new (a map, a granular list, an item) are owned as themselves too.
-  const containers = allContainers(after);
-  for (const k of containers) if (!containerExisted(old, pathOf(k), schema) && isTrackedContainer(schema, pathOf(k))) changed.add(k);
+  diffWalk(withoutManaged(next), old ? withoutManaged(old) : undefined, schema, '', after, changed);
+  strip(after);
+  strip(changed);
+  const present = containersOf(after);
+  for (const k of after) present.add(k);
   for (const m of managed) {
-    for (const k of [...m.set]) if (changed.has(k) || !existsIn(next, pathOf(k), schema)) m.set.delete(k);
+    for (const k of [...m.set]) if (changed.has(k) || !present.has(k)) m.set.delete(k);
   }
   if (changed.size > 0) {
     const mine = entryFor(managed, id, 'Update');
@@ -154,26 +190,9 @@ export function recordUpdate(schema: ObjectSchema, old: KubeObject | null, next:
 }
 
 function withoutManaged(o: KubeObject): KubeObject {
+  if (o.metadata.managedFields === undefined) return o;
   const { managedFields: _m, ...meta } = o.metadata;
   return { ...o, metadata: meta };
-}
-
-function allContainers(set: Set<string>): Set<string> {
-  const out = new Set<string>();
-  for (const k of set) {
-    const p = pathOf(k);
-    for (let i = 1; i < p.length; i++) out.add(pathKey(p.slice(0, i)));
-  }
-  for (const k of [...out]) if (STRIPPED.has(k)) out.delete(k);
-  return out;
-}
-
-function containerExisted(old: KubeObject | null, path: FieldPath, schema: Schema): boolean {
-  return old !== null && valueAt(old, path, schema) !== undefined;
-}
-
-function existsIn(obj: KubeObject, path: FieldPath, schema: Schema): boolean {
-  return valueAt(obj, path, schema) !== undefined;
 }
 
 // ---- apply ---------------------------------------------------------------------------------------------

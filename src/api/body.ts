@@ -48,7 +48,9 @@ export function parseBody(body: Buffer, contentTypeHeader: string | undefined, s
   const ct = contentTypeOf(contentTypeHeader);
   if (ct === PROTOBUF_CONTENT_TYPE && schema) return decodeProtobufBody(body, schema);
   const text = body.toString('utf8');
-  if (ct === 'application/json' || ct === '*/*' || ct === 'text/plain') {
+  // Only the media types kube-apiserver decodes (a missing Content-Type is JSON, as kube defaults it); text/plain,
+  // */* or a form body is 415, as kube's NegotiateInputSerializer answers.
+  if (ct === 'application/json') {
     try {
       return JSON.parse(text);
     } catch (err) {

@@ -130,6 +130,8 @@ function* fields(buf: Buffer): Generator<{ n: number; wire: number; r: Reader }>
 }
 
 function decodeTime(buf: Buffer): string {
+  // An unset metav1.Time marshals to no bytes at all (Time.Marshal); unmarshalled, that is the zero time.
+  if (buf.length === 0) return ZERO_TIME;
   let seconds = 0n;
   let nanos = 0;
   for (const { n, wire, r } of fields(buf)) {

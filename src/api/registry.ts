@@ -2,11 +2,12 @@
 // columns, schema) and how it behaves (its strategy: defaults, validation, what create/update may change).
 // Resource modules in src/resources/ describe themselves with a ResourceDefinition; the API machinery does
 // the rest generically, as kube-apiserver's generic registry store does.
-import type { ObjectSchema } from './schema.js';
-import type { NameValidator } from './validation.js';
-import type { KubeObject } from '../apis/objects.js';
-import type { FieldError } from '../apis/status.js';
 import type { UserInfo, AuthorizationAttributes, AuthorizationResult } from '../apis/authorization.js';
+import type { ObjectSchema } from './schema.js';
+import type { FieldError } from '../apis/status.js';
+import type { ResourceStore } from './store.js';
+import type { KubeObject } from '../apis/index.js';
+import type { NameValidator } from './validation.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -58,6 +59,21 @@ export interface SubresourceDefinition {
   };
 }
 
+/** What a delete hook may use: the request's context and every served resource's store. */
+export interface DeleteHookContext {
+  strategy: StrategyContext;
+  dryRun: boolean;
+  stores: ReadonlyMap<ResourceDefinition, ResourceStore>;
+}
+
+/** A resource's own delete behaviour around the generic one (kube's BeforeDelete / AfterDelete). */
+export interface DeleteHooks {
+  /** Runs before the object is deleted (may refuse with an ApiError, or remove what depends on it). */
+  beforeDelete?(name: string, ctx: DeleteHookContext): Promise<void>;
+  /** The object a completed delete answers with instead of a Status (undefined: Status Success). */
+  deletedObject?(obj: KubeObject, ctx: StrategyContext): KubeObject | undefined;
+}
+
 export interface PrinterColumn {
   name: string;
   type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
@@ -97,6 +113,7 @@ export interface ResourceDefinition {
    * returns the response object.
    */
   virtualCreate?: (obj: KubeObject, ctx: StrategyContext) => Promise<KubeObject>;
+  deleteHooks?: DeleteHooks;
 }
 
 export const apiVersionOf = (d: { group: string; version: string }): string => (d.group ? `${d.group}/${d.version}` : d.version);

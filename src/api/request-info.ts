@@ -2,6 +2,8 @@
 // request (/api/v1/..., /apis/<group>/<version>/...) with its verb, namespace, resource, name and
 // subresource, or a non-resource request (/healthz, /version, /openapi/v3, discovery documents).
 
+import { queryBool } from './query.js';
+
 export interface RequestInfo {
   isResourceRequest: boolean;
   path: string;
@@ -81,8 +83,7 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
   if (parts.length >= 2) info.name = parts[1]!;
   info.resource = parts[0]!;
   if (info.name === '' && info.verb === 'get') {
-    const w = query.get('watch');
-    info.verb = w === 'true' || w === '1' ? 'watch' : 'list';
+    info.verb = queryBool(query, 'watch') ? 'watch' : 'list';
     // kube authorizes a list/watch restricted to one name as a request for that name.
     const fs = query.get('fieldSelector');
     if (fs) {

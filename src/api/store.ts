@@ -9,9 +9,10 @@ import { decodeContinue, encodeContinue } from './continue.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, type PatchType } from './patch.js';
 import { apiVersionOf, type ResourceDefinition, type StrategyContext, type SubresourceDefinition } from './registry.js';
 import type { FieldSelector, LabelSelector } from './selectors.js';
-import { validateObjectMeta, validateObjectMetaUpdate, isObject } from './validation.js';
-import type { KubeList, KubeObject } from '../apis/objects.js';
 import { alreadyExists, ApiError, badRequest, conflict, invalidObject, internalError, notFound, resourceExpired, invalid, type FieldError, type GroupResource } from '../apis/status.js';
+import type { KubeList, KubeObject } from '../apis/index.js';
+import { validateObjectMeta, validateObjectMetaUpdate, isObject } from './validation.js';
+import { applyConfiguration, recordUpdate, type WriteIdentity } from './managed-fields.js';
 import { formatTime } from '../apis/time.js';
 
 export interface ListOptions {
@@ -25,6 +26,15 @@ export interface ListOptions {
 
 export interface WriteOptions {
   dryRun: boolean;
+  /** The field manager of the write (metadata.managedFields); none for the server's own bookkeeping writes. */
+  manager?: string;
+}
+
+export interface ApplyOptions {
+  /** The apply configuration as the client sent it (decoded). */
+  config: KubeObject;
+  /** Take over fields other managers own (--force-conflicts). */
+  force: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -70,6 +80,10 @@ export class ResourceStore {
     this.gr = { group: def.group, resource: def.plural };
     this.prefix = `/registry/${def.plural}/`;
     this.apiVersion = apiVersionOf(def);
+  }
+
+  get namespaced(): boolean {
+    return this.def.namespaced;
   }
 
   keyFor(namespace: string, name: string): string {
@@ -220,7 +234,7 @@ export class ResourceStore {
   // ---- create ------------------------------------------------------------------------------------------------
 
   /** Creates `obj` (taken over: the caller must not use it afterwards). */
-  async create(namespace: string, obj: KubeObject, ctx: StrategyContext, options: WriteOptions): Promise<KubeObject> {
+  async create(namespace: string, obj: KubeObject, ctx: StrategyContext, options: WriteOptions & { apply?: ApplyOptions }): Promise<KubeObject> {
     this.checkTypeMeta(obj);
     if (!isObject(obj.metadata)) obj.metadata = {};
     const meta = obj.metadata;
@@ -248,6 +262,9 @@ export class ResourceStore {
     if (this.def.strategy.validate) errs.push(...(await this.def.strategy.validate(obj, ctx)));
     if (errs.length > 0) throw invalidObject(this.def, meta.name ?? meta.generateName ?? '', errs);
     this.def.strategy.canonicalize?.(obj);
+    const id = this.identity(options.manager, ctx);
+    if (id && options.apply) obj.metadata.managedFields = applyConfiguration(this.def.schema, null, options.apply.config, id, false).metadata.managedFields;
+    else if (id) recordUpdate(this.def.schema, null, obj, id);
     if (this.def.namespaced && this.namespaceExists && !(await this.namespaceExists(meta.namespace!))) {
       throw notFound({ group: '', resource: 'namespaces' }, meta.namespace!);
     }
@@ -275,6 +292,11 @@ export class ResourceStore {
         throw this.mapStorageError(err);
       }
     }
+  }
+
+  private identity(manager: string | undefined, ctx: StrategyContext, subresource?: SubresourceDefinition): WriteIdentity | undefined {
+    if (manager === undefined) return undefined;
+    return { manager, apiVersion: this.apiVersion, time: formatTime(ctx.now), ...(subresource ? { subresource: subresource.name } : {}) };
   }
 
   private checkTypeMeta(obj: KubeObject): void {
@@ -317,10 +339,26 @@ export class ResourceStore {
     type: PatchType,
     patch: unknown,
     ctx: StrategyContext,
-    options: WriteOptions & { subresource?: SubresourceDefinition; decode: (obj: unknown) => KubeObject },
+    options: WriteOptions & { subresource?: SubresourceDefinition; decode: (obj: unknown) => KubeObject; force?: boolean },
   ): Promise<KubeObject> {
     const SENTINEL = '\u0000kubepki-unset';
     let requested: string | undefined;
+    if (type === 'apply') {
+      // Server-side apply: the configuration merged by field ownership, not a strategic merge.
+      const config = options.decode(patch);
+      this.checkTypeMeta(config);
+      if (!isObject(config.metadata)) config.metadata = {};
+      if (config.metadata.name !== undefined && config.metadata.name !== name) {
+        throw badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${name})`);
+      }
+      const id = this.identity(options.manager ?? '', ctx, options.subresource)!;
+      const wanted = config.metadata.resourceVersion;
+      return this.guaranteedUpdate(namespace, name, ctx, { ...options, applied: true }, wanted, (current) => {
+        const merged = applyConfiguration(this.def.schema, current, config, id, options.force === true);
+        merged.metadata.resourceVersion = current.metadata.resourceVersion;
+        return merged;
+      });
+    }
     return this.guaranteedUpdate(namespace, name, ctx, options, undefined, (current) => {
       const base = structuredClone(current);
       base.metadata.resourceVersion = SENTINEL;
@@ -333,7 +371,6 @@ export class ResourceStore {
           patched = applyMergePatch(base, patch);
           break;
         case 'strategic':
-        case 'apply':
           patched = applyStrategicMergePatch(base, patch, this.def.schema);
           break;
       }
@@ -361,7 +398,7 @@ export class ResourceStore {
     namespace: string,
     name: string,
     ctx: StrategyContext,
-    options: WriteOptions & { subresource?: SubresourceDefinition },
+    options: WriteOptions & { subresource?: SubresourceDefinition; applied?: boolean },
     requestedRV: string | undefined,
     build: (current: KubeObject) => KubeObject,
     requestedAfterBuild?: () => string | undefined,
@@ -377,10 +414,18 @@ export class ResourceStore {
         if (!/^\d+$/.test(wanted)) throw badRequest(`invalid resource version: ${wanted}`);
         throw conflict(this.gr, name);
       }
+      const applied = next.metadata.managedFields;
       const result = await this.prepareUpdate(next, current, ctx, options.subresource);
+      const id = this.identity(options.manager, ctx, options.subresource);
+      if (options.applied) result.metadata.managedFields = applied;
+      else if (id) recordUpdate(this.def.schema, current, result, id);
+      else if (current.metadata.managedFields) result.metadata.managedFields = current.metadata.managedFields;
+      if (!result.metadata.managedFields) delete result.metadata.managedFields;
       const json = this.encode(result);
-      // No-op: nothing written. (A record written in another key order is re-encoded only when the sizes match.)
+      // No-op: nothing written (a write that changes nothing but its record's time is a no-op too, as kube
+      // treats it). A record written in another key order is re-encoded only when the sizes match.
       if (json === stored.value || (json.length === stored.value.length && json === this.encode(current))) return current;
+      if (json.length === stored.value.length && this.sameButManagedTimes(result, current)) return current;
       if (options.dryRun) return result;
       try {
         if (result.metadata.deletionTimestamp && (!result.metadata.finalizers || result.metadata.finalizers.length === 0)) {
@@ -403,6 +448,12 @@ export class ResourceStore {
         throw this.mapStorageError(err);
       }
     }
+  }
+
+  /** Equal but for the times of managedFields entries (a no-op write only restamped its manager's entry). */
+  private sameButManagedTimes(a: KubeObject, b: KubeObject): boolean {
+    const untimed = (o: KubeObject) => this.encode({ ...o, metadata: { ...o.metadata, managedFields: (o.metadata.managedFields ?? []).map((m) => ({ ...(m as object), time: '' })) } });
+    return untimed(a) === untimed(b);
   }
 
   private async prepareUpdate(next: KubeObject, current: KubeObject, ctx: StrategyContext, sub: SubresourceDefinition | undefined): Promise<KubeObject> {

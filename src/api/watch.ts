@@ -1,13 +1,13 @@
 // One client watch as an HTTP response: a chunked stream of JSON lines {"type","object"} (ADDED, MODIFIED,
-// DELETED, BOOKMARK, ERROR), fed by the resource's watch cache or, for a resourceVersion older than the
-// cache holds, by a storage watch of its own (which answers a compacted revision with an ERROR 410 event,
-// as kube-apiserver does). A client that cannot keep up is disconnected rather than buffered forever.
+// DELETED, BOOKMARK, ERROR), fed by a storage watch (a compacted revision is an ERROR 410 event, as
+// kube-apiserver answers; storage progress notifications become bookmarks). A client that cannot keep up
+// is disconnected rather than buffered forever.
 import type { ServerResponse } from 'node:http';
 import type { Storage, WatchHandle } from '../storage/interface.js';
 import { StorageError } from '../storage/errors.js';
-import { CachedEvent, dispatchEvent, type WatchEventType, type WatchSubscriber } from './watch-cache.js';
+import type { KubeObject } from '../apis/index.js';
+import { cachedEvent, dispatchEvent, type CachedEvent, type WatchEventType, type WatchSubscriber } from './watch-event.js';
 import { ApiError, internalError, resourceExpired, type Status } from '../apis/status.js';
-import type { KubeObject } from '../apis/objects.js';
 
 /** Bytes queued for a slow client before its watch is closed. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -103,33 +103,20 @@ export class WatchStream implements WatchSubscriber {
     this.close();
   }
 
-  terminate(_reason: Error): void {
-    this.close();
-  }
-
-  /** Watches storage directly from afterRevision (the cache no longer holds that history). */
-  watchStorage(storage: Storage, options: { prefix: string; resourcePrefix: string; namespaced: boolean; decode: (value: string, revision: number) => KubeObject }): void {
-    const { prefix, resourcePrefix, namespaced, decode } = options;
+  /** Watches storage from afterRevision; `prefix` covers everything the watch selects. */
+  watchStorage(storage: Storage, options: { prefix: string; resource: { prefix: string; namespaced: boolean; decode: (value: string, revision: number) => KubeObject } }): void {
+    const { prefix, resource } = options;
     this.direct = storage.watch(prefix, {
       afterRevision: this.afterRevision,
-      onEvent: (raw) => {
-        const rest = raw.key.slice(resourcePrefix.length);
-        let ns = '';
-        let name = rest;
-        if (namespaced) {
-          const slash = rest.indexOf('/');
-          ns = rest.slice(0, slash);
-          name = rest.slice(slash + 1);
-        }
-        dispatchEvent(this, new CachedEvent(raw, ns, name, decode));
-      },
+      onEvent: (raw) => dispatchEvent(this, cachedEvent(raw, resource)),
       onError: (err) => {
         if (err instanceof StorageError && err.code === 'Compacted') {
           storage.compactedRevision().then(
             (oldest) => this.error(resourceExpired(`too old resource version: ${this.afterRevision} (${oldest})`).status),
             () => this.error(resourceExpired(`too old resource version: ${this.afterRevision}`).status),
           );
-        } else if (err instanceof ApiError) this.error(err.status);
+        } else if (err instanceof StorageError && err.code === 'Unavailable') this.close(); // the client re-lists
+        else if (err instanceof ApiError) this.error(err.status);
         else this.error(internalError(err).status);
       },
       onProgress: this.o.bookmarks ? (rev) => this.bookmark(rev) : undefined,

@@ -11,6 +11,7 @@ interface ServeFlags extends ServeControllerFlags {
   dataDir?: string;
   securePort: string;
   bindAddress: string;
+  serviceClusterIpRange: string;
   advertiseAddress?: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'state directory: the PKI (DIR/pki, made if missing), DIR/admin.conf and the SQLite database')
     .option('--secure-port <port>', 'the port on which to serve HTTPS with authentication and authorization', '6443')
     .option('--bind-address <ip>', 'the IP address on which to listen (0.0.0.0 for all interfaces; the default stays on loopback)', '127.0.0.1')
+    .option('--service-cluster-ip-range <cidr>', 'the service CIDR; its first IP is the ClusterIP of the default/kubernetes Service (as init --service-cidr)', '10.96.0.0/12')
     .option('--advertise-address <ip>', 'the address written into DIR/admin.conf and the serving certificate; default: the bind address, or the host\'s first address when binding to all')
     .option('--tls-cert-file <file>', 'the x509 serving certificate (default with --data-dir: DIR/pki/apiserver.crt)')
     .option('--tls-private-key-file <file>', 'the serving certificate\'s private key (default with --data-dir: DIR/pki/apiserver.key)')
@@ -124,6 +126,7 @@ function serveConfigFromFlags(flags: ServeFlags, resolvePath: (p: string) => str
   return {
     dataDir,
     bindAddress: flags.bindAddress,
+    serviceClusterIpRange: flags.serviceClusterIpRange,
     port,
     advertiseAddress: flags.advertiseAddress,
     tls: { certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile, clientCAFile: flags.clientCaFile },

@@ -11,24 +11,51 @@ import { formatTime } from '../apis/time.js';
 
 const GROUP = 'authorization.k8s.io';
 
+const selectorAttributes = (what: 'Field' | 'Label', description: string) =>
+  obj(
+    {
+      rawSelector: str(`rawSelector is the serialization of a ${what.toLowerCase()} selector that would be included in a query parameter.`),
+      requirements: arrayOf(
+        obj(
+          {
+            key: str(`key is the ${what.toLowerCase()} selector key that the requirement applies to.`),
+            operator: str('operator represents a key\'s relationship to a set of values: In, NotIn, Exists, DoesNotExist.'),
+            values: arrayOf(str(), { description: 'values is an array of string values.' }),
+          },
+          { description: `A ${what.toLowerCase()} selector requirement.` },
+        ),
+        { description: 'requirements is the parsed interpretation of a selector.' },
+      ),
+    },
+    { name: `io.k8s.api.authorization.v1.${what}SelectorAttributes`, description },
+  );
+
 const resourceAttributesSchema = obj(
   {
-    fieldSelector: obj({ rawSelector: str(), requirements: arrayOf(obj({ key: str(), operator: str(), values: arrayOf(str()) })) }, { name: 'io.k8s.api.authorization.v1.FieldSelectorAttributes' }),
-    group: str(),
-    labelSelector: obj({ rawSelector: str(), requirements: arrayOf(obj({ key: str(), operator: str(), values: arrayOf(str()) })) }, { name: 'io.k8s.api.authorization.v1.LabelSelectorAttributes' }),
-    name: str(),
-    namespace: str(),
-    resource: str(),
-    subresource: str(),
-    verb: str(),
-    version: str(),
+    fieldSelector: selectorAttributes('Field', 'fieldSelector describes the limitation on access based on field; it can only limit access, not broaden it.'),
+    group: str('Group is the API Group of the Resource. "*" means all.'),
+    labelSelector: selectorAttributes('Label', 'labelSelector describes the limitation on access based on labels; it can only limit access, not broaden it.'),
+    name: str('Name is the name of the resource being requested for a "get" or deleted for a "delete". "" (empty) means all.'),
+    namespace: str('Namespace is the namespace of the action being requested. "" (empty) means all namespaces for namespace-scoped resources and is the only value for cluster-scoped ones.'),
+    resource: str('Resource is one of the existing resource types. "*" means all.'),
+    subresource: str('Subresource is one of the existing resource types. "" means none.'),
+    verb: str('Verb is a kubernetes resource API verb, like: get, list, watch, create, update, delete, proxy. "*" means all.'),
+    version: str('Version is the API Version of the Resource. "*" means all.'),
   },
-  { name: 'io.k8s.api.authorization.v1.ResourceAttributes' },
+  { name: 'io.k8s.api.authorization.v1.ResourceAttributes', description: 'ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface.' },
 );
-const nonResourceAttributesSchema = obj({ path: str(), verb: str() }, { name: 'io.k8s.api.authorization.v1.NonResourceAttributes' });
+const nonResourceAttributesSchema = obj(
+  { path: str('Path is the URL path of the request.'), verb: str('Verb is the standard HTTP verb.') },
+  { name: 'io.k8s.api.authorization.v1.NonResourceAttributes', description: 'NonResourceAttributes includes the authorization attributes available for non-resource requests to the Authorizer interface.' },
+);
 const statusSchema = obj(
-  { allowed: bool(), denied: bool(), evaluationError: str(), reason: str() },
-  { name: 'io.k8s.api.authorization.v1.SubjectAccessReviewStatus', required: ['allowed'] },
+  {
+    allowed: bool('Allowed is required. True if the action would be allowed, false otherwise.'),
+    denied: bool('Denied is optional. True if the action would be denied, otherwise false. If both allowed is false and denied is false, then the authorizer has no opinion on whether to authorize the action.'),
+    evaluationError: str('EvaluationError is an indication that some error occurred during the authorization check.'),
+    reason: str('Reason is optional. It indicates why a request was allowed or denied.'),
+  },
+  { name: 'io.k8s.api.authorization.v1.SubjectAccessReviewStatus', required: ['allowed'], description: 'SubjectAccessReviewStatus is the result of the access check.' },
 );
 
 const specSchema = (withUser: boolean) =>
@@ -36,9 +63,19 @@ const specSchema = (withUser: boolean) =>
     {
       nonResourceAttributes: nonResourceAttributesSchema,
       resourceAttributes: resourceAttributesSchema,
-      ...(withUser ? { extra: mapOf(arrayOf(str())), groups: arrayOf(str(), { listType: 'atomic' }), uid: str(), user: str() } : {}),
+      ...(withUser
+        ? {
+            extra: mapOf(arrayOf(str()), 'Extra corresponds to the user.Info.GetExtra() method from the authenticator.'),
+            groups: arrayOf(str(), { listType: 'atomic', description: 'Groups is the groups you\'re testing for.' }),
+            uid: str('UID information about the requesting user.'),
+            user: str('User is the user you\'re testing for.'),
+          }
+        : {}),
     },
-    { name: withUser ? 'io.k8s.api.authorization.v1.SubjectAccessReviewSpec' : 'io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec' },
+    {
+      name: withUser ? 'io.k8s.api.authorization.v1.SubjectAccessReviewSpec' : 'io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec',
+      description: 'The attributes of the request being checked: exactly one of resourceAttributes and nonResourceAttributes must be set.',
+    },
   );
 
 function reviewDefinition(kind: 'SelfSubjectAccessReview' | 'SubjectAccessReview'): ResourceDefinition {
@@ -58,6 +95,9 @@ function reviewDefinition(kind: 'SelfSubjectAccessReview' | 'SubjectAccessReview
       group: GROUP,
       version: 'v1',
       kind,
+      description: self
+        ? 'SelfSubjectAccessReview checks whether or the current user can perform an action. Not filling in a spec.namespace means "in all namespaces".'
+        : 'SubjectAccessReview checks whether or not a user or group can perform an action.',
       required: ['spec'],
       properties: { spec: specSchema(!self), status: statusSchema },
     }),

@@ -33,7 +33,7 @@ const conditionSchema = obj(
     status: str('status of the condition, one of True, False, Unknown.'),
     type: str('type of the condition. Known conditions are "Approved", "Denied", and "Failed".'),
   },
-  { name: 'io.k8s.api.certificates.v1.CertificateSigningRequestCondition', required: ['type', 'status'] },
+  { name: 'io.k8s.api.certificates.v1.CertificateSigningRequestCondition', required: ['type', 'status'], description: 'CertificateSigningRequestCondition describes a condition of a CertificateSigningRequest object.' },
 );
 
 export const csrSchema = kindSchema({
@@ -55,14 +55,17 @@ export const csrSchema = kindSchema({
         usages: arrayOf(str(undefined, { enum: KNOWN_USAGES }), { listType: 'atomic', description: 'usages specifies a set of key usages requested in the issued certificate.' }),
         username: str('username contains the name of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.'),
       },
-      { name: 'io.k8s.api.certificates.v1.CertificateSigningRequestSpec', required: ['request', 'signerName'] },
+      { name: 'io.k8s.api.certificates.v1.CertificateSigningRequestSpec', required: ['request', 'signerName'], description: 'CertificateSigningRequestSpec contains the certificate request.' },
     ),
     status: obj(
       {
         certificate: bytes('certificate is populated with an issued certificate by the signer after an Approved condition is present.'),
         conditions: arrayOf(conditionSchema, { listType: 'map', listMapKeys: ['type'], description: 'conditions applied to the request. Known conditions are "Approved", "Denied", and "Failed".' }),
       },
-      { name: 'io.k8s.api.certificates.v1.CertificateSigningRequestStatus' },
+      {
+        name: 'io.k8s.api.certificates.v1.CertificateSigningRequestStatus',
+        description: 'CertificateSigningRequestStatus contains conditions used to indicate approved/denied/failed status of the request, and the issued certificate.',
+      },
     ),
   },
 });

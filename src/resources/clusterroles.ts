@@ -25,7 +25,7 @@ export const clusterRoles: ResourceDefinition = {
     description: 'ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.',
     properties: {
       aggregationRule: obj(
-        { clusterRoleSelectors: arrayOf(labelSelectorSchema, { listType: 'atomic' }) },
+        { clusterRoleSelectors: arrayOf(labelSelectorSchema, { listType: 'atomic', description: 'ClusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules.' }) },
         { name: 'io.k8s.api.rbac.v1.AggregationRule', description: 'AggregationRule is an optional field that describes how to build the Rules for this ClusterRole.' },
       ),
       rules: arrayOf(policyRuleSchema, { listType: 'atomic', description: 'Rules holds all the PolicyRules for this ClusterRole' }),

@@ -13,6 +13,7 @@ import { roles } from './roles.js';
 import { secrets } from './secrets.js';
 import { selfSubjectReviews } from './selfsubjectreviews.js';
 import { serviceAccounts } from './serviceaccounts.js';
+import { services } from './services.js';
 
 export function builtinResources(): ResourceDefinition[] {
   return [
@@ -21,6 +22,7 @@ export function builtinResources(): ResourceDefinition[] {
     namespaces,
     secrets,
     serviceAccounts,
+    services,
     selfSubjectReviews,
     selfSubjectAccessReviews,
     subjectAccessReviews,

@@ -50,25 +50,51 @@ export const policyRuleSchema = obj(
     resources: strings('Resources is a list of resources this rule applies to.'),
     verbs: strings('Verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule.'),
   },
-  { name: 'io.k8s.api.rbac.v1.PolicyRule', required: ['verbs'] },
+  { name: 'io.k8s.api.rbac.v1.PolicyRule', required: ['verbs'], description: 'PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to.' },
 );
 
 export const subjectSchema = obj(
-  { apiGroup: str(), kind: str(), name: str(), namespace: str() },
-  { name: 'io.k8s.api.rbac.v1.Subject', required: ['kind', 'name'] },
+  {
+    apiGroup: str('APIGroup holds the API group of the referenced subject: "" for ServiceAccount subjects, "rbac.authorization.k8s.io" for User and Group subjects.'),
+    kind: str('Kind of object being referenced: "User", "Group" or "ServiceAccount".'),
+    name: str('Name of the object being referenced.'),
+    namespace: str('Namespace of the referenced object (ServiceAccounts only).'),
+  },
+  { name: 'io.k8s.api.rbac.v1.Subject', required: ['kind', 'name'], description: 'Subject contains a reference to the object or user identities a role binding applies to.' },
 );
 
-export const roleRefSchema = obj({ apiGroup: str(), kind: str(), name: str() }, { name: 'io.k8s.api.rbac.v1.RoleRef', required: ['apiGroup', 'kind', 'name'] });
+export const roleRefSchema = obj(
+  {
+    apiGroup: str('APIGroup is the group for the resource being referenced (rbac.authorization.k8s.io).'),
+    kind: str('Kind is the type of resource being referenced: Role or ClusterRole.'),
+    name: str('Name is the name of resource being referenced.'),
+  },
+  { name: 'io.k8s.api.rbac.v1.RoleRef', required: ['apiGroup', 'kind', 'name'], description: 'RoleRef contains information that points to the role being used. It cannot be changed once set.' },
+);
 
 export const labelSelectorSchema = obj(
   {
     matchExpressions: arrayOf(
-      obj({ key: str(), operator: str(), values: strings() }, { name: 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement', required: ['key', 'operator'] }),
-      { listType: 'atomic' },
+      obj(
+        {
+          key: str('key is the label key that the selector applies to.'),
+          operator: str('operator represents a key\'s relationship to a set of values: In, NotIn, Exists and DoesNotExist.'),
+          values: strings('values is an array of string values; non-empty for In and NotIn, empty for Exists and DoesNotExist.'),
+        },
+        {
+          name: 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement',
+          required: ['key', 'operator'],
+          description: 'A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.',
+        },
+      ),
+      { listType: 'atomic', description: 'matchExpressions is a list of label selector requirements. The requirements are ANDed.' },
     ),
-    matchLabels: { type: 'map', values: str() },
+    matchLabels: { type: 'map', values: str(), description: 'matchLabels is a map of {key,value} pairs, each equivalent to a matchExpressions element with operator In and that single value.' },
   },
-  { name: 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' },
+  {
+    name: 'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector',
+    description: 'A label selector is a label query over a set of resources. An empty label selector matches all objects; a null one matches none.',
+  },
 );
 
 export function validatePolicyRule(rule: PolicyRule, field: string, namespaced: boolean): FieldError[] {

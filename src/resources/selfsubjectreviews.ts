@@ -7,8 +7,13 @@ import { isPathSegmentName } from '../api/validation.js';
 import { formatTime } from '../apis/time.js';
 
 export const userInfoSchema = obj(
-  { extra: mapOf(arrayOf(str())), groups: arrayOf(str(), { listType: 'atomic' }), uid: str(), username: str() },
-  { name: 'io.k8s.api.authentication.v1.UserInfo' },
+  {
+    extra: mapOf(arrayOf(str()), 'Any additional information provided by the authenticator.'),
+    groups: arrayOf(str(), { listType: 'atomic', description: 'The names of groups this user is a part of.' }),
+    uid: str('A unique value that identifies this user across time.'),
+    username: str('The name that uniquely identifies this user among all active users.'),
+  },
+  { name: 'io.k8s.api.authentication.v1.UserInfo', description: 'UserInfo holds the information about the user needed to implement the user.Info interface.' },
 );
 
 export const selfSubjectReviews: ResourceDefinition = {
@@ -27,7 +32,12 @@ export const selfSubjectReviews: ResourceDefinition = {
     version: 'v1',
     kind: 'SelfSubjectReview',
     description: 'SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request.',
-    properties: { status: obj({ userInfo: userInfoSchema }, { name: 'io.k8s.api.authentication.v1.SelfSubjectReviewStatus' }) },
+    properties: {
+      status: obj(
+        { userInfo: { ...userInfoSchema, description: 'User attributes of the user making this request.' } },
+        { name: 'io.k8s.api.authentication.v1.SelfSubjectReviewStatus', description: 'Status is filled in by the server with the user attributes.' },
+      ),
+    },
   }),
   validateName: isPathSegmentName,
   strategy: {},

@@ -8,7 +8,7 @@ import { selfSubjectRulesReview, type SelfSubjectRulesReviewObject } from '../au
 import type { RuleResolver } from '../auth/authz/rbac.js';
 
 const GROUP = 'authorization.k8s.io';
-const strings = () => arrayOf(str(), { listType: 'atomic' });
+const strings = (description: string) => arrayOf(str(), { listType: 'atomic', description });
 
 export function selfSubjectRulesReviews(deps: { resolvers: RuleResolver[] }): ResourceDefinition {
   return {
@@ -29,18 +29,36 @@ export function selfSubjectRulesReviews(deps: { resolvers: RuleResolver[] }): Re
       description: 'SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace.',
       required: ['spec'],
       properties: {
-        spec: obj({ namespace: str() }, { name: 'io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec' }),
+        spec: obj({ namespace: str('Namespace to evaluate rules for. Required.') }, { name: 'io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec', description: 'Spec holds information about the request being evaluated.' }),
         status: obj(
           {
-            evaluationError: str(),
-            incomplete: bool(),
-            nonResourceRules: arrayOf(obj({ nonResourceURLs: strings(), verbs: strings() }, { name: 'io.k8s.api.authorization.v1.NonResourceRule' }), { listType: 'atomic' }),
+            evaluationError: str('EvaluationError can appear in combination with Rules. It indicates an error occurred during rule evaluation.'),
+            incomplete: bool('Incomplete is true when the rules returned by this call are incomplete.'),
+            nonResourceRules: arrayOf(
+              obj(
+                { nonResourceURLs: strings('NonResourceURLs is a set of partial urls that a user should have access to.'), verbs: strings('Verb is a list of kubernetes non-resource API verbs.') },
+                { name: 'io.k8s.api.authorization.v1.NonResourceRule', description: 'NonResourceRule holds information that describes a rule for the non-resource.' },
+              ),
+              { listType: 'atomic', description: 'NonResourceRules is the list of actions the subject is allowed to perform on non-resources.' },
+            ),
             resourceRules: arrayOf(
-              obj({ apiGroups: strings(), resourceNames: strings(), resources: strings(), verbs: strings() }, { name: 'io.k8s.api.authorization.v1.ResourceRule' }),
-              { listType: 'atomic' },
+              obj(
+                {
+                  apiGroups: strings('APIGroups is the name of the APIGroup that contains the resources.'),
+                  resourceNames: strings('ResourceNames is an optional white list of names that the rule applies to.'),
+                  resources: strings('Resources is a list of resources this rule applies to. "*" means all.'),
+                  verbs: strings('Verb is a list of kubernetes resource API verbs, like: get, list, watch, create, update, delete, proxy. "*" means all.'),
+                },
+                { name: 'io.k8s.api.authorization.v1.ResourceRule', description: 'ResourceRule is the list of actions the subject is allowed to perform on resources.' },
+              ),
+              { listType: 'atomic', description: 'ResourceRules is the list of actions the subject is allowed to perform on resources.' },
             ),
           },
-          { name: 'io.k8s.api.authorization.v1.SubjectRulesReviewStatus', required: ['resourceRules', 'nonResourceRules', 'incomplete'] },
+          {
+            name: 'io.k8s.api.authorization.v1.SubjectRulesReviewStatus',
+            required: ['resourceRules', 'nonResourceRules', 'incomplete'],
+            description: 'Status is filled in by the server and indicates the set of actions a user can perform.',
+          },
         ),
       },
     }),

@@ -17,13 +17,19 @@ export const tokenRequestSchema = kindSchema({
   properties: {
     spec: obj(
       {
-        audiences: arrayOf(str(), { listType: 'atomic' }),
-        boundObjectRef: obj({ apiVersion: str(), kind: str(), name: str(), uid: str() }, { name: 'io.k8s.api.authentication.v1.BoundObjectReference' }),
-        expirationSeconds: int64(),
+        audiences: arrayOf(str(), { listType: 'atomic', description: 'Audiences are the intendend audiences of the token.' }),
+        boundObjectRef: obj(
+          { apiVersion: str('API version of the referent.'), kind: str('Kind of the referent. Valid kinds are \'Pod\' and \'Secret\'.'), name: str('Name of the referent.'), uid: str('UID of the referent.') },
+          { name: 'io.k8s.api.authentication.v1.BoundObjectReference', description: 'BoundObjectRef is a reference to an object that the token will be bound to.' },
+        ),
+        expirationSeconds: int64('ExpirationSeconds is the requested duration of validity of the request.'),
       },
-      { name: 'io.k8s.api.authentication.v1.TokenRequestSpec' },
+      { name: 'io.k8s.api.authentication.v1.TokenRequestSpec', description: 'Spec holds information about the request being evaluated.' },
     ),
-    status: obj({ expirationTimestamp: time(), token: str() }, { name: 'io.k8s.api.authentication.v1.TokenRequestStatus', required: ['token', 'expirationTimestamp'] }),
+    status: obj(
+      { expirationTimestamp: time('ExpirationTimestamp is the time of expiration of the returned token.'), token: str('Token is the opaque bearer token.') },
+      { name: 'io.k8s.api.authentication.v1.TokenRequestStatus', required: ['token', 'expirationTimestamp'], description: 'Status is filled in by the server and indicates whether the token can be authenticated.' },
+    ),
   },
 });
 

@@ -30,10 +30,21 @@ export function tokenReviews(deps: { authenticator: Authenticator; apiAudiences:
       description: 'TokenReview attempts to authenticate a token to a known user.',
       required: ['spec'],
       properties: {
-        spec: obj({ audiences: arrayOf(str(), { listType: 'atomic' }), token: str() }, { name: 'io.k8s.api.authentication.v1.TokenReviewSpec' }),
+        spec: obj(
+          {
+            audiences: arrayOf(str(), { listType: 'atomic', description: 'Audiences is a list of the identifiers that the resource server presented with the token identifies as.' }),
+            token: str('Token is the opaque bearer token.'),
+          },
+          { name: 'io.k8s.api.authentication.v1.TokenReviewSpec', description: 'Spec holds information about the request being evaluated.' },
+        ),
         status: obj(
-          { audiences: arrayOf(str(), { listType: 'atomic' }), authenticated: bool(), error: str(), user: userInfoSchema },
-          { name: 'io.k8s.api.authentication.v1.TokenReviewStatus' },
+          {
+            audiences: arrayOf(str(), { listType: 'atomic', description: 'Audiences are audience identifiers chosen by the authenticator that are compatible with both the TokenReview and token.' }),
+            authenticated: bool('Authenticated indicates that the token was associated with a known user.'),
+            error: str('Error indicates that the token couldn\'t be checked.'),
+            user: { ...userInfoSchema, description: 'User is the UserInfo associated with the provided token.' },
+          },
+          { name: 'io.k8s.api.authentication.v1.TokenReviewStatus', description: 'Status is filled in by the server and indicates whether the request can be authenticated.' },
         ),
       },
     }),

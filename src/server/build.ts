@@ -14,6 +14,8 @@ export interface ServeConfig {
   /** State directory: DIR/pki (made if missing), DIR/admin.conf, the SQLite database; the default of every file below. */
   dataDir?: string;
   bindAddress: string;
+  /** kube-apiserver's --service-cluster-ip-range: its first IP is default/kubernetes's ClusterIP. */
+  serviceClusterIpRange?: string;
   /** 0 = any free port. */
   port: number;
   /** Written into DIR/admin.conf and the serving certificate when the PKI is made. */
@@ -81,6 +83,7 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
     resources: auth.withResources(builtinResources()),
     bootstrap: (handler) => auth.bootstrap(handler),
     bindAddress: config.bindAddress,
+    serviceClusterIpRange: config.serviceClusterIpRange,
     port: config.port,
     logger,
   });

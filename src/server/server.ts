@@ -20,6 +20,8 @@ import { notFoundPath } from '../api/status.js';
 import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
+import { reconcileKubernetesService } from '../resources/services.js';
+import { DEFAULTS } from '../cluster/config.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { openLoopback, type LoopbackListener } from './loopback.js';
 import { ApiError, internalError, unauthorized } from '../apis/status.js';
@@ -51,8 +53,10 @@ export interface ApiServerOptions {
   resources?: ResourceDefinition[];
   watch?: ApiHandlerOptions['watch'];
   maxRequestBodyBytes?: number;
-  /** Skip creating default, kube-system, kube-public and kube-node-lease. */
+  /** Skip creating default, kube-system, kube-public and kube-node-lease (and the default/kubernetes Service). */
   skipSystemNamespaces?: boolean;
+  /** kube-apiserver's --service-cluster-ip-range: its first IP is default/kubernetes's ClusterIP. Default 10.96.0.0/12. */
+  serviceClusterIpRange?: string;
 }
 
 const PEER_CHAIN = Symbol('kubepki.peerChain');
@@ -166,6 +170,8 @@ export class ApiServer {
       });
     });
     this.address = this.server.address() as AddressInfo;
+    const svc = this.o.skipSystemNamespaces ? undefined : this.handler.storeFor('', 'v1', 'services');
+    if (svc) await reconcileKubernetesService(svc, this.handler.systemContext(), { serviceCidr: this.o.serviceClusterIpRange ?? DEFAULTS.serviceSubnet, securePort: this.address.port });
     this.ready = true;
     return { port: this.address.port, url: this.url };
   }

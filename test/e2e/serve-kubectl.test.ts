@@ -37,6 +37,11 @@ test('kubectl drives kubepki serve: the seed walk-through and the everyday comma
     assert.match(res, /leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease/);
   });
 
+  await t.test('cluster-info and get all -A work (the default/kubernetes Service, ClusterIP from the default service CIDR)', async () => {
+    assert.match(await ok(['cluster-info']), /Kubernetes control plane.* is running at .*https:\/\/127\.0\.0\.1:/);
+    assert.match(await ok(['get', 'all', '-A']), /\ndefault\s+kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP\s/);
+  });
+
   // Step 1 of the walk-through: a key and a CSR for the service and pod names and IPs.
   const csrFile = path.join(dir, 'server.csr');
   const keyFile = path.join(dir, 'server-key.pem');

@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { decodePem, parseCertificateDer, type Certificate } from '../x509/index.js';
 import { KubepkiError } from '../util/errors.js';
 
-export const CUSTOM_CA_TRUST_NAMESPACE = 'kube-system';
-export const CUSTOM_CA_TRUST_SECRET = 'custom-ca-trust-secret';
+export { CUSTOM_CA_TRUST_NAMESPACE, CUSTOM_CA_TRUST_SECRET } from '../apis/custom-ca-trust.js';
 /** AKS's limit: at most 10 certificates in all. */
 export const MAX_CUSTOM_CA_CERTIFICATES = 10;
 

@@ -8,6 +8,7 @@ import type { ObjectMeta } from '../../api/types.js';
 import { KUBEADM_DEFAULT_NODE_TOKEN_GROUP } from '../bootstrap-token-secret.js';
 import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_UNAUTHENTICATED, USER_ANONYMOUS } from '../types.js';
 import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../objects.js';
+import { customCaTrustRoles } from './custom-ca-trust-policy.js';
 import { RBAC_API_VERSION, RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule, type Role, type RoleBinding, type Subject } from './rbac-types.js';
 
 export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -198,6 +199,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
       metadata: kubeadmMeta('kubeadm:bootstrap-signer-clusterinfo', NAMESPACE_PUBLIC),
       rules: [r(['get'], [''], ['configmaps'], ['cluster-info'])],
     },
+    ...customCaTrustRoles.roles(),
   ];
 
   const roleBindings: RoleBinding[] = [
@@ -218,6 +220,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
       user(USER_KUBE_CONTROLLER_MANAGER),
     ]),
     roleBinding(NAMESPACE_PUBLIC, 'kubeadm:bootstrap-signer-clusterinfo', 'kubeadm:bootstrap-signer-clusterinfo', [user(USER_ANONYMOUS)], kubeadmMeta('kubeadm:bootstrap-signer-clusterinfo', NAMESPACE_PUBLIC)),
+    ...customCaTrustRoles.roleBindings(),
   ];
 
   return { clusterRoles, clusterRoleBindings, roles, roleBindings };

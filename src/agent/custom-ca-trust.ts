@@ -72,6 +72,7 @@ export class CustomCaTrustStore {
     const removed = [...before.keys()].filter((f) => !wanted.has(f));
     const sha256 = customCaBundleSha256(cas);
     try {
+      await fs.mkdir(this.subdir, { recursive: true, mode: 0o755 }); // exists even when empty, for the commands
       await writeFilesAtomic(added.map(([f, pem]) => ({ path: path.join(this.subdir, f), data: pem, mode: 0o644 })));
       for (const f of removed) await fs.rm(path.join(this.subdir, f), { force: true });
       await this.runCommand('update', this.o.updateCommand, sha256);

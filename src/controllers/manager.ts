@@ -21,11 +21,14 @@ import type { KubeletServingPolicy } from './approver/kubelet-serving.js';
 import { CSRCleanerController, type CSRCleanerDurations } from './cleaner/csr-cleaner.js';
 import { TokenCleanerController } from './cleaner/token-cleaner.js';
 import { RootCAPublisherController, ROOT_CA_CONFIGMAP } from './publishers/root-ca-publisher.js';
+import { CtbPublisherController } from './publishers/ctb-publisher.js';
+import { trustBundleSources } from './publishers/ctb-sources.js';
+import type { ClusterTrustBundle } from '../apis/clustertrustbundle.js';
 import { BootstrapSignerController } from './publishers/bootstrap-signer.js';
 import { CLUSTER_INFO_CONFIGMAP, type CertificateSigningRequest, type ConfigMap, type KubeObject, type Lease, type Namespace, type Secret } from './types.js';
 
 /** Controller names, kube's short (--controllers) names first; the long names are accepted too. */
-export const CONTROLLER_NAMES = ['csrsigning', 'csrapproving', 'csrcleaner', 'root-ca-cert-publisher', 'bootstrapsigner', 'tokencleaner'] as const;
+export const CONTROLLER_NAMES = ['csrsigning', 'csrapproving', 'csrcleaner', 'root-ca-cert-publisher', 'bootstrapsigner', 'tokencleaner', 'clustertrustbundle-publisher'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 const ALIASES: Record<string, ControllerName> = {
@@ -35,6 +38,7 @@ const ALIASES: Record<string, ControllerName> = {
   'root-ca-certificate-publisher-controller': 'root-ca-cert-publisher',
   'bootstrap-signer-controller': 'bootstrapsigner',
   'token-cleaner-controller': 'tokencleaner',
+  'kube-apiserver-serving-clustertrustbundle-publisher-controller': 'clustertrustbundle-publisher',
 };
 
 /** Off unless named, as in kube-controller-manager (kubeadm turns them on: --controllers=*,bootstrapsigner,tokencleaner). */
@@ -238,6 +242,11 @@ export class ControllerManager {
         });
         runnables.push({ name: 'root-ca-cert-publisher', run: (s) => c.run(s) });
       }
+    }
+    if (on('clustertrustbundle-publisher')) {
+      const sources = trustBundleSources({ ...(this.options.signing ? { signing: this.options.signing } : {}), authorities: this.authorities, ...(this.options.rootCA ? { rootCA: this.options.rootCA } : {}) });
+      const c = new CtbPublisherController({ client, informer: make<ClusterTrustBundle>('clustertrustbundles', RESOURCES.clusterTrustBundles), sources, clock, logger, metrics });
+      runnables.push({ name: 'clustertrustbundle-publisher', run: (s) => c.run(s) });
     }
     const needsTokens = on('bootstrapsigner') || on('tokencleaner');
     const tokens = needsTokens

@@ -9,6 +9,7 @@ import { KUBEADM_DEFAULT_NODE_TOKEN_GROUP } from '../bootstrap-token-secret.js';
 import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_UNAUTHENTICATED, USER_ANONYMOUS } from '../types.js';
 import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../objects.js';
 import { customCaTrustRoles } from './custom-ca-trust-policy.js';
+import { ctbRoles } from './ctb-policy.js';
 import { RBAC_API_VERSION, RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule, type Role, type RoleBinding, type Subject } from './rbac-types.js';
 
 export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -137,6 +138,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRole('system:controller:root-ca-cert-publisher', [r(['create', 'update'], [''], ['configmaps']), events()]),
     // kubeadm
     clusterRole('kubeadm:get-nodes', [r(['get'], [''], ['nodes'])], kubeadmMeta('kubeadm:get-nodes')),
+    ...ctbRoles.clusterRoles(),
   ];
 
   const clusterRoleBindings: ClusterRoleBinding[] = [
@@ -180,6 +182,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
     ),
     clusterRoleBinding('kubeadm:get-nodes', 'kubeadm:get-nodes', [group(KUBEADM_DEFAULT_NODE_TOKEN_GROUP)], kubeadmMeta('kubeadm:get-nodes')),
     clusterRoleBinding('kubeadm:cluster-admins', 'cluster-admin', [group(GROUP_KUBEADM_CLUSTER_ADMINS)], kubeadmMeta('kubeadm:cluster-admins')),
+    ...ctbRoles.clusterRoleBindings(),
   ];
 
   const roles: Role[] = [

@@ -5,7 +5,7 @@
 import { forbidden, type ApiError } from '../../api/status.js';
 import type { Authorizer, AuthorizationAttributes, UserInfo } from '../types.js';
 
-export type SignerVerb = 'approve' | 'sign';
+export type SignerVerb = 'approve' | 'sign' | 'attest';
 
 export function signerAttributes(user: UserInfo, verb: SignerVerb, name: string): AuthorizationAttributes {
   return {

@@ -302,7 +302,7 @@ export function addServeControllerFlags(cmd: Command): Command {
 }
 
 /** kubeadm runs kube-controller-manager with --controllers=*,bootstrapsigner,tokencleaner. */
-export const SERVE_CONTROLLERS = '*,bootstrapsigner,tokencleaner';
+export const SERVE_CONTROLLERS = '*,bootstrapsigner,tokencleaner,clustertrustbundle-publisher';
 
 export interface ServeControllers {
   /** The controller-manager kubeconfig's client certificate chain (DER, leaf first), when it has one. */

@@ -42,7 +42,7 @@ const ALIASES: Record<string, ControllerName> = {
 };
 
 /** Off unless named, as in kube-controller-manager (kubeadm turns them on: --controllers=*,bootstrapsigner,tokencleaner). */
-export const DISABLED_BY_DEFAULT: readonly ControllerName[] = ['bootstrapsigner', 'tokencleaner'];
+export const DISABLED_BY_DEFAULT: readonly ControllerName[] = ['bootstrapsigner', 'tokencleaner', 'clustertrustbundle-publisher'];
 
 /**
  * kube's --controllers syntax: `*` = every controller on by default, `name` enables, `-name` disables.

@@ -99,7 +99,15 @@ export function secretSource(options: { resyncMs: number; clock: Clock; logger: 
           await options.clock.sleep(failures.next(), signal).catch(() => undefined);
           continue;
         }
-        const end = await watchSecret({ kc, rv, fieldSelector, timeoutMs: options.resyncMs, signal, onEvent: (s) => changed(wantedOf(s, options.clock.now())) });
+        const end = await watchOnce<V1Secret>({
+          kc,
+          path: `/api/v1/namespaces/${CUSTOM_CA_TRUST_NAMESPACE}/secrets`,
+          rv,
+          query: { fieldSelector },
+          timeoutMs: options.resyncMs,
+          signal,
+          onEvent: (type, s) => changed(wantedOf(type === 'DELETED' ? null : s, options.clock.now())),
+        });
         if (end === 'unsupported') await options.clock.sleep(options.resyncMs, signal).catch(() => undefined); // poll
         else if (end !== 'closed') await options.clock.sleep(failures.next(), signal).catch(() => undefined);
       }
@@ -107,14 +115,15 @@ export function secretSource(options: { resyncMs: number; clock: Clock; logger: 
   };
 }
 
-/** One watch connection; resolves with why it ended. `onEvent(null)` on delete. */
-function watchSecret(o: {
+/** One watch connection on `path`; resolves with why it ended ('closed' when the server ends it or on abort). */
+export function watchOnce<T>(o: {
   kc: KubeConfig;
+  path: string;
   rv: string | undefined;
-  fieldSelector: string;
+  query: Record<string, string>;
   timeoutMs: number;
   signal: AbortSignal;
-  onEvent: (s: V1Secret | null) => void;
+  onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void;
 }): Promise<'closed' | 'error' | 'unsupported'> {
   return new Promise((resolve) => {
     let done = false;
@@ -128,16 +137,15 @@ function watchSecret(o: {
     };
     const onAbort = () => finish('closed');
     o.signal.addEventListener('abort', onAbort, { once: true });
-    const query: Record<string, string | number | boolean> = { fieldSelector: o.fieldSelector, allowWatchBookmarks: true, timeoutSeconds: Math.max(1, Math.round(o.timeoutMs / 1000)) };
+    const query: Record<string, string | number | boolean> = { ...o.query, allowWatchBookmarks: true, timeoutSeconds: Math.max(1, Math.round(o.timeoutMs / 1000)) };
     if (o.rv) query['resourceVersion'] = o.rv;
     new Watch(o.kc)
       .watch(
-        `/api/v1/namespaces/${CUSTOM_CA_TRUST_NAMESPACE}/secrets`,
+        o.path,
         query,
-        (type: string, obj: V1Secret & { code?: number }) => {
+        (type: string, obj: T) => {
           if (type === 'ERROR') finish('error'); // 410 Gone included: re-list
-          else if (type === 'DELETED') o.onEvent(null);
-          else if (type === 'ADDED' || type === 'MODIFIED') o.onEvent(obj);
+          else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') o.onEvent(type, obj);
         },
         (err: unknown) => {
           if (!err) return finish('closed');

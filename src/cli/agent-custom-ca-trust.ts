@@ -8,6 +8,8 @@ import type { Logger } from '../util/logger.js';
 import { readCustomCaFile } from '../cluster/custom-ca-trust.js';
 import { CustomCaTrustStore, DEFAULT_CUSTOM_CA_TRUST_DIR, DEFAULT_CUSTOM_CA_TRUST_UPDATE_COMMAND } from '../agent/custom-ca-trust.js';
 import type { NodeAgentOptions } from '../agent/agent.js';
+import { clusterTrustBundleSource, type CtbSelection } from '../agent/custom-ca-trust-ctb.js';
+import { systemClock } from '../util/clock.js';
 
 export interface CustomCaTrustFlags {
   enableCustomCaTrust?: boolean;
@@ -17,6 +19,9 @@ export interface CustomCaTrustFlags {
   customCaTrustReloadCommand?: string;
   customCaTrustBundle?: string;
   customCaTrustSyncPeriod: string;
+  customCaTrustClusterTrustBundle?: string;
+  customCaTrustClusterTrustBundleSigner?: string;
+  customCaTrustClusterTrustBundleLabels?: string;
 }
 
 export function customCaTrustFlags(cmd: Command): Command {
@@ -27,7 +32,10 @@ export function customCaTrustFlags(cmd: Command): Command {
     .option('--custom-ca-trust-update-command <cmd>', 'run (with /bin/sh -c) after the certificates change; "" runs nothing', DEFAULT_CUSTOM_CA_TRUST_UPDATE_COMMAND)
     .option('--custom-ca-trust-reload-command <cmd>', 'run after the update command, e.g. "systemctl restart containerd"')
     .option('--custom-ca-trust-bundle <file>', 'also keep one PEM file of the custom CA certificates')
-    .option('--custom-ca-trust-sync-period <duration>', 're-read period of the Secret besides its watch (Go duration)', '1m0s');
+    .option('--custom-ca-trust-sync-period <duration>', 're-read period of the Secret besides its watch (Go duration)', '1m0s')
+    .option('--custom-ca-trust-cluster-trust-bundle <name>', 'take the custom CAs from this ClusterTrustBundle instead of the Secret')
+    .option('--custom-ca-trust-cluster-trust-bundle-signer <signerName>', 'take the custom CAs from every ClusterTrustBundle of this signer instead of the Secret')
+    .option('--custom-ca-trust-cluster-trust-bundle-labels <selector>', 'with --custom-ca-trust-cluster-trust-bundle-signer: only bundles whose labels match (label selector)');
 }
 
 export async function customCaTrustOptions(flags: CustomCaTrustFlags, logger: Logger): Promise<Pick<NodeAgentOptions, 'customCaTrust'>> {
@@ -54,5 +62,17 @@ export async function customCaTrustOptions(flags: CustomCaTrustFlags, logger: Lo
     ...(flags.customCaTrustBundle ? { bundleFile: flags.customCaTrustBundle } : {}),
     logger,
   });
-  return { customCaTrust: { store, resyncMs, ...(fileCas ? { fileCas } : {}) } };
+  const selection = ctbSelection(flags);
+  const source = selection ? clusterTrustBundleSource({ selection, resyncMs, clock: systemClock, logger }) : undefined;
+  return { customCaTrust: { store, resyncMs, ...(fileCas ? { fileCas } : {}), ...(source ? { source } : {}) } };
+}
+
+/** The kubelet's clusterTrustBundle projection rules: a name, or a signer (with labels) — not both. */
+function ctbSelection(flags: CustomCaTrustFlags): CtbSelection | undefined {
+  const { customCaTrustClusterTrustBundle: name, customCaTrustClusterTrustBundleSigner: signerName, customCaTrustClusterTrustBundleLabels: labels } = flags;
+  if (name && signerName) throw new KubepkiError('InvalidArgument', '--custom-ca-trust-cluster-trust-bundle and --custom-ca-trust-cluster-trust-bundle-signer are mutually exclusive');
+  if (labels && !signerName) throw new KubepkiError('InvalidArgument', '--custom-ca-trust-cluster-trust-bundle-labels needs --custom-ca-trust-cluster-trust-bundle-signer');
+  if (name) return { name };
+  if (signerName) return { signerName, ...(labels ? { labelSelector: labels } : {}) };
+  return undefined;
 }

@@ -7,6 +7,8 @@ import {
   ANNOTATION_APPLIED_SHA256,
   ANNOTATION_ERROR,
   ANNOTATION_ERROR_SINCE,
+  ANNOTATION_SOURCE,
+  ANNOTATION_WANTED_SHA256,
   CUSTOM_CA_TRUST_LEASE_SUFFIX,
 } from '../apis/custom-ca-trust.js';
 import { customCaBundleSha256, customCasFromSecretData } from './custom-ca-trust.js';
@@ -21,8 +23,10 @@ export interface CustomCaTrustSecretState {
 
 export interface NodeCustomCaTrustState {
   node: string;
-  /** Applied the Secret's current set, with no error pending. */
+  /** Applied the Secret's current set (or, for a node following ClusterTrustBundles, its source's), with no error pending. */
   inSync: boolean;
+  /** Where the node takes its custom CAs from (the Secret, or ClusterTrustBundles). */
+  source?: string;
   appliedSha256?: string;
   /** When the applied set was applied. */
   since?: string;
@@ -55,9 +59,12 @@ export function customCaTrustStatus(options: { secretData: Record<string, string
       const applied = a[ANNOTATION_APPLIED_SHA256];
       const error = a[ANNOTATION_ERROR];
       const count = a[ANNOTATION_APPLIED_COUNT];
+      const source = a[ANNOTATION_SOURCE];
+      const fromSecret = source === undefined || source.startsWith('secret/');
       return {
         node: l.metadata!.name!.slice(0, -CUSTOM_CA_TRUST_LEASE_SUFFIX.length),
-        inSync: secret.invalid === undefined && applied === secret.sha256 && !error,
+        inSync: fromSecret ? secret.invalid === undefined && applied === secret.sha256 && !error : applied !== undefined && applied === a[ANNOTATION_WANTED_SHA256] && !error,
+        ...(source ? { source } : {}),
         ...(applied ? { appliedSha256: applied } : {}),
         ...(a[ANNOTATION_APPLIED_AT] ? { since: a[ANNOTATION_APPLIED_AT] } : {}),
         ...(count !== undefined ? { certificates: Number(count) } : {}),

@@ -1,7 +1,16 @@
 // ClusterTrustBundle v1beta1 through the real kubectl: discovery, the signer-linked bundles serve publishes
-// from its CA, kube's validation (name prefix, CA-only PEM), and the attest check on a bundle's signer.
+// from its CA, kube's validation (name prefix, CA-only PEM), the attest check on a bundle's signer, and
+// agents that take their custom trust from bundles selected by name or by signer and labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NodeAgent } from '../../src/agent/agent.js';
+import { CustomCaTrustStore } from '../../src/agent/custom-ca-trust.js';
+import { clusterTrustBundleSource, type CtbSelection } from '../../src/agent/custom-ca-trust-ctb.js';
+import { systemClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { kubepki } from '../helpers/cli.js';
 import { startCluster, until } from '../agent/cluster.js';
 import { issueLeaf, makeCa } from '../agent/pki.js';
 
@@ -66,4 +75,53 @@ test('serve publishes its CA as signer-linked ClusterTrustBundles and validates 
     return r.code === 0 ? r : undefined;
   }, 'alice may attest once RBAC says so', 5000);
   assert.match(allowed.stdout, /clustertrustbundle\.certificates\.k8s\.io\/example\.com:foo:one created/);
+});
+
+test('the agent takes its custom trust from ClusterTrustBundles: by signer and labels, or by name', async (t) => {
+  const cluster = await startCluster(t);
+  const k = cluster.kubectl;
+  const [a, b, c] = await Promise.all([makeCa({ cn: 'team-a-1' }), makeCa({ cn: 'team-a-2' }), makeCa({ cn: 'team-b' })]);
+  const labelled = (name: string, pem: string, team: string) => ctbYaml(name, pem, 'example.com/foo').replace('metadata:\n', `metadata:\n  labels:\n    team: ${team}\n`);
+  for (const y of [labelled('example.com:foo:a1', a.certificate.pem, 'a'), labelled('example.com:foo:b', c.certificate.pem, 'b')]) {
+    const r = await k(['apply', '-f', '-'], y);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const published = await until(async () => {
+    const r = await k(['get', 'clustertrustbundles', '--field-selector', 'spec.signerName=kubernetes.io/kube-apiserver-serving', '-o', 'jsonpath={.items[0].metadata.name}']);
+    return r.stdout || undefined;
+  }, 'the serving bundle is published', 20_000);
+  const agent = (node: string, selection: CtbSelection) => {
+    const dir = path.join(cluster.dir, node);
+    const logger = silentLogger;
+    return new NodeAgent({
+      bootstrapKubeconfig: cluster.bootstrap,
+      kubeconfig: path.join(dir, 'kubelet.conf'),
+      certDir: path.join(dir, 'pki'),
+      nodeName: node,
+      caSyncIntervalMs: 0,
+      customCaTrust: {
+        store: new CustomCaTrustStore({ dir: path.join(dir, 'trust'), updateCommand: '', bundleFile: path.join(dir, 'bundle.pem') }),
+        source: clusterTrustBundleSource({ selection, resyncMs: 30_000, clock: systemClock, logger }),
+      },
+    });
+  };
+  const bySigner = agent('node-s', { signerName: 'example.com/foo', labelSelector: 'team=a' });
+  const byName = agent('node-n', { name: published });
+  t.after(() => Promise.all([bySigner.stop(), byName.stop()]).then(() => undefined));
+  await Promise.all([bySigner.start(), byName.start()]);
+  const bundleOf = (node: string) => readFile(path.join(cluster.dir, node, 'bundle.pem'), 'utf8').catch(() => '');
+  await until(async () => ((await bundleOf('node-s')) === a.certificate.pem ? true : undefined), 'node-s has team a\'s CA only');
+  await until(async () => ((await bundleOf('node-n')) === cluster.caPem ? true : undefined), 'node-n has the published cluster CA');
+  // A second matching bundle is unified in (bundles in name order); deleting one removes its CA.
+  const r = await k(['apply', '-f', '-'], labelled('example.com:foo:a2', b.certificate.pem, 'a'));
+  assert.equal(r.code, 0, r.stderr);
+  await until(async () => ((await bundleOf('node-s')) === a.certificate.pem + b.certificate.pem ? true : undefined), 'node-s unified both team a bundles');
+  assert.equal((await k(['delete', 'clustertrustbundle', 'example.com:foo:a1'])).code, 0);
+  await until(async () => ((await bundleOf('node-s')) === b.certificate.pem ? true : undefined), 'node-s dropped the deleted bundle');
+  const nodes = await until(async () => {
+    const s = await kubepki(['trust', 'status', '--kubeconfig', path.join(cluster.dataDir, 'admin.conf'), '-o', 'json']);
+    const ns = (JSON.parse(s.stdout) as { nodes: { node: string; inSync: boolean; source: string }[] }).nodes;
+    return ns.length === 2 && ns.every((n) => n.inSync) ? ns : undefined;
+  }, 'both nodes report in sync with their ClusterTrustBundle source');
+  assert.deepEqual(nodes.map((n) => [n.node, n.source]).sort(), [['node-n', `clustertrustbundle/${published}`], ['node-s', 'clustertrustbundles signerName=example.com/foo labels=team=a']]);
 });

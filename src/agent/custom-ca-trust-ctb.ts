@@ -11,9 +11,8 @@ import { trustBundleCertificates } from '../cluster/trust-bundle.js';
 import type { CustomCa } from '../cluster/custom-ca-trust.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { Backoff } from './backoff.js';
-import { describeApiError } from './csr-client.js';
-import { watchOnce, type CustomCaSource, type WantedCustomCas } from './custom-ca-trust-follower.js';
+import type { CustomCaSource, WantedCustomCas } from './custom-ca-trust-follower.js';
+import { listWatchLoop } from './list-watch.js';
 
 export type CtbSelection = { name: string } | { signerName: string; labelSelector?: string };
 
@@ -42,42 +41,34 @@ export function clusterTrustBundleSource(options: { selection: CtbSelection; res
   const sel = options.selection;
   const query: Record<string, string> = 'name' in sel ? { fieldSelector: `metadata.name=${sel.name}` } : { fieldSelector: `spec.signerName=${sel.signerName}`, ...(sel.labelSelector ? { labelSelector: sel.labelSelector } : {}) };
   return {
-    async follow({ kubeConfig, changed, signal }) {
-      let failures = new Backoff({ initialMs: 1000, capMs: 30_000 });
-      while (!signal.aborted) {
-        const kc = kubeConfig();
-        const bundles = new Map<string, ClusterTrustBundle>();
-        let rv: string | undefined;
-        try {
-          const list = (await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: CTB_GROUP, version: CTB_VERSION, plural: CTB_RESOURCE, ...query })) as {
+    follow: ({ kubeConfig, changed, signal }) => {
+      const bundles = new Map<string, ClusterTrustBundle>();
+      const publish = () => changed(wantedFromBundles(sel, bundles.values(), options.clock.now()));
+      return listWatchLoop<ClusterTrustBundle>({
+        ...options,
+        what: 'the ClusterTrustBundles',
+        kubeConfig,
+        signal,
+        path: `/apis/${CTB_GROUP}/${CTB_VERSION}/${CTB_RESOURCE}`,
+        query,
+        list: async (kc, q) => {
+          const l = (await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: CTB_GROUP, version: CTB_VERSION, plural: CTB_RESOURCE, ...q })) as {
             items: ClusterTrustBundle[];
             metadata?: { resourceVersion?: string };
           };
-          for (const b of list.items) bundles.set(b.metadata.name!, b);
-          rv = list.metadata?.resourceVersion;
-          changed(wantedFromBundles(sel, bundles.values(), options.clock.now()));
-          failures = new Backoff({ initialMs: 1000, capMs: 30_000 });
-        } catch (err) {
-          options.logger.warn({ err: describeApiError(err) }, 'cannot list the ClusterTrustBundles, retrying');
-          await options.clock.sleep(failures.next(), signal).catch(() => undefined);
-          continue;
-        }
-        const end = await watchOnce<ClusterTrustBundle>({
-          kc,
-          path: `/apis/${CTB_GROUP}/${CTB_VERSION}/${CTB_RESOURCE}`,
-          rv,
-          query,
-          timeoutMs: options.resyncMs,
-          signal,
-          onEvent: (type, b) => {
-            if (type === 'DELETED') bundles.delete(b.metadata.name!);
-            else bundles.set(b.metadata.name!, b);
-            changed(wantedFromBundles(sel, bundles.values(), options.clock.now()));
-          },
-        });
-        if (end === 'unsupported') await options.clock.sleep(options.resyncMs, signal).catch(() => undefined);
-        else if (end !== 'closed') await options.clock.sleep(failures.next(), signal).catch(() => undefined);
-      }
+          return { items: l.items, resourceVersion: l.metadata?.resourceVersion };
+        },
+        onList: (items) => {
+          bundles.clear();
+          for (const b of items) bundles.set(b.metadata.name!, b);
+          publish();
+        },
+        onEvent: (type, b) => {
+          if (type === 'DELETED') bundles.delete(b.metadata.name!);
+          else bundles.set(b.metadata.name!, b);
+          publish();
+        },
+      });
     },
   };
 }

@@ -5,7 +5,7 @@
 // node applied is reported in its Lease `<node>-custom-ca-trust` in kube-node-lease and in metrics.
 // An invalid Secret (written before validation existed, or straight into storage) is never applied: the
 // node keeps its last good set and reports why.
-import { CoordinationV1Api, CoreV1Api, Watch, type KubeConfig, type V1Lease, type V1Secret } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Lease, type V1Secret } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   ANNOTATION_APPLIED_AT,
@@ -26,6 +26,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { describeApiError, statusCodeOf } from './csr-client.js';
+import { listWatchLoop } from './list-watch.js';
 import type { CustomCaTrustStore } from './custom-ca-trust.js';
 
 /** What the cluster asks the node to trust, as one source read it. */
@@ -76,89 +77,28 @@ const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** Source: the Secret kube-system/custom-ca-trust-secret (list+watch by name; re-listed each resync). */
 export function secretSource(options: { resyncMs: number; clock: Clock; logger: Logger; backoff?: BackoffOptions }): CustomCaSource {
   const what = `secret/${CUSTOM_CA_TRUST_NAMESPACE}/${CUSTOM_CA_TRUST_SECRET}`;
-  const fieldSelector = `metadata.name=${CUSTOM_CA_TRUST_SECRET}`;
-  const wantedOf = (s: V1Secret | null, now: Date): WantedCustomCas => {
-    const set = customCasFromSecretData(s?.data, now);
+  const wantedOf = (s: V1Secret | null): WantedCustomCas => {
+    const set = customCasFromSecretData(s?.data, options.clock.now());
     if (set.problems.length === 0) return { source: what, certificates: set.certificates };
     return { source: what, certificates: [], invalid: `the Secret is invalid: ${set.problems.map((p) => (p.key ? `data[${p.key}]: ${p.detail}` : `data: ${p.detail}`)).join('; ')}` };
   };
   return {
-    async follow({ kubeConfig, changed, signal }) {
-      const backoff = () => new Backoff(options.backoff ?? { initialMs: 1000, capMs: 30_000 });
-      let failures = backoff();
-      while (!signal.aborted) {
-        const kc = kubeConfig();
-        let rv: string | undefined;
-        try {
-          const list = await kc.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: CUSTOM_CA_TRUST_NAMESPACE, fieldSelector });
-          changed(wantedOf(list.items[0] ?? null, options.clock.now()));
-          rv = list.metadata?.resourceVersion;
-          failures = backoff();
-        } catch (err) {
-          options.logger.warn({ err: describeApiError(err) }, 'cannot read the custom CA trust Secret, retrying');
-          await options.clock.sleep(failures.next(), signal).catch(() => undefined);
-          continue;
-        }
-        const end = await watchOnce<V1Secret>({
-          kc,
-          path: `/api/v1/namespaces/${CUSTOM_CA_TRUST_NAMESPACE}/secrets`,
-          rv,
-          query: { fieldSelector },
-          timeoutMs: options.resyncMs,
-          signal,
-          onEvent: (type, s) => changed(wantedOf(type === 'DELETED' ? null : s, options.clock.now())),
-        });
-        if (end === 'unsupported') await options.clock.sleep(options.resyncMs, signal).catch(() => undefined); // poll
-        else if (end !== 'closed') await options.clock.sleep(failures.next(), signal).catch(() => undefined);
-      }
-    },
+    follow: ({ kubeConfig, changed, signal }) =>
+      listWatchLoop<V1Secret>({
+        ...options,
+        what: 'the custom CA trust Secret',
+        kubeConfig,
+        signal,
+        path: `/api/v1/namespaces/${CUSTOM_CA_TRUST_NAMESPACE}/secrets`,
+        query: { fieldSelector: `metadata.name=${CUSTOM_CA_TRUST_SECRET}` },
+        list: async (kc, query) => {
+          const l = await kc.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: CUSTOM_CA_TRUST_NAMESPACE, ...query });
+          return { items: l.items, resourceVersion: l.metadata?.resourceVersion };
+        },
+        onList: (items) => changed(wantedOf(items[0] ?? null)),
+        onEvent: (type, s) => changed(wantedOf(type === 'DELETED' ? null : s)),
+      }),
   };
-}
-
-/** One watch connection on `path`; resolves with why it ended ('closed' when the server ends it or on abort). */
-export function watchOnce<T>(o: {
-  kc: KubeConfig;
-  path: string;
-  rv: string | undefined;
-  query: Record<string, string>;
-  timeoutMs: number;
-  signal: AbortSignal;
-  onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void;
-}): Promise<'closed' | 'error' | 'unsupported'> {
-  return new Promise((resolve) => {
-    let done = false;
-    let abort: (() => void) | undefined;
-    const finish = (why: 'closed' | 'error' | 'unsupported') => {
-      if (done) return;
-      done = true;
-      o.signal.removeEventListener('abort', onAbort);
-      abort?.();
-      resolve(why);
-    };
-    const onAbort = () => finish('closed');
-    o.signal.addEventListener('abort', onAbort, { once: true });
-    const query: Record<string, string | number | boolean> = { ...o.query, allowWatchBookmarks: true, timeoutSeconds: Math.max(1, Math.round(o.timeoutMs / 1000)) };
-    if (o.rv) query['resourceVersion'] = o.rv;
-    new Watch(o.kc)
-      .watch(
-        o.path,
-        query,
-        (type: string, obj: T) => {
-          if (type === 'ERROR') finish('error'); // 410 Gone included: re-list
-          else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') o.onEvent(type, obj);
-        },
-        (err: unknown) => {
-          if (!err) return finish('closed');
-          const status = statusCodeOf(err);
-          finish(status !== undefined && [400, 404, 405, 406, 415, 501].includes(status) ? 'unsupported' : 'error');
-        },
-      )
-      .then((controller) => {
-        abort = () => controller.abort();
-        if (done) controller.abort();
-      })
-      .catch(() => finish('error'));
-  });
 }
 
 export class CustomCaTrustFollower {

@@ -75,6 +75,8 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
     '--custom-ca-trust-sync-period', '30s',
   ]);
 
+  // The node's report is written after the whole set (files, commands, bundle) is applied: the event to wait for.
+  const inSync = () => until(async () => (await trustStatus(adminConf)).nodes.every((n) => n.inSync) || undefined, 'node-a reports in sync with the Secret');
   const curl = () => run('curl', ['-sS', '--max-time', '5', '--cacert', systemBundle, url]);
   const sClient = () => run('openssl', ['s_client', '-connect', url.slice(8, -1), '-CAfile', systemBundle, '-verify_return_error', '-brief'], { input: '' });
 
@@ -96,6 +98,7 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   await until(async () => (await curl()).code === 0 || undefined, 'curl trusts the registry', 10_000);
   t.diagnostic(`trusted ${Date.now() - t0} ms after kubectl apply`);
   assert.equal((await curl()).stdout, 'registry ok\n');
+  await inSync();
   const sAfter = await sClient();
   assert.equal(sAfter.code, 0, sAfter.stdout + sAfter.stderr);
   assert.equal(await readFile(ownBundle, 'utf8'), registryCaPem.replace(/\r?\n?$/, '\n'));
@@ -131,6 +134,7 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   assert.equal(replaced.code, 0, replaced.stderr);
   await until(async () => ((await curl()).code !== 0 ? true : undefined), 'curl no longer trusts the registry', 10_000);
   assert.notEqual((await sClient()).code, 0);
+  await inSync();
   assert.equal(await readFile(ownBundle, 'utf8'), otherPem);
 
   // Deleting the Secret removes the custom CAs; trust status shows the node in sync with "no Secret".
@@ -140,11 +144,11 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   const del = await cluster.kubectl(['delete', 'secret', '-n', 'kube-system', 'custom-ca-trust-secret']);
   assert.equal(del.code, 0, del.stderr);
   await until(async () => ((await curl()).code !== 0 ? true : undefined), 'untrusted after the Secret is deleted', 10_000);
-  assert.equal(await readFile(ownBundle, 'utf8'), '');
   const afterDelete = await until(async () => {
     const s = await trustStatus(adminConf);
     return s.nodes.every((n) => n.inSync) ? s : undefined;
   }, 'node-a in sync with no Secret');
+  assert.equal(await readFile(ownBundle, 'utf8'), '');
   assert.equal(afterDelete.secret.present, false);
   assert.deepEqual(afterDelete.nodes.map((n) => [n.node, n.certificates]), [['node-a', 0]]);
 

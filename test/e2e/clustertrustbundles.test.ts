@@ -25,6 +25,11 @@ test('serve publishes its CA as signer-linked ClusterTrustBundles and validates 
   assert.equal(resources.code, 0, resources.stderr);
   assert.match(resources.stdout, /^clustertrustbundles\s+certificates\.k8s\.io\/v1beta1\s+false\s+ClusterTrustBundle\s+create,delete,deletecollection,get,list,patch,update,watch/m);
 
+  const explain = await k(['explain', 'clustertrustbundles.spec.signerName', '--api-version=certificates.k8s.io/v1beta1']);
+  assert.equal(explain.code, 0, explain.stderr);
+  assert.match(explain.stdout, /GROUP:\s+certificates\.k8s\.io\nKIND:\s+ClusterTrustBundle\nVERSION:\s+v1beta1\n/);
+  assert.match(explain.stdout, /verb=attest/);
+
   type Ctb = { metadata: { name: string }; spec: { signerName?: string; trustBundle: string } };
   const published = await until(async () => {
     const r = await k(['get', 'clustertrustbundles', '-o', 'json']);

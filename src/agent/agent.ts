@@ -25,6 +25,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { fetchPublishedCa } from './cluster-info.js';
 import { followCaBundle, type TrustUpdate } from './trust.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, GROUP_NODES, NODE_USER_PREFIX } from '../apis/names.js';
+import { CustomCaTrustFollower, type CustomCaTrustFollowerOptions } from './custom-ca-trust-follower.js';
 
 export interface NodeAgentOptions {
   /** --kubeconfig: written after bootstrap, used as is while its certificate is usable. */
@@ -60,6 +61,8 @@ export interface NodeAgentOptions {
    * trusted CA signs it in). Default 5 min; 0 disables.
    */
   caSyncIntervalMs?: number;
+  /** --enable-custom-ca-trust: install and follow the cluster's custom CAs (custom-ca-trust-follower.ts). */
+  customCaTrust?: Omit<CustomCaTrustFollowerOptions, 'nodeName' | 'kubeConfig' | 'clock' | 'logger' | 'registry'>;
 }
 
 const CLIENT_USAGES = ['digital signature', 'client auth'];
@@ -94,6 +97,7 @@ export class NodeAgent {
   private bootstrapLoop: Promise<void> | null = null;
   private trustLoop: Promise<void> | null = null;
   private readonly kubeconfigWritten = deferred();
+  readonly customCaTrust: CustomCaTrustFollower | null;
 
   constructor(options: NodeAgentOptions) {
     if (!options.kubeconfig) throw new KubepkiError('InvalidArgument', '--kubeconfig is required');
@@ -112,6 +116,9 @@ export class NodeAgent {
     this.clientStore = new CertificateStore({ ...storeOptions, pairName: 'kubelet-client' });
     this.serverStore = new CertificateStore({ ...storeOptions, pairName: 'kubelet-server' });
     this.metrics = new AgentMetrics({ clock: this.clock, managers: () => [this.clientManager, this.servingManager].filter((m): m is CertificateManager => m !== null) });
+    this.customCaTrust = options.customCaTrust
+      ? new CustomCaTrustFollower({ ...options.customCaTrust, nodeName: this.nodeName, kubeConfig: () => loadKubeconfig(this.o.kubeconfig), clock: this.clock, logger: this.logger, registry: this.metrics.registry })
+      : null;
   }
 
   /** The health server's port, once started. */
@@ -126,6 +133,7 @@ export class NodeAgent {
    */
   async start(): Promise<void> {
     const now = this.clock.now();
+    await this.customCaTrust?.installFileCas();
     if (this.o.bootstrapKubeconfig) {
       this.bootstrapKc = loadKubeconfig(this.o.bootstrapKubeconfig, 'bootstrap kubeconfig');
       clusterAccessOf(this.bootstrapKc, `bootstrap kubeconfig ${this.o.bootstrapKubeconfig}`);
@@ -201,6 +209,7 @@ export class NodeAgent {
     await this.waitForClientCertificate(needsBootstrap);
     if (this.stopping.signal.aborted) return;
     if (this.o.rotateServerCertificates) await this.startServing();
+    this.customCaTrust?.start();
     const every = this.o.caSyncIntervalMs ?? 5 * 60_000;
     if (every > 0) this.trustLoop = this.followTrust(every, this.stopping.signal);
   }
@@ -326,7 +335,7 @@ export class NodeAgent {
   /** Stops the managers, any request in flight and the health server. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop, this.trustLoop]);
+    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop, this.trustLoop, this.customCaTrust?.stop()]);
     await this.health?.close();
     this.health = null;
   }

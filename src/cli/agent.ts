@@ -6,8 +6,9 @@ import { KubepkiError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 import { parseGoDuration } from '../util/duration.js';
 import { NodeAgent } from '../agent/agent.js';
+import { customCaTrustFlags, customCaTrustOptions, type CustomCaTrustFlags } from './agent-custom-ca-trust.js';
 
-interface AgentFlags {
+interface AgentFlags extends CustomCaTrustFlags {
   kubeconfig: string;
   bootstrapKubeconfig?: string;
   certDir: string;
@@ -47,7 +48,8 @@ export function register(program: Command): void {
     .option('--healthz-port <port>', 'port of /healthz and /metrics; 0 disables', '10248')
     .option('--healthz-bind-address <ip>', 'loopback address for /healthz and /metrics', '127.0.0.1')
     .option('--ca-sync-period <duration>', 'how often to read the CA published in cluster-info and follow it when the trusted CA signed it in (Go duration; 0 disables)', '5m0s')
-    .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--log-level <level>', 'pino log level (info, debug, warn...)');
+  customCaTrustFlags(program.commands.find((c) => c.name() === 'agent')!)
     .action(async (flags: AgentFlags) => {
       const port = Number(flags.healthzPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--healthz-port: "${flags.healthzPort}" is not a port number`);
@@ -66,6 +68,7 @@ export function register(program: Command): void {
         ...(port > 0 ? { healthzPort: port, healthzBindAddress: flags.healthzBindAddress } : {}),
         caSyncIntervalMs,
         logger,
+        ...(await customCaTrustOptions(flags, logger)),
       });
       let stopSignal: (() => void) | undefined;
       const stopped = new Promise<void>((resolve) => (stopSignal = resolve));

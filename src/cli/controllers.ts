@@ -259,7 +259,7 @@ export function addServeControllerFlags(cmd: Command): Command {
 }
 
 /** kubeadm runs kube-controller-manager with --controllers=*,bootstrapsigner,tokencleaner. */
-export const SERVE_CONTROLLERS = '*,bootstrapsigner,tokencleaner';
+export const SERVE_CONTROLLERS = '*,bootstrapsigner,tokencleaner,clustertrustbundle-publisher';
 
 /** serve's in-process controllers from the flags, checked; undefined when --in-process-controllers=false. */
 export function serveControllersConfig(flags: ServeControllerFlags): ServeControllersConfig | undefined {

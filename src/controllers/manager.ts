@@ -22,13 +22,16 @@ import type { KubeletServingPolicy } from './approver/kubelet-serving.js';
 import { CSRCleanerController, type CSRCleanerDurations } from './cleaner/csr-cleaner.js';
 import { TokenCleanerController } from './cleaner/token-cleaner.js';
 import { RootCAPublisherController } from './publishers/root-ca-publisher.js';
+import { CtbPublisherController } from './publishers/ctb-publisher.js';
+import { trustBundleSources } from './publishers/ctb-sources.js';
+import type { ClusterTrustBundle } from '../apis/clustertrustbundle.js';
 import { BootstrapSignerController } from './publishers/bootstrap-signer.js';
 import { CLUSTER_INFO_CONFIGMAP, ROOT_CA_CONFIGMAP, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../apis/names.js';
 import type { CertificateSigningRequest } from '../apis/csr.js';
 import type { ConfigMap, KubeObject, Lease, Namespace, Secret } from '../apis/objects.js';
 
 /** Controller names, kube's short (--controllers) names first; the long names are accepted too. */
-export const CONTROLLER_NAMES = ['csrsigning', 'csrapproving', 'csrcleaner', 'root-ca-cert-publisher', 'bootstrapsigner', 'tokencleaner'] as const;
+export const CONTROLLER_NAMES = ['csrsigning', 'csrapproving', 'csrcleaner', 'root-ca-cert-publisher', 'bootstrapsigner', 'tokencleaner', 'clustertrustbundle-publisher'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 const ALIASES: Record<string, ControllerName> = {
@@ -38,10 +41,11 @@ const ALIASES: Record<string, ControllerName> = {
   'root-ca-certificate-publisher-controller': 'root-ca-cert-publisher',
   'bootstrap-signer-controller': 'bootstrapsigner',
   'token-cleaner-controller': 'tokencleaner',
+  'kube-apiserver-serving-clustertrustbundle-publisher-controller': 'clustertrustbundle-publisher',
 };
 
 /** Off unless named, as in kube-controller-manager (kubeadm turns them on: --controllers=*,bootstrapsigner,tokencleaner). */
-export const DISABLED_BY_DEFAULT: readonly ControllerName[] = ['bootstrapsigner', 'tokencleaner'];
+export const DISABLED_BY_DEFAULT: readonly ControllerName[] = ['bootstrapsigner', 'tokencleaner', 'clustertrustbundle-publisher'];
 
 /**
  * kube's --controllers syntax: `*` = every controller on by default, `name` enables, `-name` disables.
@@ -314,6 +318,12 @@ const CONTROLLER_BUILDERS: Record<ControllerName, ControllerBuilder> = {
   },
   tokencleaner: (t) => {
     const c = new TokenCleanerController({ client: t.options.client, informer: tokenInformer(t), clock: t.clock, logger: t.logger, metrics: t.metrics });
+    return (s) => c.run(s);
+  },
+  'clustertrustbundle-publisher': (t) => {
+    const { options: o } = t;
+    const sources = trustBundleSources({ ...(o.signing ? { signing: o.signing } : {}), authorities: t.authorities, ...(o.rootCA ? { rootCA: o.rootCA } : {}) });
+    const c = new CtbPublisherController({ client: o.client, informer: t.informer<ClusterTrustBundle>('clustertrustbundles', RESOURCES.clusterTrustBundles), sources, clock: t.clock, logger: t.logger, metrics: t.metrics });
     return (s) => c.run(s);
   },
 };

@@ -4,6 +4,7 @@ import { selfSubjectAccessReviews, subjectAccessReviews } from './access-reviews
 import { certificateSigningRequests } from './certificatesigningrequests.js';
 import { clusterRoleBindings } from './clusterrolebindings.js';
 import { clusterRoles } from './clusterroles.js';
+import { clusterTrustBundles } from './clustertrustbundles.js';
 import { configMaps } from './configmaps.js';
 import { events } from './events.js';
 import { leases } from './leases.js';
@@ -27,6 +28,7 @@ export function builtinResources(): ResourceDefinition[] {
     selfSubjectAccessReviews,
     subjectAccessReviews,
     certificateSigningRequests,
+    clusterTrustBundles,
     leases,
     clusterRoleBindings,
     clusterRoles,

@@ -9,6 +9,7 @@ import { isDNS1123Subdomain } from '../api/validation.js';
 import { validateConfigKeys } from './configmaps.js';
 import type { KubeObject } from '../apis/objects.js';
 import { forbiddenField, invalid, required, type FieldError } from '../apis/status.js';
+import { validateCustomCaTrustSecret } from './custom-ca-trust-admission.js';
 
 export interface Secret extends KubeObject {
   type?: string;
@@ -84,11 +85,11 @@ export const secrets: ResourceDefinition = {
       if (!s.type) s.type = 'Opaque';
       mergeStringData(s);
     },
-    validate: (o) => validateSecret(o as Secret),
-    validateUpdate(n, o) {
+    validate: (o, ctx) => [...validateSecret(o as Secret), ...validateCustomCaTrustSecret(o as Secret, ctx.now)],
+    validateUpdate(n, o, ctx) {
       const ns = n as Secret;
       const os = o as Secret;
-      const errs = validateSecret(ns);
+      const errs = [...validateSecret(ns), ...validateCustomCaTrustSecret(ns, ctx.now)];
       if ((ns.type ?? 'Opaque') !== (os.type ?? 'Opaque')) errs.push(invalid('type', ns.type, 'field is immutable'));
       if (os.immutable) {
         if (!ns.immutable) errs.push(forbiddenField('immutable', 'field is immutable when `immutable` is set'));

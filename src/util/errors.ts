@@ -20,7 +20,9 @@ export type KubepkiErrorCode =
   // node agent: a CSR's terminal outcome, or the API server not answering as needed
   | 'CSRDenied'
   | 'CSRFailed'
-  | 'APIError';
+  | 'APIError'
+  // a node-side command (custom CA trust update or reload hook) that failed
+  | 'CommandFailed';
 
 export class KubepkiError extends Error {
   readonly code: KubepkiErrorCode;

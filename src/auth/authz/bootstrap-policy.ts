@@ -4,6 +4,8 @@
 // cluster-info access for anonymous. `reconcileRbacObject` is kube's reconcile: create what is missing,
 // add missing rules/subjects to what exists, never remove what a user added, and leave alone anything
 // annotated rbac.authorization.kubernetes.io/autoupdate=false.
+import { customCaTrustRoles } from './custom-ca-trust-policy.js';
+import { ctbRoles } from './ctb-policy.js';
 import { RBAC_API_VERSION, RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule, type Role, type RoleBinding, type Subject } from './rbac-types.js';
 import { NAMESPACE_PUBLIC, NAMESPACE_SYSTEM, GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_UNAUTHENTICATED, USER_ANONYMOUS, KUBEADM_DEFAULT_NODE_TOKEN_GROUP, GROUP_NODES, GROUP_SERVICE_ACCOUNTS, USER_KUBE_CONTROLLER_MANAGER, USER_KUBE_SCHEDULER, GROUP_KUBEADM_CLUSTER_ADMINS, KUBE_APISERVER_CLIENT_SIGNER, KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER, CLUSTER_INFO_CONFIGMAP } from '../../apis/names.js';
 import type { ObjectMeta } from '../../apis/objects.js';
@@ -122,6 +124,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRole('system:controller:root-ca-cert-publisher', [r(['create', 'update'], [''], ['configmaps']), events()]),
     // kubeadm
     clusterRole('kubeadm:get-nodes', [r(['get'], [''], ['nodes'])], kubeadmMeta('kubeadm:get-nodes')),
+    ...ctbRoles.clusterRoles(),
   ];
 
   const clusterRoleBindings: ClusterRoleBinding[] = [
@@ -165,6 +168,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
     ),
     clusterRoleBinding('kubeadm:get-nodes', 'kubeadm:get-nodes', [group(KUBEADM_DEFAULT_NODE_TOKEN_GROUP)], kubeadmMeta('kubeadm:get-nodes')),
     clusterRoleBinding('kubeadm:cluster-admins', 'cluster-admin', [group(GROUP_KUBEADM_CLUSTER_ADMINS)], kubeadmMeta('kubeadm:cluster-admins')),
+    ...ctbRoles.clusterRoleBindings(),
   ];
 
   const roles: Role[] = [
@@ -184,6 +188,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
       metadata: kubeadmMeta('kubeadm:bootstrap-signer-clusterinfo', NAMESPACE_PUBLIC),
       rules: [r(['get'], [''], ['configmaps'], [CLUSTER_INFO_CONFIGMAP])],
     },
+    ...customCaTrustRoles.roles(),
   ];
 
   const roleBindings: RoleBinding[] = [
@@ -204,6 +209,7 @@ export function bootstrapPolicy(): BootstrapPolicy {
       user(USER_KUBE_CONTROLLER_MANAGER),
     ]),
     roleBinding(NAMESPACE_PUBLIC, 'kubeadm:bootstrap-signer-clusterinfo', 'kubeadm:bootstrap-signer-clusterinfo', [user(USER_ANONYMOUS)], kubeadmMeta('kubeadm:bootstrap-signer-clusterinfo', NAMESPACE_PUBLIC)),
+    ...customCaTrustRoles.roleBindings(),
   ];
 
   return { clusterRoles, clusterRoleBindings, roles, roleBindings };

@@ -4,6 +4,7 @@
 // gets no Secret, ConfigMap or token access — kube grants those only for objects its pods reference, and
 // kubepki runs no pods. Anyone else: no opinion.
 import { bootstrapPolicy } from './bootstrap-policy.js';
+import { customCaTrustLeaseName } from '../../apis/custom-ca-trust.js';
 import { ruleAllows, type RuleResolver, type RulesForResult } from './rbac.js';
 import type { PolicyRule } from './rbac-types.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer, UserInfo } from '../../apis/authorization.js';
@@ -60,7 +61,8 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
       return { decision: 'noOpinion', reason: `can only access leases in the "${NODE_LEASE_NAMESPACE}" system namespace` };
     }
     // The name is unknown on create; kube's NodeRestriction admission checks it then.
-    if (attrs.verb !== 'create' && attrs.name !== node) {
+    // Besides its heartbeat Lease, a node keeps the record of the custom CA trust it applied (agent/custom-ca-trust-report.ts).
+    if (attrs.verb !== 'create' && attrs.name !== node && attrs.name !== customCaTrustLeaseName(node)) {
       return { decision: 'noOpinion', reason: 'can only access node lease with the same name as the requesting node' };
     }
     return { decision: 'allow', reason: '' };

@@ -5,7 +5,7 @@
 import type { Authorizer, AuthorizationAttributes, UserInfo } from '../../apis/authorization.js';
 import { forbidden, type ApiError } from '../../apis/status.js';
 
-export type SignerVerb = 'approve' | 'sign';
+export type SignerVerb = 'approve' | 'sign' | 'attest';
 
 export function signerAttributes(user: UserInfo, verb: SignerVerb, name: string): AuthorizationAttributes {
   return {

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { ExpirationEntry, ExpirationInfo } from '../cluster/expiration.js';
 import { checkOutput, overrideWithFlags, readConfigFlags, type ConfigDirFlags } from './options.js';
+import { registerVerify } from './certs-verify.js';
 
 export function register(program: Command): void {
   const certs = program.command('certs').description('Commands related to handling Kubernetes certificates');
@@ -70,6 +71,8 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
       } else process.stdout.write(inspection.text);
     });
+
+  registerVerify(certs);
 }
 
 /** kubeadm's output API object (output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo). */

@@ -11,6 +11,7 @@ import { canonicalIp, isValidDnsName, privateKeyToPem, type Certificate, type Su
 import { CertificateStore, type CertKeyPair, type StoreFs } from './cert-store.js';
 import { KubernetesCsrClient, KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, type CsrApi } from './csr-client.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from './health.js';
+import { registerNodeExpirationGauge } from './expiry-metrics.js';
 import {
   caCertificatesOf,
   certificateKubeconfig,
@@ -111,6 +112,7 @@ export class NodeAgent {
     this.clientStore = new CertificateStore({ ...storeOptions, pairName: 'kubelet-client' });
     this.serverStore = new CertificateStore({ ...storeOptions, pairName: 'kubelet-server' });
     this.metrics = new AgentMetrics({ clock: this.clock, managers: () => [this.clientManager, this.servingManager].filter((m): m is CertificateManager => m !== null) });
+    registerNodeExpirationGauge(this.metrics.registry, { managers: () => [this.clientManager, this.servingManager].filter((m): m is CertificateManager => m !== null), sourceOf: (m) => `file:${(m.name === 'client' ? this.clientStore : this.serverStore).currentPath()}` });
   }
 
   /** The health server's port, once started. */

@@ -14,12 +14,13 @@ export function register(program: Command): void {
     .option('--cert-dir <dir>', 'the path where the certificates are stored', '/etc/kubernetes/pki')
     .option('--kubeconfig-dir <dir>', 'the path where the kubeconfig files are stored', '/etc/kubernetes')
     .option('--config <file>', 'a kubepki or kubeadm configuration file (its certificatesDir is used)')
+    .option('--kubelet-cert-dir <dir>', "also list a node's kubelet-client-current.pem and kubelet-server-current.pem from this directory (found in --cert-dir too)")
     .option('-o, --output <format>', 'output format: text, json or yaml', 'text')
-    .action(async (flags: ConfigDirFlags & { output: string }, cmd: Command) => {
+    .action(async (flags: ConfigDirFlags & { output: string; kubeletCertDir?: string }, cmd: Command) => {
       const output = await checkOutput(flags.output, ['text', 'json', 'yaml']);
       const { certDir, kubeconfigDir } = await readConfigFlags(flags, cmd);
       const { checkExpiration } = await import('../cluster/expiration.js');
-      const info = await checkExpiration({ certDir, kubeconfigDir });
+      const info = await checkExpiration({ certDir, kubeconfigDir, ...(flags.kubeletCertDir ? { kubeletCertDir: flags.kubeletCertDir } : {}) });
       if (output === 'text') process.stdout.write(formatExpirationTable(info));
       else {
         const doc = expirationDocument(info);

@@ -175,6 +175,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     await storage.close().catch(() => undefined);
     throw new KubepkiError('InvalidConfig', `cannot start the API server: ${(err as Error).message}`, { cause: err });
   }
+  const expiry = (await import('../server/expiry.js')).startServeExpiry({ server, ...(dataDir ? { dataDir } : {}), files: [certFile, clientCAFile, ...(authConfig.requestHeader ? [authConfig.requestHeader.file] : [])], logger });
   // Listening from here on: a SIGTERM while the controllers (a worker thread) start is a clean stop too.
   let onSignal = (_signal: string): void => undefined;
   const onInt = () => onSignal('SIGINT');
@@ -200,6 +201,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     throw err;
   });
   await stopped;
+  expiry.stop();
   await runningControllers?.stop();
   await server.close();
   auth.stop();

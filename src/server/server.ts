@@ -21,6 +21,7 @@ import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
 import { createMetrics, metricsSources, type ServerMetrics } from './metrics.js';
+import { clientCertificateExpiration, type ClientCertificateExpiration } from './expiry-metrics.js';
 import { openLoopback, type LoopbackListener } from './loopback.js';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
@@ -79,6 +80,7 @@ export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly handler: ApiHandler;
   readonly metrics: ServerMetrics;
+  private readonly clientCertExpiry: ClientCertificateExpiration;
   private readonly server: https.Server;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -109,6 +111,7 @@ export class ApiServer {
         return out;
       },
     });
+    this.clientCertExpiry = clientCertificateExpiration(this.metrics.registry);
     this.server = https.createServer(
       {
         cert: o.tls.cert,
@@ -212,6 +215,7 @@ export class ApiServer {
     const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     res.on('finish', () => this.record(info, res.statusCode, started));
 
+    this.clientCertExpiry.observe(req.socket, this.clock.now());
     let user: UserInfo;
     try {
       const result = await authenticator.authenticate({

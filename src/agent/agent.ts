@@ -12,6 +12,7 @@ import { CertificateStore, type CertKeyPair, type StoreFs } from './cert-store.j
 import { KubernetesCsrClient, KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, type CsrApi } from './csr-client.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from './health.js';
 import { registerNodeExpirationGauge } from './expiry-metrics.js';
+import { runNodeExpiryEvents } from './expiry-events.js';
 import {
   caCertificatesOf,
   certificateKubeconfig,
@@ -59,6 +60,8 @@ export interface NodeAgentOptions {
    * How often the CA published in cluster-info / kube-root-ca.crt is read and followed (only as far as the
    * trusted CA signs it in). Default 5 min; 0 disables.
    */
+  /** How often to check for CertificateExpirationWarning Events (default 1 h). */
+  expiryCheckIntervalMs?: number;
   caSyncIntervalMs?: number;
 }
 
@@ -93,6 +96,7 @@ export class NodeAgent {
   private kubeconfigPointsAtStore = false;
   private bootstrapLoop: Promise<void> | null = null;
   private trustLoop: Promise<void> | null = null;
+  private expiryLoop: Promise<void> | null = null;
   private readonly kubeconfigWritten = deferred();
 
   constructor(options: NodeAgentOptions) {
@@ -204,6 +208,7 @@ export class NodeAgent {
     if (this.o.rotateServerCertificates) await this.startServing();
     const every = this.o.caSyncIntervalMs ?? 5 * 60_000;
     if (every > 0) this.trustLoop = this.followTrust(every, this.stopping.signal);
+    this.expiryLoop = runNodeExpiryEvents({ kubeConfig: () => certificateKubeconfig(this.cluster!, this.clientStore.currentPath()), nodeName: this.nodeName, managers: () => [this.clientManager, this.servingManager].filter((m): m is CertificateManager => m !== null), clock: this.clock, logger: this.logger, everyMs: this.o.expiryCheckIntervalMs ?? 3600_000, signal: this.stopping.signal });
   }
 
   private async followTrust(every: number, signal: AbortSignal): Promise<void> {
@@ -327,7 +332,7 @@ export class NodeAgent {
   /** Stops the managers, any request in flight and the health server. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop, this.trustLoop]);
+    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop, this.trustLoop, this.expiryLoop]);
     await this.health?.close();
     this.health = null;
   }

@@ -8,17 +8,9 @@ import { ApiError } from '../api/status.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { KnownCertificate } from './expiry-metrics.js';
+import { EXPIRY_EVENT_REASON, EXPIRY_WARNING_DAYS, crossedThreshold } from '../util/expiry-thresholds.js';
 
-export const EXPIRY_WARNING_DAYS = [30, 7, 1] as const;
-export const EXPIRY_EVENT_REASON = 'CertificateExpirationWarning';
-const DAY = 86400_000;
-
-/** The threshold (days) a certificate has crossed, or undefined when it expires later than 30 days out (or has expired). */
-export function crossedThreshold(notAfter: Date, now: Date): number | undefined {
-  const left = notAfter.getTime() - now.getTime();
-  if (left <= 0) return undefined;
-  return [...EXPIRY_WARNING_DAYS].reverse().find((d) => left <= d * DAY);
-}
+export { EXPIRY_WARNING_DAYS, EXPIRY_EVENT_REASON, crossedThreshold };
 
 /** Event name: stable per certificate (source and serial) and threshold. */
 export function expiryEventName(c: KnownCertificate, days: number): string {

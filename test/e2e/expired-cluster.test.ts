@@ -4,7 +4,7 @@
 // bootstrap token. The expired PKI is made by the x509 core with an injected clock (400 days ago).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initClusterPki } from '../../src/cluster/init.js';
 import { FakeClock } from '../../src/util/clock.js';
@@ -77,20 +77,20 @@ test('an expired cluster: renew all, serve starts, kubectl works, the node re-bo
   const ok = await kubectl(['--server', serve.url, 'get', '--raw', '/version']);
   assert.equal(ok.code, 0, ok.stderr);
 
-  // The node: doctor's fix (drop the expired pair, restart the agent) re-bootstraps with the bootstrap token.
+  // The node: doctor's fix (restart the agent with a bootstrap token) re-bootstraps: its kubelet.conf still
+  // points at the expired pair, which the agent finds unusable.
   const token = await createBootstrapToken(path.join(dataDir, 'admin.conf'));
   const bootstrap = path.join(nodeDir, 'bootstrap-kubelet.conf');
   await writeBootstrapKubeconfig(bootstrap, { server: serve.url, caFile: path.join(pki, 'ca.crt'), token });
   await writeNodeKubeconfig(path.join(nodeDir, 'kubelet.conf'), { cluster: { server: serve.url, caPem: ca.certificate.pem }, pemPath: currentPem });
   const fix = after.findings.find((f) => f.file === currentPem)!;
   assert.match(fix.fix, /re-bootstraps/);
-  await rm(currentPem);
-  await rm(path.join(nodeDir, 'kubelet.conf'));
   const agent = new NodeAgent({ kubeconfig: path.join(nodeDir, 'kubelet.conf'), bootstrapKubeconfig: bootstrap, certDir: path.join(nodeDir, 'pki'), nodeName: 'node-1', backoff: { initialMs: 50, capMs: 200 }, pollIntervalMs: 50 });
   t.after(() => agent.stop());
   await agent.start();
   const pair = parsePair(await readFile(currentPem, 'utf8'), currentPem);
   assert.equal(pair.certificate.subject.commonName, 'system:node:node-1');
+  assert.notEqual(pair.certificate.serialNumber, oldNode.serialNumber, 'a new certificate, through the bootstrap token');
   assert.ok(pair.certificate.notAfter.getTime() > Date.now() + 30 * DAY, 'a fresh certificate');
   const healed = await doctor();
   assert.deepEqual(healed.findings.filter((f) => f.file === currentPem), []);

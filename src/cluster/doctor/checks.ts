@@ -231,7 +231,7 @@ function diagnoseKubeconfig(
   ctx: { apiserver: Certificate[] | undefined; renewConf: (n: string) => string; expiringSoon: (cert: Certificate, file: string, affected: string, fix: string) => void },
 ): void {
   const who = `${kc.spec.name.replace(/\.conf$/, '')} (${kc.path})`;
-  const fix = kc.spec.renewable ? ctx.renewConf(kc.spec.name) : 'the kubelet re-bootstraps: remove its client certificate and restart kubepki agent with its bootstrap kubeconfig';
+  const fix = kc.spec.renewable ? ctx.renewConf(kc.spec.name) : 'restart kubepki agent with --bootstrap-kubeconfig (a valid bootstrap token; kubepki token create): finding kubelet.conf unusable, it re-bootstraps';
   if (kc.error) {
     out.push({ severity: kc.error.includes('no such file') ? 'warning' : 'error', check: 'kubeconfig', file: kc.path, message: kc.error, seenAs: `kubectl --kubeconfig ${kc.path}: error loading config file`, affected: who, fix: `kubepki init --cert-dir ${s.certDir} --kubeconfig-dir ${s.kubeconfigDir} (creates what is missing)` });
     return;
@@ -289,7 +289,7 @@ function diagnoseKubeletPair(out: Finding[], s: PkiSnapshot, p: KubeletPairSnaps
   const isClient = ctx.purpose === 'client';
   const who = isClient ? 'the kubelet talking to the API server' : 'the API server reaching the kubelet (logs, exec, port-forward)';
   const fix = isClient
-    ? `remove ${p.path} (and the kubelet-client-*.pem it names), then restart kubepki agent: it re-bootstraps with its bootstrap kubeconfig`
+    ? `restart kubepki agent with --bootstrap-kubeconfig (a valid bootstrap token; kubepki token create): finding ${p.path} unusable, it re-bootstraps`
     : `remove ${p.path}, then restart kubepki agent: it requests a new serving certificate`;
   if (p.error) {
     const dangling = p.target !== undefined && p.error.includes('no such file');

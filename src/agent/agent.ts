@@ -11,6 +11,8 @@ import { canonicalIp, isValidDnsName, privateKeyToPem, type Certificate, type Su
 import { CertificateStore, type CertKeyPair, type StoreFs } from './cert-store.js';
 import { KubernetesCsrClient, type CsrApi } from './csr-client.js';
 import { AgentMetrics, startHealthServer, type HealthServer } from './health.js';
+import { registerNodeExpirationGauge } from './expiry-metrics.js';
+import { runNodeExpiryEvents } from './expiry-events.js';
 import {
   caCertificatesOf,
   certificateKubeconfig,
@@ -60,6 +62,8 @@ export interface NodeAgentOptions {
    * How often the CA published in cluster-info / kube-root-ca.crt is read and followed (only as far as the
    * trusted CA signs it in). Default 5 min; 0 disables.
    */
+  /** How often to check for CertificateExpirationWarning Events (default 1 h). */
+  expiryCheckIntervalMs?: number;
   caSyncIntervalMs?: number;
   /** --enable-custom-ca-trust: install and follow the cluster's custom CAs (custom-ca-trust-follower.ts). */
   customCaTrust?: Omit<CustomCaTrustFollowerOptions, 'nodeName' | 'kubeConfig' | 'clock' | 'logger' | 'registry'>;
@@ -96,6 +100,7 @@ export class NodeAgent {
   private kubeconfigPointsAtStore = false;
   private bootstrapLoop: Promise<void> | null = null;
   private trustLoop: Promise<void> | null = null;
+  private expiryLoop: Promise<void> | null = null;
   private readonly kubeconfigWritten = deferred();
   readonly customCaTrust: CustomCaTrustFollower | null;
 
@@ -119,6 +124,7 @@ export class NodeAgent {
     this.customCaTrust = options.customCaTrust
       ? new CustomCaTrustFollower({ ...options.customCaTrust, nodeName: this.nodeName, kubeConfig: () => loadKubeconfig(this.o.kubeconfig), clock: this.clock, logger: this.logger, registry: this.metrics.registry })
       : null;
+    registerNodeExpirationGauge(this.metrics.registry, { managers: () => [this.clientManager, this.servingManager].filter((m): m is CertificateManager => m !== null), sourceOf: (m) => `file:${(m.name === 'client' ? this.clientStore : this.serverStore).currentPath()}` });
   }
 
   /** The health server's port, once started. */
@@ -212,6 +218,7 @@ export class NodeAgent {
     this.customCaTrust?.start();
     const every = this.o.caSyncIntervalMs ?? 5 * 60_000;
     if (every > 0) this.trustLoop = this.followTrust(every, this.stopping.signal);
+    this.expiryLoop = runNodeExpiryEvents({ kubeConfig: () => certificateKubeconfig(this.cluster!, this.clientStore.currentPath()), nodeName: this.nodeName, managers: () => [this.clientManager, this.servingManager].filter((m): m is CertificateManager => m !== null), clock: this.clock, logger: this.logger, everyMs: this.o.expiryCheckIntervalMs ?? 3600_000, signal: this.stopping.signal });
   }
 
   private async followTrust(every: number, signal: AbortSignal): Promise<void> {
@@ -335,7 +342,7 @@ export class NodeAgent {
   /** Stops the managers, any request in flight and the health server. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop, this.trustLoop, this.customCaTrust?.stop()]);
+    await Promise.all([this.clientManager?.stop(), this.servingManager?.stop(), this.bootstrapLoop, this.trustLoop, this.customCaTrust?.stop(), this.expiryLoop]);
     await this.health?.close();
     this.health = null;
   }

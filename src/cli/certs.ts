@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { ExpirationEntry, ExpirationInfo } from '../cluster/expiration.js';
 import { checkOutput, overrideWithFlags, readConfigFlags, type ConfigDirFlags } from './options.js';
 import { formatTime } from '../apis/time.js';
+import { registerVerify } from './certs-verify.js';
 
 export function register(program: Command): void {
   const certs = program.command('certs').description('Commands related to handling Kubernetes certificates');
@@ -14,12 +15,13 @@ export function register(program: Command): void {
     .option('--cert-dir <dir>', 'the path where the certificates are stored', '/etc/kubernetes/pki')
     .option('--kubeconfig-dir <dir>', 'the path where the kubeconfig files are stored', '/etc/kubernetes')
     .option('--config <file>', 'a kubepki or kubeadm configuration file (its certificatesDir is used)')
+    .option('--kubelet-cert-dir <dir>', "also list a node's kubelet-client-current.pem and kubelet-server-current.pem from this directory (found in --cert-dir too)")
     .option('-o, --output <format>', 'output format: text, json or yaml', 'text')
-    .action(async (flags: ConfigDirFlags & { output: string }, cmd: Command) => {
+    .action(async (flags: ConfigDirFlags & { output: string; kubeletCertDir?: string }, cmd: Command) => {
       const output = await checkOutput(flags.output, ['text', 'json', 'yaml']);
       const { certDir, kubeconfigDir } = await readConfigFlags(flags, cmd);
       const { checkExpiration } = await import('../cluster/expiration.js');
-      const info = await checkExpiration({ certDir, kubeconfigDir });
+      const info = await checkExpiration({ certDir, kubeconfigDir, ...(flags.kubeletCertDir ? { kubeletCertDir: flags.kubeletCertDir } : {}) });
       if (output === 'text') process.stdout.write(formatExpirationTable(info));
       else {
         const doc = expirationDocument(info);
@@ -71,6 +73,8 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
       } else process.stdout.write(inspection.text);
     });
+
+  registerVerify(certs);
 }
 
 /** kubeadm's output API object (output.kubeadm.k8s.io/v1alpha3 CertificateExpirationInfo). */

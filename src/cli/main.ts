@@ -15,6 +15,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./token.js'),
   () => import('./agent.js'),
   () => import('./trust.js'),
+  () => import('./doctor.js'),
 ];
 
 /**
@@ -25,6 +26,7 @@ const standalone: Record<string, () => Promise<{ register: CommandRegistrar }>> 
   init: () => import('./init.js'),
   certs: () => import('./certs.js'),
   agent: () => import('./agent.js'),
+  doctor: () => import('./doctor.js'),
 };
 
 export function buildProgram(extra: CommandRegistrar[] = []): Command {

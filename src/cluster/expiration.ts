@@ -5,6 +5,7 @@ import { KubepkiError } from '../util/errors.js';
 import { parseCertificatesPem, type Certificate } from '../x509/certificate.js';
 import { CA_LIST, LEAF_LIST, expirationEntries, type CAName } from './certlist.js';
 import { certPath, keyPath, loadCertificateFile, loadKubeconfig, readOptional, type LoadedKubeconfig } from './pki-dir.js';
+import { kubeletCertificates } from './kubelet-expiration.js';
 
 export interface ExpirationEntry {
   name: string;
@@ -24,7 +25,7 @@ export interface ExpirationInfo {
 }
 
 /** Reads every certificate kubeadm's renewal manager knows and reports its expiry. A corrupt file is an error naming it. */
-export async function checkExpiration(options: { certDir: string; kubeconfigDir: string; clock?: Clock }): Promise<ExpirationInfo> {
+export async function checkExpiration(options: { certDir: string; kubeconfigDir: string; kubeletCertDir?: string; clock?: Clock }): Promise<ExpirationInfo> {
   const { certDir, kubeconfigDir } = options;
   const now = (options.clock ?? systemClock).now();
 
@@ -49,6 +50,10 @@ export async function checkExpiration(options: { certDir: string; kubeconfigDir:
       return toEntry(entry.name, cert, now, external.get(entry.caName) ?? false, entry.caName);
     }),
   );
+
+  // A node's kubelet certificates (kubeadm skips them): from --kubelet-cert-dir, or the cert dir itself.
+  const kubelet = await kubeletCertificates(options.kubeletCertDir ? [options.kubeletCertDir, certDir] : [certDir]);
+  for (const k of kubelet) certificates.push(toEntry(k.name, k.certificate, now, external.get('ca') ?? false, 'ca'));
 
   // kubeadm lists the CAs sorted by name (ca, etcd-ca, front-proxy-ca).
   const certificateAuthorities = caInfo.map((c) => toEntry(c.ca.name, c.cert, now, c.externallyManaged)).sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -95,7 +95,14 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
     await storage.close().catch(() => undefined);
     throw new KubepkiError('InvalidConfig', `cannot start the API server: ${(err as Error).message}`, { cause: err });
   }
+  const expiry = (await import('./expiry.js')).startServeExpiry({
+    server,
+    ...(dataDir ? { dataDir } : {}),
+    files: [certFile, clientCAFile, ...(authConfig.requestHeader ? [authConfig.requestHeader.file] : [])],
+    logger,
+  });
   const closeServer = async () => {
+    expiry.stop();
     await server.close();
     auth.stop();
     await storage.close();

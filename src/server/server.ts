@@ -23,6 +23,7 @@ import { ensureSystemNamespaces } from './bootstrap.js';
 import { reconcileKubernetesService } from '../resources/services.js';
 import { DEFAULTS } from '../cluster/config.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
+import { clientCertificateExpiration, type ClientCertificateExpiration } from './expiry-metrics.js';
 import { openLoopback, type LoopbackListener } from './loopback.js';
 import { ApiError, internalError, unauthorized } from '../apis/status.js';
 import type { AuthorizationAttributes, Authorizer, UserInfo } from '../apis/authorization.js';
@@ -85,6 +86,7 @@ export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly handler: ApiHandler;
   readonly metrics: ServerMetrics;
+  private readonly clientCertExpiry: ClientCertificateExpiration;
   private readonly server: https.Server;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -115,6 +117,7 @@ export class ApiServer {
         return out;
       },
     });
+    this.clientCertExpiry = clientCertificateExpiration(this.metrics.registry);
     this.server = https.createServer(
       {
         cert: o.tls.cert,
@@ -227,6 +230,7 @@ export class ApiServer {
     const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     res.on('finish', () => this.record(info, res.statusCode, started));
 
+    this.clientCertExpiry.observe(req.socket, this.clock.now());
     let user: UserInfo;
     try {
       const result = await authenticator.authenticate({

@@ -14,6 +14,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./controllers.js'),
   () => import('./token.js'),
   () => import('./agent.js'),
+  () => import('./dashboard.js'),
 ];
 
 /**
@@ -24,6 +25,7 @@ const standalone: Record<string, () => Promise<{ register: CommandRegistrar }>> 
   init: () => import('./init.js'),
   certs: () => import('./certs.js'),
   agent: () => import('./agent.js'),
+  dashboard: () => import('./dashboard.js'),
 };
 
 export function buildProgram(extra: CommandRegistrar[] = []): Command {

@@ -12,7 +12,6 @@ import { KubepkiError } from '../util/errors.js';
 /** kubectl proxy's default --accept-hosts. */
 export const DEFAULT_ACCEPT_HOSTS = '^localhost$,^127\\.0\\.0\\.1$,^\\[::1\\]$';
 
-export const SESSION_COOKIE = 'kubepki-dashboard-session';
 export const CSRF_HEADER = 'x-csrf-token';
 
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -55,17 +54,27 @@ export function hostAccepted(req: IncomingMessage, accept: readonly RegExp[]): b
 
 export class Sessions {
   private readonly key = randomBytes(32);
+  /**
+   * Cookies ignore ports: two dashboards on one host (say, two identities) must not overwrite each other's
+   * session, so the cookie's name carries the port.
+   */
+  readonly cookieName: string;
+
+  constructor(port: number) {
+    this.cookieName = `kubepki-dashboard-session-${port}`;
+  }
+
   /** Sessions this process issued (oldest first); a cookie it did not issue is not a session. */
   private readonly known = new Set<string>();
 
   /** The request's session id, or a new one set as a cookie on the response. */
   sessionFor(req: IncomingMessage, res: ServerResponse): string {
-    const existing = cookieOf(req, SESSION_COOKIE);
+    const existing = cookieOf(req, this.cookieName);
     if (existing && this.known.has(existing)) return existing;
     const id = randomBytes(32).toString('base64url');
     this.known.add(id);
     if (this.known.size > 10_000) this.known.delete(this.known.values().next().value!);
-    res.setHeader('set-cookie', `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict`);
+    res.setHeader('set-cookie', `${this.cookieName}=${id}; Path=/; HttpOnly; SameSite=Strict`);
     return id;
   }
 
@@ -79,7 +88,7 @@ export class Sessions {
     if (site !== undefined && site !== 'same-origin') return `cross-site request (Sec-Fetch-Site: ${String(site)})`;
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return `cross-origin request (Origin: ${origin})`;
-    const session = cookieOf(req, SESSION_COOKIE);
+    const session = cookieOf(req, this.cookieName);
     const sent = req.headers[CSRF_HEADER];
     if (!session || !this.known.has(session) || typeof sent !== 'string') return 'missing session or CSRF token';
     const want = Buffer.from(this.csrfToken(session));
@@ -89,7 +98,7 @@ export class Sessions {
 
   /** Whether the request carries a session cookie this server would accept (for reads of cluster state). */
   hasSession(req: IncomingMessage): boolean {
-    const s = cookieOf(req, SESSION_COOKIE);
+    const s = cookieOf(req, this.cookieName);
     return s !== undefined && this.known.has(s);
   }
 }

@@ -43,7 +43,8 @@ const MAX_BODY = 16 * 1024;
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   const accept = parseAcceptHosts(options.acceptHosts ?? DEFAULT_ACCEPT_HOSTS);
   const clock = options.clock ?? systemClock;
-  const sessions = new Sessions();
+  // Made once the port is known (the session cookie's name carries it); no request arrives before.
+  let sessions!: Sessions;
   const model = new TrustModel();
   const streams = new Set<http.ServerResponse>();
   let snapshotJson = '';
@@ -159,6 +160,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     server.listen(options.port, address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  sessions = new Sessions(port);
   const host = address.includes(':') ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}/`,

@@ -17,7 +17,9 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
   for (const c of s.certs) {
     if (c.isCA) continue;
     const k = c.issuerCa || `?${c.issuer}`;
-    byIssuer.set(k, [...(byIssuer.get(k) ?? []), c]);
+    const list = byIssuer.get(k);
+    if (list) list.push(c);
+    else byIssuer.set(k, [c]);
   }
 
   // Depth of each CA: roots 0, a CA certified by another CA one below its deepest signer.
@@ -105,9 +107,21 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
       const x = left + (i % perLine) * (w + gap);
       const yy = y + Math.floor(i / perLine) * (h + gap);
       const hc = health(c, now);
-      const g = svg('g', { 'data-id': c.id }, svg('title', {}, `${c.commonName} — expires ${c.notAfter}`), svg('rect', { x, y: yy, width: w, height: h, rx: labelled ? 4 : 2, class: `leaf ${hc}` }));
-      if (labelled) g.append(svg('text', { x: x + 6, y: yy + 15, class: 'on-leaf' }, truncate(c.commonName, 30)));
-      nodes.append(g);
+      if (labelled) {
+        nodes.append(
+          svg(
+            'g',
+            { 'data-id': c.id },
+            svg('title', {}, `${c.commonName} — expires ${c.notAfter}`),
+            svg('rect', { x, y: yy, width: w, height: h, rx: 4, class: `leaf ${hc}` }),
+            svg('text', { x: x + 6, y: yy + 15, class: 'on-leaf' }, truncate(c.commonName, 30)),
+          ),
+        );
+      } else {
+        // Many certificates: one bare element each (half the DOM of a group with a tooltip); the details
+        // panel names the selected one.
+        nodes.append(svg('rect', { 'data-id': c.id, x, y: yy, width: w, height: h, rx: 2, class: `leaf ${hc}` }));
+      }
       order.push(c.id);
     });
     y += Math.ceil(certs.length / perLine) * (h + gap) + 16;
@@ -121,7 +135,7 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
     state.selected = id;
     root.querySelector('.selected')?.classList.remove('selected');
     const g = root.querySelector(`[data-id="${CSS.escape(id)}"]`);
-    const shape = g?.querySelector('rect');
+    const shape = g instanceof SVGRectElement ? g : g?.querySelector('rect');
     shape?.classList.add('selected');
     (shape as SVGGraphicsElement | null)?.scrollIntoView?.({ block: 'nearest' });
     const ca = idx.cas.get(id);

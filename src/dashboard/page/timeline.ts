@@ -56,11 +56,14 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
   const body = svg('g');
   root.append(body);
   const order: string[] = [];
+  // Tooltips only while they are few: a thousand <title> elements cost layout time and say what the label does.
+  const few = s.certs.length <= 200;
   let y = 30;
   const bar = (c: CertView, cls: string) => {
     const a = Date.parse(c.notBefore);
     const b = Date.parse(c.notAfter);
-    const g = svg('g', { 'data-id': c.id }, svg('title', {}, `${c.commonName}: ${c.notBefore} → ${c.notAfter}`));
+    const g = svg('g', { 'data-id': c.id });
+    if (few) g.append(svg('title', {}, `${c.commonName}: ${c.notBefore} → ${c.notAfter}`));
     g.append(svg('text', { x: 4, y: y + 11 }, truncate(c.commonName, 34)));
     if (b > t0 && a < t1) g.append(svg('rect', { class: `bar ${cls}`, x: xOf(a), y: y + 2, width: Math.max(2, xOf(b) - xOf(a)), height: ROW - 4, rx: 2 }));
     if (c.node) {

@@ -349,26 +349,29 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
     // Wait for the snapshot that holds all of them (the graph's legend counts them).
     await admin.click('#tab-graph');
     await until('the snapshot with every certificate', async () => Number(/(\d+) certificates/.exec((await admin.textContent('.legend')) ?? '')?.[1] ?? 0) >= N, 60_000);
-    // From the click to the next frame, layout included, measured in the page with performance.now().
-    const measure = (p: string): Promise<number> =>
+    // From the click to the next frame, layout included, measured in the page with performance.now(); the
+    // script part is the page's own measure of that render.
+    const measure = (p: string): Promise<{ total: number; script: number }> =>
       admin.evaluate(`(async () => {
         document.getElementById('tab-nodes').click();
         const t0 = performance.now();
         document.getElementById('tab-${p}').click();
+        const script = window.kubepkiDashboard.timings['${p}'];
         document.querySelector('main svg').getBoundingClientRect();
         await new Promise((r) => requestAnimationFrame(() => r()));
-        return performance.now() - t0;
+        return { total: performance.now() - t0, script };
       })()`);
-    const graphMs = await measure('graph');
+    const graph = await measure('graph');
+    const graphMs = graph.total;
     const leaves = await admin.$$eval('#graph [data-id]', (gs) => gs.length);
     assert.ok(leaves >= N + 4, `graph draws every certificate and CA (${leaves})`);
     await admin.screenshot({ path: path.join(ARTIFACTS, 'dashboard-graph-1000.png') });
-    const timelineMs = await measure('timeline');
+    const timeline = await measure('timeline');
+    const timelineMs = timeline.total;
     const bars = await admin.$$eval('#timeline g[data-id]', (gs) => gs.length);
     assert.ok(bars >= N + 4, `timeline draws every certificate (${bars})`);
     await admin.screenshot({ path: path.join(ARTIFACTS, 'dashboard-timeline-1000.png') });
-    const js = (await admin.evaluate('window.kubepkiDashboard.timings')) as Record<string, number>;
-    t.diagnostic(`1,000 certificates: graph ${graphMs.toFixed(0)} ms (script ${js['graph']!.toFixed(0)} ms), timeline ${timelineMs.toFixed(0)} ms (script ${js['timeline']!.toFixed(0)} ms); click to next frame, performance.now()`);
+    t.diagnostic(`1,000 certificates: graph ${graphMs.toFixed(0)} ms (script ${graph.script.toFixed(0)} ms), timeline ${timelineMs.toFixed(0)} ms (script ${timeline.script.toFixed(0)} ms); click to next frame, performance.now()`);
     assert.ok(graphMs < 1000, `graph rendered in ${graphMs} ms`);
     assert.ok(timelineMs < 1000, `timeline rendered in ${timelineMs} ms`);
   });

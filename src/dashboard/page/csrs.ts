@@ -36,7 +36,9 @@ export function renderCsrs(s: DashboardSnapshot, main: HTMLElement, state: CsrPa
   const tbody = el('tbody');
   const rows = s.csrs.filter((c) => filter === 'All' || c.state === filter).sort((a, b) => b.created.localeCompare(a.created) || a.name.localeCompare(b.name));
   for (const c of rows) {
-    const decision = el('td', { class: 'actions' });
+    const cell = el('td');
+    const decision = el('div', { class: 'actions' });
+    cell.append(decision);
     if (c.state === 'Pending') {
       const input = el('input', { type: 'text', 'aria-label': `Reason for ${c.name}`, placeholder: 'reason (optional)', 'data-key': `reason-${c.name}` });
       input.value = state.reasons.get(c.name) ?? '';
@@ -56,7 +58,7 @@ export function renderCsrs(s: DashboardSnapshot, main: HTMLElement, state: CsrPa
       decision.append(el('span', { class: 'muted' }, [c.reason, c.message].filter(Boolean).join(': ') || '—'));
     }
     const out = state.outcomes.get(c.name);
-    if (out) decision.append(el('div', { class: out.ok ? 'yes' : 'no', role: out.ok ? 'status' : 'alert', 'data-outcome': c.name }, out.text));
+    if (out) cell.append(el('div', { class: out.ok ? 'yes' : 'no', role: out.ok ? 'status' : 'alert', 'data-outcome': c.name }, out.text));
     tbody.append(
       el(
         'tr',
@@ -68,7 +70,7 @@ export function renderCsrs(s: DashboardSnapshot, main: HTMLElement, state: CsrPa
         el('td', {}, c.subject),
         el('td', {}, c.usages.join(', ')),
         el('td', { title: fmtTime(c.created) }, c.created ? relative(c.created, now) : '—'),
-        decision,
+        cell,
       ),
     );
   }

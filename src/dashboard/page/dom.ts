@@ -33,7 +33,8 @@ export function relative(iso: string, now: number): string {
   const ms = Date.parse(iso) - now;
   const abs = Math.abs(ms);
   const [n, unit] = abs >= 2 * DAY ? [Math.round(abs / DAY), 'days'] : abs >= 2 * 3_600_000 ? [Math.round(abs / 3_600_000), 'hours'] : [Math.max(1, Math.round(abs / 60_000)), 'minutes'];
-  return ms >= 0 ? `in ${n} ${unit}` : `${n} ${unit} ago`;
+  const u = n === 1 ? unit.slice(0, -1) : unit;
+  return ms >= 0 ? `in ${n} ${u}` : `${n} ${u} ago`;
 }
 
 export type Health = 'ok' | 'soon' | 'expired';

@@ -43,6 +43,7 @@ body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "De
 header { display:flex; align-items:center; gap:16px; padding:8px 16px; border-bottom:1px solid var(--line); background:#fff; position:sticky; top:0; z-index:5; }
 h1 { font-size:18px; margin:0; }
 h2 { font-size:16px; margin:0 0 8px; }
+table + h2, p + h2, ul + h2, ol + h2 { margin-top:18px; }
 nav { display:flex; gap:4px; }
 nav button { font:inherit; padding:6px 12px; border:1px solid var(--line); background:#fff; border-radius:6px; cursor:pointer; }
 nav button[aria-selected="true"] { background:var(--accent); color:#fff; border-color:var(--accent); }

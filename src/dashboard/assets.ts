@@ -69,7 +69,7 @@ svg .leaf { stroke:#fff; stroke-width:1; }
 svg .ok { fill:var(--ok); } svg .soon { fill:var(--warn); } svg .expired { fill:var(--bad); }
 svg .edge { stroke:#9aa3b0; fill:none; } svg .edge.cross { stroke:var(--ca); stroke-dasharray:5 3; }
 svg .selected { stroke:#000 !important; stroke-width:3 !important; }
-svg .axis line { stroke:var(--line); } svg .axis text { fill:var(--muted); }
+svg .axis line { stroke:var(--line); } svg .axis line.plot-start { stroke:#9aa3b0; } svg .axis text { fill:var(--muted); }
 svg .now { stroke:var(--bad); stroke-width:1.5; }
 svg .next30 { fill:var(--soon); }
 svg .calife { fill:rgba(57,73,171,.08); stroke:rgba(57,73,171,.35); }

@@ -206,8 +206,8 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
   await t.test('trust graph: the CAs the cluster knows, and a certificate\'s details by keyboard', async () => {
     await admin.click('#tab-graph');
     const legend = (await admin.textContent('.legend'))!;
-    // kubeadm's three CAs (ca, front-proxy-ca, etcd/ca) plus web-ca, known from the TLS Secret's ca? No: only
-    // its leaf is there, so web-ca is an issuer unknown to the dashboard.
+    // kubeadm's three CAs (ca, front-proxy-ca, etcd/ca); web-ca is not one of them: the TLS Secret holds only
+    // its leaf, so web-ca shows as an issuer unknown to the dashboard.
     assert.match(legend, /3 CAs/);
     await admin.focus('#graph');
     await admin.keyboard.press('ArrowRight');
@@ -229,6 +229,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
   await t.test('screenshots of every page (test artefacts and docs/screenshots)', async () => {
     await admin.click('#tab-graph');
     await leaf(admin, 'system:node:node1').click();
+    await admin.evaluate(`document.getElementById('toast').textContent = ''`); // the last decision's toast
     for (const p of PAGES) {
       await admin.click(`#tab-${p}`);
       await admin.waitForSelector(`main[data-page="${p}"]`);

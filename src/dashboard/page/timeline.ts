@@ -7,7 +7,7 @@ import { caCert, certDetails, indexOf } from './details.js';
 import { DAY, el, fmtTime, health, relative, roving, svg, truncate } from './dom.js';
 
 const WIDTH = 860;
-const LABEL = 230;
+const LABEL = 236;
 const ROW = 16;
 const RANGES: Record<string, number> = { '90 days': 90 * DAY, '1 year': 365 * DAY, '5 years': 5 * 365 * DAY, '10 years': 10 * 365 * DAY };
 
@@ -51,6 +51,8 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
     if (yearly) tick.setUTCFullYear(tick.getUTCFullYear() + (span > 6 * 365 * DAY ? 2 : 1));
     else tick.setUTCMonth(tick.getUTCMonth() + (span > 200 * DAY ? 2 : 1));
   }
+  // The label column ends where the plot starts (the range's first instant): bars never reach into it.
+  axis.append(svg('line', { class: 'plot-start', x1: LABEL - 1, x2: LABEL - 1, y1: 4, y2: height }));
   root.append(svg('rect', { class: 'next30', x: xOf(now), y: 22, width: xOf(now + 30 * DAY) - xOf(now), height: height - 22 }), axis);
 
   const body = svg('g');
@@ -64,7 +66,7 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
     const b = Date.parse(c.notAfter);
     const g = svg('g', { 'data-id': c.id });
     if (few) g.append(svg('title', {}, `${c.commonName}: ${c.notBefore} → ${c.notAfter}`));
-    g.append(svg('text', { x: 4, y: y + 11 }, truncate(c.commonName, 34)));
+    g.append(svg('text', { x: 4, y: y + 11 }, truncate(c.commonName, 33)));
     if (b > t0 && a < t1) g.append(svg('rect', { class: `bar ${cls}`, x: xOf(a), y: y + 2, width: Math.max(2, xOf(b) - xOf(a)), height: ROW - 4, rx: 2 }));
     if (c.node) {
       const w0 = a + 0.7 * (b - a);

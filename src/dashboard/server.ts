@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { isApiError } from '../api/status.js';
+import { KubepkiError } from '../util/errors.js';
 import type { RestKubeClient } from '../controllers/client/rest.js';
 import type { CertificateSigningRequest } from '../controllers/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -152,13 +153,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     return json(res, 405, { message: 'method not allowed' });
   }
 
+  const address = options.address ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, address, () => resolve());
+    });
+  } catch (err) {
+    await options.client.close();
+    throw new KubepkiError('InvalidArgument', `cannot listen on ${address}:${options.port}: ${(err as Error).message}`, { cause: err });
+  }
+  // Watch only once listening: a port in use leaves nothing running behind.
   const abort = new AbortController();
   const running = sources.run(abort.signal).catch((err: unknown) => options.logger?.error({ err: (err as Error).message }, 'dashboard sources stopped'));
-  const address = options.address ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, address, () => resolve());
-  });
   const port = (server.address() as AddressInfo).port;
   sessions = new Sessions(port);
   const host = address.includes(':') ? `[${address}]` : address;

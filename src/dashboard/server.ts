@@ -15,6 +15,7 @@ import { indexHtml, STYLE_CSS } from './assets.js';
 import { DEFAULT_ACCEPT_HOSTS, SECURITY_HEADERS, Sessions, hostAccepted, parseAcceptHosts } from './security.js';
 import { DashboardSources } from './sources.js';
 import { TrustModel } from './trust-model.js';
+import { rotationFromSecrets } from './rotation.js';
 import type { DashboardSnapshot } from './view.js';
 
 export interface DashboardOptions {
@@ -53,18 +54,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
 
   const build = (): string => {
     const s = sources;
+    const secrets = s.secrets.list();
+    const ca = options.client.clusterCA();
+    const rotation = rotationFromSecrets(secrets);
     const snapshot: DashboardSnapshot = model.build({
       now: clock.now(),
       identity: options.identity,
       server: options.client.server,
-      ...(() => {
-        const ca = options.client.clusterCA();
-        return ca ? { clusterCaPem: ca } : {};
-      })(),
+      ...(ca ? { clusterCaPem: ca } : {}),
       csrs: s.csrs.list(),
-      secrets: s.secrets.list(),
+      secrets,
       configMaps: s.configMaps.list(),
       files: s.files,
+      ...(rotation ? { rotation } : {}),
       errors: { ...s.errors },
     });
     return JSON.stringify(snapshot);

@@ -91,3 +91,23 @@ test('during a CA rotation the old CA is marked, and a node still on it is liste
   assert.equal(snap.rotation.phase, 'none');
   assert.equal(snap.csrs.find((c) => c.name === 'n1-client')!.state, 'Issued');
 });
+
+test('the CA rotation state comes from `kubepki ca rotate`\'s Secret, and only its state.json is read', async () => {
+  const { rotationFromSecrets } = await import('../../src/dashboard/rotation.js');
+  const key = await generateKeyPair('ECDSA-P256');
+  const state = { startedAt: '2026-12-05T10:00:00Z', steps: { 'trust-files': { finishedAt: '2026-12-05T10:00:02Z' }, generate: { finishedAt: '2026-12-05T10:00:01Z' } } };
+  const secret: Secret = {
+    metadata: { name: 'kubepki-ca-rotation', namespace: 'kube-system' },
+    type: 'kubepki.io/ca-rotation',
+    data: { 'state.json': b64(JSON.stringify(state)), newCAKey: b64(privateKeyToPem(key.privateKey)) },
+  };
+  const rotation = rotationFromSecrets([secret])!;
+  assert.equal(rotation.phase, 'in progress (last finished step: trust-files)');
+  assert.deepEqual(rotation.steps.map((s) => s.name), ['started', 'generate', 'trust-files']);
+  const snap = new TrustModel().build({ now, identity: 'me', server: 'https://x', csrs: [], secrets: [secret], configMaps: [], files: [], rotation, errors: {} });
+  assert.equal(snap.rotation.source, 'Secret kube-system/kubepki-ca-rotation');
+  assert.doesNotMatch(JSON.stringify(snap), /PRIVATE KEY/);
+  assert.equal(rotationFromSecrets([]), undefined);
+  const done = rotationFromSecrets([{ ...secret, data: { 'state.json': b64(JSON.stringify({ ...state, completedAt: '2026-12-05T11:00:00Z' })) } }])!;
+  assert.equal(done.phase, 'complete');
+});

@@ -166,6 +166,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     throw new KubepkiError('InvalidArgument', `cannot listen on ${address}:${options.port}: ${(err as Error).message}`, { cause: err });
   }
   // Watch only once listening: a port in use leaves nothing running behind.
+  // A comment line now and then: idle proxies keep the stream open, and a gone page is noticed and dropped.
+  const heartbeat = setInterval(() => {
+    for (const res of streams) res.write(': keep-alive\n\n');
+  }, 25_000);
+  heartbeat.unref();
   const abort = new AbortController();
   const running = sources.run(abort.signal).catch((err: unknown) => options.logger?.error({ err: (err as Error).message }, 'dashboard sources stopped'));
   const port = (server.address() as AddressInfo).port;
@@ -175,6 +180,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     url: `http://${host}:${port}/`,
     stop: async () => {
       abort.abort();
+      clearInterval(heartbeat);
       if (timer) clearTimeout(timer);
       for (const res of streams) res.end();
       server.closeAllConnections();

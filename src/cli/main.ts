@@ -16,6 +16,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./agent.js'),
   () => import('./trust.js'),
   () => import('./doctor.js'),
+  () => import('./dashboard.js'),
 ];
 
 /**
@@ -27,6 +28,7 @@ const standalone: Record<string, () => Promise<{ register: CommandRegistrar }>> 
   certs: () => import('./certs.js'),
   agent: () => import('./agent.js'),
   doctor: () => import('./doctor.js'),
+  dashboard: () => import('./dashboard.js'),
 };
 
 export function buildProgram(extra: CommandRegistrar[] = []): Command {

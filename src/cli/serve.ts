@@ -36,6 +36,8 @@ interface ServeFlags extends ServeControllerFlags {
   apiAudiences?: string[];
   enableBootstrapTokenAuth?: string | boolean;
   authorizationMode?: string[];
+  dashboard?: string | boolean;
+  dashboardKubeconfig?: string;
 }
 
 /** pflag's StringSlice: repeatable, comma-separated. */
@@ -72,6 +74,8 @@ export function register(program: Command): void {
     .option('--api-audiences <audiences>', 'audiences the API accepts tokens for (default: the service-account issuers)', slice)
     .option('--enable-bootstrap-token-auth [bool]', 'accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system) as bearer tokens (default: true with --data-dir, as kubeadm sets it)')
     .option('--authorization-mode <modes>', 'ordered authorization modes: Node, RBAC, AlwaysAllow (default: Node,RBAC with --data-dir as kubeadm sets it, else RBAC)', slice)
+    .option('--dashboard [port]', 'also serve the trust dashboard (as `kubepki dashboard`) on 127.0.0.1:PORT (default 8080), acting as --dashboard-kubeconfig\'s identity')
+    .option('--dashboard-kubeconfig <file>', 'kubeconfig whose identity the dashboard uses (default: DIR/admin.conf); RBAC decides what the page may see and approve')
     .action(async (flags: ServeFlags) => {
       const code = await runServe(flags);
       process.exitCode = code;
@@ -103,9 +107,35 @@ async function runServe(flags: ServeFlags): Promise<number> {
     detach();
     throw err;
   });
+  const dashboard = flags.dashboard
+    ? await startServeDashboard({ flags, dataDir: config.dataDir, serverUrl: server.url, logger }).catch(async (err: unknown) => {
+        detach();
+        await server.stop();
+        throw err;
+      })
+    : undefined;
   await stopped;
+  await dashboard?.stop();
   await server.stop();
   return 0;
+}
+
+/** `serve --dashboard`: the dashboard against this very server, as --dashboard-kubeconfig (default DIR/admin.conf). */
+async function startServeDashboard(o: { flags: ServeFlags; dataDir: string | undefined; serverUrl: string; logger: import('../util/logger.js').Logger }) {
+  const path = await import('node:path');
+  const { startDashboardFor, parsePort } = await import('./dashboard.js');
+  const kubeconfig = o.flags.dashboardKubeconfig ?? (o.dataDir ? path.join(o.dataDir, 'admin.conf') : undefined);
+  if (!kubeconfig) throw new KubepkiError('InvalidArgument', '--dashboard needs --dashboard-kubeconfig (or --data-dir, whose admin.conf it uses)');
+  const local = new URL(o.serverUrl);
+  if (local.hostname === '0.0.0.0' || local.hostname === '[::]') local.hostname = '127.0.0.1';
+  return startDashboardFor({
+    kubeconfig,
+    port: o.flags.dashboard === true ? 8080 : parsePort(String(o.flags.dashboard), '--dashboard'),
+    address: '127.0.0.1',
+    serverUrl: local.origin,
+    ...(o.dataDir ? { certDir: path.join(o.dataDir, 'pki'), kubeconfigDir: o.dataDir } : {}),
+    logger: o.logger,
+  });
 }
 
 /** The flags, checked, as the server's configuration (files are read by buildServer). */

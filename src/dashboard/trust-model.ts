@@ -1,0 +1,269 @@
+// The dashboard's picture of the cluster's trust, built from what the API and the local files show: every
+// certificate (deduplicated by fingerprint, with every place it is used), the CAs as subject+key entities
+// (so a cross-signed CA is one CA certified twice), the CSR queue, and the nodes' certificates. Pure: data
+// in, snapshot out; the parse and signature-check results are memoised because the inputs change one
+// object at a time.
+import { createHash } from 'node:crypto';
+import { decodePem } from '../x509/pem.js';
+import { parseCertificatesPem, isSignedBy, spkiOf, type Certificate } from '../x509/certificate.js';
+import { describeCertificate } from '../x509/describe.js';
+import { parseCertificateRequest } from '../x509/certificate-request.js';
+import { formatName } from '../x509/names.js';
+import type { CertificateSigningRequest, ConfigMap, Secret } from '../apis/index.js';
+import type { CaView, CertUse, CertView, CsrState, CsrView, DashboardSnapshot, NodeView } from './view.js';
+import { rotationView, type RotationSource } from './rotation.js';
+
+export interface LocalCertSource {
+  use: CertUse;
+  pem: string;
+}
+
+export interface TrustInputs {
+  now: Date;
+  identity: string;
+  server: string;
+  /** The CA bundle the dashboard's kubeconfig trusts for the API server. */
+  clusterCaPem?: string;
+  csrs: CertificateSigningRequest[];
+  secrets: Secret[];
+  configMaps: ConfigMap[];
+  files: LocalCertSource[];
+  rotation?: RotationSource;
+  errors: DashboardSnapshot['errors'];
+}
+
+const KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
+const KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
+const NODE_PREFIX = 'system:node:';
+
+interface Parsed {
+  cert: Certificate;
+  id: string;
+  /** Subject + key: the CA entity this certificate certifies (meaningful for CAs). */
+  entity: string;
+}
+
+export class TrustModel {
+  private readonly parsed = new Map<string, Parsed[]>();
+  private readonly signedBy = new Map<string, string>();
+
+  /** Every certificate in a PEM text ([] when it holds none or is malformed: the page shows what it can). */
+  private certsOf(pem: string): Parsed[] {
+    let hit = this.parsed.get(pem);
+    if (hit) return hit;
+    try {
+      hit = parseCertificatesPem(pem, 'certificate').map((cert) => ({
+        cert,
+        id: fingerprintOf(cert.der),
+        entity: createHash('sha256').update(cert.rawSubject).update(spkiOf(cert.publicKey)).digest('hex').slice(0, 32),
+      }));
+    } catch {
+      hit = [];
+    }
+    if (this.parsed.size > 20_000) this.parsed.clear();
+    this.parsed.set(pem, hit);
+    return hit;
+  }
+
+  build(inputs: TrustInputs): DashboardSnapshot {
+    const all = new Map<string, { p: Parsed; uses: CertUse[]; node?: CertView['node'] }>();
+    const add = (pem: string, use: CertUse, node?: CertView['node']) => {
+      for (const p of this.certsOf(pem)) {
+        const seen = all.get(p.id);
+        if (seen) {
+          if (!seen.uses.some((u) => u.where === use.where)) seen.uses.push(use);
+          seen.node ??= node;
+        } else all.set(p.id, { p, uses: [use], ...(node ? { node } : {}) });
+      }
+    };
+
+    for (const f of inputs.files) add(f.pem, f.use);
+    if (inputs.clusterCaPem) add(inputs.clusterCaPem, { kind: 'kubeconfig', where: 'dashboard kubeconfig (certificate-authority)' });
+    for (const s of inputs.secrets) {
+      const ns = s.metadata.namespace ?? '';
+      // Only certificate-bearing keys are read; a Secret's other values (keys, tokens) are never looked at.
+      for (const key of ['tls.crt', 'ca.crt']) {
+        const b64 = s.data?.[key];
+        if (b64) add(Buffer.from(b64, 'base64').toString('utf8'), { kind: 'secret', where: `Secret ${ns}/${s.metadata.name} (${key})` });
+      }
+    }
+    for (const cm of inputs.configMaps) {
+      const ns = cm.metadata.namespace ?? '';
+      if (cm.data?.['ca.crt']) add(cm.data['ca.crt'], { kind: 'configmap', where: `ConfigMap ${ns}/${cm.metadata.name} (ca.crt)` });
+      const kubeconfig = cm.data?.['kubeconfig'];
+      if (kubeconfig) {
+        for (const m of kubeconfig.matchAll(/certificate-authority-data:\s*(\S+)/g)) {
+          add(Buffer.from(m[1]!, 'base64').toString('utf8'), { kind: 'configmap', where: `ConfigMap ${ns}/${cm.metadata.name} (kubeconfig)` });
+        }
+      }
+    }
+    const csrs: CsrView[] = inputs.csrs.map((csr) => {
+      const view = csrView(csr);
+      if (csr.status?.certificate) {
+        const pem = Buffer.from(csr.status.certificate, 'base64').toString('utf8');
+        const role: 'client' | 'serving' | undefined = csr.spec.signerName === KUBELET_CLIENT ? 'client' : csr.spec.signerName === KUBELET_SERVING ? 'serving' : undefined;
+        const first = this.certsOf(pem)[0];
+        const cn = first?.cert.subject.commonName;
+        const node = role && typeof cn === 'string' && cn.startsWith(NODE_PREFIX) ? { name: cn.slice(NODE_PREFIX.length), role } : undefined;
+        add(pem, { kind: 'csr', where: `CSR ${csr.metadata.name} (status.certificate)` }, node);
+        if (first) view.certificate = first.id;
+      }
+      return view;
+    });
+
+    // CA entities: every CA certificate, grouped by subject + key.
+    const caCerts = [...all.values()].filter((c) => c.p.cert.isCA);
+    const entities = new Map<string, Parsed[]>();
+    for (const c of caCerts) entities.set(c.p.entity, [...(entities.get(c.p.entity) ?? []), c.p]);
+    const bySubject = new Map<string, string[]>();
+    for (const [id, certs] of entities) {
+      const key = Buffer.from(certs[0]!.cert.rawSubject).toString('hex');
+      bySubject.set(key, [...(bySubject.get(key) ?? []), id]);
+    }
+    const issuerEntity = (p: Parsed): string => {
+      const memo = this.signedBy.get(p.id);
+      if (memo !== undefined) return memo;
+      let found = '';
+      for (const id of bySubject.get(Buffer.from(p.cert.rawIssuer).toString('hex')) ?? []) {
+        const candidate = entities.get(id)![0]!;
+        if (isSignedBy(p.cert, candidate.cert)) {
+          found = id;
+          break;
+        }
+      }
+      // Remember only successes: an issuer that appears later must still be found.
+      if (found) this.signedBy.set(p.id, found);
+      return found;
+    };
+
+    const current = currentCaEntity(inputs.clusterCaPem ? this.certsOf(inputs.clusterCaPem) : []);
+    const certs: CertView[] = [...all.values()].map(({ p, uses, node }) => {
+      const d = describeCertificate(p.cert);
+      return {
+        id: p.id,
+        subject: d.subject,
+        commonName: typeof p.cert.subject.commonName === 'string' ? p.cert.subject.commonName : d.subject,
+        issuer: d.issuer,
+        serialNumber: d.serialNumber,
+        notBefore: d.notBefore,
+        notAfter: d.notAfter,
+        isCA: d.isCA,
+        selfSigned: Buffer.compare(Buffer.from(p.cert.rawSubject), Buffer.from(p.cert.rawIssuer)) === 0 && isSignedBy(p.cert, p.cert),
+        keyUsage: d.keyUsage,
+        extKeyUsage: d.extKeyUsage,
+        sans: [...d.sans.dnsNames.map((n) => `DNS:${n}`), ...d.sans.ipAddresses.map((n) => `IP:${n}`), ...d.sans.emailAddresses.map((n) => `email:${n}`), ...d.sans.uris.map((n) => `URI:${n}`)],
+        publicKey: d.publicKey,
+        issuerCa: issuerEntity(p),
+        ...(p.cert.isCA ? { caEntity: p.entity } : {}),
+        ...(node ? { node } : {}),
+        uses,
+      };
+    });
+    const certById = new Map(certs.map((c) => [c.id, c]));
+    const currentSubject = current ? entities.get(current)?.[0]?.cert.subject : undefined;
+    const cas: CaView[] = [...entities].map(([id, ps]) => {
+      const views = ps.map((p) => certById.get(p.id)!);
+      const signedBy = [...new Set(views.map((v) => v.issuerCa).filter((x) => x && x !== id))];
+      const issuers = new Set(views.map((v) => v.issuerCa || `unknown:${v.issuer}`));
+      const isCurrent = id === current;
+      const sameName = currentSubject !== undefined && formatName(ps[0]!.cert.subject) === formatName(currentSubject);
+      return {
+        id,
+        subject: views[0]!.subject,
+        certs: views.map((v) => v.id),
+        signedBy,
+        crossSigned: issuers.size > 1,
+        current: isCurrent,
+        rotation: isCurrent ? 'current' : sameName ? 'old' : 'other',
+      };
+    });
+
+    const nodes = nodeViews(certs, current, inputs.now);
+    const oldCas = new Set(cas.filter((c) => c.rotation === 'old').map((c) => c.id));
+    return {
+      generated: inputs.now.toISOString(),
+      identity: inputs.identity,
+      server: inputs.server,
+      certs,
+      cas,
+      csrs,
+      nodes,
+      rotation: rotationView(inputs.rotation, {
+        onOldCa: [
+          ...nodes.filter((n) => n.onCurrentCa === false).map((n) => `node ${n.name}`),
+          ...certs.filter((c) => !c.node && !c.isCA && oldCas.has(c.issuerCa)).map((c) => `${c.commonName} (${c.uses[0]?.where ?? ''})`),
+        ],
+      }),
+      errors: inputs.errors,
+    };
+  }
+}
+
+function fingerprintOf(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+/** The newest CA in the kubeconfig's bundle (during a rotation the bundle holds old and new). */
+function currentCaEntity(bundle: Parsed[]): string | undefined {
+  const cas = bundle.filter((p) => p.cert.isCA).sort((a, b) => b.cert.notBefore.getTime() - a.cert.notBefore.getTime());
+  return cas[0]?.entity;
+}
+
+function csrState(csr: CertificateSigningRequest): { state: CsrState; reason: string; message: string } {
+  const conds = csr.status?.conditions ?? [];
+  const find = (t: string) => conds.find((c) => c.type === t && c.status !== 'False');
+  const failed = find('Failed');
+  if (failed) return { state: 'Failed', reason: failed.reason ?? '', message: failed.message ?? '' };
+  const denied = find('Denied');
+  if (denied) return { state: 'Denied', reason: denied.reason ?? '', message: denied.message ?? '' };
+  const approved = find('Approved');
+  if (approved) return { state: csr.status?.certificate ? 'Issued' : 'Approved', reason: approved.reason ?? '', message: approved.message ?? '' };
+  return { state: 'Pending', reason: '', message: '' };
+}
+
+function csrView(csr: CertificateSigningRequest): CsrView {
+  let subject = '';
+  try {
+    const pem = Buffer.from(csr.spec.request, 'base64').toString('utf8');
+    const block = decodePem(pem, 'spec.request').find((b) => b.type === 'CERTIFICATE REQUEST');
+    if (block) subject = formatName(parseCertificateRequest(block.der).subject);
+  } catch {
+    subject = '(unreadable request)';
+  }
+  return {
+    name: csr.metadata.name ?? '',
+    signerName: csr.spec.signerName,
+    requestor: csr.spec.username ?? '',
+    groups: csr.spec.groups ?? [],
+    usages: csr.spec.usages ?? [],
+    created: csr.metadata.creationTimestamp ?? '',
+    subject,
+    ...csrState(csr),
+    ...(csr.spec.expirationSeconds !== undefined ? { expirationSeconds: csr.spec.expirationSeconds } : {}),
+  };
+}
+
+/** Each node's newest client and serving certificate (from the CSRs' status.certificate). */
+function nodeViews(certs: CertView[], currentCa: string | undefined, now: Date): NodeView[] {
+  const byNode = new Map<string, { client?: CertView; serving?: CertView }>();
+  for (const c of certs) {
+    if (!c.node) continue;
+    const slot = byNode.get(c.node.name) ?? {};
+    const prev = slot[c.node.role];
+    // The newest certificate is the one in use (the agent switches as soon as it is issued).
+    if (!prev || Date.parse(c.notBefore) > Date.parse(prev.notBefore)) slot[c.node.role] = c;
+    byNode.set(c.node.name, slot);
+  }
+  return [...byNode].sort(([a], [b]) => a.localeCompare(b)).map(([name, { client, serving }]) => {
+    const live = [client, serving].filter((c): c is CertView => !!c && Date.parse(c.notAfter) > now.getTime());
+    const last = [client, serving].filter((c): c is CertView => !!c).map((c) => c.notBefore).sort().at(-1);
+    return {
+      name,
+      ...(client ? { client: client.id } : {}),
+      ...(serving ? { serving: serving.id } : {}),
+      ...(last ? { lastRotation: last } : {}),
+      onCurrentCa: currentCa === undefined || live.length === 0 ? 'unknown' : live.every((c) => c.issuerCa === currentCa),
+      customTrust: 'unknown',
+    };
+  });
+}

@@ -1,0 +1,35 @@
+// The dashboard's HTTP edge rules, unit-level: kubectl proxy's Host matching and the CSRF double submit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_ACCEPT_HOSTS, Sessions, hostAccepted, hostOf, parseAcceptHosts } from '../../src/dashboard/security.js';
+
+const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+
+test('Host header: the default accepts only loopback names, port or not (DNS rebinding)', () => {
+  const accept = parseAcceptHosts(DEFAULT_ACCEPT_HOSTS);
+  for (const h of ['localhost', 'localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST:1']) assert.equal(hostAccepted(req({ host: h }), accept), true, h);
+  for (const h of ['evil.example', 'localhost.evil.example', '127.0.0.1.nip.io:8080', '127.0.0.2', '', 'localhost:8080:1']) assert.equal(hostAccepted(req({ host: h }), accept), false, h);
+  assert.equal(hostOf('[::1]:80'), '[::1]');
+  assert.throws(() => parseAcceptHosts('^ok$,(['), /--accept-hosts: "\(\[" is not a regular expression/);
+});
+
+test('CSRF: only the token derived from a session this server issued passes, and only same-origin', () => {
+  const sessions = new Sessions(8080);
+  const headers: Record<string, string> = {};
+  const res = { setHeader: (k: string, v: string) => (headers[k] = v) } as unknown as ServerResponse;
+  const id = sessions.sessionFor(req({}), res);
+  assert.match(headers['set-cookie']!, /^kubepki-dashboard-session-8080=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+  const cookie = `kubepki-dashboard-session-8080=${id}`;
+  const token = sessions.csrfToken(id);
+  const host = 'localhost:8080';
+  assert.equal(sessions.refuseStateChange(req({ host, cookie, 'x-csrf-token': token, origin: 'http://localhost:8080', 'sec-fetch-site': 'same-origin' })), undefined);
+  assert.match(sessions.refuseStateChange(req({ host, cookie }))!, /missing/);
+  assert.match(sessions.refuseStateChange(req({ host, cookie, 'x-csrf-token': sessions.csrfToken('other') }))!, /does not match/);
+  assert.match(sessions.refuseStateChange(req({ host, cookie, 'x-csrf-token': token, origin: 'http://evil.example' }))!, /cross-origin/);
+  assert.match(sessions.refuseStateChange(req({ host, cookie, 'x-csrf-token': token, 'sec-fetch-site': 'same-site' }))!, /cross-site/);
+  const forged = 'A'.repeat(43);
+  assert.match(new Sessions(8080).refuseStateChange(req({ host, cookie: `kubepki-dashboard-session-8080=${id}`, 'x-csrf-token': token }))!, /missing/, 'another server instance never issued it');
+  assert.match(sessions.refuseStateChange(req({ host, cookie: `kubepki-dashboard-session-8080=${forged}`, 'x-csrf-token': sessions.csrfToken(forged) }))!, /missing/);
+  assert.equal(sessions.sessionFor(req({ cookie }), res), id, 'a known session is kept');
+});

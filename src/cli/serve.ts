@@ -34,6 +34,7 @@ interface ServeFlags extends ServeControllerFlags {
   apiAudiences?: string[];
   enableBootstrapTokenAuth?: string | boolean;
   authorizationMode?: string[];
+  certReloadInterval?: string;
 }
 
 /** pflag's StringSlice: repeatable, comma-separated. */
@@ -69,6 +70,7 @@ export function register(program: Command): void {
     .option('--api-audiences <audiences>', 'audiences the API accepts tokens for (default: the service-account issuers)', slice)
     .option('--enable-bootstrap-token-auth [bool]', 'accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system) as bearer tokens (default: true with --data-dir, as kubeadm sets it)')
     .option('--authorization-mode <modes>', 'ordered authorization modes: Node, RBAC, AlwaysAllow (default: Node,RBAC with --data-dir as kubeadm sets it, else RBAC)', slice)
+    .option('--cert-reload-interval <duration>', 'how often the CA bundles, serving certificate and service-account keys are re-read besides file-change events (kube: 1m)', '1m')
     .action(async (flags: ServeFlags) => {
       const code = await runServe(flags);
       process.exitCode = code;
@@ -155,7 +157,10 @@ async function runServe(flags: ServeFlags): Promise<number> {
     import('../server/auth.js'),
     import('../resources/index.js'),
   ]);
-  const auth = new ServerAuth({ config: authConfig, x509: x509Authenticator({ roots }), rootCAPem: clientCA, logger });
+  // Trust and certificates reloaded while running (src/server/dynamic-certs.ts).
+  const live = await openServeLiveMaterial({ flags, authConfig, certFile, keyFile, ...(dataDir ? { pkiDir: pki('') } : {}), logger });
+  const liveRoots = () => live.auth.clientCA()?.certificates ?? roots;
+  const auth = new ServerAuth({ config: authConfig, x509: x509Authenticator({ roots: liveRoots }), rootCAPem: clientCA, logger, live: live.auth });
   const server = new ApiServer({
     storage,
     tls: { cert, key, clientCA },
@@ -167,6 +172,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     port,
     logger,
   });
+  live.attach(server);
   try {
     const { url } = await server.start();
     logger.info({ storage: storage.kind }, `serving securely on ${url}`);
@@ -203,8 +209,37 @@ async function runServe(flags: ServeFlags): Promise<number> {
   await runningControllers?.stop();
   await server.close();
   auth.stop();
+  live.close();
   await storage.close();
   return 0;
+}
+
+/** The reloadable material with the files the flags (or the --data-dir defaults) name. */
+async function openServeLiveMaterial(o: {
+  flags: ServeFlags;
+  authConfig: import('../auth/config.js').AuthConfig;
+  certFile: string;
+  keyFile: string;
+  pkiDir?: string;
+  logger: import('../util/logger.js').Logger;
+}) {
+  const { openLiveMaterial } = await import('../server/dynamic-certs.js');
+  const { parseGoDuration } = await import('../util/duration.js');
+  const checkIntervalMs = parseGoDuration(o.flags.certReloadInterval ?? '1m');
+  const exists = async (f: string) => (await import('node:fs/promises')).access(f).then(() => true, () => false);
+  const saKeyFiles = o.flags.serviceAccountKeyFile ?? (o.pkiDir && (await exists(`${o.pkiDir}/sa.pub`)) ? [`${o.pkiDir}/sa.pub`] : []);
+  const saSigning = o.flags.serviceAccountSigningKeyFile ?? (o.pkiDir && (await exists(`${o.pkiDir}/sa.key`)) ? `${o.pkiDir}/sa.key` : undefined);
+  return openLiveMaterial({
+    config: o.authConfig,
+    servingCertFile: o.certFile,
+    servingKeyFile: o.keyFile,
+    serviceAccountKeyFiles: saKeyFiles,
+    ...(saSigning ? { serviceAccountSigningKeyFile: saSigning } : {}),
+    // The rotation's extra trust applies where serve uses the data dir's own CA files.
+    ...(o.pkiDir && !o.flags.clientCaFile ? { pkiDir: o.pkiDir } : {}),
+    logger: o.logger,
+    checkIntervalMs,
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ import type { Authenticator, Authorizer } from '../auth/types.js';
 import { selfSubjectRulesReviews } from '../resources/selfsubjectrulesreviews.js';
 import { tokenReviews } from '../resources/tokenreviews.js';
 import { withTokenSubresource } from '../resources/tokenrequests.js';
+import type { LiveAuthMaterial } from './dynamic-certs.js';
 
 const SYSTEM_USER = { username: 'system:apiserver', groups: ['system:masters'] };
 export const EXTENSION_APISERVER_AUTHENTICATION = 'extension-apiserver-authentication';
@@ -68,6 +69,8 @@ export interface ServerAuthOptions {
   rootCAPem?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Reloaded trust and keys (dynamic-certs.ts), read per request in place of the config's. */
+  live?: LiveAuthMaterial;
 }
 
 export class ServerAuth {
@@ -108,6 +111,7 @@ export class ServerAuth {
       },
       clock: this.clock,
       logger: this.logger,
+      ...(o.live ? { live: liveAuthenticatorMaterial(o.live) } : {}),
     });
     const { authorizer, resolvers } = buildAuthorizer(o.config, this.rbac);
     this.authorizer = authorizer;
@@ -280,9 +284,9 @@ export class ServerAuth {
     const ns = secret.metadata.namespace ?? '';
     const name = secret.metadata.name ?? '';
     const saName = secret.metadata.annotations?.[SA_NAME_ANNOTATION];
-    const signer = this.o.config.serviceAccount?.signer;
+    const signer = this.signer();
     if (!saName || !signer || !this.handler) return;
-    const caPem = this.o.rootCAPem ?? this.o.config.clientCA?.pem ?? '';
+    const caPem = this.o.live?.clientCA()?.pem ?? this.o.rootCAPem ?? this.o.config.clientCA?.pem ?? '';
     const hasToken = (secretDataString(secret, 'token') ?? '') !== '';
     if (hasToken && secretDataString(secret, 'namespace') === ns && (caPem === '' || secretDataString(secret, 'ca.crt') === caPem)) return;
     const sa = this.serviceAccounts.get(ns, saName);
@@ -313,7 +317,7 @@ export class ServerAuth {
 
   /** POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token (TokenRequest). */
   async tokenRequest(namespace: string, name: string, body: TokenRequestObject): Promise<TokenRequestObject> {
-    const signer = this.o.config.serviceAccount?.signer;
+    const signer = this.signer();
     if (!signer) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     // The account is read live, not from the cache: `kubectl create sa x && kubectl create token x`.
     const handler = this.handler;
@@ -335,6 +339,20 @@ export class ServerAuth {
   stop(): void {
     for (const o of this.observers.splice(0)) o.close();
   }
+
+  /** The service-account token signer in force (a reloaded sa.key signs from the moment it is read). */
+  private signer() {
+    return this.o.live?.serviceAccount()?.signer ?? this.o.config.serviceAccount?.signer;
+  }
+}
+
+/** The live material in the shape the authenticator chain reads (stable arrays: the caches key on them). */
+function liveAuthenticatorMaterial(live: LiveAuthMaterial) {
+  const none: never[] = [];
+  return {
+    requestHeaderCA: () => live.requestHeaderCA()?.certificates ?? none,
+    serviceAccountKeys: () => live.serviceAccount()?.keys ?? none,
+  };
 }
 
 /** Union of two PEM bundles, de-duplicated by certificate content, existing ones first. */

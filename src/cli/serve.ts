@@ -35,6 +35,7 @@ interface ServeFlags extends ServeControllerFlags {
   enableBootstrapTokenAuth?: string | boolean;
   authorizationMode?: string[];
   certReloadInterval?: string;
+  renewControlPlaneCertsAt: string;
 }
 
 /** pflag's StringSlice: repeatable, comma-separated. */
@@ -71,6 +72,7 @@ export function register(program: Command): void {
     .option('--enable-bootstrap-token-auth [bool]', 'accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system) as bearer tokens (default: true with --data-dir, as kubeadm sets it)')
     .option('--authorization-mode <modes>', 'ordered authorization modes: Node, RBAC, AlwaysAllow (default: Node,RBAC with --data-dir as kubeadm sets it, else RBAC)', slice)
     .option('--cert-reload-interval <duration>', 'how often the CA bundles, serving certificate and service-account keys are re-read besides file-change events (kube: 1m)', '1m')
+    .option('--renew-control-plane-certs-at <fraction>', 'with --data-dir: renew the serving, front-proxy client and kubeconfig certificates once this fraction of their life has passed (0 = never)', '0.667')
     .action(async (flags: ServeFlags) => {
       const code = await runServe(flags);
       process.exitCode = code;
@@ -83,6 +85,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
   const { createLogger } = await import('../util/logger.js');
   const logger = createLogger({ name: 'kubepki-serve', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
 
+  const renewAt = Number(flags.renewControlPlaneCertsAt);
+  if (!(renewAt >= 0 && renewAt < 1)) throw new KubepkiError('InvalidArgument', `--renew-control-plane-certs-at: "${flags.renewControlPlaneCertsAt}" is not a fraction in [0, 1)`);
   const port = Number(flags.securePort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--secure-port: "${flags.securePort}" is not a valid port`);
   if (!['true', 'false'].includes(flags.anonymousAuth)) throw new KubepkiError('InvalidArgument', `--anonymous-auth: "${flags.anonymousAuth}" is not true or false`);
@@ -205,13 +209,28 @@ async function runServe(flags: ServeFlags): Promise<number> {
     await storage.close().catch(() => undefined);
     throw err;
   });
+  const renewal = dataDir && renewAt > 0 ? await startServeRenewal({ dataDir, renewAt, live, logger }) : undefined;
   await stopped;
+  await renewal?.stop();
   await runningControllers?.stop();
   await server.close();
   auth.stop();
   live.close();
   await storage.close();
   return 0;
+}
+
+/** Control-plane leaf renewal in DIR (src/server/control-plane-renewal.ts); what it writes is reloaded at once. */
+async function startServeRenewal(o: { dataDir: string; renewAt: number; live: import('../server/dynamic-certs.js').LiveMaterial; logger: import('../util/logger.js').Logger }) {
+  const { startControlPlaneRenewal } = await import('../server/control-plane-renewal.js');
+  const path = await import('node:path');
+  return startControlPlaneRenewal({
+    certDir: path.join(o.dataDir, 'pki'),
+    kubeconfigDir: o.dataDir,
+    renewAtFraction: o.renewAt,
+    logger: o.logger,
+    onRenewed: () => o.live.checkAll(),
+  });
 }
 
 /** The reloadable material with the files the flags (or the --data-dir defaults) name. */

@@ -14,6 +14,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./controllers.js'),
   () => import('./token.js'),
   () => import('./agent.js'),
+  () => import('./ca.js'),
 ];
 
 /**

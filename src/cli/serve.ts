@@ -164,7 +164,9 @@ async function runServe(flags: ServeFlags): Promise<number> {
   // Trust and certificates reloaded while running (src/server/dynamic-certs.ts).
   const live = await openServeLiveMaterial({ flags, authConfig, certFile, keyFile, ...(dataDir ? { pkiDir: pki('') } : {}), logger });
   const liveRoots = () => live.auth.clientCA()?.certificates ?? roots;
-  const auth = new ServerAuth({ config: authConfig, x509: x509Authenticator({ roots: liveRoots }), rootCAPem: clientCA, logger, live: live.auth });
+  const { ClientCAUsage } = await import('../server/client-ca-usage.js');
+  const caUsage = new ClientCAUsage();
+  const auth = new ServerAuth({ config: authConfig, x509: caUsage.wrap(x509Authenticator({ roots: liveRoots })), rootCAPem: clientCA, logger, live: live.auth });
   const server = new ApiServer({
     storage,
     tls: { cert, key, clientCA },
@@ -177,6 +179,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     logger,
   });
   live.attach(server);
+  caUsage.register(server.metrics.registry);
   try {
     const { url } = await server.start();
     logger.info({ storage: storage.kind }, `serving securely on ${url}`);
@@ -203,15 +206,31 @@ async function runServe(flags: ServeFlags): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   const loopback = controllers ? await loopbackFor(controllers, auth.authenticator, server, logger) : undefined;
-  const runningControllers = await controllers?.start({ serverUrl: server.url, clientCA, registry: server.metrics.registry, ...(loopback ? { loopback } : {}) }).catch(async (err: unknown) => {
+  const startControllers = () => controllers!.start({ serverUrl: server.url, clientCA: live.auth.clientCA()?.pem ?? clientCA, registry: server.metrics.registry, ...(loopback ? { loopback } : {}) });
+  let runningControllers = await controllers?.start({ serverUrl: server.url, clientCA, registry: server.metrics.registry, ...(loopback ? { loopback } : {}) }).catch(async (err: unknown) => {
     detach();
     await server.close();
     await storage.close().catch(() => undefined);
     throw err;
   });
+  // New trust or a new signing CA (a CA rotation): the controllers start again with it, one restart at a time.
+  let restarting: Promise<void> = Promise.resolve();
+  if (controllers) {
+    live.onControllerInputsChange(() => {
+      restarting = restarting.then(async () => {
+        await runningControllers?.stop();
+        runningControllers = await startControllers().catch((err: unknown) => {
+          logger.error({ err: (err as Error).message }, 'the controllers did not start again after a CA change');
+          return undefined;
+        });
+        logger.info('controllers restarted with the new CA material');
+      });
+    });
+  }
   const renewal = dataDir && renewAt > 0 ? await startServeRenewal({ dataDir, renewAt, live, logger }) : undefined;
   await stopped;
   await renewal?.stop();
+  await restarting;
   await runningControllers?.stop();
   await server.close();
   auth.stop();

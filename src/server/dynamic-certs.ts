@@ -97,6 +97,12 @@ export interface LiveMaterial {
   serving: DynamicSource<ServingMaterial>;
   /** Hands new serving certificates and client CA names to the TLS layer from now on. */
   attach(server: TlsTarget): void;
+  /**
+   * Called when what the in-process controllers were started with changes: the client CA bundle (their
+   * root CA and cluster-info bundle) or, with --data-dir, the signing pair ca.crt/ca.key (read only as a
+   * matching pair). serve restarts its controllers then (kube-controller-manager reloads its signer files too).
+   */
+  onControllerInputsChange(listener: () => void): void;
   /** Re-reads every source now (after a rotation step wrote files). */
   checkAll(): Promise<void>;
   close(): void;
@@ -150,6 +156,21 @@ export async function openLiveMaterial(o: OpenLiveMaterialOptions): Promise<Live
           })
         : undefined;
     if (serviceAccount) sources.push(serviceAccount);
+    const signing = o.pkiDir
+      ? await DynamicSource.open<string>({
+          name: 'signing CA pair',
+          files: [path.join(o.pkiDir, 'ca.crt'), path.join(o.pkiDir, 'ca.key')],
+          parse: ([cert, key]) => {
+            const c = parseCertificatesPem(cert!, 'ca.crt');
+            if (c.length !== 1) throw new Error('ca.crt must hold one certificate');
+            if (!keyMatchesPublicKey(parsePrivateKeyPem(key!, 'ca.key'), c[0]!.publicKey)) throw new Error('ca.key does not belong to ca.crt');
+            return cert!;
+          },
+          logger,
+          ...interval,
+        }).catch(() => undefined) // no CA key (external CA): nothing to follow
+      : undefined;
+    if (signing) sources.push(signing);
 
     return {
       auth: {
@@ -167,6 +188,10 @@ export async function openLiveMaterial(o: OpenLiveMaterialOptions): Promise<Live
         serving.onChange(apply);
         clientCA?.onChange(apply);
         apply();
+      },
+      onControllerInputsChange(listener) {
+        clientCA?.onChange(() => listener());
+        signing?.onChange(() => listener());
       },
       async checkAll() {
         await Promise.all(sources.map((s) => s.check()));

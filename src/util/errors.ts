@@ -19,7 +19,10 @@ export type KubepkiErrorCode =
   // node agent: a CSR's terminal outcome, or the API server not answering as needed
   | 'CSRDenied'
   | 'CSRFailed'
-  | 'APIError';
+  | 'APIError'
+  // kubepki ca rotate: a step that waited too long for its effect; a state that forbids the step
+  | 'Timeout'
+  | 'Conflict';
 
 export class KubepkiError extends Error {
   readonly code: KubepkiErrorCode;

@@ -160,6 +160,7 @@ export class NodeAgent {
       template: () => ({ subject: { commonName: `system:node:${this.nodeName}`, organization: ['system:nodes'] } }),
       csrApi: (current) => this.csrApiFor(current),
       roots: () => this.roots(),
+      signingCAKeyId: () => this.signingCAKeyId,
       bootstrapKeyFile: path.join(this.o.certDir, 'kubelet-client.key.tmp'),
       ...(initialPair && this.o.rotateCertificates ? { initialPair } : {}),
       clock: this.clock,
@@ -226,6 +227,7 @@ export class NodeAgent {
         'not following a published CA certificate',
       );
     }
+    this.followSigner(published.certificates, update.trusted);
     if (update.changed) {
       const { caFile: _dropped, ...rest } = this.cluster!;
       this.cluster = { ...rest, caPem: update.trusted.map((c) => c.pem).join('') };
@@ -236,6 +238,23 @@ export class NodeAgent {
       );
     }
     return update;
+  }
+
+  /** The key id of the CA that signs now (the first of the published bundle, once trusted); see followSigner. */
+  private signingCAKeyId: string | undefined;
+
+  /**
+   * The cluster publishes its signing CA first (serve's bundle is ca.crt, then a rotation's extra trust): when
+   * that changes to a CA this node trusts, the certificates from the previous signer are rotated early.
+   */
+  private followSigner(published: Certificate[], trusted: Certificate[]): void {
+    const first = published[0];
+    if (!first?.subjectKeyId || !trusted.some((t) => t.subjectKeyId === first.subjectKeyId)) return;
+    if (this.signingCAKeyId === first.subjectKeyId) return;
+    this.signingCAKeyId = first.subjectKeyId;
+    // The managers compare their certificate's issuer with it and rotate at once when it differs.
+    this.clientManager?.kick();
+    this.servingManager?.kick();
   }
 
   /** Resolves when the client certificate is usable and --kubeconfig refers to it (or the agent stops). */
@@ -286,6 +305,7 @@ export class NodeAgent {
       template: () => ({ subject: { commonName: `system:node:${this.nodeName}`, organization: ['system:nodes'] }, sans }),
       // Serving requests authenticate as the node (selfnodeserver) with --kubeconfig, never with the bootstrap token.
       csrApi: () => this.client(loadKubeconfig(this.o.kubeconfig)),
+      signingCAKeyId: () => this.signingCAKeyId,
       clock: this.clock,
       ...(this.o.random ? { random: this.o.random } : {}),
       logger: this.logger,

@@ -318,6 +318,8 @@ const RUNS: Record<string, StepRun> = {
       if (cert && !newIds.has(cert.authorityKeyId ?? '')) stale.push(name);
     }
     if (stale.length > 0) await renewCertificates({ certDir: path.join(ctx.dataDir, 'pki'), kubeconfigDir: ctx.dataDir, names: stale, ...(ctx.clock ? { clock: ctx.clock } : {}) });
+    // The signing CA first in what the cluster publishes: agents rotate their certificates early on seeing it.
+    await publishBundles(ctx, bundle(m.newCA, m.oldCA, m.crossSignedCA), bundle(m.newFrontProxyCA, m.oldFrontProxyCA));
   },
   'serving-live': async (ctx, { material: m }) => {
     const id = skidOf(m.newCA);

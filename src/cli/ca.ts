@@ -91,7 +91,7 @@ async function runRotate(flags: RotateFlags): Promise<number> {
 async function runStatus(flags: StatusFlags): Promise<number> {
   if (flags.output !== undefined && flags.output !== 'json') throw new KubepkiError('InvalidArgument', `-o: "${flags.output}" is not supported (json)`);
   const ctx = await context(flags);
-  const [{ STEPS, phaseOf }, { readState, usersOnIssuer }, { parseCertificatesPem }] = await Promise.all([
+  const [{ STEPS, phaseOf }, { readState, usersOnOldCA }, { parseCertificatesPem }] = await Promise.all([
     import('../cluster/ca-rotation/plan.js'),
     import('../controllers/ca-rotation/steps.js'),
     import('../x509/certificate.js'),
@@ -102,7 +102,7 @@ async function runStatus(flags: StatusFlags): Promise<number> {
   if (loaded && loaded.state.steps['reissue'] && !loaded.state.completedAt) {
     const oldId = parseCertificatesPem(loaded.material.oldCA)[0]!.subjectKeyId ?? '';
     const since = Date.parse(loaded.state.steps['reissue'].finishedAt);
-    onOldCA = (await usersOnIssuer(ctx, oldId, since)).map((u) => ({ user: u.user, lastSeen: u.lastSeen.toISOString() }));
+    onOldCA = (await usersOnOldCA(ctx, oldId, since)).map((u) => ({ user: u.user, lastSeen: u.lastSeen.toISOString() }));
   }
   const status = {
     phase,

@@ -241,6 +241,36 @@ async function waitRootCAPublished(ctx: RotationContext, want: string): Promise<
   });
 }
 
+/**
+ * Users still on the old CA: their latest client certificate (per serve's /metrics) came from
+ * `issuerKeyId` after `sinceMs` — unless they have since been issued a certificate of another CA through a
+ * CSR (an agent that rotated but has not spoken with its new certificate yet) and have not used the old one
+ * more than a grace period after asking for it.
+ */
+export async function usersOnOldCA(ctx: RotationContext, issuerKeyId: string, sinceMs: number): Promise<{ user: string; lastSeen: Date }[]> {
+  const candidates = await usersOnIssuer(ctx, issuerKeyId, sinceMs);
+  if (candidates.length === 0) return candidates;
+  const csrs = await client(ctx).resource<KubeObject & { spec?: { username?: string }; status?: { certificate?: string } }>(RESOURCES.certificateSigningRequests).list();
+  const movedAt = new Map<string, number>();
+  for (const csr of csrs.items) {
+    const user = csr.spec?.username;
+    const pem = unb64(csr.status?.certificate);
+    if (!user || !pem) continue;
+    try {
+      if ((parseCertificatesPem(pem)[0]!.authorityKeyId ?? '') === issuerKeyId) continue;
+    } catch {
+      continue;
+    }
+    const at = Date.parse(csr.metadata.creationTimestamp ?? '');
+    if (at >= sinceMs && at > (movedAt.get(user) ?? 0)) movedAt.set(user, at);
+  }
+  const GRACE_MS = 30_000;
+  return candidates.filter((c) => {
+    const moved = movedAt.get(c.user);
+    return moved === undefined || c.lastSeen.getTime() > moved + GRACE_MS;
+  });
+}
+
 /** Users whose latest client certificate (per serve's /metrics) came from `issuerKeyId`, seen after `sinceMs`. */
 export async function usersOnIssuer(ctx: RotationContext, issuerKeyId: string, sinceMs: number): Promise<{ user: string; lastSeen: Date }[]> {
   const r = await rawRequest(ctx, { path: '/metrics' });
@@ -327,7 +357,17 @@ const RUNS: Record<string, StepRun> = {
   },
   'drain-check': async (ctx, { material: m, state }) => {
     const since = Date.parse(state.steps['reissue']?.finishedAt ?? state.startedAt);
-    const still = await usersOnIssuer(ctx, skidOf(m.oldCA), since);
+    // Nodes rotate early once they see the new signer: wait for them (up to the timeout), then refuse.
+    const end = Date.now() + (ctx.waitTimeoutMs ?? 120_000);
+    let still = await usersOnOldCA(ctx, skidOf(m.oldCA), since);
+    let said = '';
+    while (still.length > 0 && Date.now() < end) {
+      const names = still.map((s) => s.user).join(', ');
+      if (names !== said) ctx.log(`waiting for clients still on the old CA: ${names}`);
+      said = names;
+      await sleep(1000);
+      still = await usersOnOldCA(ctx, skidOf(m.oldCA), since);
+    }
     if (still.length > 0) {
       throw new KubepkiError(
         'Conflict',

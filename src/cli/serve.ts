@@ -215,9 +215,14 @@ async function runServe(flags: ServeFlags): Promise<number> {
   });
   // New trust or a new signing CA (a CA rotation): the controllers start again with it, one restart at a time.
   let restarting: Promise<void> = Promise.resolve();
+  let restartQueued = false;
   if (controllers) {
     live.onControllerInputsChange(() => {
+      // Changes that arrive before a queued restart begins are taken by it (it reads the live material).
+      if (restartQueued) return;
+      restartQueued = true;
       restarting = restarting.then(async () => {
+        restartQueued = false;
         await runningControllers?.stop();
         runningControllers = await startControllers().catch((err: unknown) => {
           logger.error({ err: (err as Error).message }, 'the controllers did not start again after a CA change');

@@ -50,7 +50,13 @@ export class DynamicSource<T> {
 
   /** Reads and parses the files once (a failure here is an error: there is no last good value yet), then watches them. */
   static async open<T>(o: DynamicSourceOptions<T>): Promise<DynamicSource<T>> {
-    const { contents, hash } = await readAll(o);
+    let read;
+    try {
+      read = await readAll(o);
+    } catch (err) {
+      throw new KubepkiError('FileMissing', `${o.name}: ${(err as Error).message}`, { cause: err });
+    }
+    const { contents, hash } = read;
     let value: T;
     try {
       value = o.parse(contents);

@@ -85,17 +85,17 @@ export async function startRotationCluster(t: Ctx, dir: string, options: { agent
     ]);
     agents.push({ name, kubeconfig, certDir, process });
   }
-  for (const a of agents) await a.process.waitForLog(/the node has a usable client certificate/, 60_000);
+  for (const a of agents) await a.process.waitForLog(/the node has a usable client certificate/, 180_000);
   const r = await kubectl(['create', 'serviceaccount', 'robot', '-n', 'default']);
   if (r.code !== 0) throw new Error(r.stderr);
 
   const stop = { stopped: false };
   const counters: TrafficCounter[] = ['kubectl-admin', 'serviceaccount-token', 'front-proxy'].map((name) => ({ name, ok: 0, failed: 0, errors: [] }));
   const adminCA = async () => (await parseKubeconfig(await readFile(adminConf, 'utf8'), adminConf)).caPem!;
-  // A pod's token and CA, refreshed as the kubelet refreshes them (every 2 s here).
+  // A pod's token and CA, refreshed as the kubelet refreshes them (every 3 s here).
   let sa = { token: '', ca: '', at: 0 };
   const saCredentials = async () => {
-    if (Date.now() - sa.at > 2000) {
+    if (Date.now() - sa.at > 3000) {
       const tok = await kubectl(['create', 'token', 'robot', '-n', 'default']);
       const ca = await kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'default', '-o', 'jsonpath={.data.ca\\.crt}']);
       if (tok.code !== 0 || ca.code !== 0) throw new Error(`refresh: ${tok.stderr}${ca.stderr}`);
@@ -107,7 +107,7 @@ export async function startRotationCluster(t: Ctx, dir: string, options: { agent
     loop(counters[0]!, stop, async () => {
       const k = await kubectl(['get', 'namespaces', '-o', 'name']);
       if (k.code !== 0 || !k.stdout.includes('namespace/default')) throw new Error(`kubectl: ${k.stderr}`);
-    }, 250),
+    }, 1000),
     loop(counters[1]!, stop, async () => {
       const c = await saCredentials();
       const status = await httpsGet(`${serve.url}/api/v1/namespaces/default/serviceaccounts/robot`, { ca: c.ca, headers: { Authorization: `Bearer ${c.token}` } });

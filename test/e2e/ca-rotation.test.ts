@@ -18,7 +18,7 @@ import { startRotationCluster, type RotationCluster } from './ca-rotation-cluste
 
 
 async function rotate(c: RotationCluster, args: string[]): Promise<string> {
-  const r = await kubepki(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '90s', ...args], { timeoutMs: 180_000 });
+  const r = await kubepki(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', ...args], { timeoutMs: 400_000 });
   assert.equal(r.code, 0, `ca rotate ${args.join(' ')}: ${r.stderr}`);
   if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(r.stderr);
   return r.stderr;
@@ -26,8 +26,8 @@ async function rotate(c: RotationCluster, args: string[]): Promise<string> {
 
 /** Starts `ca rotate --phase all`, SIGKILLs it once `re` is printed, and returns what it printed. */
 async function rotateKilledAfter(c: RotationCluster, re: RegExp): Promise<string> {
-  const p = startCli(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '90s', '--phase', 'all']);
-  await p.waitForStderr(re, { timeoutMs: 180_000, what: 'ca rotate' });
+  const p = startCli(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', '--phase', 'all']);
+  await p.waitForStderr(re, { timeoutMs: 400_000, what: 'ca rotate' });
   p.child.kill('SIGKILL');
   await p.exited;
   return p.stderr();

@@ -21,7 +21,7 @@ import { bundle, generateRotationMaterial, type RotationMaterial } from '../../c
 import { STEPS, type RotationState, type StepSpec } from '../../cluster/ca-rotation/plan.js';
 import { RestKubeClient } from '../client/rest.js';
 import { RESOURCES, isAlreadyExists, isConflict, isNotFound } from '../client/interface.js';
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from '../types.js';
 
 export const STATE_NAMESPACE = 'kube-system';
 export const STATE_NAME = 'kubepki-ca-rotation';

@@ -261,8 +261,9 @@ export async function usersOnOldCA(ctx: RotationContext, issuerKeyId: string, si
     } catch {
       continue;
     }
+    // Any time: a node may ask as soon as it sees the new signer, before the switch step is recorded.
     const at = Date.parse(csr.metadata.creationTimestamp ?? '');
-    if (at >= sinceMs && at > (movedAt.get(user) ?? 0)) movedAt.set(user, at);
+    if (at > (movedAt.get(user) ?? 0)) movedAt.set(user, at);
   }
   const GRACE_MS = 30_000;
   return candidates.filter((c) => {

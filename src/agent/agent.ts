@@ -175,6 +175,7 @@ export class NodeAgent {
       template: () => ({ subject: { commonName: `${NODE_USER_PREFIX}${this.nodeName}`, organization: [GROUP_NODES] } }),
       csrApi: (current) => this.csrApiFor(current),
       roots: () => this.roots(),
+      signingCAKeyId: () => this.signingCAKeyId,
       bootstrapKeyFile: path.join(this.o.certDir, 'kubelet-client.key.tmp'),
       ...(initialPair && this.o.rotateCertificates ? { initialPair } : {}),
       clock: this.clock,
@@ -243,6 +244,7 @@ export class NodeAgent {
         'not following a published CA certificate',
       );
     }
+    this.followSigner(published.certificates, update.trusted);
     if (update.changed) {
       const { caFile: _dropped, ...rest } = this.cluster!;
       this.cluster = { ...rest, caPem: update.trusted.map((c) => c.pem).join('') };
@@ -253,6 +255,23 @@ export class NodeAgent {
       );
     }
     return update;
+  }
+
+  /** The key id of the CA that signs now (the first of the published bundle, once trusted); see followSigner. */
+  private signingCAKeyId: string | undefined;
+
+  /**
+   * The cluster publishes its signing CA first (serve's bundle is ca.crt, then a rotation's extra trust): when
+   * that changes to a CA this node trusts, the certificates from the previous signer are rotated early.
+   */
+  private followSigner(published: Certificate[], trusted: Certificate[]): void {
+    const first = published[0];
+    if (!first?.subjectKeyId || !trusted.some((t) => t.subjectKeyId === first.subjectKeyId)) return;
+    if (this.signingCAKeyId === first.subjectKeyId) return;
+    this.signingCAKeyId = first.subjectKeyId;
+    // The managers compare their certificate's issuer with it and rotate at once when it differs.
+    this.clientManager?.kick();
+    this.servingManager?.kick();
   }
 
   /** Resolves when the client certificate is usable and --kubeconfig refers to it (or the agent stops). */
@@ -303,6 +322,7 @@ export class NodeAgent {
       template: () => ({ subject: { commonName: `${NODE_USER_PREFIX}${this.nodeName}`, organization: [GROUP_NODES] }, sans }),
       // Serving requests authenticate as the node (selfnodeserver) with --kubeconfig, never with the bootstrap token.
       csrApi: () => this.client(loadKubeconfig(this.o.kubeconfig)),
+      signingCAKeyId: () => this.signingCAKeyId,
       clock: this.clock,
       ...(this.o.random ? { random: this.o.random } : {}),
       logger: this.logger,

@@ -81,7 +81,11 @@ async function readFlagFile(flag: string, path: string): Promise<string> {
 }
 
 async function readCABundle(flag: string, path: string): Promise<{ pem: string; certificates: Certificate[] }> {
-  const pem = await readFlagFile(flag, path);
+  return parseCABundle(flag, path, await readFlagFile(flag, path));
+}
+
+/** A CA bundle's text checked: PEM certificates, every one a CA. Also used when serve reloads the file. */
+export function parseCABundle(flag: string, path: string, pem: string): { pem: string; certificates: Certificate[] } {
   let certificates: Certificate[];
   try {
     certificates = parseCertificatesPem(pem, path);
@@ -211,6 +215,8 @@ export interface BuildAuthenticatorOptions {
   lookup: CredentialObjectLookup;
   clock?: Clock;
   logger?: Logger;
+  /** Material serve reloads while running (src/server/dynamic-certs.ts); read per request instead of the config's. */
+  live?: { requestHeaderCA?: () => Certificate[]; serviceAccountKeys?: () => KeyObject[] };
 }
 
 /** The whole chain in kube-apiserver's order: request header, x509, bearer tokens, then anonymous. */
@@ -222,7 +228,7 @@ export function buildAuthenticator(options: BuildAuthenticatorOptions): Authenti
     const rh = config.requestHeader;
     authenticators.push(
       requestHeaderAuthenticator({
-        clientCA: rh.certificates,
+        clientCA: options.live?.requestHeaderCA ?? rh.certificates,
         allowedNames: rh.allowedNames,
         usernameHeaders: rh.usernameHeaders,
         groupHeaders: rh.groupHeaders,
@@ -236,7 +242,7 @@ export function buildAuthenticator(options: BuildAuthenticatorOptions): Authenti
   if (config.tokenFile) tokens.push(config.tokenFile.authenticator);
   if (config.serviceAccount) {
     tokens.push(
-      serviceAccountAuthenticator({ keys: config.serviceAccount.keys, issuers: config.serviceAccount.issuers, apiAudiences: config.apiAudiences, lookup, clock }),
+      serviceAccountAuthenticator({ keys: options.live?.serviceAccountKeys ?? config.serviceAccount.keys, issuers: config.serviceAccount.issuers, apiAudiences: config.apiAudiences, lookup, clock }),
     );
   }
   if (config.enableBootstrapTokenAuth) {

@@ -17,6 +17,7 @@ const registrars: (() => Promise<{ register: CommandRegistrar }>)[] = [
   () => import('./trust.js'),
   () => import('./doctor.js'),
   () => import('./dashboard.js'),
+  () => import('./ca.js'),
 ];
 
 /**

@@ -4,6 +4,7 @@
 // as it is, so several replicas can share one. Parsing and wiring only: the server is src/server.
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
+import { parseGoDuration } from '../util/duration.js';
 import { addServeControllerFlags, serveControllersConfig, type ServeControllerFlags } from './controllers.js';
 import type { ServeConfig } from '../server/build.js';
 
@@ -37,6 +38,8 @@ interface ServeFlags extends ServeControllerFlags {
   enableBootstrapTokenAuth?: string | boolean;
   authorizationMode?: string[];
   dashboard?: string | boolean;
+  certReloadInterval: string;
+  renewControlPlaneCertsAt: string;
   dashboardKubeconfig?: string;
 }
 
@@ -74,6 +77,8 @@ export function register(program: Command): void {
     .option('--api-audiences <audiences>', 'audiences the API accepts tokens for (default: the service-account issuers)', slice)
     .option('--enable-bootstrap-token-auth [bool]', 'accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system) as bearer tokens (default: true with --data-dir, as kubeadm sets it)')
     .option('--authorization-mode <modes>', 'ordered authorization modes: Node, RBAC, AlwaysAllow (default: Node,RBAC with --data-dir as kubeadm sets it, else RBAC)', slice)
+    .option('--cert-reload-interval <duration>', 'how often the CA bundles, serving certificate and service-account keys are re-read besides file-change events (kube: 1m)', '1m')
+    .option('--renew-control-plane-certs-at <fraction>', 'with --data-dir: renew the serving, front-proxy client and kubeconfig certificates once this fraction of their life has passed (0 = never)', '0.667')
     .option('--dashboard [port]', 'also serve the trust dashboard (as `kubepki dashboard`) on 127.0.0.1:PORT (default 8080), acting as --dashboard-kubeconfig\'s identity')
     .option('--dashboard-kubeconfig <file>', 'kubeconfig whose identity the dashboard uses (default: DIR/admin.conf); RBAC decides what the page may see and approve')
     .action(async (flags: ServeFlags) => {
@@ -140,6 +145,8 @@ async function startServeDashboard(o: { flags: ServeFlags; dataDir: string | und
 
 /** The flags, checked, as the server's configuration (files are read by buildServer). */
 function serveConfigFromFlags(flags: ServeFlags, resolvePath: (p: string) => string): Omit<ServeConfig, 'logger'> {
+  const renewAt = Number(flags.renewControlPlaneCertsAt);
+  if (!(renewAt >= 0 && renewAt < 1)) throw new KubepkiError('InvalidArgument', `--renew-control-plane-certs-at: "${flags.renewControlPlaneCertsAt}" is not a fraction in [0, 1)`);
   const port = Number(flags.securePort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--secure-port: "${flags.securePort}" is not a valid port`);
   if (!['true', 'false'].includes(flags.anonymousAuth)) throw new KubepkiError('InvalidArgument', `--anonymous-auth: "${flags.anonymousAuth}" is not true or false`);
@@ -187,5 +194,7 @@ function serveConfigFromFlags(flags: ServeFlags, resolvePath: (p: string) => str
       authorizationModes: flags.authorizationMode,
     },
     controllers: serveControllersConfig(flags),
+    certReloadIntervalMs: parseGoDuration(flags.certReloadInterval),
+    renewControlPlaneCertsAt: renewAt,
   };
 }

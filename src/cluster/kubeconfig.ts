@@ -149,3 +149,24 @@ export async function replaceClientCredentials(text: string, what: string, creds
   user.delete('client-key');
   return doc.toString({ lineWidth: 0 });
 }
+
+/**
+ * The same kubeconfig with the current cluster's certificate-authority-data replaced (a CA rotation's
+ * bundle); everything else kept, a certificate-authority file reference dropped for the embedded data. A
+ * kubeconfig without a current context (cluster-info's) has every cluster's CA replaced.
+ */
+export async function replaceClusterCA(text: string, what: string, caPem: string): Promise<string> {
+  const YAML = await loadYaml();
+  const d = await parseKubeconfigYaml(text, what);
+  const current = typeof d['current-context'] === 'string' && d['current-context'] !== '' ? await parseKubeconfig(text, what) : undefined;
+  const doc = YAML.parseDocument(text);
+  const clusters = doc.get('clusters') as InstanceType<Yaml['YAMLSeq']> | undefined;
+  if (!clusters || !YAML.isSeq(clusters)) throw new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: no clusters list`);
+  for (const item of clusters.items) {
+    if (!YAML.isMap(item) || (current && item.get('name') !== current.clusterName)) continue;
+    const cluster = item.get('cluster') as InstanceType<Yaml['YAMLMap']>;
+    cluster.set('certificate-authority-data', b64(caPem));
+    cluster.delete('certificate-authority');
+  }
+  return doc.toString({ lineWidth: 0 });
+}

@@ -26,6 +26,7 @@ import { ApiError } from '../apis/status.js';
 import { GROUP_MASTERS, USER_APISERVER, NAMESPACE_SYSTEM } from '../apis/names.js';
 import { publishAuthenticationConfigMap } from './authentication-configmap.js';
 import { LegacyTokenSecretsController } from './legacy-token-secrets.js';
+import type { LiveAuthMaterial } from './dynamic-certs.js';
 
 const SYSTEM_USER = { username: USER_APISERVER, groups: [GROUP_MASTERS] };
 
@@ -66,6 +67,8 @@ export interface ServerAuthOptions {
   rootCAPem?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Reloaded trust and keys (dynamic-certs.ts), read per request in place of the config's. */
+  live?: LiveAuthMaterial;
 }
 
 export class ServerAuth {
@@ -106,6 +109,7 @@ export class ServerAuth {
       },
       clock: this.clock,
       logger: this.logger,
+      ...(o.live ? { live: liveAuthenticatorMaterial(o.live) } : {}),
     });
     const { authorizer, resolvers } = buildAuthorizer(o.config, this.rbac);
     this.authorizer = authorizer;
@@ -191,12 +195,11 @@ export class ServerAuth {
     await apply('roles', policy.roles);
     await apply('rolebindings', policy.roleBindings);
     await publishAuthenticationConfigMap({ config: this.o.config, configMaps: this.store('', 'configmaps'), ctx: () => this.ctx() });
-    const signer = this.o.config.serviceAccount?.signer;
-    if (signer) {
+    if (this.signer()) {
       const secrets = this.store('', 'secrets');
       this.tokens = new LegacyTokenSecretsController({
-        signer,
-        caPem: this.o.rootCAPem ?? this.o.config.clientCA?.pem ?? '',
+        signer: () => this.signer(),
+        caPem: () => this.o.live?.clientCA()?.pem ?? this.o.rootCAPem ?? this.o.config.clientCA?.pem ?? '',
         getServiceAccount: (ns, name) => this.serviceAccounts.get(ns, name),
         secrets: () => this.secrets.values(),
         updateSecret: async (secret) => {
@@ -234,7 +237,7 @@ export class ServerAuth {
 
   /** POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token (TokenRequest). */
   async tokenRequest(namespace: string, name: string, body: TokenRequestObject): Promise<TokenRequestObject> {
-    const signer = this.o.config.serviceAccount?.signer;
+    const signer = this.signer();
     if (!signer) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
     // The account is read live, not from the cache: `kubectl create sa x && kubectl create token x`.
     const handler = this.handler;
@@ -256,4 +259,18 @@ export class ServerAuth {
   stop(): void {
     for (const o of this.observers.splice(0)) o.close();
   }
+
+  /** The service-account token signer in force (a reloaded sa.key signs from the moment it is read). */
+  private signer() {
+    return this.o.live?.serviceAccount()?.signer ?? this.o.config.serviceAccount?.signer;
+  }
+}
+
+/** The live material in the shape the authenticator chain reads (stable arrays: the caches key on them). */
+function liveAuthenticatorMaterial(live: LiveAuthMaterial) {
+  const none: never[] = [];
+  return {
+    requestHeaderCA: () => live.requestHeaderCA()?.certificates ?? none,
+    serviceAccountKeys: () => live.serviceAccount()?.keys ?? none,
+  };
 }

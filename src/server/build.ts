@@ -3,7 +3,8 @@
 // and the in-process controllers in their worker thread. The CLI only turns flags into a ServeConfig.
 import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AuthFlags } from '../auth/config.js';
+import type { AuthConfig, AuthFlags } from '../auth/config.js';
+import type { LiveMaterial } from './dynamic-certs.js';
 import type { Storage } from '../storage/interface.js';
 import { KubepkiError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -26,6 +27,10 @@ export interface ServeConfig {
   auth: Omit<AuthFlags, 'clientCAFile'>;
   /** The in-process controllers; undefined when switched off. */
   controllers?: ServeControllersConfig;
+  /** How often the reloadable trust and certificate files are re-read besides file-change events (kube: 1 min). */
+  certReloadIntervalMs: number;
+  /** With a data directory: renew the control plane's own leaves once this fraction of their life has passed (0 = never). */
+  renewControlPlaneCertsAt: number;
   logger: Logger;
 }
 
@@ -74,7 +79,12 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
     import('./auth.js'),
     import('../resources/index.js'),
   ]);
-  const auth = new ServerAuth({ config: authConfig, x509: x509Authenticator({ roots }), rootCAPem: clientCA, logger });
+  // Trust and certificates reloaded while running (dynamic-certs.ts); client certificates counted by issuing CA.
+  const live = await openServeLiveMaterial({ config, authConfig, certFile, keyFile, ...(dataDir ? { pkiDir: pki('') } : {}) });
+  const liveRoots = () => live.auth.clientCA()?.certificates ?? roots;
+  const { ClientCAUsage } = await import('./client-ca-usage.js');
+  const caUsage = new ClientCAUsage();
+  const auth = new ServerAuth({ config: authConfig, x509: caUsage.wrap(x509Authenticator({ roots: liveRoots })), rootCAPem: clientCA, logger, live: live.auth });
   const server = new ApiServer({
     storage,
     tls: { cert, key, clientCA },
@@ -87,6 +97,8 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
     port: config.port,
     logger,
   });
+  live.attach(server);
+  caUsage.register(server.metrics.registry);
   try {
     const { url } = await server.start();
     logger.info({ storage: storage.kind }, `serving securely on ${url}`);
@@ -105,26 +117,52 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
     expiry.stop();
     await server.close();
     auth.stop();
+    live.close();
     await storage.close();
   };
   let worker: ControllersWorker | undefined;
   let removeMetrics = (): void => undefined;
+  let restarting: Promise<void> = Promise.resolve();
   if (controllers) {
     try {
       const { controllersLoopback } = await import('./controllers.js');
       const loopback = await controllersLoopback({ controllers, authenticator: auth.authenticator, server, logger });
-      worker = await controllers.start({ serverUrl: server.url, clientCA, loopback });
-      const w = worker;
-      removeMetrics = server.addMetricsSource(() => w.metrics());
+      const start = async () => {
+        const w = await controllers.start({ serverUrl: server.url, clientCA: live.auth.clientCA()?.pem ?? clientCA, loopback });
+        removeMetrics = server.addMetricsSource(() => w.metrics());
+        return w;
+      };
+      worker = await start();
+      // New trust or a new signing CA (a CA rotation): the controllers start again with it, one restart at a time;
+      // changes that arrive before a queued restart begins are taken by it (it reads the live material).
+      let restartQueued = false;
+      live.onControllerInputsChange(() => {
+        if (restartQueued) return;
+        restartQueued = true;
+        restarting = restarting.then(async () => {
+          restartQueued = false;
+          removeMetrics();
+          await worker?.stop();
+          worker = await start().catch((err: unknown) => {
+            logger.error({ err: (err as Error).message }, 'the controllers did not start again after a CA change');
+            return undefined;
+          });
+          logger.info('controllers restarted with the new CA material');
+        });
+      });
     } catch (err) {
       await server.close();
+      live.close();
       await storage.close().catch(() => undefined);
       throw err;
     }
   }
+  const renewal = dataDir && config.renewControlPlaneCertsAt > 0 ? await startServeRenewal({ dataDir, renewAt: config.renewControlPlaneCertsAt, live, logger }) : undefined;
   return {
     url: server.url,
     stop: async () => {
+      await renewal?.stop();
+      await restarting;
       removeMetrics();
       await worker?.stop();
       await closeServer();
@@ -183,5 +221,36 @@ async function resolveAuthConfig(flags: ServeConfig['auth'], clientCAFile: strin
     serviceAccountIssuers: flags.serviceAccountIssuers ?? (pki && (serviceAccountKeyFiles || serviceAccountSigningKeyFile) ? [DEFAULT_SERVICE_ACCOUNT_ISSUER] : undefined),
     enableBootstrapTokenAuth: flags.enableBootstrapTokenAuth ?? pki !== undefined,
     authorizationModes: flags.authorizationModes ?? (pki ? ['Node', 'RBAC'] : ['RBAC']),
+  });
+}
+
+/** Control-plane leaf renewal in DIR (control-plane-renewal.ts); what it writes is reloaded at once. */
+async function startServeRenewal(o: { dataDir: string; renewAt: number; live: LiveMaterial; logger: Logger }) {
+  const { startControlPlaneRenewal } = await import('./control-plane-renewal.js');
+  return startControlPlaneRenewal({
+    certDir: path.join(o.dataDir, 'pki'),
+    kubeconfigDir: o.dataDir,
+    renewAtFraction: o.renewAt,
+    logger: o.logger,
+    onRenewed: () => o.live.checkAll(),
+  });
+}
+
+/** The reloadable material with the files the config (or the data directory's defaults) names. */
+async function openServeLiveMaterial(o: { config: ServeConfig; authConfig: AuthConfig; certFile: string; keyFile: string; pkiDir?: string }): Promise<LiveMaterial> {
+  const { openLiveMaterial } = await import('./dynamic-certs.js');
+  const auth = o.config.auth;
+  const saKeyFiles = auth.serviceAccountKeyFiles ?? (o.pkiDir && (await exists(path.join(o.pkiDir, 'sa.pub'))) ? [path.join(o.pkiDir, 'sa.pub')] : []);
+  const saSigning = auth.serviceAccountSigningKeyFile ?? (o.pkiDir && (await exists(path.join(o.pkiDir, 'sa.key'))) ? path.join(o.pkiDir, 'sa.key') : undefined);
+  return openLiveMaterial({
+    config: o.authConfig,
+    servingCertFile: o.certFile,
+    servingKeyFile: o.keyFile,
+    serviceAccountKeyFiles: saKeyFiles,
+    ...(saSigning ? { serviceAccountSigningKeyFile: saSigning } : {}),
+    // The rotation's extra trust applies where serve uses the data dir's own CA files.
+    ...(o.pkiDir && !o.config.tls.clientCAFile ? { pkiDir: o.pkiDir } : {}),
+    logger: o.config.logger,
+    checkIntervalMs: o.config.certReloadIntervalMs,
   });
 }

@@ -13,9 +13,10 @@ const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 const SA_UID_ANNOTATION = 'kubernetes.io/service-account.uid';
 
 export interface LegacyTokenSecretsOptions {
-  signer: ServiceAccountTokenSigner;
-  /** PEM written as ca.crt (kube-controller-manager's --root-ca-file); '' writes none. */
-  caPem: string;
+  /** The signer in force (a reloaded sa.key signs from the moment it is read). */
+  signer: () => ServiceAccountTokenSigner | undefined;
+  /** PEM written as ca.crt (kube-controller-manager's --root-ca-file), read live; '' writes none. */
+  caPem: () => string;
   getServiceAccount(namespace: string, name: string): KubeObject | undefined;
   /** Secrets currently known (to fill those waiting for an account that now exists). */
   secrets(): Iterable<KubeObject>;
@@ -48,8 +49,9 @@ export class LegacyTokenSecretsController {
     const ns = secret.metadata.namespace ?? '';
     const name = secret.metadata.name ?? '';
     const saName = secret.metadata.annotations?.[SA_NAME_ANNOTATION];
-    if (!saName) return;
-    const caPem = this.o.caPem;
+    const signer = this.o.signer();
+    if (!saName || !signer) return;
+    const caPem = this.o.caPem();
     const hasToken = (secretDataString(secret, 'token') ?? '') !== '';
     if (hasToken && secretDataString(secret, 'namespace') === ns && (caPem === '' || secretDataString(secret, 'ca.crt') === caPem)) return;
     const sa = this.o.getServiceAccount(ns, saName);
@@ -64,7 +66,7 @@ export class LegacyTokenSecretsController {
       const next = structuredClone(secret);
       const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
       next.data = { ...(next.data ?? {}) };
-      if (!hasToken) next.data['token'] = b64(await this.o.signer.issueLegacyToken({ serviceAccount: { namespace: ns, name: saName, uid: saUid }, secretName: name }));
+      if (!hasToken) next.data['token'] = b64(await signer.issueLegacyToken({ serviceAccount: { namespace: ns, name: saName, uid: saUid }, secretName: name }));
       if (caPem) next.data['ca.crt'] = b64(caPem);
       next.data['namespace'] = b64(ns);
       next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [SA_UID_ANNOTATION]: saUid };

@@ -82,6 +82,10 @@ function peerChain(socket: SocketWithChain): Uint8Array[] {
   return chain;
 }
 
+function secureContextOptions(tls: ApiServerOptions['tls']) {
+  return { cert: tls.cert, key: tls.key, ...(tls.clientCA ? { ca: tls.clientCA } : {}), minVersion: 'TLSv1.2' as const };
+}
+
 export class ApiServer {
   readonly registry: ResourceRegistry;
   readonly handler: ApiHandler;
@@ -120,12 +124,9 @@ export class ApiServer {
     this.clientCertExpiry = clientCertificateExpiration(this.metrics.registry);
     this.server = https.createServer(
       {
-        cert: o.tls.cert,
-        key: o.tls.key,
-        ...(o.tls.clientCA ? { ca: o.tls.clientCA } : {}),
+        ...secureContextOptions(o.tls),
         requestCert: true,
         rejectUnauthorized: false,
-        minVersion: 'TLSv1.2',
       },
       (req, res) => this.dispatch(req, res, this.authenticator!),
     );
@@ -146,6 +147,14 @@ export class ApiServer {
   addMetricsSource(source: () => Promise<string>): () => void {
     this.metricsSources.add(source);
     return () => this.metricsSources.delete(source);
+  }
+
+  /**
+   * New serving certificate/key and client CA names for new handshakes (a reloaded file, a CA rotation);
+   * connections already open keep the context they were made with.
+   */
+  setTlsMaterial(tls: ApiServerOptions['tls']): void {
+    this.server.setSecureContext(secureContextOptions(tls));
   }
 
   /** Sets the authentication chain and authorizer (before start()). */

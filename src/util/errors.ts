@@ -22,7 +22,10 @@ export type KubepkiErrorCode =
   | 'CSRFailed'
   | 'APIError'
   // a node-side command (custom CA trust update or reload hook) that failed
-  | 'CommandFailed';
+  | 'CommandFailed'
+  // kubepki ca rotate: a step that waited too long for its effect; a state that forbids the step
+  | 'Timeout'
+  | 'Conflict';
 
 export class KubepkiError extends Error {
   readonly code: KubepkiErrorCode;

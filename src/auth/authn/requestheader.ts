@@ -14,8 +14,8 @@ export const DEFAULT_GROUP_HEADERS = ['X-Remote-Group'];
 export const DEFAULT_EXTRA_HEADER_PREFIXES = ['X-Remote-Extra-'];
 
 export interface RequestHeaderOptions {
-  /** --requestheader-client-ca-file, parsed (a bundle may hold several CAs). */
-  clientCA: Certificate[];
+  /** --requestheader-client-ca-file, parsed (a bundle may hold several CAs). A function lets serve reload it. */
+  clientCA: Certificate[] | (() => Certificate[]);
   /** --requestheader-allowed-names: CNs allowed to assert identities; empty = any cert from the CA. */
   allowedNames: string[];
   usernameHeaders?: string[];
@@ -53,6 +53,7 @@ export function requestHeaderAuthenticator(options: RequestHeaderOptions): Authe
   const allowed = new Set(options.allowedNames);
   const clock = options.clock ?? systemClock;
   const cache = options.cache ?? sharedChainCache;
+  const clientCAOf = typeof options.clientCA === 'function' ? options.clientCA : () => options.clientCA as Certificate[];
   // The refusal of a cached outcome is the same every time: one error object per outcome (building an
   // Error captures a stack trace, and every request of a client from another CA is refused here).
   const refusals = new WeakMap<object, AuthenticationError>();
@@ -67,7 +68,7 @@ export function requestHeaderAuthenticator(options: RequestHeaderOptions): Authe
       if (req.peerCertificates.length === 0) return null;
       // kube's Verifier checks the certificate before looking at any header (a client certificate from
       // another CA is an error even without identity headers); the shared cache makes that cheap.
-      const verified = cache.verify(req.peerCertificates, options.clientCA, 'client auth', clock.now());
+      const verified = cache.verify(req.peerCertificates, clientCAOf(), 'client auth', clock.now());
       if (verified.kind === 'malformed') throw refuse(verified, () => 'x509: malformed certificate');
       if (verified.kind === 'failed') throw refuse(verified, () => verified.message);
       const leaf = verified.leaf;

@@ -30,8 +30,8 @@ export const EXTRA_CREDENTIAL_ID = 'authentication.kubernetes.io/credential-id';
 const LEEWAY_MS = 60_000;
 
 export interface ServiceAccountAuthenticatorOptions {
-  /** --service-account-key-file keys (several during a rotation). */
-  keys: KeyObject[];
+  /** --service-account-key-file keys (several during a rotation). A function lets serve reload them. */
+  keys: KeyObject[] | (() => KeyObject[]);
   /** --service-account-issuer values; the first is the one tokens are issued with. */
   issuers: string[];
   /** --api-audiences (default: the issuers). */
@@ -88,7 +88,10 @@ export function serviceAccountAuthenticator(options: ServiceAccountAuthenticator
   const clock = options.clock ?? systemClock;
   const legacy = options.legacy ?? true;
   const issuers = new Set(options.issuers);
-  const keys = options.keys.map((key) => ({ key, algorithms: verificationAlgorithmsForKey(key) }));
+  const withAlgorithms = (list: KeyObject[]) => list.map((key) => ({ key, algorithms: verificationAlgorithmsForKey(key) }));
+  const keysOf = typeof options.keys === 'function' ? options.keys : () => options.keys as KeyObject[];
+  let lastKeys = keysOf();
+  let keys = withAlgorithms(lastKeys);
 
   async function verify(token: string): Promise<Claims> {
     // A token that is not even a JWS is rejected before any key is tried.
@@ -98,6 +101,11 @@ export function serviceAccountAuthenticator(options: ServiceAccountAuthenticator
       throw new AuthenticationError('go-jose/go-jose: compact JWS format must have three parts');
     }
     const errors: Error[] = [];
+    const current = keysOf();
+    if (current !== lastKeys) {
+      lastKeys = current;
+      keys = withAlgorithms(current);
+    }
     for (const { key, algorithms } of keys) {
       try {
         const { payload } = await compactVerify(token, key, { algorithms });

@@ -1,0 +1,439 @@
+// The steps of `kubepki ca rotate` (the plan is src/cluster/ca-rotation/plan.ts): each reads what it needs
+// from the rotation state object (kube-system/kubepki-ca-rotation, a Secret since it carries the new keys
+// until the end) and from the data directory, does its work idempotently — files written atomically in an
+// order where every moment in between is a valid trust set for serve's live reload — and waits for the
+// proof that it took effect (a probe certificate accepted, the new serving certificate seen, the bundles
+// published) before the step is recorded as finished.
+import https from 'node:https';
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { TLSSocket } from 'node:tls';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+import { KubepkiError } from '../../util/errors.js';
+import { systemClock, type Clock } from '../../util/clock.js';
+import { generateKeyPair, parsePrivateKeyPem, privateKeyToPem } from '../../x509/keys.js';
+import { leafUsages } from '../../cluster/certlist.js';
+import { issueCertificate, parseCertificateDer, parseCertificatesPem, fingerprint, type Certificate } from '../../x509/certificate.js';
+import { parseKubeconfig, replaceClusterCA } from '../../cluster/kubeconfig.js';
+import { renewCertificates } from '../../cluster/renew.js';
+import { readOptional } from '../../cluster/pki-dir.js';
+import { bundle, generateRotationMaterial, type RotationMaterial } from '../../cluster/ca-rotation/material.js';
+import { STEPS, type RotationState, type StepSpec } from '../../cluster/ca-rotation/plan.js';
+import { RestKubeClient } from '../../client/rest.js';
+import { RESOURCES } from '../../client/interface.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
+import type { KubeObject } from '../../apis/index.js';
+
+export const STATE_NAMESPACE = 'kube-system';
+export const STATE_NAME = 'kubepki-ca-rotation';
+export const STATE_SECRET_TYPE = 'kubepki.io/ca-rotation';
+const SECRETS = RESOURCES.secrets;
+const CONFIGMAPS = RESOURCES.configMaps;
+const NAMESPACES = RESOURCES.namespaces;
+/** The files serve reads the rotation's extra trust from (server/dynamic-certs.ts ROTATION_TRUST_FILES). */
+const TRUST = { ca: 'ca-rotation-trust.crt', frontProxy: 'front-proxy-ca-rotation-trust.crt', sa: 'sa-rotation-trust.pub' };
+const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'];
+const REISSUED = ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf'];
+const PROBE_USER = 'system:kubepki:ca-rotation-probe';
+const MATERIAL_KEYS: (keyof RotationMaterial)[] = [
+  'oldCA', 'oldFrontProxyCA', 'oldServiceAccountPub', 'newCA', 'newCAKey', 'crossSignedCA', 'newFrontProxyCA', 'newFrontProxyCAKey', 'newServiceAccountKey', 'newServiceAccountPub',
+];
+/** Key material dropped from the state object once the rotation is complete (the keys live on disk). */
+const SECRET_KEYS: (keyof RotationMaterial)[] = ['newCAKey', 'newFrontProxyCAKey', 'newServiceAccountKey'];
+
+interface StateObject extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+}
+
+export interface RotationContext {
+  dataDir: string;
+  /** The admin kubeconfig (re-read for every call: the rotation re-issues its certificate). */
+  kubeconfig: string;
+  clock?: Clock;
+  /** How long a step waits for its effect (a reload, a publication); default 120 s (serve's fallback check is 60 s). */
+  waitTimeoutMs?: number;
+  log(line: string): void;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const unb64 = (s: string | undefined) => (s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8'));
+const pki = (ctx: RotationContext, f: string) => path.join(ctx.dataDir, 'pki', f);
+const client = (ctx: RotationContext) => RestKubeClient.fromFile(ctx.kubeconfig, { userAgent: 'kubepki-ca-rotate' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The data directory must be a kubepki cluster: its CA pairs, service-account key and admin kubeconfig. */
+export async function checkDataDir(dataDir: string): Promise<void> {
+  const need = ['pki/ca.crt', 'pki/ca.key', 'pki/front-proxy-ca.crt', 'pki/front-proxy-ca.key', 'pki/sa.key', 'pki/sa.pub', 'admin.conf'];
+  const missing: string[] = [];
+  for (const f of need) if ((await readOptional(path.join(dataDir, f))) === undefined) missing.push(f);
+  if (missing.length === need.length) throw new KubepkiError('InvalidArgument', `${dataDir} is not a kubepki data directory (no pki/ca.crt, no admin.conf): give the --data-dir of kubepki serve`);
+  if (missing.length > 0) throw new KubepkiError('InvalidArgument', `${dataDir} is not a complete kubepki data directory: missing ${missing.join(', ')} (a CA rotation needs the CA keys on disk)`);
+}
+
+export interface LoadedState {
+  object: StateObject;
+  state: RotationState;
+  material: RotationMaterial;
+}
+
+export async function readState(ctx: RotationContext): Promise<LoadedState | undefined> {
+  let object: StateObject;
+  try {
+    object = await client(ctx).resource<StateObject>(SECRETS).get(STATE_NAME, STATE_NAMESPACE);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const data = object.data ?? {};
+  const state = JSON.parse(unb64(data['state.json']) ?? '{}') as RotationState;
+  const material = Object.fromEntries(MATERIAL_KEYS.map((k) => [k, unb64(data[k]) ?? ''])) as unknown as RotationMaterial;
+  return { object, state, material };
+}
+
+/** Records a finished step (compare-and-swap on the state object, re-read on conflict). */
+async function recordStep(ctx: RotationContext, step: StepSpec, extra?: (s: RotationState, data: Record<string, string>) => void): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const loaded = await readState(ctx);
+    if (!loaded) throw new KubepkiError('InvalidArgument', 'the rotation state disappeared while the rotation ran');
+    const state = loaded.state;
+    state.steps[step.name] = { finishedAt: (ctx.clock ?? systemClock).now().toISOString() };
+    const data = { ...(loaded.object.data ?? {}), 'state.json': b64(JSON.stringify(state)) };
+    extra?.(state, data);
+    if (extra) data['state.json'] = b64(JSON.stringify(state));
+    try {
+      await client(ctx).resource<StateObject>(SECRETS).update({ ...loaded.object, data });
+      return;
+    } catch (err) {
+      if (isConflict(err) && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+/** Polls `check` until it gives a value, or fails with `what` after the wait timeout. */
+async function waitFor<T>(ctx: RotationContext, what: string, check: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + (ctx.waitTimeoutMs ?? 120_000);
+  let last = '';
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = `: ${(err as Error).message}`;
+    }
+    if (Date.now() > end) throw new KubepkiError('Timeout', `timed out waiting until ${what}${last}`);
+    await sleep(200);
+  }
+}
+
+interface RawResponse {
+  status: number;
+  body: string;
+  peer?: Certificate;
+}
+
+/** One HTTPS request to the API server named by the admin kubeconfig, with given (or the kubeconfig's) credentials. */
+async function rawRequest(ctx: RotationContext, o: { path: string; cert?: string; key?: string; headers?: Record<string, string>; ca?: string }): Promise<RawResponse> {
+  const kc = await parseKubeconfig((await readOptional(ctx.kubeconfig)) ?? '', ctx.kubeconfig);
+  const url = new URL(o.path, kc.server);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method: 'GET',
+        ca: o.ca ?? kc.caPem,
+        cert: o.cert ?? kc.clientCertPem,
+        key: o.key ?? kc.clientKeyPem,
+        headers: { Accept: 'application/json', ...(o.headers ?? {}) },
+        agent: false,
+      },
+      (res) => {
+        const peer = (res.socket as TLSSocket).getPeerCertificate?.();
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ...(peer?.raw ? { peer: parseCertificateDer(new Uint8Array(peer.raw)) } : {}) }));
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
+    req.end();
+  });
+}
+
+/** A short-lived client certificate from a CA (a probe that proves what the server trusts). */
+async function probeCertificate(caPem: string, caKeyPem: string, commonName: string, now: Date): Promise<{ cert: string; key: string }> {
+  const ca = parseCertificatesPem(caPem)[0]!;
+  const keyPair = await generateKeyPair('ECDSA-P256');
+  const cert = await issueCertificate({
+    template: { subject: { commonName }, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 10 * 60_000), ...leafUsages(['client auth']) },
+    publicKey: keyPair.publicKey,
+    issuer: { certificate: ca, privateKey: parsePrivateKeyPem(caKeyPem) },
+  });
+  return { cert: cert.pem, key: privateKeyToPem(keyPair.privateKey) };
+}
+
+const fingerprints = (pem: string) => new Set(parseCertificatesPem(pem).map((c) => fingerprint(c)));
+const sameCertSet = (a: string, b: string) => {
+  const x = fingerprints(a);
+  const y = fingerprints(b);
+  return x.size === y.size && [...x].every((f) => y.has(f));
+};
+
+async function writeKubeconfigCAs(ctx: RotationContext, caBundle: string): Promise<void> {
+  for (const name of KUBECONFIGS) {
+    const file = path.join(ctx.dataDir, name);
+    const text = await readOptional(file);
+    if (text === undefined) continue;
+    const parsed = await parseKubeconfig(text, file);
+    if (parsed.caPem && sameCertSet(parsed.caPem, caBundle)) continue;
+    await writeFileAtomic(file, await replaceClusterCA(text, file, caBundle), { mode: 0o600 });
+  }
+}
+
+async function updateConfigMap(ctx: RotationContext, namespace: string, name: string, change: (data: Record<string, string>) => Promise<Record<string, string>> | Record<string, string>): Promise<void> {
+  const cms = client(ctx).resource<KubeObject & { data?: Record<string, string> }>(CONFIGMAPS);
+  for (let attempt = 0; ; attempt++) {
+    let cm;
+    try {
+      cm = await cms.get(name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    const data = await change({ ...(cm.data ?? {}) });
+    if (JSON.stringify(data) === JSON.stringify(cm.data ?? {})) return;
+    try {
+      await cms.update({ ...cm, data });
+      return;
+    } catch (err) {
+      if (isConflict(err) && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+/** cluster-info (its kubeconfig's CA; the bootstrap signer re-signs it) and extension-apiserver-authentication. */
+async function publishBundles(ctx: RotationContext, clusterCA: string, frontProxyCA: string): Promise<void> {
+  await updateConfigMap(ctx, 'kube-public', 'cluster-info', async (data) => {
+    if (data['kubeconfig']) data['kubeconfig'] = await replaceClusterCA(data['kubeconfig'], 'cluster-info', clusterCA);
+    return data;
+  });
+  await updateConfigMap(ctx, 'kube-system', 'extension-apiserver-authentication', (data) => {
+    if (data['client-ca-file'] !== undefined) data['client-ca-file'] = clusterCA;
+    if (data['requestheader-client-ca-file'] !== undefined) data['requestheader-client-ca-file'] = frontProxyCA;
+    return data;
+  });
+}
+
+/** Waits until kube-root-ca.crt in every namespace holds exactly `want` (the root-CA publisher follows serve's live bundle). */
+async function waitRootCAPublished(ctx: RotationContext, want: string): Promise<void> {
+  await waitFor(ctx, 'kube-root-ca.crt in every namespace holds the new bundle', async () => {
+    const c = client(ctx);
+    const namespaces = await c.resource(NAMESPACES).list();
+    for (const ns of namespaces.items) {
+      const name = ns.metadata.name!;
+      if (ns.metadata.deletionTimestamp) continue;
+      const cm = await c.resource<KubeObject & { data?: Record<string, string> }>(CONFIGMAPS).get('kube-root-ca.crt', name).catch(() => undefined);
+      if (!cm?.data?.['ca.crt'] || !sameCertSet(cm.data['ca.crt'], want)) throw new Error(`namespace ${name} not yet`);
+    }
+    return true;
+  });
+}
+
+/**
+ * Users still on the old CA: their latest client certificate (per serve's /metrics) came from
+ * `issuerKeyId` after `sinceMs` — unless they have since been issued a certificate of another CA through a
+ * CSR (an agent that rotated but has not spoken with its new certificate yet) and have not used the old one
+ * more than a grace period after asking for it.
+ */
+export async function usersOnOldCA(ctx: RotationContext, issuerKeyId: string, sinceMs: number): Promise<{ user: string; lastSeen: Date }[]> {
+  const candidates = await usersOnIssuer(ctx, issuerKeyId, sinceMs);
+  if (candidates.length === 0) return candidates;
+  const csrs = await client(ctx).resource<KubeObject & { spec?: { username?: string }; status?: { certificate?: string } }>(RESOURCES.certificateSigningRequests).list();
+  const movedAt = new Map<string, number>();
+  for (const csr of csrs.items) {
+    const user = csr.spec?.username;
+    const pem = unb64(csr.status?.certificate);
+    if (!user || !pem) continue;
+    try {
+      if ((parseCertificatesPem(pem)[0]!.authorityKeyId ?? '') === issuerKeyId) continue;
+    } catch {
+      continue;
+    }
+    // Any time: a node may ask as soon as it sees the new signer, before the switch step is recorded.
+    const at = Date.parse(csr.metadata.creationTimestamp ?? '');
+    if (at > (movedAt.get(user) ?? 0)) movedAt.set(user, at);
+  }
+  const GRACE_MS = 30_000;
+  return candidates.filter((c) => {
+    const moved = movedAt.get(c.user);
+    return moved === undefined || c.lastSeen.getTime() > moved + GRACE_MS;
+  });
+}
+
+/** Users whose latest client certificate (per serve's /metrics) came from `issuerKeyId`, seen after `sinceMs`. */
+export async function usersOnIssuer(ctx: RotationContext, issuerKeyId: string, sinceMs: number): Promise<{ user: string; lastSeen: Date }[]> {
+  const r = await rawRequest(ctx, { path: '/metrics' });
+  if (r.status !== 200) throw new KubepkiError('APIError', `GET /metrics: HTTP ${r.status}`);
+  const latest = new Map<string, { issuer: string; at: number }>();
+  for (const line of r.body.split('\n')) {
+    const m = /^kubepki_client_certificate_last_seen_seconds\{issuer_key_id="([^"]*)",user="((?:[^"\\]|\\.)*)"\} (\d+)/.exec(line);
+    if (!m) continue;
+    const at = Number(m[3]) * 1000;
+    const prev = latest.get(m[2]!);
+    if (!prev || at > prev.at || (at === prev.at && m[1] === issuerKeyId)) latest.set(m[2]!, { issuer: m[1]!, at });
+  }
+  return [...latest].filter(([, v]) => v.issuer === issuerKeyId && v.at >= sinceMs).map(([user, v]) => ({ user: user.replace(/\\(.)/g, '$1'), lastSeen: new Date(v.at) }));
+}
+
+const skidOf = (pem: string) => parseCertificatesPem(pem)[0]!.subjectKeyId ?? '';
+
+type StepRun = (ctx: RotationContext, loaded: LoadedState) => Promise<void>;
+
+const RUNS: Record<string, StepRun> = {
+  'trust-files': async (ctx, { material: m }) => {
+    await writeFileAtomic(pki(ctx, TRUST.ca), bundle(m.newCA, m.crossSignedCA), { mode: 0o644 });
+    await writeFileAtomic(pki(ctx, TRUST.frontProxy), m.newFrontProxyCA, { mode: 0o644 });
+    // Every moment verifies old and new tokens, and the signing key always has a verification key.
+    await writeFileAtomic(pki(ctx, TRUST.sa), bundle(m.oldServiceAccountPub, m.newServiceAccountPub), { mode: 0o600 });
+    await writeFileAtomic(pki(ctx, 'sa.key'), m.newServiceAccountKey, { mode: 0o600 });
+    await writeFileAtomic(pki(ctx, 'sa.pub'), m.newServiceAccountPub, { mode: 0o600 });
+    await writeFileAtomic(pki(ctx, TRUST.sa), m.oldServiceAccountPub, { mode: 0o600 });
+  },
+  'trust-live': async (ctx, { material: m }) => {
+    const now = (ctx.clock ?? systemClock).now();
+    const client = await probeCertificate(m.newCA, m.newCAKey, PROBE_USER, now);
+    const proxy = await probeCertificate(m.newFrontProxyCA, m.newFrontProxyCAKey, 'front-proxy-client', now);
+    const ca = bundle(m.oldCA, m.newCA);
+    await waitFor(ctx, 'the API server accepts a client certificate of the new CA', async () => ((await rawRequest(ctx, { path: '/api', ca, ...client })).status !== 401 ? true : undefined));
+    await waitFor(ctx, 'the API server accepts a front-proxy certificate of the new front-proxy CA', async () => {
+      const r = await rawRequest(ctx, { path: '/apis/authentication.k8s.io/v1', ca, ...proxy, headers: { 'X-Remote-User': PROBE_USER } });
+      return r.status !== 401 ? true : undefined;
+    });
+  },
+  kubeconfigs: async (ctx, { material: m }) => writeKubeconfigCAs(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA)),
+  publish: async (ctx, { material: m }) => {
+    await publishBundles(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA), bundle(m.oldFrontProxyCA, m.newFrontProxyCA));
+    await waitRootCAPublished(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA));
+  },
+  'signing-ca': async (ctx, { material: m, state }) => {
+    const backupDir = pki(ctx, `ca-rotation-backup-${state.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+    for (const [base, newCert, newKey, oldCert, trustFile] of [
+      ['ca', m.newCA, m.newCAKey, m.oldCA, TRUST.ca],
+      ['front-proxy-ca', m.newFrontProxyCA, m.newFrontProxyCAKey, m.oldFrontProxyCA, TRUST.frontProxy],
+    ] as const) {
+      const onDisk = (await readOptional(pki(ctx, `${base}.crt`))) ?? '';
+      // Trust both whatever ca.crt says from here on.
+      await writeFileAtomic(pki(ctx, trustFile), base === 'ca' ? bundle(m.oldCA, m.newCA, m.crossSignedCA) : bundle(oldCert, newCert), { mode: 0o644 });
+      if (sameCertSet(onDisk, oldCert)) {
+        // The old pair, kept (dated) before it is replaced: never deleted silently.
+        await writeFileAtomic(path.join(backupDir, `${base}.crt`), onDisk, { mode: 0o644, mkdirs: true });
+        await writeFileAtomic(path.join(backupDir, `${base}.key`), (await readOptional(pki(ctx, `${base}.key`))) ?? '', { mode: 0o600 });
+      }
+      await writeFileAtomic(pki(ctx, `${base}.key`), newKey, { mode: 0o600 });
+      await writeFileAtomic(pki(ctx, `${base}.crt`), newCert, { mode: 0o644 });
+    }
+  },
+  reissue: async (ctx, { material: m }) => {
+    const newIds = new Set([skidOf(m.newCA), skidOf(m.newFrontProxyCA)]);
+    const { LEAF_LIST } = await import('../../cluster/certlist.js');
+    const { embeddedClientCertificate } = await import('../../cluster/expiration.js');
+    const { loadCertificateFile, loadKubeconfig } = await import('../../cluster/pki-dir.js');
+    const stale: string[] = [];
+    for (const name of REISSUED) {
+      const leaf = LEAF_LIST.find((l) => l.name === name);
+      const cert = leaf
+        ? (await loadCertificateFile(pki(ctx, `${leaf.baseName}.crt`)))?.certificate
+        : await loadKubeconfig(ctx.dataDir, name).then((kc) => (kc ? embeddedClientCertificate(kc) : undefined)).catch(() => undefined);
+      if (cert && !newIds.has(cert.authorityKeyId ?? '')) stale.push(name);
+    }
+    if (stale.length > 0) await renewCertificates({ certDir: path.join(ctx.dataDir, 'pki'), kubeconfigDir: ctx.dataDir, names: stale, ...(ctx.clock ? { clock: ctx.clock } : {}) });
+    // The signing CA first in what the cluster publishes: agents rotate their certificates early on seeing it.
+    await publishBundles(ctx, bundle(m.newCA, m.oldCA, m.crossSignedCA), bundle(m.newFrontProxyCA, m.oldFrontProxyCA));
+  },
+  'serving-live': async (ctx, { material: m }) => {
+    const id = skidOf(m.newCA);
+    await waitFor(ctx, 'the API server serves a certificate of the new CA', async () => ((await rawRequest(ctx, { path: '/version' })).peer?.authorityKeyId === id ? true : undefined));
+  },
+  'drain-check': async (ctx, { material: m, state }) => {
+    const since = Date.parse(state.steps['reissue']?.finishedAt ?? state.startedAt);
+    // Nodes rotate early once they see the new signer: wait for them (up to the timeout), then refuse.
+    const end = Date.now() + (ctx.waitTimeoutMs ?? 120_000);
+    let still = await usersOnOldCA(ctx, skidOf(m.oldCA), since);
+    let said = '';
+    while (still.length > 0 && Date.now() < end) {
+      const names = still.map((s) => s.user).join(', ');
+      if (names !== said) ctx.log(`waiting for clients still on the old CA: ${names}`);
+      said = names;
+      await sleep(1000);
+      still = await usersOnOldCA(ctx, skidOf(m.oldCA), since);
+    }
+    if (still.length > 0) {
+      throw new KubepkiError(
+        'Conflict',
+        `cannot complete: still authenticating with a client certificate of the old CA: ${still.map((s) => `${s.user} (last seen ${s.lastSeen.toISOString()})`).join(', ')}; ` +
+          'wait until they rotate (kubepki agent --rotate-certificates does so once the signer changed), then run --phase complete again',
+      );
+    }
+  },
+  'remove-old': async (ctx, { material: m }) => {
+    for (const f of Object.values(TRUST)) await rm(pki(ctx, f), { force: true });
+    await writeKubeconfigCAs(ctx, m.newCA);
+    await publishBundles(ctx, m.newCA, m.newFrontProxyCA);
+    await waitRootCAPublished(ctx, m.newCA);
+  },
+  verify: async (ctx, { material: m, state }) => {
+    const backupDir = pki(ctx, `ca-rotation-backup-${state.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
+    const oldKey = await readOptional(path.join(backupDir, 'ca.key'));
+    if (!oldKey) throw new KubepkiError('FileMissing', `the old CA key backup ${backupDir}/ca.key is missing`);
+    const probe = await probeCertificate(m.oldCA, oldKey, PROBE_USER, (ctx.clock ?? systemClock).now());
+    await waitFor(ctx, 'a client certificate of the old CA gets 401', async () => ((await rawRequest(ctx, { path: '/api', ...probe })).status === 401 ? true : undefined));
+  },
+};
+
+/** prepare's first step: the new material, generated once and stored (AlreadyExists: another run made it first). */
+async function generate(ctx: RotationContext): Promise<void> {
+  const read = async (f: string) => (await readOptional(pki(ctx, f))) ?? '';
+  const material = await generateRotationMaterial(
+    { ca: { certPem: await read('ca.crt'), keyPem: await read('ca.key') }, frontProxyCA: { certPem: await read('front-proxy-ca.crt'), keyPem: await read('front-proxy-ca.key') }, serviceAccountPub: await read('sa.pub') },
+    (ctx.clock ?? systemClock).now(),
+  );
+  const now = (ctx.clock ?? systemClock).now().toISOString();
+  const state: RotationState = { startedAt: now, steps: { generate: { finishedAt: now } } };
+  const data: Record<string, string> = { 'state.json': b64(JSON.stringify(state)) };
+  for (const k of MATERIAL_KEYS) data[k] = b64(material[k]);
+  const secrets = client(ctx).resource<StateObject>(SECRETS);
+  const previous = await readState(ctx);
+  if (previous) await secrets.delete(STATE_NAME, { namespace: STATE_NAMESPACE, preconditions: { resourceVersion: previous.object.metadata.resourceVersion! } });
+  try {
+    await secrets.create({ apiVersion: 'v1', kind: 'Secret', type: STATE_SECRET_TYPE, metadata: { name: STATE_NAME, namespace: STATE_NAMESPACE }, data } as StateObject);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+/**
+ * Before a new rotation: no other in progress, the data dir is a cluster, the CA key matches and the CA
+ * has not expired (checked in generate, before anything is written).
+ */
+export async function runSteps(ctx: RotationContext, steps: StepSpec[]): Promise<void> {
+  for (const step of steps) {
+    const t0 = Date.now();
+    if (step.name === 'generate') {
+      await generate(ctx);
+    } else {
+      const loaded = await readState(ctx);
+      if (!loaded) throw new KubepkiError('InvalidArgument', 'no CA rotation in progress: run --phase prepare first');
+      await RUNS[step.name]!(ctx, loaded);
+      await recordStep(ctx, step, (s, data) => {
+        if (step.name === STEPS[STEPS.length - 1]!.name) {
+          s.completedAt = (ctx.clock ?? systemClock).now().toISOString();
+          for (const k of SECRET_KEYS) delete data[k];
+        }
+      });
+    }
+    ctx.log(`${step.phase}/${step.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+}

@@ -68,6 +68,4 @@ export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 export const LEGACY_UNKNOWN_SIGNER = 'kubernetes.io/legacy-unknown';
 
 /** k8s.io/cluster-bootstrap/token/api */
-export const CLUSTER_INFO_CONFIGMAP = 'cluster-info';
-export const JWS_SIGNATURE_KEY_PREFIX = 'jws-kubeconfig-';
-export const KUBECONFIG_KEY = 'kubeconfig';
+export { CLUSTER_INFO_CONFIGMAP, JWS_SIGNATURE_KEY_PREFIX, KUBECONFIG_KEY } from '../apis/cluster-info.js';

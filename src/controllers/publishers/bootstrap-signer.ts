@@ -23,7 +23,7 @@ import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, waiting, type Outcome } from '../runtime/outcome.js';
 import { CLUSTER_INFO_CONFIGMAP, JWS_SIGNATURE_KEY_PREFIX, KUBECONFIG_KEY, type ConfigMap, type Secret } from '../types.js';
-import { computeDetachedSignature } from './jws.js';
+import { computeDetachedSignature } from '../../apis/cluster-info.js';
 
 /** The kubeconfig kubeadm puts in cluster-info: one unnamed cluster, nothing else (clientcmd.Write of it). */
 export function clusterInfoKubeconfig(server: string, caPem: string): string {

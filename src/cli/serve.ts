@@ -34,6 +34,7 @@ interface ServeFlags extends ServeControllerFlags {
   apiAudiences?: string[];
   enableBootstrapTokenAuth?: string | boolean;
   authorizationMode?: string[];
+  allowEmptyStorage?: boolean;
 }
 
 /** pflag's StringSlice: repeatable, comma-separated. */
@@ -68,6 +69,7 @@ export function register(program: Command): void {
     .option('--service-account-issuer <url>', 'issuer ("iss") of service-account tokens; repeatable, the first signs (default with --data-dir: https://kubernetes.default.svc.cluster.local)', slice)
     .option('--api-audiences <audiences>', 'audiences the API accepts tokens for (default: the service-account issuers)', slice)
     .option('--enable-bootstrap-token-auth [bool]', 'accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system) as bearer tokens (default: true with --data-dir, as kubeadm sets it)')
+    .option('--allow-empty-storage', 'start even when the storage is empty although the PKI in DIR/pki already served a cluster (DIR/pki/cluster-identity): a new, empty cluster')
     .option('--authorization-mode <modes>', 'ordered authorization modes: Node, RBAC, AlwaysAllow (default: Node,RBAC with --data-dir as kubeadm sets it, else RBAC)', slice)
     .action(async (flags: ServeFlags) => {
       const code = await runServe(flags);
@@ -134,6 +136,19 @@ async function runServe(flags: ServeFlags): Promise<number> {
   const controllers = await prepareServeControllers({ flags, ...(dataDir ? { dataDir } : {}), logger });
   const authConfig = await resolveAuthConfig(flags, clientCAFile, dataDir ? pki : undefined, exists);
 
+  const { ClusterIdentityGuard } = await import('../server/cluster-identity.js');
+  const sqlitePath = dataDir ? path.join(dataDir, 'kubepki.db') : undefined;
+  const identity = dataDir
+    ? new ClusterIdentityGuard({
+        pkiDir: path.join(dataDir, 'pki'),
+        storageName: flags.storage === 'etcd' ? `etcd at ${flags.etcdServers}${flags.etcdPrefix ? ` (prefix ${flags.etcdPrefix})` : ''}` : `the SQLite database ${sqlitePath}`,
+        ...(flags.storage === 'sqlite' ? { sqlitePath: sqlitePath! } : {}),
+        allowEmptyStorage: flags.allowEmptyStorage === true,
+        now: () => new Date(),
+        logger,
+      })
+    : undefined;
+  identity?.checkBeforeOpen();
   let storage;
   if (flags.storage === 'etcd') {
     const { EtcdStorage } = await import('../storage/etcd.js');
@@ -146,8 +161,12 @@ async function runServe(flags: ServeFlags): Promise<number> {
     });
   } else {
     const { SqliteStorage } = await import('../storage/sqlite.js');
-    storage = new SqliteStorage({ path: path.join(dataDir!, 'kubepki.db') });
+    storage = new SqliteStorage({ path: sqlitePath! });
   }
+  await identity?.checkStorage(storage).catch(async (err: unknown) => {
+    await storage.close().catch(() => undefined);
+    throw err;
+  });
 
   const [{ ApiServer }, { x509Authenticator }, { ServerAuth }, { builtinResources }] = await Promise.all([
     import('../server/server.js'),
@@ -169,6 +188,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
   });
   try {
     const { url } = await server.start();
+    await identity?.record(storage);
     logger.info({ storage: storage.kind }, `serving securely on ${url}`);
     process.stderr.write(`kubepki serve: listening on ${url}\n`);
   } catch (err) {

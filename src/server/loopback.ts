@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { bearerTokenAuthenticator } from '../auth/authn/bearer-token.js';
 import { singleTokenAuthenticator } from '../auth/authn/tokenfile.js';
 import type { Authenticator, UserInfo } from '../auth/types.js';
+import { loopbackDirPrefix, removeStaleLoopbackDirs } from './loopback-sweep.js';
 
 export interface LoopbackListener {
   socketPath: string;
@@ -32,7 +33,8 @@ export async function openLoopback(
 ): Promise<LoopbackListener> {
   const token = randomBytes(32).toString('base64url');
   const authenticator = bearerTokenAuthenticator({ tokenAuthenticators: [singleTokenAuthenticator(token, user)], apiAudiences: [] });
-  const dir = await mkdtemp(join(tmpdir(), 'kubepki-loopback-'));
+  await removeStaleLoopbackDirs({ tmp: tmpdir() });
+  const dir = await mkdtemp(join(tmpdir(), loopbackDirPrefix()));
   const socketPath = join(dir, 'apiserver.sock');
   const server = http.createServer((req, res) => serve(req, res, authenticator));
   server.keepAliveTimeout = timeouts.keepAliveTimeout;

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
+import { resolveLogFormat } from '../util/log-format.js';
 import { parseGoDuration } from '../util/duration.js';
 import { NodeAgent, type NodeAgentOptions } from '../agent/agent.js';
 import { validateDiscoveryOptions } from '../agent/discovery.js';
@@ -20,6 +21,7 @@ interface AgentFlags {
   healthzPort: string;
   healthzBindAddress: string;
   logLevel?: string;
+  logFormat?: string;
   caSyncPeriod: string;
   server?: string;
   token?: string;
@@ -75,13 +77,14 @@ export function register(program: Command): void {
     .option('--discovery-token-unsafe-skip-ca-verification [bool]', 'join by token discovery without a CA public-key pin (default false)')
     .option('--discovery-timeout <duration>', 'join by token discovery: how long to wait for a cluster-info signed for the token (Go duration)', '5m0s')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--log-format <format>', 'text (klog-like lines) or json; default: text when stderr is a terminal, else json')
     .action(async (flags: AgentFlags) => {
       const port = Number(flags.healthzPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--healthz-port: "${flags.healthzPort}" is not a port number`);
       const caSyncIntervalMs = parseGoDuration(flags.caSyncPeriod);
       if (caSyncIntervalMs < 0) throw new KubepkiError('InvalidArgument', `--ca-sync-period: "${flags.caSyncPeriod}" is negative`);
       const discovery = discoveryOptions(flags);
-      const logger = createLogger({ name: 'kubepki-agent', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+      const logger = createLogger({ name: 'kubepki-agent', format: resolveLogFormat(flags.logFormat, process.stderr.isTTY), ...(flags.logLevel ? { level: flags.logLevel } : {}) });
       const agent = new NodeAgent({
         kubeconfig: flags.kubeconfig,
         ...(flags.bootstrapKubeconfig ? { bootstrapKubeconfig: flags.bootstrapKubeconfig } : {}),

@@ -10,7 +10,7 @@ import { startServeControllersHere, type ControllersWorkerMessage, type ServeCon
 const data = workerData as ServeControllersWorkerData;
 const port = parentPort!;
 const post = (m: ControllersWorkerMessage) => port.postMessage(m);
-const logger = createLogger({ name: 'kubepki-serve', level: data.logLevel });
+const logger = createLogger({ name: 'kubepki-serve', level: data.logLevel, format: data.logFormat });
 
 try {
   const running = await startServeControllersHere(data, logger);

@@ -206,6 +206,7 @@ interface StandaloneFlags extends ControllerFlags {
   kubeconfig?: string;
   context?: string;
   logLevel?: string;
+  logFormat?: string;
   metricsBindAddress?: string;
 }
 
@@ -216,6 +217,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig of the API server and of the identity to act as (e.g. controller-manager.conf)')
     .option('--context <name>', 'kubeconfig context to use instead of the current one')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--log-format <format>', 'text (klog-like lines) or json; default: text when stderr is a terminal, else json')
     .option('--metrics-bind-address <host:port>', 'serve /metrics and /healthz over plain HTTP on this address (off when not given)');
   addControllerFlags(cmd, { controllers: '*' }).action(async (flags: StandaloneFlags) => {
     process.exitCode = await runStandalone(flags);
@@ -224,8 +226,8 @@ export function register(program: Command): void {
 
 async function runStandalone(flags: StandaloneFlags): Promise<number> {
   if (!flags.kubeconfig) throw new KubepkiError('InvalidArgument', '--kubeconfig is required: the API server to watch and the identity to act as');
-  const [{ createLogger }, { RestKubeClient }] = await Promise.all([import('../util/logger.js'), import('../controllers/client/rest.js')]);
-  const logger = createLogger({ name: 'kubepki-controllers', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+  const [{ createLogger }, { RestKubeClient }, { resolveLogFormat }] = await Promise.all([import('../util/logger.js'), import('../controllers/client/rest.js'), import('../util/log-format.js')]);
+  const logger = createLogger({ name: 'kubepki-controllers', format: resolveLogFormat(flags.logFormat, process.stderr.isTTY), ...(flags.logLevel ? { level: flags.logLevel } : {}) });
   // Validate the flags before touching the kubeconfig, so a bad flag is one clear error.
   controllerOptionsFromFlags(flags, { controllers: '*' });
   const metricsAddress = flags.metricsBindAddress ? parseHostPort(flags.metricsBindAddress) : undefined;
@@ -327,6 +329,7 @@ export async function prepareServeControllers(options: {
 }): Promise<ServeControllers | undefined> {
   const { flags, dataDir, logger } = options;
   if (!bool(flags.inProcessControllers, '--in-process-controllers')) return undefined;
+  const { logFormatOf } = await import('../util/logger.js');
   const path = await import('node:path');
   const { access } = await import('node:fs/promises');
   const exists = (f: string) => access(f).then(() => true, () => false);
@@ -351,7 +354,7 @@ export async function prepareServeControllers(options: {
   return {
     ...(clientCertificate ? { clientCertificate } : {}),
     start: ({ serverUrl, clientCA, registry, loopback }) =>
-      startControllersWorker({ kubeconfig, serverUrl, clientCA, flags: { ...flags }, defaults, logLevel: logger.level, ...(loopback ? { loopback } : {}) }, logger, registry),
+      startControllersWorker({ kubeconfig, serverUrl, clientCA, flags: { ...flags }, defaults, logLevel: logger.level, logFormat: logFormatOf(logger), ...(loopback ? { loopback } : {}) }, logger, registry),
   };
 }
 
@@ -382,6 +385,7 @@ export interface ServeControllersWorkerData {
   flags: ServeControllerFlags;
   defaults: { controllers: string; signing?: { certFile: string; keyFile: string } };
   logLevel: string;
+  logFormat: import('../util/log-format.js').LogFormat;
   loopback?: LoopbackEndpoint;
 }
 

@@ -22,6 +22,7 @@ interface ServeFlags extends ServeControllerFlags {
   etcdPrefix: string;
   anonymousAuth: string;
   logLevel?: string;
+  logFormat?: string;
   requestheaderClientCaFile?: string;
   requestheaderAllowedNames?: string[];
   requestheaderUsernameHeaders?: string[];
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .option('--etcd-prefix <prefix>', 'prefix of every key in etcd', '')
     .option('--anonymous-auth <bool>', 'treat requests without credentials as system:anonymous', 'true')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--log-format <format>', 'text (klog-like lines) or json; default: text when stderr is a terminal, else json')
     .option('--requestheader-client-ca-file <file>', 'CA bundle that front-proxy client certificates must chain to before their X-Remote-* headers are believed (default with --data-dir: DIR/pki/front-proxy-ca.crt)')
     .option('--requestheader-allowed-names <names>', 'common names the front proxy\'s certificate may have; empty = any certificate from that CA (default with the --data-dir CA: front-proxy-client)', slice)
     .option('--requestheader-username-headers <headers>', 'request headers to inspect for the user name (default X-Remote-User)', slice)
@@ -80,8 +82,8 @@ export function register(program: Command): void {
 async function runServe(flags: ServeFlags): Promise<number> {
   const path = await import('node:path');
   const { readFile, access, mkdir } = await import('node:fs/promises');
-  const { createLogger } = await import('../util/logger.js');
-  const logger = createLogger({ name: 'kubepki-serve', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+  const [{ createLogger }, { resolveLogFormat }] = await Promise.all([import('../util/logger.js'), import('../util/log-format.js')]);
+  const logger = createLogger({ name: 'kubepki-serve', format: resolveLogFormat(flags.logFormat, process.stderr.isTTY), ...(flags.logLevel ? { level: flags.logLevel } : {}) });
 
   const port = Number(flags.securePort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--secure-port: "${flags.securePort}" is not a valid port`);

@@ -22,6 +22,7 @@ import { builtinResources } from '../resources/index.js';
 import { ensureSystemNamespaces } from './bootstrap.js';
 import { createMetrics, metricsSources, type ServerMetrics } from './metrics.js';
 import { openLoopback, type LoopbackListener } from './loopback.js';
+import { applyConnectionLimits, armRequestTimeout, KUBE_CONNECTION_LIMITS, serverConnectionOptions, timedOut, type ConnectionLimits } from './timeouts.js';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
 
@@ -51,6 +52,8 @@ export interface ApiServerOptions {
   maxRequestBodyBytes?: number;
   /** Skip creating default, kube-system, kube-public and kube-node-lease. */
   skipSystemNamespaces?: boolean;
+  /** Connection deadlines and header size; kube-apiserver's by default (timeouts.ts). */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 const PEER_CHAIN = Symbol('kubepki.peerChain');
@@ -88,6 +91,7 @@ export class ApiServer {
   constructor(private readonly o: ApiServerOptions) {
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? silentLogger;
+    this.limits = { ...KUBE_CONNECTION_LIMITS, ...o.connectionLimits };
     this.registry = new ResourceRegistry(o.resources ?? builtinResources());
     this.handler = new ApiHandler({
       registry: this.registry,
@@ -117,16 +121,16 @@ export class ApiServer {
         requestCert: true,
         rejectUnauthorized: false,
         minVersion: 'TLSv1.2',
+        ...serverConnectionOptions(this.limits),
       },
       (req, res) => this.dispatch(req, res, this.authenticator!),
     );
     this.authenticator = o.authenticator;
     this.authorizer = o.authorizer;
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 70_000;
-    this.server.requestTimeout = 0;
-    this.server.timeout = 0;
+    applyConnectionLimits(this.server, this.limits);
   }
+
+  private readonly limits: ConnectionLimits;
 
   private authenticator: Authenticator | undefined;
   private authorizer: Authorizer | undefined;
@@ -200,6 +204,7 @@ export class ApiServer {
 
   private dispatch(req: IncomingMessage, res: ServerResponse, authenticator: Authenticator): void {
     this.serve(req, res, authenticator).catch((err: unknown) => {
+      if (timedOut(res)) return; // answered 504 already; the handler's late write has nowhere to go
       this.logger.error({ err: String(err) }, 'unhandled error serving request');
       if (!res.headersSent) writeStatus(res, internalError(err).status);
       else res.end();
@@ -211,6 +216,7 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     res.on('finish', () => this.record(info, res.statusCode, started));
+    armRequestTimeout(req, res, { ms: this.limits.requestTimeoutMs, longRunning: info.verb === 'watch' });
 
     let user: UserInfo;
     try {

@@ -28,12 +28,15 @@ import { fetchPublishedCa } from './cluster-info.js';
 import { followCaBundle, type TrustUpdate } from './trust.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER, GROUP_NODES, NODE_USER_PREFIX } from '../apis/names.js';
 import { CustomCaTrustFollower, type CustomCaTrustFollowerOptions } from './custom-ca-trust-follower.js';
+import { bootstrapKubeconfigByDiscovery, type TokenDiscoveryOptions } from './discovery.js';
 
 export interface NodeAgentOptions {
   /** --kubeconfig: written after bootstrap, used as is while its certificate is usable. */
   kubeconfig: string;
-  /** --bootstrap-kubeconfig: server, CA and bootstrap token. */
+  /** --bootstrap-kubeconfig: server, CA and bootstrap token (with `discovery`: where discovery writes it). */
   bootstrapKubeconfig?: string;
+  /** --server/--token/--discovery-token-ca-cert-hash: find and verify the cluster as `kubeadm join` does. */
+  discovery?: Omit<TokenDiscoveryOptions, 'clock' | 'logger' | 'signal'>;
   /** --cert-dir (kubelet default /var/lib/kubelet/pki). */
   certDir: string;
   /** --node-name; defaults to --hostname-override, then the host name. */
@@ -140,11 +143,15 @@ export class NodeAgent {
   async start(): Promise<void> {
     const now = this.clock.now();
     await this.customCaTrust?.installFileCas();
-    if (this.o.bootstrapKubeconfig) {
+    const inspection = inspectNodeKubeconfig(this.o.kubeconfig, { now });
+    if (this.o.discovery) {
+      const file = this.o.bootstrapKubeconfig ?? path.join(path.dirname(this.o.kubeconfig), 'bootstrap-kubelet.conf');
+      const trusted = inspection.status === 'usable' ? inspection.cluster : null;
+      this.bootstrapKc = await bootstrapKubeconfigByDiscovery({ ...this.o.discovery, file, trusted, clock: this.clock, logger: this.logger, signal: this.stopping.signal });
+    } else if (this.o.bootstrapKubeconfig) {
       this.bootstrapKc = loadKubeconfig(this.o.bootstrapKubeconfig, 'bootstrap kubeconfig');
       clusterAccessOf(this.bootstrapKc, `bootstrap kubeconfig ${this.o.bootstrapKubeconfig}`);
     }
-    const inspection = inspectNodeKubeconfig(this.o.kubeconfig, { now });
     let initialPair: { certPem: string; keyPem: string } | undefined;
     if (inspection.status === 'usable') {
       this.cluster = inspection.cluster;

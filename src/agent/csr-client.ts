@@ -217,6 +217,9 @@ export class KubernetesCsrClient implements CsrApi {
         readBackoff = new Backoff({ initialMs: this.pollIntervalMs, capMs: 8000, jitter: 0.5 });
       } catch (err) {
         if (statusCodeOf(err) === 404 && !watchable) throw new KubepkiError('APIError', `certificate signing request ${ref.name} was deleted`);
+        // Rejected credentials stay rejected (an expired certificate, a deleted token): the caller decides
+        // whether other credentials can go on, as it does for a 401 at create.
+        if (statusCodeOf(err) === 401) throw apiError(`cannot read certificate signing request ${ref.name}`, err);
         failures++;
         this.logger.warn({ csr: ref.name, err: describeApiError(err), attempt: failures }, 'cannot read the certificate signing request, retrying');
         await this.pause(readBackoff.next(), signal);

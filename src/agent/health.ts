@@ -37,7 +37,7 @@ export class AgentMetrics implements ManagerObserver {
     });
     this.failures = new Counter({
       name: 'kubepki_agent_certificate_renewal_failures_total',
-      help: 'Failed certificate requests, by reason (denied, failed, unauthorized, api, store, invalid-certificate, no-credentials).',
+      help: 'Failed certificate requests, by reason (denied, failed, unauthorized, expired, api, store, invalid-certificate, no-credentials).',
       labelNames: ['certificate', 'reason'],
       registers: [this.registry],
     });

@@ -64,7 +64,7 @@ export function certificateSatisfiesTemplate(cert: Certificate, template: Certif
   return null;
 }
 
-export type FailureReason = 'denied' | 'failed' | 'unauthorized' | 'api' | 'store' | 'invalid-certificate' | 'no-credentials' | 'other';
+export type FailureReason = 'denied' | 'failed' | 'unauthorized' | 'expired' | 'api' | 'store' | 'invalid-certificate' | 'no-credentials' | 'other';
 
 /** Where the manager reports what happens (prom-client metrics in the agent; nothing in unit tests). */
 export interface ManagerObserver {
@@ -315,7 +315,13 @@ export class CertificateManager {
     } catch (err) {
       return this.fail('no-credentials', (err as Error).message);
     }
+    // A renewal authenticated with the current certificate cannot outlive it: once the certificate expires the
+    // server answers 401 to every read of the pending request, so the wait ends there and the next attempt
+    // uses the bootstrap credentials (the kubelet exits at that moment and re-bootstraps on restart).
+    const expiry = current && this.o.bootstrapKeyFile ? abortAtExpiry({ certificate: current.certificate, clock: this.clock, ...(signal ? { signal } : {}) }) : null;
+    const waitSignal = expiry?.signal ?? signal;
     let issuedPem: string;
+    let csrRef: string | undefined;
     try {
       const csr = await createCertificateRequest({ subject: template.subject, ...(template.sans ? { sans: template.sans } : {}), keyPair });
       const ref = await api.create({
@@ -326,10 +332,16 @@ export class CertificateManager {
         ...(csrName ? { name: csrName } : {}),
         ...(this.o.requestedLifetimeSeconds ? { expirationSeconds: this.o.requestedLifetimeSeconds } : {}),
       });
+      csrRef = ref.name;
       this.logger.info({ csr: ref.name }, 'certificate signing request created; waiting for it to be approved and issued');
-      issuedPem = await api.waitForCertificate(ref, { timeoutMs: this.o.waitTimeoutMs ?? 15 * 60_000, ...(signal ? { signal } : {}) });
+      issuedPem = await api.waitForCertificate(ref, { timeoutMs: this.o.waitTimeoutMs ?? 15 * 60_000, ...(waitSignal ? { signal: waitSignal } : {}) });
     } catch (err) {
       if (signal?.aborted) return false;
+      if (expiry?.expired()) {
+        this.useBootstrapCredentials = true;
+        const which = csrRef ? `its renewal request ${csrRef} was pending` : 'its renewal request was being made';
+        return this.fail('expired', `the client certificate expired at ${current!.certificate.notAfter.toISOString()} while ${which}; the next attempt uses the bootstrap credentials`);
+      }
       if (err instanceof CsrDeniedError) {
         // A denied request is final: the next attempt must be a new request, so forget the cached key.
         if (cachedKey) await unlink(this.o.bootstrapKeyFile!).catch(() => undefined);
@@ -355,6 +367,9 @@ export class CertificateManager {
         await unlink(this.o.bootstrapKeyFile!).catch(() => undefined);
       }
       return this.fail('api', err instanceof KubepkiError ? err.message : describeApiError(err));
+    }
+    finally {
+      expiry?.cancel();
     }
     const invalid = this.validateIssued(issuedPem, keyPair);
     if (invalid) {
@@ -430,6 +445,39 @@ export class CertificateManager {
     await writeFileAtomic(file, privateKeyToPem(keyPair.privateKey), { mode: 0o600, mkdirs: true });
     return keyPair;
   }
+}
+
+/**
+ * A signal that aborts when the certificate expires (or when `signal` does). Waits are bounded steps of the
+ * clock, since a timer cannot span a year-long certificate (Node's timers overflow at ~24.8 days).
+ */
+function abortAtExpiry(options: { certificate: Certificate; clock: Clock; signal?: AbortSignal }): { signal: AbortSignal; expired: () => boolean; cancel: () => void } {
+  const { certificate, clock, signal } = options;
+  const controller = new AbortController();
+  const stop = new AbortController();
+  let expired = false;
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  void (async () => {
+    const MAX_STEP = 3_600_000;
+    for (;;) {
+      const left = certificate.notAfter.getTime() - clock.now().getTime();
+      if (left < 0) break;
+      // notAfter is inclusive (RFC 5280 §4.1.2.5): expired one millisecond after it.
+      const slept = await clock.sleep(Math.min(left + 1, MAX_STEP), stop.signal).then(() => true, () => false);
+      if (!slept) return;
+    }
+    expired = true;
+    controller.abort(new Error(`the client certificate expired at ${certificate.notAfter.toISOString()}`));
+  })();
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    cancel: () => {
+      stop.abort();
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 function usageProblem(cert: Certificate, usage: 'client auth' | 'server auth'): string | null {

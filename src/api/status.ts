@@ -32,3 +32,8 @@ export function requestEntityTooLarge(limit: number): ApiError {
 export function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
+
+/** 504 Timeout: a request that did not complete within the server's request timeout. */
+export function timeout(message: string, retryAfterSeconds = 1): ApiError {
+  return new ApiError(504, 'Timeout', message, { retryAfterSeconds });
+}

@@ -4,8 +4,10 @@
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
+import { resolveLogFormat } from '../util/log-format.js';
 import { parseGoDuration } from '../util/duration.js';
-import { NodeAgent } from '../agent/agent.js';
+import { NodeAgent, type NodeAgentOptions } from '../agent/agent.js';
+import { validateDiscoveryOptions } from '../agent/discovery.js';
 import { customCaTrustFlags, customCaTrustOptions, type CustomCaTrustFlags } from './agent-custom-ca-trust.js';
 
 interface AgentFlags extends CustomCaTrustFlags {
@@ -20,7 +22,13 @@ interface AgentFlags extends CustomCaTrustFlags {
   healthzPort: string;
   healthzBindAddress: string;
   logLevel?: string;
+  logFormat?: string;
   caSyncPeriod: string;
+  server?: string;
+  token?: string;
+  discoveryTokenCaCertHash?: string[];
+  discoveryTokenUnsafeSkipCaVerification?: string | boolean;
+  discoveryTimeout: string;
 }
 
 /** A Go bool flag: `--flag`, `--flag=true`, `--flag=false`. */
@@ -32,6 +40,22 @@ function goBool(name: string, value: string | boolean | undefined, fallback: boo
 }
 
 const list = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** --server/--token/--discovery-token-*: kubeadm join's token discovery, checked before anything is asked. */
+function discoveryOptions(flags: AgentFlags): NodeAgentOptions['discovery'] {
+  const hashes = flags.discoveryTokenCaCertHash ?? [];
+  const unsafe = goBool('--discovery-token-unsafe-skip-ca-verification', flags.discoveryTokenUnsafeSkipCaVerification, false);
+  if (flags.server === undefined && flags.token === undefined) {
+    if (hashes.length > 0 || unsafe) throw new KubepkiError('InvalidArgument', '--discovery-token-ca-cert-hash and --discovery-token-unsafe-skip-ca-verification need --server and --token');
+    return undefined;
+  }
+  if (flags.server === undefined || flags.token === undefined) throw new KubepkiError('InvalidArgument', 'token discovery needs both --server and --token');
+  const timeoutMs = parseGoDuration(flags.discoveryTimeout);
+  if (timeoutMs <= 0) throw new KubepkiError('InvalidArgument', `--discovery-timeout: "${flags.discoveryTimeout}" must be positive`);
+  const options = { endpoint: flags.server, token: flags.token, caCertHashes: hashes, unsafeSkipCaVerification: unsafe, timeoutMs };
+  validateDiscoveryOptions(options);
+  return options;
+}
 
 export function register(program: Command): void {
   program
@@ -48,14 +72,21 @@ export function register(program: Command): void {
     .option('--healthz-port <port>', 'port of /healthz and /metrics; 0 disables', '10248')
     .option('--healthz-bind-address <ip>', 'loopback address for /healthz and /metrics', '127.0.0.1')
     .option('--ca-sync-period <duration>', 'how often to read the CA published in cluster-info and follow it when the trusted CA signed it in (Go duration; 0 disables)', '5m0s')
-    .option('--log-level <level>', 'pino log level (info, debug, warn...)');
+    .option('--server <host:port>', 'join by token discovery (as kubeadm join): the API server to read cluster-info from; needs --token')
+    .option('--token <token>', 'join by token discovery: the bootstrap token, used to verify cluster-info and then to request the certificate')
+    .option('--discovery-token-ca-cert-hash <sha256:hex>', 'join by token discovery: the pinned public key of the cluster CA (repeatable, comma-separated)', list)
+    .option('--discovery-token-unsafe-skip-ca-verification [bool]', 'join by token discovery without a CA public-key pin (default false)')
+    .option('--discovery-timeout <duration>', 'join by token discovery: how long to wait for a cluster-info signed for the token (Go duration)', '5m0s')
+    .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--log-format <format>', 'text (klog-like lines) or json; default: text when stderr is a terminal, else json');
   customCaTrustFlags(program.commands.find((c) => c.name() === 'agent')!)
     .action(async (flags: AgentFlags) => {
       const port = Number(flags.healthzPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--healthz-port: "${flags.healthzPort}" is not a port number`);
       const caSyncIntervalMs = parseGoDuration(flags.caSyncPeriod);
       if (caSyncIntervalMs < 0) throw new KubepkiError('InvalidArgument', `--ca-sync-period: "${flags.caSyncPeriod}" is negative`);
-      const logger = createLogger({ name: 'kubepki-agent', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+      const discovery = discoveryOptions(flags);
+      const logger = createLogger({ name: 'kubepki-agent', format: resolveLogFormat(flags.logFormat, process.stderr.isTTY), ...(flags.logLevel ? { level: flags.logLevel } : {}) });
       const agent = new NodeAgent({
         kubeconfig: flags.kubeconfig,
         ...(flags.bootstrapKubeconfig ? { bootstrapKubeconfig: flags.bootstrapKubeconfig } : {}),
@@ -67,6 +98,7 @@ export function register(program: Command): void {
         rotateServerCertificates: goBool('--rotate-server-certificates', flags.rotateServerCertificates, false),
         ...(port > 0 ? { healthzPort: port, healthzBindAddress: flags.healthzBindAddress } : {}),
         caSyncIntervalMs,
+        ...(discovery ? { discovery } : {}),
         logger,
         ...(await customCaTrustOptions(flags, logger)),
       });

@@ -160,6 +160,7 @@ interface StandaloneFlags extends ControllerFlags {
   kubeconfig?: string;
   context?: string;
   logLevel?: string;
+  logFormat?: string;
   metricsBindAddress?: string;
 }
 
@@ -170,6 +171,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig of the API server and of the identity to act as (e.g. controller-manager.conf)')
     .option('--context <name>', 'kubeconfig context to use instead of the current one')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--log-format <format>', 'text (klog-like lines) or json; default: text when stderr is a terminal, else json')
     .option('--metrics-bind-address <host:port>', 'serve /metrics and /healthz over plain HTTP on this address (off when not given)');
   addControllerFlags(cmd, { controllers: '*' }).action(async (flags: StandaloneFlags) => {
     process.exitCode = await runStandalone(flags);
@@ -178,12 +180,13 @@ export function register(program: Command): void {
 
 async function runStandalone(flags: StandaloneFlags): Promise<number> {
   if (!flags.kubeconfig) throw new KubepkiError('InvalidArgument', '--kubeconfig is required: the API server to watch and the identity to act as');
-  const [{ createLogger }, { RestKubeClient }, { runControllerManager }] = await Promise.all([
+  const [{ createLogger }, { RestKubeClient }, { runControllerManager }, { resolveLogFormat }] = await Promise.all([
     import('../util/logger.js'),
     import('../client/rest.js'),
     import('../controllers/run.js'),
+    import('../util/log-format.js'),
   ]);
-  const logger = createLogger({ name: 'kubepki-controllers', level: flags.logLevel });
+  const logger = createLogger({ name: 'kubepki-controllers', level: flags.logLevel, format: resolveLogFormat(flags.logFormat, process.stderr.isTTY) });
   // Validate the flags before touching the kubeconfig, so a bad flag is one clear error.
   const managerOptions = controllerOptionsFromFlags(flags, { controllers: '*' });
   const metricsAddress = flags.metricsBindAddress ? parseHostPort(flags.metricsBindAddress) : undefined;

@@ -25,6 +25,8 @@ interface ServeFlags extends ServeControllerFlags {
   etcdPrefix: string;
   anonymousAuth: string;
   logLevel?: string;
+  logFormat?: string;
+  allowEmptyStorage?: boolean;
   requestheaderClientCaFile?: string;
   requestheaderAllowedNames?: string[];
   requestheaderUsernameHeaders?: string[];
@@ -65,6 +67,8 @@ export function register(program: Command): void {
     .option('--etcd-prefix <prefix>', 'prefix of every key in etcd', '')
     .option('--anonymous-auth <bool>', 'treat requests without credentials as system:anonymous', 'true')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
+    .option('--log-format <format>', 'text (klog-like lines) or json; default: text when stderr is a terminal, else json')
+    .option('--allow-empty-storage', 'start even when the storage is empty although the PKI in DIR/pki already served a cluster (DIR/pki/cluster-identity): a new, empty cluster')
     .option('--requestheader-client-ca-file <file>', 'CA bundle that front-proxy client certificates must chain to before their X-Remote-* headers are believed (default with --data-dir: DIR/pki/front-proxy-ca.crt)')
     .option('--requestheader-allowed-names <names>', 'common names the front proxy\'s certificate may have; empty = any certificate from that CA (default with the --data-dir CA: front-proxy-client)', slice)
     .option('--requestheader-username-headers <headers>', 'request headers to inspect for the user name (default X-Remote-User)', slice)
@@ -88,8 +92,8 @@ export function register(program: Command): void {
 }
 
 async function runServe(flags: ServeFlags): Promise<number> {
-  const [path, { createLogger }, { buildServer }] = await Promise.all([import('node:path'), import('../util/logger.js'), import('../server/build.js')]);
-  const logger = createLogger({ name: 'kubepki-serve', level: flags.logLevel });
+  const [path, { createLogger }, { buildServer }, { resolveLogFormat }] = await Promise.all([import('node:path'), import('../util/logger.js'), import('../server/build.js'), import('../util/log-format.js')]);
+  const logger = createLogger({ name: 'kubepki-serve', level: flags.logLevel, format: resolveLogFormat(flags.logFormat, process.stderr.isTTY) });
   const config = { ...serveConfigFromFlags(flags, path.resolve), logger };
   // SIGINT and SIGTERM stop the server cleanly, also while it is starting (the stop waits for the start).
   let detach = (): void => undefined;
@@ -194,6 +198,7 @@ function serveConfigFromFlags(flags: ServeFlags, resolvePath: (p: string) => str
       authorizationModes: flags.authorizationMode,
     },
     controllers: serveControllersConfig(flags),
+    allowEmptyStorage: flags.allowEmptyStorage === true,
     certReloadIntervalMs: parseGoDuration(flags.certReloadInterval),
     renewControlPlaneCertsAt: renewAt,
   };

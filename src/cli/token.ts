@@ -68,7 +68,8 @@ export function register(program: Command): void {
     .option('--usages <usages>', `the ways in which this token can be used (default: ${DEFAULT_USAGES.join(',')})`, collectSlice)
     .option('--groups <groups>', `extra groups that this token will authenticate as (default: ${DEFAULT_GROUPS.join(',')})`, collectSlice)
     .option('--description <text>', 'a human friendly description of how this token is used', '')
-    .action(async (tokenArg: string | undefined, flags: { kubeconfig: string; ttl: string; usages?: string[]; groups?: string[]; description: string }) => {
+    .option('--print-join-command', 'instead of printing only the token, print the full `kubepki agent` command a new node runs to join with it')
+    .action(async (tokenArg: string | undefined, flags: { kubeconfig: string; ttl: string; usages?: string[]; groups?: string[]; description: string; printJoinCommand?: boolean }) => {
       const s = await import('../auth/bootstrap-token-secret.js');
       const ttlMs = parseGoDuration(flags.ttl);
       if (ttlMs < 0) throw new KubepkiError('InvalidArgument', `--ttl: must not be negative, got ${flags.ttl}`);
@@ -77,6 +78,8 @@ export function register(program: Command): void {
         { token: value, ttlMs, usages: flags.usages ?? DEFAULT_USAGES, groups: flags.groups ?? DEFAULT_GROUPS, description: flags.description },
         new Date(),
       );
+      // Checked before the token exists, so a kubeconfig without a CA leaves no token behind.
+      const join = flags.printJoinCommand ? (await import('./join-command.js')).joinCommandFromKubeconfig(flags.kubeconfig, value) : null;
       const api = await secretsClient(flags.kubeconfig);
       const name = secret.metadata.name!;
       const id = name.slice(s.BOOTSTRAP_TOKEN_SECRET_PREFIX.length);
@@ -96,7 +99,7 @@ export function register(program: Command): void {
       } finally {
         await api.close();
       }
-      process.stdout.write(`${value}\n`);
+      process.stdout.write(`${join ?? value}\n`);
     });
 
   token

@@ -27,6 +27,8 @@ export interface ServeConfig {
   auth: Omit<AuthFlags, 'clientCAFile'>;
   /** The in-process controllers; undefined when switched off. */
   controllers?: ServeControllersConfig;
+  /** --allow-empty-storage: start an empty cluster although DIR/pki already served one (cluster-identity.ts). */
+  allowEmptyStorage?: boolean;
   /** How often the reloadable trust and certificate files are re-read besides file-change events (kube: 1 min). */
   certReloadIntervalMs: number;
   /** With a data directory: renew the control plane's own leaves once this fraction of their life has passed (0 = never). */
@@ -71,7 +73,14 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
   // The in-process controllers' signing CA is checked before anything opens (a CA bundle is refused here).
   const controllers = config.controllers ? await (await import('./controllers.js')).prepareServeControllers(config.controllers, { dataDir, logger }) : undefined;
   const authConfig = await resolveAuthConfig(config.auth, clientCAFile, dataDir ? pki : undefined);
+  // A PKI that already served a cluster refuses a missing, empty or foreign database (cluster-identity.ts).
+  const identity = dataDir ? await clusterIdentityGuard(config, dataDir) : undefined;
+  identity?.checkBeforeOpen();
   const storage = await openStorage(config);
+  await identity?.checkStorage(storage).catch(async (err: unknown) => {
+    await storage.close().catch(() => undefined);
+    throw err;
+  });
 
   const [{ ApiServer }, { x509Authenticator }, { ServerAuth }, { builtinResources }] = await Promise.all([
     import('./server.js'),
@@ -101,6 +110,7 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
   caUsage.register(server.metrics.registry);
   try {
     const { url } = await server.start();
+    await identity?.record(storage);
     logger.info({ storage: storage.kind }, `serving securely on ${url}`);
     process.stderr.write(`kubepki serve: listening on ${url}\n`);
   } catch (err) {
@@ -187,6 +197,20 @@ async function ensureClusterPki(config: ServeConfig, dataDir: string): Promise<v
   const summary = await initClusterPki({ certDir: pkiDir, kubeconfigDir: dataDir, config: cluster });
   for (const w of summary.warnings) config.logger.warn(w);
   config.logger.info({ written: summary.written.length }, `cluster PKI ready in ${pkiDir}; admin kubeconfig ${path.join(dataDir, 'admin.conf')}`);
+}
+
+async function clusterIdentityGuard(config: ServeConfig, dataDir: string) {
+  const { ClusterIdentityGuard } = await import('./cluster-identity.js');
+  const s = config.storage;
+  const sqlitePath = path.join(dataDir, 'kubepki.db');
+  return new ClusterIdentityGuard({
+    pkiDir: path.join(dataDir, 'pki'),
+    storageName: s.kind === 'etcd' ? `etcd at ${s.endpoints.join(',')}${s.prefix ? ` (prefix ${s.prefix})` : ''}` : `the SQLite database ${sqlitePath}`,
+    ...(s.kind === 'sqlite' ? { sqlitePath } : {}),
+    allowEmptyStorage: config.allowEmptyStorage === true,
+    now: () => new Date(),
+    logger: config.logger,
+  });
 }
 
 async function openStorage(config: ServeConfig): Promise<Storage> {

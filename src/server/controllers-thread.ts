@@ -43,7 +43,7 @@ async function startHere(data: ServeControllersWorkerData, logger: Logger): Prom
 const data = workerData as ServeControllersWorkerData;
 const port = parentPort!;
 const post = (m: ControllersWorkerMessage) => port.postMessage(m);
-const logger = createLogger({ name: 'kubepki-serve', level: data.logLevel });
+const logger = createLogger({ name: 'kubepki-serve', level: data.logLevel, format: data.logFormat });
 
 try {
   const running = await startHere(data, logger);

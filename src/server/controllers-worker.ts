@@ -20,6 +20,8 @@ export interface ServeControllersWorkerData {
   /** Published as kube-root-ca.crt. */
   rootCA: string;
   logLevel: string;
+  /** The serving process's --log-format (a worker's stderr is a pipe, so it cannot tell by itself). */
+  logFormat: import('../util/log-format.js').LogFormat;
   loopback?: LoopbackEndpoint;
 }
 

@@ -12,6 +12,7 @@ import { KubepkiError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { ApiServer } from './server.js';
 import { startControllersWorker, type ControllersWorker } from './controllers-worker.js';
+import { logFormatOf } from '../util/logger.js';
 
 /** The in-process controllers' part of the serve configuration. */
 export interface ServeControllersConfig {
@@ -70,7 +71,7 @@ export async function prepareServeControllers(config: ServeControllersConfig, op
     clientCertificate: await kubeconfigClientCertificate(kubeconfig),
     // kube-controller-manager publishes --root-ca-file, else (kubeadm) the cluster CA the server trusts.
     start: ({ serverUrl, clientCA, loopback }) =>
-      startControllersWorker({ kubeconfig, serverUrl, clientCA, managerOptions, rootCA: rootCA ?? clientCA, logLevel: logger.level, loopback }, logger),
+      startControllersWorker({ kubeconfig, serverUrl, clientCA, managerOptions, rootCA: rootCA ?? clientCA, logLevel: logger.level, logFormat: logFormatOf(logger), loopback }, logger),
   };
 }
 

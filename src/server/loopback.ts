@@ -12,6 +12,7 @@ import { bearerTokenAuthenticator } from '../auth/authn/bearer-token.js';
 import { singleTokenAuthenticator } from '../auth/authn/tokenfile.js';
 import type { Authenticator } from '../auth/types.js';
 import type { UserInfo } from '../apis/authorization.js';
+import { loopbackDirPrefix, removeStaleLoopbackDirs } from './loopback-sweep.js';
 
 export interface LoopbackListener {
   socketPath: string;
@@ -33,7 +34,8 @@ export async function openLoopback(
 ): Promise<LoopbackListener> {
   const token = randomBytes(32).toString('base64url');
   const authenticator = bearerTokenAuthenticator({ tokenAuthenticators: [singleTokenAuthenticator(token, user)], apiAudiences: [] });
-  const dir = await mkdtemp(join(tmpdir(), 'kubepki-loopback-'));
+  await removeStaleLoopbackDirs({ tmp: tmpdir() });
+  const dir = await mkdtemp(join(tmpdir(), loopbackDirPrefix()));
   const socketPath = join(dir, 'apiserver.sock');
   const server = http.createServer((req, res) => serve(req, res, authenticator));
   server.keepAliveTimeout = timeouts.keepAliveTimeout;

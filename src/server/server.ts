@@ -27,6 +27,7 @@ import { clientCertificateExpiration, type ClientCertificateExpiration } from '.
 import { openLoopback, type LoopbackListener } from './loopback.js';
 import { ApiError, internalError, unauthorized } from '../apis/status.js';
 import type { AuthorizationAttributes, Authorizer, UserInfo } from '../apis/authorization.js';
+import { applyConnectionLimits, armRequestTimeout, KUBE_CONNECTION_LIMITS, serverConnectionOptions, timedOut, type ConnectionLimits } from './timeouts.js';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
 
@@ -58,6 +59,8 @@ export interface ApiServerOptions {
   skipSystemNamespaces?: boolean;
   /** kube-apiserver's --service-cluster-ip-range: its first IP is default/kubernetes's ClusterIP. Default 10.96.0.0/12. */
   serviceClusterIpRange?: string;
+  /** Connection deadlines and header size; kube-apiserver's by default (timeouts.ts). */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 const PEER_CHAIN = Symbol('kubepki.peerChain');
@@ -100,6 +103,7 @@ export class ApiServer {
   constructor(private readonly o: ApiServerOptions) {
     this.clock = o.clock ?? systemClock;
     this.logger = o.logger ?? silentLogger;
+    this.limits = { ...KUBE_CONNECTION_LIMITS, ...o.connectionLimits };
     this.registry = new ResourceRegistry(o.resources ?? builtinResources());
     this.handler = new ApiHandler({
       registry: this.registry,
@@ -127,16 +131,16 @@ export class ApiServer {
         ...secureContextOptions(o.tls),
         requestCert: true,
         rejectUnauthorized: false,
+        ...serverConnectionOptions(this.limits),
       },
       (req, res) => this.dispatch(req, res, this.authenticator!),
     );
     this.authenticator = o.authenticator;
     this.authorizer = o.authorizer;
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 70_000;
-    this.server.requestTimeout = 0;
-    this.server.timeout = 0;
+    applyConnectionLimits(this.server, this.limits);
   }
+
+  private readonly limits: ConnectionLimits;
 
   private authenticator: Authenticator | undefined;
   private authorizer: Authorizer | undefined;
@@ -227,6 +231,7 @@ export class ApiServer {
 
   private dispatch(req: IncomingMessage, res: ServerResponse, authenticator: Authenticator): void {
     this.serve(req, res, authenticator).catch((err: unknown) => {
+      if (timedOut(res)) return; // answered 504 already; the handler's late write has nowhere to go
       this.logger.error({ err: String(err) }, 'unhandled error serving request');
       if (!res.headersSent) writeStatus(res, internalError(err).status);
       else res.end();
@@ -238,6 +243,7 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     res.on('finish', () => this.record(info, res.statusCode, started));
+    armRequestTimeout(req, res, { ms: this.limits.requestTimeoutMs, longRunning: info.verb === 'watch' });
 
     this.clientCertExpiry.observe(req.socket, this.clock.now());
     let user: UserInfo;

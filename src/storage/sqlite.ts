@@ -12,6 +12,7 @@ import { compacted, conflict, keyExists, notFound, StorageError } from './errors
 import type { ListOptions, ListResult, Storage, StoredValue, WatchEvent, WatchHandle, WatchOptions } from './interface.js';
 import { readRevision, repeatEvery, storageClosed } from './internal.js';
 import { WatchHub } from './watch-hub.js';
+import { preparePrivateDatabaseFiles } from './sqlite-files.js';
 
 export interface SqliteCompactionOptions {
   /** How often the compactor runs; 0 disables it. Default 5 minutes (kube-apiserver's compaction interval). */
@@ -87,13 +88,16 @@ export class SqliteStorage implements Storage {
 
   constructor(options: SqliteStorageOptions) {
     try {
+      preparePrivateDatabaseFiles(options.path);
       this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 2000 });
       // One process owns the file: in-process watches only see this process's writes, so a second writer
       // would silently break them. EXCLUSIVE locking makes a second opener fail instead (and lets WAL skip
       // its shared-memory index).
       this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      // A 201 must survive a power loss, not only a crash: the WAL is fsynced at each commit (etcd fsyncs
+      // before it answers). Group commit keeps that to one fsync per event-loop turn's batch.
+      this.db.pragma('synchronous = FULL');
       // 64 MiB of page cache (default 2 MiB): lists and counts walk whole prefixes.
       this.db.pragma('cache_size = -65536');
       this.db.exec(SCHEMA);

@@ -148,6 +148,16 @@ test('an API server killed and restarted mid-wait does not lose the request', as
   assert.equal(await waiting, await issued(c, ref.name));
 });
 
+test('credentials rejected mid-wait (an expired certificate, a deleted token) end the wait with the 401 at once', async (t) => {
+  const c = await cluster();
+  const proxy = await proxied(t, c);
+  const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(proxy.url, c.caPem), pollIntervalMs: 20 });
+  const ref = await client.create(await nodeCsr());
+  proxy.refuse = () => ({ code: 401, reason: 'Unauthorized', message: 'Unauthorized' });
+  await assert.rejects(client.waitForCertificate(ref, { timeoutMs: 20_000 }), (e) => apiStatusOf(e) === 401 && /cannot read certificate signing request/.test((e as Error).message));
+  assert.equal(proxy.count('list', { resource: CSRS }), 1, 'no re-reading with credentials the server rejects');
+});
+
 test('re-creating a named CSR re-uses it only when it is for the same key', async () => {
   const c = await cluster();
   const client = new KubernetesCsrClient({ kubeConfig: tokenKubeconfig(c.url, c.caPem) });

@@ -214,6 +214,25 @@ test('when the server rejects the current certificate, the next attempt falls ba
   assert.match(b.failures[0]!.message, /rejected the bootstrap credentials/);
 });
 
+test('a renewal still pending when the certificate expires is abandoned and the next attempt uses the bootstrap credentials', async (t) => {
+  const s = await setup(t);
+  await s.manager.init();
+  assert.equal(await s.manager.rotateOnce(), true); // bootstrap: the certificate lives one hour
+  const notAfter = s.manager.current()!.certificate.notAfter;
+  s.signer.script({ kind: 'hold' });
+  const renewal = s.manager.rotateOnce();
+  await until(() => s.signer.requests.length === 2 && s.clock.pendingSleeps > 0, 'the renewal waits');
+  s.clock.set(new Date(notAfter.getTime() - 1000));
+  assert.equal(s.clock.pendingSleeps, 1, 'a second before expiry the expiry timer has not fired');
+  s.clock.set(new Date(notAfter.getTime() + 1));
+  assert.equal(await renewal, false);
+  assert.equal(s.failures[0]!.reason, 'expired');
+  assert.match(s.failures[0]!.message, /expired at .* while its renewal request csr-\d+ was pending; the next attempt uses the bootstrap credentials/);
+  assert.equal(await s.manager.rotateOnce(), true);
+  assert.deepEqual(s.signer.factoryCalls, ['bootstrap', 'certificate', 'bootstrap']);
+  assert.equal(s.clock.pendingSleeps, 0, 'no expiry timer is left behind');
+});
+
 test('an agent restarted mid-bootstrap re-uses its cached key and so the same CSR name', async (t) => {
   const s1 = await setup(t);
   s1.signer.script({ kind: 'hold' });

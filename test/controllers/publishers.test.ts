@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compactVerify } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { FakeClock } from '../../src/util/clock.js';
-import { computeDetachedSignature, detachedSignatureIsValid } from '../../src/controllers/publishers/jws.js';
+import { computeDetachedSignature, detachedSignatureIsValid } from '../../src/apis/cluster-info.js';
 import { BootstrapSignerController, clusterInfoKubeconfig, signedClusterInfo, signingToken } from '../../src/controllers/publishers/bootstrap-signer.js';
 import { desiredRootCAConfigMap, RootCAPublisherController, ROOT_CA_DESCRIPTION } from '../../src/controllers/publishers/root-ca-publisher.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';

@@ -167,12 +167,12 @@ describe('SqliteStorage', () => {
     assert.equal(await storage.create('/registry/f/2', '2'), r1 + 1);
   });
 
-  it('runs in WAL mode with synchronous=NORMAL', async (t) => {
+  it('runs in WAL mode with synchronous=FULL (a commit is on disk before it is acknowledged)', async (t) => {
     const file = path.join(await tempDir(t, 'kubepki-sqlite-'), 'state.db');
     const storage = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });
     t.after(() => storage.close());
     const db = (storage as unknown as { db: import('better-sqlite3').Database }).db;
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('synchronous', { simple: true }), 1);
+    assert.equal(db.pragma('synchronous', { simple: true }), 2);
   });
 });

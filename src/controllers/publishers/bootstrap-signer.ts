@@ -21,7 +21,7 @@ import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, waiting, type Outcome } from '../runtime/outcome.js';
-import { computeDetachedSignature } from './jws.js';
+import { computeDetachedSignature } from '../../apis/cluster-info.js';
 import { CLUSTER_INFO_CONFIGMAP, JWS_SIGNATURE_KEY_PREFIX, KUBECONFIG_KEY, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../../apis/names.js';
 import { type ConfigMap, type Secret, deepCopy } from '../../apis/objects.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';

@@ -4,15 +4,14 @@
 // the same set). A list+watch narrowed by the API server (metadata.name / spec.signerName field selector,
 // label selector), re-listed each resync period. Expired certificates are left out; a missing named bundle
 // means no custom CAs, as `optional: true` does for the kubelet.
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { RESOURCES } from '../client/interface.js';
 import type { ClusterTrustBundle } from '../apis/clustertrustbundle.js';
-import { CTB_GROUP, CTB_RESOURCE, CTB_VERSION } from '../apis/clustertrustbundle.js';
 import { trustBundleCertificates } from '../cluster/trust-bundle.js';
 import type { CustomCa } from '../cluster/custom-ca-trust.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { CustomCaSource, WantedCustomCas } from './custom-ca-trust-follower.js';
-import { listWatchLoop } from './list-watch.js';
+import { listWatchLoop, type ListWatchSelection } from './list-watch.js';
 
 export type CtbSelection = { name: string } | { signerName: string; labelSelector?: string };
 
@@ -39,7 +38,7 @@ export function wantedFromBundles(selection: CtbSelection, bundles: Iterable<Clu
 
 export function clusterTrustBundleSource(options: { selection: CtbSelection; resyncMs: number; clock: Clock; logger: Logger }): CustomCaSource {
   const sel = options.selection;
-  const query: Record<string, string> = 'name' in sel ? { fieldSelector: `metadata.name=${sel.name}` } : { fieldSelector: `spec.signerName=${sel.signerName}`, ...(sel.labelSelector ? { labelSelector: sel.labelSelector } : {}) };
+  const selection: ListWatchSelection = 'name' in sel ? { fieldSelector: `metadata.name=${sel.name}` } : { fieldSelector: `spec.signerName=${sel.signerName}`, ...(sel.labelSelector ? { labelSelector: sel.labelSelector } : {}) };
   return {
     follow: ({ kubeConfig, changed, signal }) => {
       const bundles = new Map<string, ClusterTrustBundle>();
@@ -49,15 +48,8 @@ export function clusterTrustBundleSource(options: { selection: CtbSelection; res
         what: 'the ClusterTrustBundles',
         kubeConfig,
         signal,
-        path: `/apis/${CTB_GROUP}/${CTB_VERSION}/${CTB_RESOURCE}`,
-        query,
-        list: async (kc, q) => {
-          const l = (await kc.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: CTB_GROUP, version: CTB_VERSION, plural: CTB_RESOURCE, ...q })) as {
-            items: ClusterTrustBundle[];
-            metadata?: { resourceVersion?: string };
-          };
-          return { items: l.items, resourceVersion: l.metadata?.resourceVersion };
-        },
+        resource: RESOURCES.clusterTrustBundles,
+        selection,
         onList: (items) => {
           bundles.clear();
           for (const b of items) bundles.set(b.metadata.name!, b);

@@ -5,7 +5,10 @@
 // node applied is reported in its Lease `<node>-custom-ca-trust` in kube-node-lease and in metrics.
 // An invalid Secret (written before validation existed, or straight into storage) is never applied: the
 // node keeps its last good set and reports why.
-import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Lease, type V1Secret } from '@kubernetes/client-node';
+import { RestKubeClient } from '../client/rest.js';
+import { RESOURCES } from '../client/interface.js';
+import type { ClientConfig } from '../client/kubeconfig.js';
+import type { Lease, Secret } from '../apis/objects.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   ANNOTATION_APPLIED_AT,
@@ -40,14 +43,14 @@ export interface WantedCustomCas {
 
 /** A source of wanted custom CAs: calls `changed` with each new value until `signal` aborts. */
 export interface CustomCaSource {
-  follow(options: { kubeConfig: () => KubeConfig; changed: (w: WantedCustomCas) => void; signal: AbortSignal }): Promise<void>;
+  follow(options: { kubeConfig: () => ClientConfig; changed: (w: WantedCustomCas) => void; signal: AbortSignal }): Promise<void>;
 }
 
 export interface CustomCaTrustFollowerOptions {
   nodeName: string;
   store: CustomCaTrustStore;
   /** The node's credentials (its current client certificate); called per connection. */
-  kubeConfig: () => KubeConfig;
+  kubeConfig: () => ClientConfig;
   /** Certificates of --custom-ca-trust-certificates: installed before bootstrap, kept alongside the Secret's. */
   fileCas?: CustomCa[];
   source?: CustomCaSource;
@@ -77,24 +80,20 @@ const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** Source: the Secret kube-system/custom-ca-trust-secret (list+watch by name; re-listed each resync). */
 export function secretSource(options: { resyncMs: number; clock: Clock; logger: Logger; backoff?: BackoffOptions }): CustomCaSource {
   const what = `secret/${CUSTOM_CA_TRUST_NAMESPACE}/${CUSTOM_CA_TRUST_SECRET}`;
-  const wantedOf = (s: V1Secret | null): WantedCustomCas => {
+  const wantedOf = (s: Secret | null): WantedCustomCas => {
     const set = customCasFromSecretData(s?.data, options.clock.now());
     if (set.problems.length === 0) return { source: what, certificates: set.certificates };
     return { source: what, certificates: [], invalid: `the Secret is invalid: ${set.problems.map((p) => (p.key ? `data[${p.key}]: ${p.detail}` : `data: ${p.detail}`)).join('; ')}` };
   };
   return {
     follow: ({ kubeConfig, changed, signal }) =>
-      listWatchLoop<V1Secret>({
+      listWatchLoop<Secret>({
         ...options,
         what: 'the custom CA trust Secret',
         kubeConfig,
         signal,
-        path: `/api/v1/namespaces/${CUSTOM_CA_TRUST_NAMESPACE}/secrets`,
-        query: { fieldSelector: `metadata.name=${CUSTOM_CA_TRUST_SECRET}` },
-        list: async (kc, query) => {
-          const l = await kc.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: CUSTOM_CA_TRUST_NAMESPACE, ...query });
-          return { items: l.items, resourceVersion: l.metadata?.resourceVersion };
-        },
+        resource: RESOURCES.secrets,
+        selection: { namespace: CUSTOM_CA_TRUST_NAMESPACE, fieldSelector: `metadata.name=${CUSTOM_CA_TRUST_SECRET}` },
         onList: (items) => changed(wantedOf(items[0] ?? null)),
         onEvent: (type, s) => changed(wantedOf(type === 'DELETED' ? null : s)),
       }),
@@ -223,18 +222,19 @@ export class CustomCaTrustFollower {
     const key = JSON.stringify(annotations);
     if (key === this.reported) return true;
     const name = customCaTrustLeaseName(this.o.nodeName);
-    const api = this.o.kubeConfig().makeApiClient(CoordinationV1Api);
     try {
-      let lease: V1Lease | undefined;
+      // The node's credentials as of now (read per request: the certificate rotates).
+      const leases = new RestKubeClient(this.o.kubeConfig(), { userAgent: 'kubepki-agent', oneShot: true }).resource<Lease>(RESOURCES.leases);
+      let lease: Lease | undefined;
       try {
-        lease = await api.readNamespacedLease({ name, namespace: NODE_LEASE_NAMESPACE });
+        lease = await leases.get(name, NODE_LEASE_NAMESPACE);
       } catch (err) {
         if (statusCodeOf(err) !== 404) throw err;
       }
-      const metadata = { name, namespace: NODE_LEASE_NAMESPACE, labels: { ...(lease?.metadata?.labels ?? {}), [CUSTOM_CA_TRUST_LABEL]: 'true' }, annotations };
-      const body: V1Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec: { holderIdentity: this.o.nodeName } };
-      if (lease) await api.replaceNamespacedLease({ name, namespace: NODE_LEASE_NAMESPACE, body: { ...body, metadata: { ...metadata, resourceVersion: lease.metadata!.resourceVersion! } } });
-      else await api.createNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, body });
+      const metadata = { name, namespace: NODE_LEASE_NAMESPACE, labels: { ...(lease?.metadata.labels ?? {}), [CUSTOM_CA_TRUST_LABEL]: 'true' }, annotations };
+      const body: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec: { holderIdentity: this.o.nodeName } };
+      if (lease) await leases.update({ ...body, metadata: { ...metadata, resourceVersion: lease.metadata.resourceVersion! } });
+      else await leases.create(body);
       this.reported = key;
       return true;
     } catch (err) {

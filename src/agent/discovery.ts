@@ -4,8 +4,12 @@
 // server knows the token secret) and, unless verification is explicitly skipped, only if the CA inside has a
 // pinned public key; then read it again over TLS verified against that CA and require the same bytes. The
 // result is the bootstrap kubeconfig (server and CA from cluster-info, the token as credentials).
-import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { dirname, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { RestKubeClient } from '../client/rest.js';
+import { RESOURCES, type ResourceClient } from '../client/interface.js';
+import { parseClientConfig, type ClientConfig } from '../client/kubeconfig.js';
+import type { ConfigMap } from '../apis/objects.js';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -141,28 +145,23 @@ function unsignedMessage(tokenId: string): string {
   return `token id "${tokenId}" is invalid for this cluster or it has expired. Use "kubepki token create" on the control-plane node to create a new valid token`;
 }
 
-/** The anonymous client of one server: TLS unverified (caPem null) or verified against caPem. */
-function anonymousCoreApi(url: string, caPem: string | null): CoreV1Api {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [caPem === null ? { name: 'discovery', server: url, skipTLSVerify: true } : { name: 'discovery', server: url, caData: Buffer.from(caPem).toString('base64'), skipTLSVerify: false }],
-    users: [{ name: 'anonymous' }],
-    contexts: [{ name: 'discovery', cluster: 'discovery', user: 'anonymous' }],
-    currentContext: 'discovery',
-  });
-  return kc.makeApiClient(CoreV1Api);
+/** ConfigMaps of one server, asked anonymously: TLS unverified (caPem null) or verified against caPem. */
+function anonymousConfigMaps(url: string, caPem: string | null): ResourceClient<ConfigMap> {
+  const config: ClientConfig = { cluster: caPem === null ? { server: url, insecureSkipTLSVerify: true } : { server: url, caPem }, user: {} };
+  // A connection per request: nothing is kept open once discovery is over.
+  return new RestKubeClient(config, { userAgent: 'kubepki-agent', oneShot: true }).resource<ConfigMap>(RESOURCES.configMaps);
 }
 
 /**
  * kubeadm's getClusterInfo: asks until cluster-info exists and carries a signature for the token (the
  * bootstrap signer adds it shortly after the token is created), every retryInterval up to the timeout.
  */
-async function getClusterInfo(api: CoreV1Api, o: { tokenId: string; deadline: number; retryIntervalMs: number; clock: Clock; logger: Logger; signal?: AbortSignal; tls: string }): Promise<V1ConfigMap> {
+async function getClusterInfo(configMaps: ResourceClient<ConfigMap>, o: { tokenId: string; deadline: number; retryIntervalMs: number; clock: Clock; logger: Logger; signal?: AbortSignal; tls: string }): Promise<ConfigMap> {
   for (;;) {
     if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
     let lastError: string;
     try {
-      const cm = await withTimeout(api.readNamespacedConfigMap({ namespace: CLUSTER_INFO_NAMESPACE, name: CLUSTER_INFO_CONFIGMAP }), 10_000);
+      const cm = await withTimeout(configMaps.get(CLUSTER_INFO_CONFIGMAP, CLUSTER_INFO_NAMESPACE), 10_000);
       if (cm.data?.[JWS_SIGNATURE_KEY_PREFIX + o.tokenId]) return cm;
       lastError = `could not find a JWS signature in the ${CLUSTER_INFO_CONFIGMAP} ConfigMap for token ID "${o.tokenId}"`;
     } catch (err) {
@@ -192,7 +191,7 @@ export async function discoverCluster(options: TokenDiscoveryOptions): Promise<D
   const deadline = clock.now().getTime() + (options.timeoutMs ?? 5 * 60_000);
   const retry = { tokenId, deadline, retryIntervalMs: options.retryIntervalMs ?? 5000, clock, logger, ...(options.signal ? { signal: options.signal } : {}) };
   logger.info({ server: url, tokenId }, 'requesting cluster-info (TLS not yet verified)');
-  const insecure = await getClusterInfo(anonymousCoreApi(url, null), { ...retry, tls: 'unverified TLS' });
+  const insecure = await getClusterInfo(anonymousConfigMaps(url, null), { ...retry, tls: 'unverified TLS' });
   const verified = verifyClusterInfo(insecure.data, { tokenId, tokenSecret, pins });
   if (pins.size === 0) {
     logger.warn({ server: url }, 'cluster-info signature and contents are valid and no CA pinning was asked for (--discovery-token-unsafe-skip-ca-verification); trusting its CA');
@@ -200,7 +199,7 @@ export async function discoverCluster(options: TokenDiscoveryOptions): Promise<D
   }
   // Now that the CA is known, ask again over TLS verified with it: the same server must say the same thing.
   logger.info({ server: url }, 'requesting cluster-info again, TLS verified against the pinned CA');
-  const secure = await getClusterInfo(anonymousCoreApi(url, verified.caPem), { ...retry, tls: 'TLS verified against the pinned CA' });
+  const secure = await getClusterInfo(anonymousConfigMaps(url, verified.caPem), { ...retry, tls: 'TLS verified against the pinned CA' });
   if ((secure.data?.[KUBECONFIG_KEY] ?? '') !== verified.kubeconfig) {
     throw new KubepkiError('InvalidConfig', `the second kubeconfig from the ${CLUSTER_INFO_CONFIGMAP} ConfigMap (using validated TLS) was different from the first`);
   }
@@ -235,14 +234,13 @@ export async function writeBootstrapKubeconfigByDiscovery(file: string, options:
  * already trusts a server and CA, so no discovery is needed: the token is paired with them in memory (it is
  * only used if the certificate has to be re-bootstrapped). Otherwise discovery runs and writes `file`.
  */
-export async function bootstrapKubeconfigByDiscovery(options: TokenDiscoveryOptions & { file: string; trusted: ClusterAccess | null }): Promise<KubeConfig> {
+export async function bootstrapKubeconfigByDiscovery(options: TokenDiscoveryOptions & { file: string; trusted: ClusterAccess | null }): Promise<ClientConfig> {
   const { file, trusted, ...discovery } = options;
   if (trusted) {
     validateDiscoveryOptions(discovery);
     const caPem = caCertificatesOf(trusted).map((c) => c.pem).join('');
-    const kc = new KubeConfig();
-    kc.loadFromString(renderBootstrapKubeconfig({ server: trusted.server, caPem, token: discovery.token }));
-    return kc;
+    // Exactly what loading the file discovery would write gives.
+    return parseClientConfig(renderBootstrapKubeconfig({ server: trusted.server, caPem, token: discovery.token }), { what: 'bootstrap kubeconfig', baseDir: dirname(resolve(file)) });
   }
   await writeBootstrapKubeconfigByDiscovery(file, discovery);
   return loadKubeconfig(file, 'bootstrap kubeconfig');

@@ -73,27 +73,22 @@ export async function startDashboardFor(o: {
   serverUrl?: string;
   logger: Logger;
 }): Promise<RunningDashboard> {
-  const [{ KubeConfig }, { RestKubeClient }, { startDashboard }] = await Promise.all([
-    import('@kubernetes/client-node'),
+  const [{ loadClientConfig }, { RestKubeClient }, { startDashboard }] = await Promise.all([
+    import('../client/kubeconfig.js'),
     import('../client/rest.js'),
     import('../dashboard/server.js'),
   ]);
-  let kc = new KubeConfig();
+  let config;
   try {
-    kc.loadFromFile(o.kubeconfig);
+    config = loadClientConfig(o.kubeconfig, o.context ? { context: o.context } : {});
   } catch (err) {
-    throw new KubepkiError('FileInvalid', `cannot load kubeconfig ${o.kubeconfig}: ${(err as Error).message}`, { cause: err });
+    // loadClientConfig's messages start with the file's name.
+    throw new KubepkiError('FileInvalid', `cannot load kubeconfig ${(err as Error).message}`, { cause: err });
   }
-  if (o.context) kc.setCurrentContext(o.context);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubepkiError('InvalidConfig', `${o.kubeconfig}: no current cluster`);
-  if (o.serverUrl) {
-    const self = new KubeConfig();
-    self.loadFromOptions({ clusters: kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: o.serverUrl! } : c)), users: kc.users, contexts: kc.contexts, currentContext: kc.getCurrentContext() });
-    kc = self;
-  }
-  const client = new RestKubeClient(kc, { userAgent: 'kubepki-dashboard', maxSockets: 8 });
-  const identity = await whoAmI(client).catch(() => `kubeconfig user "${kc.getCurrentUser()?.name ?? '?'}"`);
+  // The kubeconfig's identity and TLS settings, toward this very process.
+  if (o.serverUrl) config = { ...config, cluster: { ...config.cluster, server: o.serverUrl } };
+  const client = new RestKubeClient(config, { userAgent: 'kubepki-dashboard', maxSockets: 8 });
+  const identity = await whoAmI(client).catch(() => `kubeconfig user "${config.userName ?? '?'}"`);
   if (!LOOPBACK.test(o.address)) {
     process.stderr.write(`kubepki dashboard: WARNING: listening on ${o.address}, not loopback: anyone who can reach it acts as ${identity} (limit with --accept-hosts and a firewall)\n`);
   }

@@ -9,34 +9,27 @@ import { tabwrite } from './certs.js';
 import { CUSTOM_CA_TRUST_LABEL, CUSTOM_CA_TRUST_NAMESPACE, CUSTOM_CA_TRUST_SECRET, NODE_LEASE_NAMESPACE } from '../apis/custom-ca-trust.js';
 import { readCustomCaFile, secretDataOf } from '../cluster/custom-ca-trust.js';
 import { customCaTrustStatus, type CustomCaTrustStatus } from '../cluster/custom-ca-trust-status.js';
+import { isApiError } from '../apis/status.js';
+import type { Lease, Secret } from '../apis/objects.js';
 
 const DEFAULT_KUBECONFIG = '/etc/kubernetes/admin.conf';
 
-async function kubeConfigOf(file: string) {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
+/** The kubeconfig's client (its current context), closed by the caller. */
+async function clientOf(file: string) {
+  const [{ RestKubeClient }, { loadClientConfig }] = await Promise.all([import('../client/rest.js'), import('../client/kubeconfig.js')]);
+  let config;
   try {
-    kc.loadFromFile(file);
+    config = loadClientConfig(file);
   } catch (err) {
-    throw new KubepkiError('FileInvalid', `failed to load kubeconfig: ${file}: ${(err as Error).message}`, { cause: err });
+    // loadClientConfig's messages start with the file's name.
+    throw new KubepkiError((err as KubepkiError).code ?? 'FileInvalid', `failed to load kubeconfig: ${(err as Error).message}`, { cause: err });
   }
-  if (!kc.getCurrentCluster()) throw new KubepkiError('InvalidConfig', `failed to load kubeconfig: ${file}: no current cluster`);
-  return kc;
+  return new RestKubeClient(config, { userAgent: 'kubepki-trust' });
 }
 
-/** The server's Status message of a client-node error, else the error's own. */
-function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return (err as Error)?.message ?? String(err);
-}
-const codeOf = (err: unknown): number | undefined => (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined);
+/** The server's Status message (ApiError's message), else the error's own. */
+const apiMessage = (err: unknown): string => (err as Error)?.message ?? String(err);
+const isNotFound = (err: unknown): boolean => isApiError(err) && err.code === 404;
 
 export function formatTrustStatus(s: CustomCaTrustStatus): string {
   const head = s.secret.present
@@ -57,21 +50,24 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (flags: { kubeconfig: string; output: string }) => {
       if (!['text', 'json'].includes(flags.output)) throw new KubepkiError('InvalidArgument', `--output: "${flags.output}" is not text or json`);
-      const { CoreV1Api, CoordinationV1Api } = await import('@kubernetes/client-node');
-      const kc = await kubeConfigOf(flags.kubeconfig);
+      const [client, { RESOURCES }] = await Promise.all([clientOf(flags.kubeconfig), import('../client/interface.js')]);
       let secretData: Record<string, string> | null = null;
+      let leases: Lease[];
       try {
-        secretData = (await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: CUSTOM_CA_TRUST_NAMESPACE, name: CUSTOM_CA_TRUST_SECRET })).data ?? {};
-      } catch (err) {
-        if (codeOf(err) !== 404) throw new KubepkiError('APIError', `cannot read the custom CA trust Secret: ${apiMessage(err)}`, { cause: err });
+        try {
+          secretData = (await client.resource<Secret>(RESOURCES.secrets).get(CUSTOM_CA_TRUST_SECRET, CUSTOM_CA_TRUST_NAMESPACE)).data ?? {};
+        } catch (err) {
+          if (!isNotFound(err)) throw new KubepkiError('APIError', `cannot read the custom CA trust Secret: ${apiMessage(err)}`, { cause: err });
+        }
+        try {
+          leases = (await client.resource<Lease>(RESOURCES.leases).list({ namespace: NODE_LEASE_NAMESPACE, labelSelector: CUSTOM_CA_TRUST_LABEL })).items;
+        } catch (err) {
+          throw new KubepkiError('APIError', `cannot list the nodes' custom CA trust reports: ${apiMessage(err)}`, { cause: err });
+        }
+      } finally {
+        await client.close();
       }
-      let leases;
-      try {
-        leases = (await kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: NODE_LEASE_NAMESPACE, labelSelector: CUSTOM_CA_TRUST_LABEL })).items;
-      } catch (err) {
-        throw new KubepkiError('APIError', `cannot list the nodes' custom CA trust reports: ${apiMessage(err)}`, { cause: err });
-      }
-      const status = customCaTrustStatus({ secretData, leases: leases as never, now: new Date() });
+      const status = customCaTrustStatus({ secretData, leases, now: new Date() });
       process.stdout.write(flags.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : formatTrustStatus(status));
     });
 
@@ -88,21 +84,24 @@ export function register(program: Command): void {
         throw new KubepkiError('FileMissing', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
       }
       const cas = readCustomCaFile(text, new Date(), file);
-      const { CoreV1Api } = await import('@kubernetes/client-node');
-      const api = (await kubeConfigOf(flags.kubeconfig)).makeApiClient(CoreV1Api);
-      const body = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: CUSTOM_CA_TRUST_SECRET, namespace: CUSTOM_CA_TRUST_NAMESPACE }, data: secretDataOf(cas) };
+      const [client, { RESOURCES }] = await Promise.all([clientOf(flags.kubeconfig), import('../client/interface.js')]);
+      const secrets = client.resource<Secret>(RESOURCES.secrets);
+      const body: Secret = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: CUSTOM_CA_TRUST_SECRET, namespace: CUSTOM_CA_TRUST_NAMESPACE }, data: secretDataOf(cas) };
       try {
         let rv: string | undefined;
         try {
-          rv = (await api.readNamespacedSecret({ namespace: CUSTOM_CA_TRUST_NAMESPACE, name: CUSTOM_CA_TRUST_SECRET })).metadata?.resourceVersion;
+          rv = (await secrets.get(CUSTOM_CA_TRUST_SECRET, CUSTOM_CA_TRUST_NAMESPACE)).metadata.resourceVersion;
         } catch (err) {
-          if (codeOf(err) !== 404) throw err;
+          if (!isNotFound(err)) throw err;
         }
-        if (rv) await api.replaceNamespacedSecret({ namespace: CUSTOM_CA_TRUST_NAMESPACE, name: CUSTOM_CA_TRUST_SECRET, body: { ...body, metadata: { ...body.metadata, resourceVersion: rv } } });
-        else await api.createNamespacedSecret({ namespace: CUSTOM_CA_TRUST_NAMESPACE, body });
+        // A replace carries the resourceVersion read, so a concurrent writer makes this fail with a Conflict.
+        if (rv) await secrets.update({ ...body, metadata: { ...body.metadata, resourceVersion: rv } });
+        else await secrets.create(body);
       } catch (err) {
         throw new KubepkiError('APIError', `cannot write the custom CA trust Secret: ${apiMessage(err)}`, { cause: err });
+      } finally {
+        await client.close();
       }
-      process.stdout.write(`secret/${CUSTOM_CA_TRUST_SECRET} ${CUSTOM_CA_TRUST_NAMESPACE}: ${Object.keys(body.data).length} certificate(s) set\n`);
+      process.stdout.write(`secret/${CUSTOM_CA_TRUST_SECRET} ${CUSTOM_CA_TRUST_NAMESPACE}: ${Object.keys(body.data ?? {}).length} certificate(s) set\n`);
     });
 }

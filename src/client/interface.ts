@@ -19,6 +19,7 @@ export const RESOURCES = {
   secrets: { group: '', version: 'v1', resource: 'secrets', namespaced: true, kind: 'Secret' },
   namespaces: { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true, kind: 'Lease' },
+  events: { group: '', version: 'v1', resource: 'events', namespaced: true, kind: 'Event' },
   clusterTrustBundles: { group: 'certificates.k8s.io', version: 'v1beta1', resource: 'clustertrustbundles', namespaced: false, kind: 'ClusterTrustBundle' },
 } as const satisfies Record<string, ResourceRef>;
 

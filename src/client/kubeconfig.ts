@@ -42,6 +42,8 @@ export interface UserConfig {
 export interface ClientConfig {
   cluster: ClusterConfig;
   user: UserConfig;
+  /** The kubeconfig's name of the context's user (messages only: who the client acts as when the server cannot say). */
+  userName?: string;
 }
 
 /** The TLS material and headers of one connection, as resolved now. */
@@ -129,6 +131,7 @@ export function clientConfigOf(doc: Doc, options: { what: string; baseDir: strin
       password: str(user['password']),
       exec: exec && str(exec['command']) ? (exec as unknown as ExecConfig) : undefined,
     },
+    ...(userName !== undefined ? { userName } : {}),
   };
 }
 

@@ -65,6 +65,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       csrs: s.csrs.list(),
       secrets,
       configMaps: s.configMaps.list(),
+      leases: s.leases.list(),
       files: s.files,
       ...(rotation ? { rotation } : {}),
       errors: { ...s.errors },

@@ -14,6 +14,8 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { DashboardSnapshot } from './view.js';
 import type { LocalCertSource } from './trust-model.js';
+import type { Lease } from '../apis/objects.js';
+import { NAMESPACE_NODE_LEASE } from '../apis/names.js';
 
 export interface SourceOptions {
   client: RestKubeClient;
@@ -31,19 +33,22 @@ export class DashboardSources {
   readonly csrs: Informer<CertificateSigningRequest>;
   readonly secrets: Informer<Secret>;
   readonly configMaps: Informer<ConfigMap>;
+  /** kube-node-lease: the nodes' custom CA trust reports (`<node>-custom-ca-trust`). */
+  readonly leases: Informer<Lease>;
   files: LocalCertSource[] = [];
   private filesKey = '';
 
   constructor(private readonly options: SourceOptions) {
     const clock = options.clock ?? systemClock;
-    const informer = <T extends KubeObject>(name: string, rc: ResourceClient<T>) => {
-      const inf = new Informer<T>({ name, listerWatcher: this.recording(name, rc), clock, ...(options.logger ? { logger: options.logger } : {}), pageSize: 500 });
+    const informer = <T extends KubeObject>(name: string, rc: ResourceClient<T>, namespace?: string) => {
+      const inf = new Informer<T>({ name, listerWatcher: this.recording(name, rc), clock, ...(options.logger ? { logger: options.logger } : {}), pageSize: 500, ...(namespace ? { namespace } : {}) });
       inf.addEventHandler({ onAdd: options.onChange, onUpdate: options.onChange, onDelete: options.onChange });
       return inf;
     };
     this.csrs = informer('certificatesigningrequests', options.client.resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests));
     this.secrets = informer('secrets', options.client.resource<Secret>(RESOURCES.secrets));
     this.configMaps = informer('configmaps', options.client.resource<ConfigMap>(RESOURCES.configMaps));
+    this.leases = informer('leases', options.client.resource<Lease>(RESOURCES.leases), NAMESPACE_NODE_LEASE);
   }
 
   /** A ListerWatcher that remembers the API's last refusal of the list (and forgets it once a list succeeds). */
@@ -79,7 +84,7 @@ export class DashboardSources {
         await (this.options.clock ?? systemClock).sleep(this.options.filePollMs ?? 10_000, signal).catch(() => undefined);
       }
     };
-    await Promise.all([this.csrs.run(signal), this.secrets.run(signal), this.configMaps.run(signal), poll()]);
+    await Promise.all([this.csrs.run(signal), this.secrets.run(signal), this.configMaps.run(signal), this.leases.run(signal), poll()]);
   }
 
   private async readFiles(): Promise<void> {

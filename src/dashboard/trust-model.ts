@@ -9,7 +9,10 @@ import { parseCertificatesPem, isSignedBy, spkiOf, type Certificate } from '../x
 import { describeCertificate } from '../x509/describe.js';
 import { parseCertificateRequest } from '../x509/certificate-request.js';
 import { formatName } from '../x509/names.js';
-import type { CertificateSigningRequest, ConfigMap, Secret } from '../apis/index.js';
+import type { CertificateSigningRequest, ConfigMap, Lease, Secret } from '../apis/index.js';
+import { CUSTOM_CA_TRUST_SECRET } from '../apis/custom-ca-trust.js';
+import { NAMESPACE_SYSTEM } from '../apis/names.js';
+import { customCaTrustStatus, type NodeCustomCaTrustState } from '../cluster/custom-ca-trust-status.js';
 import type { CaView, CertUse, CertView, CsrState, CsrView, DashboardSnapshot, NodeView } from './view.js';
 import { rotationView, type RotationSource } from './rotation.js';
 
@@ -27,6 +30,8 @@ export interface TrustInputs {
   csrs: CertificateSigningRequest[];
   secrets: Secret[];
   configMaps: ConfigMap[];
+  /** kube-node-lease's Leases: each node's custom CA trust report (cluster/custom-ca-trust-status.ts). */
+  leases?: Lease[];
   files: LocalCertSource[];
   rotation?: RotationSource;
   errors: DashboardSnapshot['errors'];
@@ -178,7 +183,9 @@ export class TrustModel {
       };
     });
 
-    const nodes = nodeViews(certs, current, inputs.now);
+    const trustSecret = inputs.secrets.find((s) => s.metadata.namespace === NAMESPACE_SYSTEM && s.metadata.name === CUSTOM_CA_TRUST_SECRET);
+    const trust = customCaTrustStatus({ secretData: trustSecret ? (trustSecret.data ?? {}) : null, leases: inputs.leases ?? [], now: inputs.now });
+    const nodes = nodeViews(certs, current, inputs.now, new Map(trust.nodes.map((n) => [n.node, n])));
     const oldCas = new Set(cas.filter((c) => c.rotation === 'old').map((c) => c.id));
     return {
       generated: inputs.now.toISOString(),
@@ -244,7 +251,7 @@ function csrView(csr: CertificateSigningRequest): CsrView {
 }
 
 /** Each node's newest client and serving certificate (from the CSRs' status.certificate). */
-function nodeViews(certs: CertView[], currentCa: string | undefined, now: Date): NodeView[] {
+function nodeViews(certs: CertView[], currentCa: string | undefined, now: Date, trust: ReadonlyMap<string, NodeCustomCaTrustState>): NodeView[] {
   const byNode = new Map<string, { client?: CertView; serving?: CertView }>();
   for (const c of certs) {
     if (!c.node) continue;
@@ -263,7 +270,15 @@ function nodeViews(certs: CertView[], currentCa: string | undefined, now: Date):
       ...(serving ? { serving: serving.id } : {}),
       ...(last ? { lastRotation: last } : {}),
       onCurrentCa: currentCa === undefined || live.length === 0 ? 'unknown' : live.every((c) => c.issuerCa === currentCa),
-      customTrust: 'unknown',
+      customTrust: customTrustText(trust.get(name)),
     };
   });
+}
+
+/** One cell of the Nodes page: the node's last custom CA trust report, as `kubepki trust status` reads it. */
+function customTrustText(state: NodeCustomCaTrustState | undefined): string {
+  if (!state) return 'not enabled';
+  if (state.error) return `error since ${state.errorSince ?? '?'}: ${state.error}`;
+  const what = `${state.certificates ?? 0} CA${state.certificates === 1 ? '' : 's'}${state.since ? ` since ${state.since}` : ''}`;
+  return state.inSync ? `in sync (${what})` : `behind (applied ${what})`;
 }

@@ -94,7 +94,7 @@ test('the bootstrap kubeconfig written after discovery loads as the agent loads 
   const file = path.join(dir, 'bootstrap-kubelet.conf');
   await writeFile(file, renderBootstrapKubeconfig({ server: SERVER, caPem: f.ca.certificate.pem, token: `${ID}.${SECRET}` }));
   const kc = loadKubeconfig(file);
-  assert.equal(kc.getCurrentCluster()?.server, SERVER);
-  assert.equal(kc.getCurrentUser()?.token, `${ID}.${SECRET}`);
-  assert.equal(Buffer.from(kc.getCurrentCluster()!.caData!, 'base64').toString(), f.ca.certificate.pem);
+  assert.equal(kc.cluster.server, SERVER);
+  assert.equal(kc.user.token, `${ID}.${SECRET}`);
+  assert.equal(kc.cluster.caPem, f.ca.certificate.pem);
 });

@@ -43,6 +43,7 @@ test('paths are relative to the kubeconfig, the current context or the one asked
   const token = loadClientConfig(file);
   assert.deepEqual(token.cluster, { server: 'https://127.0.0.1:6443', caPem: undefined, caFile: path.join(dir, 'pki', 'ca.crt'), tlsServerName: 'kubernetes', insecureSkipTLSVerify: false });
   assert.equal(token.user.tokenFile, path.join(dir, 'token.txt'));
+  assert.equal(token.userName, 't', 'the context\'s user, by its kubeconfig name');
   assert.deepEqual(await resolveCredentials(token), { ca: 'CA PEM', cert: undefined, key: undefined, headers: { authorization: 'Bearer abc.def' } });
   // A rewritten token file is seen at the next resolution.
   await writeFile(path.join(dir, 'token.txt'), 'ghi.jkl');
@@ -61,6 +62,7 @@ test('paths are relative to the kubeconfig, the current context or the one asked
     password: undefined,
     exec: undefined,
   });
+  assert.equal(loadClientConfig(file, { context: 'anonymous' }).userName, undefined);
   assert.throws(() => loadClientConfig(file, { context: 'ghost' }), { code: 'InvalidConfig', message: /no known user \("nobody"\)/ });
   assert.throws(() => loadClientConfig(file, { context: 'missing' }), { code: 'InvalidConfig', message: /context "missing" not found/ });
   assert.throws(() => loadClientConfig(path.join(dir, 'nope')), { code: 'FileMissing' });

@@ -1,6 +1,9 @@
 // The dashboard's trust model, pure: CAs as subject+key (a cross-signed CA is one CA certified twice),
 // issuers found by signature, node certificates from CSRs, the old CA in a rotation, and nothing but
 // certificates taken from Secrets.
+import { customCaBundleSha256 } from '../../src/cluster/custom-ca-trust.js';
+import { ANNOTATION_APPLIED_AT, ANNOTATION_APPLIED_COUNT, ANNOTATION_APPLIED_SHA256, ANNOTATION_ERROR, ANNOTATION_ERROR_SINCE } from '../../src/apis/custom-ca-trust.js';
+import type { Lease } from '../../src/apis/objects.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPair, privateKeyToPem, type KeyPair } from '../../src/x509/keys.js';
@@ -83,8 +86,8 @@ test('during a CA rotation the old CA is marked, and a node still on it is liste
   assert.deepEqual(
     snap.nodes.map((n) => [n.name, n.onCurrentCa, n.customTrust]),
     [
-      ['n1', false, 'unknown'],
-      ['n2', true, 'unknown'],
+      ['n1', false, 'not enabled'],
+      ['n2', true, 'not enabled'],
     ],
   );
   assert.deepEqual(snap.rotation.onOldCa, ['node n1']);
@@ -102,12 +105,51 @@ test('the CA rotation state comes from `kubepki ca rotate`\'s Secret, and only i
     data: { 'state.json': b64(JSON.stringify(state)), newCAKey: b64(privateKeyToPem(key.privateKey)) },
   };
   const rotation = rotationFromSecrets([secret])!;
-  assert.equal(rotation.phase, 'in progress (last finished step: trust-files)');
-  assert.deepEqual(rotation.steps.map((s) => s.name), ['started', 'generate', 'trust-files']);
+  assert.equal(rotation.phase, 'prepare (in progress)');
+  // Every step of the rotation's plan, in order, the finished ones with their times, the rest still to come.
+  assert.deepEqual(rotation.steps.slice(0, 4).map((s) => [s.name, s.done, s.time ?? null]), [
+    ['started', true, '2026-12-05T10:00:00Z'],
+    ['prepare: generate', true, '2026-12-05T10:00:01Z'],
+    ['prepare: trust-files', true, '2026-12-05T10:00:02Z'],
+    ['prepare: trust-live', false, null],
+  ]);
+  assert.deepEqual(rotation.steps.at(-1), { name: 'complete: verify', done: false });
   const snap = new TrustModel().build({ now, identity: 'me', server: 'https://x', csrs: [], secrets: [secret], configMaps: [], files: [], rotation, errors: {} });
   assert.equal(snap.rotation.source, 'Secret kube-system/kubepki-ca-rotation');
   assert.doesNotMatch(JSON.stringify(snap), /PRIVATE KEY/);
   assert.equal(rotationFromSecrets([]), undefined);
   const done = rotationFromSecrets([{ ...secret, data: { 'state.json': b64(JSON.stringify({ ...state, completedAt: '2026-12-05T11:00:00Z' })) } }])!;
   assert.equal(done.phase, 'complete');
+});
+
+test('each node shows its custom CA trust report (the <node>-custom-ca-trust Lease) against the current Secret', async () => {
+  const [caKey, n1Key, n2Key] = await Promise.all([generateKeyPair('ECDSA-P256'), generateKeyPair('ECDSA-P256'), generateKeyPair('ECDSA-P256')]);
+  const root = await ca('kubernetes', caKey);
+  const n1 = await leaf('system:node:n1', n1Key, { certificate: root, privateKey: caKey.privateKey });
+  const n2 = await leaf('system:node:n2', n2Key, { certificate: root, privateKey: caKey.privateKey });
+  const emptySet = customCaBundleSha256([]);
+  const lease = (node: string, annotations: Record<string, string>) =>
+    ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: `${node}-custom-ca-trust`, namespace: 'kube-node-lease', annotations } }) as Lease;
+  const snap = new TrustModel().build({
+    now,
+    identity: 'me',
+    server: 'https://x',
+    clusterCaPem: root.pem,
+    csrs: [nodeCsr('n1-client', n1), nodeCsr('n2-client', n2)],
+    secrets: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'custom-ca-trust-secret', namespace: 'kube-system' }, data: {} }],
+    configMaps: [],
+    leases: [
+      lease('n1', { [ANNOTATION_APPLIED_SHA256]: emptySet, [ANNOTATION_APPLIED_COUNT]: '0', [ANNOTATION_APPLIED_AT]: '2026-01-01T00:00:00Z' }),
+      lease('n2', { [ANNOTATION_APPLIED_SHA256]: 'f'.repeat(64), [ANNOTATION_ERROR]: 'update-ca-certificates exited 1', [ANNOTATION_ERROR_SINCE]: '2026-01-02T00:00:00Z' }),
+    ],
+    files: [],
+    errors: {},
+  });
+  assert.deepEqual(
+    snap.nodes.map((n) => [n.name, n.customTrust]),
+    [
+      ['n1', 'in sync (0 CAs since 2026-01-01T00:00:00Z)'],
+      ['n2', 'error since 2026-01-02T00:00:00Z: update-ca-certificates exited 1'],
+    ],
+  );
 });

@@ -83,7 +83,7 @@ export class CtbPublisherController {
         await this.bundles.create(desired).catch((err: unknown) => {
           if (!isAlreadyExists(err)) throw err;
         });
-        this.logger.info({ signerName, name }, 'published the signer CA as a ClusterTrustBundle');
+        this.logger.info({ signerName, bundle: name }, 'published the signer CA as a ClusterTrustBundle');
       } else if (existing.spec.trustBundle !== desired.spec.trustBundle || existing.spec.signerName !== signerName) {
         await this.bundles.update({ ...existing, spec: desired.spec });
       }
@@ -93,7 +93,7 @@ export class CtbPublisherController {
         await this.bundles.delete(b.metadata.name!).catch((err: unknown) => {
           if (!isNotFound(err)) throw err;
         });
-        this.logger.info({ signerName, name: b.metadata.name }, 'deleted a ClusterTrustBundle of a previous signer CA');
+        this.logger.info({ signerName, bundle: b.metadata.name }, 'deleted a ClusterTrustBundle of a previous signer CA');
       }
     } catch (err) {
       return retryable(err);

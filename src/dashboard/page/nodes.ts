@@ -38,7 +38,7 @@ export function renderNodes(s: DashboardSnapshot, main: HTMLElement): void {
         certCell(n.serving ? idx.certs.get(n.serving) : undefined, now),
         el('td', {}, n.lastRotation ? `${fmtTime(n.lastRotation)} (${relative(n.lastRotation, now)})` : '—'),
         el('td', {}, onCa),
-        el('td', {}, el('span', { class: 'unknown' }, n.customTrust)),
+        el('td', {}, el('span', { class: n.customTrust.startsWith('in sync') ? 'yes' : n.customTrust === 'not enabled' ? 'unknown' : 'no' }, n.customTrust)),
       ),
     );
   }

@@ -18,7 +18,8 @@ import { httpsRequest, kubectlWith, startServe, type Response, type ServeProcess
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/tmp.js';
 import { createBootstrapToken, writeBootstrapKubeconfig } from './processes.js';
-import type { TestCa } from './pki.js';
+import type { TestCa } from '../helpers/pki.js';
+import { until as poll } from '../helpers/poll.js';
 
 export const TOKEN = '07401b.f395accd246ae52d';
 export const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
@@ -149,13 +150,6 @@ export async function startCluster(t: { after: (fn: () => Promise<void>) => void
   } as Cluster;
 }
 
-/** Polls until `fn` gives a value. */
-export async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** test/helpers/poll.ts's `until` with this file's historical positional timeout (kept for its callers). */
+export const until = <T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 30_000): Promise<T> =>
+  poll(fn, what, { timeoutMs: ms });

@@ -16,20 +16,13 @@ import { KubepkiError } from '../../src/util/errors.js';
 import { parseHosts } from '../../src/x509/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { InProcessSigner } from './in-process-signer.js';
-import { DAY, HOUR, issueLeaf, makeCa } from './pki.js';
+import { DAY, HOUR, issueLeaf, makeCa } from '../helpers/pki.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBELET_SERVING_SIGNER } from '../../src/apis/names.js';
+import { until } from '../helpers/poll.js';
 
 const START = new Date('2026-06-01T00:00:00Z');
 const MIN = 60_000;
 
-/** Waits (in real time) until the condition holds: the manager works on real crypto between fake-clock steps. */
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 interface Setup {
   clock: FakeClock;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { followCaBundle } from '../../src/agent/trust.js';
 import type { Certificate } from '../../src/x509/index.js';
-import { crossSign, DAY, issueLeaf, makeCa } from './pki.js';
+import { crossSign, DAY, issueLeaf, makeCa } from '../helpers/pki.js';
 
 const now = new Date();
 

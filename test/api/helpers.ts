@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../helpers/cli.js';
 import { startCli } from '../helpers/process.js';
+import type { ChildProcess } from 'node:child_process';
 import { opensslCa, opensslCsr as makeOpensslCsr, opensslLeaf } from '../helpers/openssl.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/storage/interface.js';
@@ -191,7 +192,7 @@ export function openWatch(base: string, p: string, agent: https.Agent, headers: 
     get ended() {
       return ended;
     },
-    async next(timeoutMs = 5000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    async next(timeoutMs = 30_000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
       const deadline = Date.now() + timeoutMs;
       while (consumed >= events.length) {
         if (ended) throw new Error('watch ended');
@@ -255,7 +256,11 @@ export interface ServeProcess {
   dataDir: string;
   kubeconfig: string;
   stderr: () => string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves with the exit code. */
   stop: () => Promise<number | null>;
+  /** The process itself, for a test that signals it and judges the exit on its own terms. */
+  child: ChildProcess;
+  exited: Promise<number | null>;
 }
 
 /** Runs `kubepki serve` as a user would (a separate process) and waits until it listens. */
@@ -269,7 +274,7 @@ export async function startServe(
     await serve.stop();
   });
   const url = (await serve.waitForStderr(/listening on (https:\/\/\S+)/, { timeoutMs: options.timeoutMs ?? 30_000, what: 'kubepki serve' }))[1]!;
-  return { url, dataDir: options.dataDir, kubeconfig: path.join(options.dataDir, 'admin.conf'), stderr: serve.stderr, stop: serve.stop };
+  return { url, dataDir: options.dataDir, kubeconfig: path.join(options.dataDir, 'admin.conf'), stderr: serve.stderr, stop: serve.stop, child: serve.child, exited: serve.exited };
 }
 
 /** The real kubectl with a kubeconfig and a private discovery cache. */

@@ -1,8 +1,7 @@
-// Small PKI builders for the auth tests, made with kubepki's own x509 core (ECDSA keys: fast).
-import { generateKeyPair, issueCertificate, parseUsages, type Certificate, type KeyPair } from '../../src/x509/index.js';
+// The auth tests' CA and client certificates, in the shapes those tests use, built by test/helpers/pki.ts.
 import type { KeyObject } from 'node:crypto';
-
-const HOUR = 3_600_000;
+import type { Certificate, KeyPair } from '../../src/x509/index.js';
+import { HOUR, issueLeaf, makeCa } from '../helpers/pki.js';
 
 export interface TestCA {
   certificate: Certificate;
@@ -10,20 +9,8 @@ export interface TestCA {
   keyPair: KeyPair;
 }
 
-export async function makeCA(cn: string, now = new Date()): Promise<TestCA> {
-  const keyPair = await generateKeyPair('ECDSA-P256');
-  const certificate = await issueCertificate({
-    template: {
-      subject: { commonName: cn },
-      notBefore: new Date(now.getTime() - HOUR),
-      notAfter: new Date(now.getTime() + 24 * HOUR),
-      isCA: true,
-      ...parseUsages(['digital signature', 'key encipherment', 'cert sign']),
-    },
-    publicKey: keyPair.publicKey,
-    issuer: { selfSigned: keyPair },
-  });
-  return { certificate, privateKey: keyPair.privateKey, keyPair };
+export function makeCA(cn: string, now = new Date()): Promise<TestCA> {
+  return makeCa({ cn, notBefore: new Date(now.getTime() - HOUR), notAfter: new Date(now.getTime() + 24 * HOUR) });
 }
 
 export async function makeClientCert(
@@ -31,17 +18,13 @@ export async function makeClientCert(
   cn: string,
   options: { organization?: string[]; usages?: string[]; notBefore?: Date; notAfter?: Date } = {},
 ): Promise<{ certificate: Certificate; keyPair: KeyPair }> {
-  const keyPair = await generateKeyPair('ECDSA-P256');
-  const now = new Date();
-  const certificate = await issueCertificate({
-    template: {
-      subject: { commonName: cn, ...(options.organization ? { organization: options.organization } : {}) },
-      notBefore: options.notBefore ?? new Date(now.getTime() - HOUR),
-      notAfter: options.notAfter ?? new Date(now.getTime() + 12 * HOUR),
-      ...parseUsages(options.usages ?? ['digital signature', 'key encipherment', 'client auth']),
-    },
-    publicKey: keyPair.publicKey,
-    issuer: ca,
+  const now = Date.now();
+  const { certificate, privateKey } = await issueLeaf(ca, {
+    cn,
+    orgs: options.organization ?? [],
+    usages: options.usages ?? ['digital signature', 'key encipherment', 'client auth'],
+    notBefore: options.notBefore ?? new Date(now - HOUR),
+    notAfter: options.notAfter ?? new Date(now + 12 * HOUR),
   });
-  return { certificate, keyPair };
+  return { certificate, keyPair: { privateKey: privateKey!, publicKey: certificate.publicKey } };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { customCaBundleSha256, customCasFromFile, customCasFromSecretData, secretDataOf, MAX_CUSTOM_CA_CERTIFICATES } from '../../src/cluster/custom-ca-trust.js';
 import { validateCustomCaTrustSecret } from '../../src/resources/custom-ca-trust-admission.js';
 import { fieldErrorString } from '../../src/apis/status.js';
-import { DAY, issueLeaf, makeCa } from '../agent/pki.js';
+import { DAY, issueLeaf, makeCa } from '../helpers/pki.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const now = new Date();

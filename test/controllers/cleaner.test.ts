@@ -9,10 +9,11 @@ import { RESOURCES } from '../../src/client/interface.js';
 import { issueFromRequest } from '../../src/controllers/signer/issue.js';
 import { parseSpecRequest } from '../../src/controllers/csr.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';
-import { eventually, FakeKubeClient, settle } from './fake-client.js';
+import {FakeKubeClient, settle } from './fake-client.js';
 import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 import type { Secret } from '../../src/apis/objects.js';
+import { until } from '../helpers/poll.js';
 
 const H = 3_600_000;
 const T0 = '2026-01-01T00:00:00Z';
@@ -86,12 +87,12 @@ test('the cleaner deletes each CSR when its (short, configured) deadline passes'
   const names = () => informer.list().map((c) => c.metadata.name).sort();
   assert.deepEqual(names(), ['denied', 'issued', 'pending']);
   clock.advance(1001);
-  await eventually(() => !names().includes('denied'), 1000, 'denied deleted');
+  await until(() => !names().includes('denied'), 'denied deleted');
   assert.deepEqual(names(), ['issued', 'pending']);
   clock.advance(1000);
-  await eventually(() => !names().includes('issued'), 1000, 'issued deleted');
+  await until(() => !names().includes('issued'), 'issued deleted');
   clock.advance(3000);
-  await eventually(() => names().length === 0, 1000, 'pending deleted');
+  await until(() => names().length === 0, 'pending deleted');
   assert.deepEqual(client.writes.filter((w) => w.startsWith('delete')).sort(), ['delete certificatesigningrequests/denied', 'delete certificatesigningrequests/issued', 'delete certificatesigningrequests/pending']);
 });
 
@@ -126,9 +127,9 @@ test('the token cleaner deletes expired bootstrap tokens exactly when they expir
   await informer.waitForSync();
   void cleaner.run(ac.signal);
   const names = () => informer.list().map((s) => s.metadata.name).sort();
-  await eventually(() => !names().includes('bootstrap-token-expird'), 1000, 'expired token deleted');
+  await until(() => !names().includes('bootstrap-token-expird'), 'expired token deleted');
   assert.deepEqual(names(), ['bootstrap-token-foreva', 'bootstrap-token-later1', 'other']);
   clock.advance(30_000);
-  await eventually(() => !names().includes('bootstrap-token-later1'), 1000, 'token deleted at expiry');
+  await until(() => !names().includes('bootstrap-token-later1'), 'token deleted at expiry');
   assert.deepEqual(names(), ['bootstrap-token-foreva', 'other']);
 });

@@ -8,8 +8,9 @@ import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
 import type { ClusterTrustBundle } from '../../src/apis/clustertrustbundle.js';
 import { trustBundleProblem } from '../../src/cluster/trust-bundle.js';
-import { eventually, FakeKubeClient } from './fake-client.js';
-import { issueLeaf, makeCa } from '../agent/pki.js';
+import {FakeKubeClient } from './fake-client.js';
+import { issueLeaf, makeCa } from '../helpers/pki.js';
+import { until } from '../helpers/poll.js';
 
 test('publishes each signer CA as <signer with :>:<sha256>, follows a rotated CA and deletes the old bundle', async (t) => {
   const clock = new FakeClock(new Date());
@@ -31,7 +32,7 @@ test('publishes each signer CA as <signer with :>:<sha256>, follows a rotated CA
   await informer.waitForSync();
   void publisher.run(ac.signal);
   const linked = () => informer.list().filter((b) => b.spec.signerName === 'kubernetes.io/kube-apiserver-client');
-  await eventually(() => linked().length === 1, 2000, 'published');
+  await until(() => linked().length === 1, 'published');
   const first = linked()[0]!;
   assert.equal(first.metadata.name, desiredTrustBundle('kubernetes.io/kube-apiserver-client', oldCa.certificate.pem).metadata.name);
   assert.match(first.metadata.name!, /^kubernetes\.io:kube-apiserver-client:[0-9a-f]{64}$/);
@@ -40,7 +41,7 @@ test('publishes each signer CA as <signer with :>:<sha256>, follows a rotated CA
   // A rotation: the CA file holds new + old; the next resync publishes it and removes the old bundle.
   current = newCa.certificate.pem + oldCa.certificate.pem;
   clock.advance(1000);
-  await eventually(() => linked().length === 1 && linked()[0]!.spec.trustBundle === current, 2000, 'rotated');
+  await until(() => linked().length === 1 && linked()[0]!.spec.trustBundle === current, 'rotated');
   assert.notEqual(linked()[0]!.metadata.name, first.metadata.name);
   assert.ok(informer.get('example.com:foo:x'), 'another signer\'s bundle is left alone');
 });

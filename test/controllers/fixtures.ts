@@ -4,7 +4,6 @@ import type { KeyObject } from 'node:crypto';
 import {
   createCertificateRequest,
   generateKeyPair,
-  issueCertificate,
   type Certificate,
   type DistinguishedName,
   type KeyAlgorithm,
@@ -14,6 +13,7 @@ import {
 import { emptySans } from '../../src/x509/san.js';
 import { signingAuthority, type SigningAuthority } from '../../src/controllers/signer/issue.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
+import { makeCa } from '../helpers/pki.js';
 
 export interface TestCA {
   certificate: Certificate;
@@ -28,15 +28,13 @@ export function testCA(algorithm: KeyAlgorithm = 'ECDSA-P256', options: { notBef
   let p = caCache.get(k);
   if (!p) {
     p = (async () => {
-      const keys = await generateKeyPair(algorithm);
-      const notBefore = options.notBefore ?? new Date('2020-01-01T00:00:00Z');
-      const notAfter = options.notAfter ?? new Date('2040-01-01T00:00:00Z');
-      const certificate = await issueCertificate({
-        template: { subject: { commonName: options.commonName ?? 'kubernetes' }, notBefore, notAfter, isCA: true, keyUsage: 1 | 4 | 32, extKeyUsages: [] },
-        publicKey: keys.publicKey,
-        issuer: { selfSigned: keys },
+      const { certificate, privateKey } = await makeCa({
+        algorithm,
+        cn: options.commonName ?? 'kubernetes',
+        notBefore: options.notBefore ?? new Date('2020-01-01T00:00:00Z'),
+        notAfter: options.notAfter ?? new Date('2040-01-01T00:00:00Z'),
       });
-      return { certificate, privateKey: keys.privateKey, authority: signingAuthority(certificate, keys.privateKey) };
+      return { certificate, privateKey, authority: signingAuthority(certificate, privateKey) };
     })();
     caCache.set(k, p);
   }

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
-import { eventually, FakeKubeClient, settle } from './fake-client.js';
+import {FakeKubeClient, settle } from './fake-client.js';
 import type { ConfigMap } from '../../src/apis/objects.js';
+import { until } from '../helpers/poll.js';
 
 function setup() {
   const clock = new FakeClock();
@@ -31,7 +32,7 @@ test('lists (paged), then delivers watch events from the list\'s resourceVersion
   assert.deepEqual(events.sort(), ['add ns/a', 'add ns/b', 'add ns/c']);
   assert.equal(informer.lastSyncResourceVersion, String(client.rv));
   events.length = 0;
-  await eventually(() => client.watchCount === 1, 1000, 'watch');
+  await until(() => client.watchCount === 1, 'watch');
   const b = await cms.get('b', 'ns');
   await cms.update({ ...b, data: { v: '2' } });
   await cms.delete('c', { namespace: 'ns' });
@@ -49,11 +50,11 @@ test('a watch that ends is resumed from the last resourceVersion without a relis
   t.after(() => ac.abort());
   void informer.run(ac.signal);
   await informer.waitForSync();
-  await eventually(() => client.watchCount === 1);
+  await until(() => client.watchCount === 1, 'condition');
   await cms.create(cm('ns', 'x'));
   client.endWatches();
   await cms.create(cm('ns', 'y')); // happens while no watch is open
-  await eventually(() => events.includes('add ns/y'), 1000, 'missed event replayed');
+  await until(() => events.includes('add ns/y'), 'missed event replayed');
   assert.equal(informer.stats.lists, 1);
   assert.ok(informer.stats.watches >= 2);
 });
@@ -67,7 +68,7 @@ test('410 Gone relists and delivers exactly the differences', async (t) => {
   t.after(() => ac.abort());
   void informer.run(ac.signal);
   await informer.waitForSync();
-  await eventually(() => client.watchCount === 1);
+  await until(() => client.watchCount === 1, 'condition');
   events.length = 0;
   // Changes the informer never sees as events (a partition), then the history is compacted.
   client.muted = true;
@@ -77,7 +78,7 @@ test('410 Gone relists and delivers exactly the differences', async (t) => {
   await cms.create(cm('ns', 'new'));
   clock.advance(60_000); // the watch has been open a while
   client.compactAndExpireWatches();
-  await eventually(() => informer.stats.relistsOnGone >= 1 && events.length >= 3, 2000, 'relist');
+  await until(() => informer.stats.relistsOnGone >= 1 && events.length >= 3, 'relist');
   assert.deepEqual(events.sort(), ['add ns/new', 'delete ns/remove', 'update ns/change=9']);
   assert.equal(informer.stats.lists, 2);
 });
@@ -88,10 +89,10 @@ test('an ERROR 410 event on an open watch also relists', async (t) => {
   t.after(() => ac.abort());
   void informer.run(ac.signal);
   await informer.waitForSync();
-  await eventually(() => client.watchCount === 1);
+  await until(() => client.watchCount === 1, 'condition');
   clock.advance(60_000);
   client.compactAndExpireWatches();
-  await eventually(() => informer.stats.lists === 2, 2000, 'relist after ERROR event');
+  await until(() => informer.stats.lists === 2, 'relist after ERROR event');
 });
 
 test('bookmarks advance the resourceVersion without touching the cache', async (t) => {
@@ -101,7 +102,7 @@ test('bookmarks advance the resourceVersion without touching the cache', async (
   t.after(() => ac.abort());
   void informer.run(ac.signal);
   await informer.waitForSync();
-  await eventually(() => client.watchCount === 1);
+  await until(() => client.watchCount === 1, 'condition');
   events.length = 0;
   client.rv += 50; // writes to other resources move the global revision
   client.bookmark(RESOURCES.configMaps);
@@ -125,10 +126,10 @@ test('list failures back off on the injected clock and recover', async (t) => {
   void informer.run(ac.signal);
   await settle();
   assert.equal(informer.hasSynced(), false);
-  await eventually(() => clock.pendingSleeps > 0);
+  await until(() => clock.pendingSleeps > 0, 'condition');
   clock.advance(800);
   await settle();
-  await eventually(() => clock.pendingSleeps > 0);
+  await until(() => clock.pendingSleeps > 0, 'condition');
   clock.advance(1600);
   await informer.waitForSync();
   assert.equal(informer.get('ns/a')!.metadata.name, 'a');
@@ -153,8 +154,8 @@ test('a server that answers every watch with 410 right after a list is not hamme
   client.compactedRV = Number.MAX_SAFE_INTEGER; // every watch is "too old"
   void informer.run(ac.signal);
   await informer.waitForSync();
-  await eventually(() => clock.pendingSleeps > 0, 1000, 'backoff sleep');
+  await until(() => clock.pendingSleeps > 0, 'backoff sleep');
   assert.equal(informer.stats.lists, 1, 'no second list before the backoff elapses');
   clock.advance(800);
-  await eventually(() => informer.stats.lists === 2, 1000, 'relist after backoff');
+  await until(() => informer.stats.lists === 2, 'relist after backoff');
 });

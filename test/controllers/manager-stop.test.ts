@@ -56,7 +56,8 @@ async function setup() {
   return { clock, client, manager, log };
 }
 
-/** Resolves true if `p` settles within `ms` of real time. */
+/** Resolves true if `p` settles within `ms` of real time. The clock is fake, so a run that does not stop never
+ * settles: the bound only catches that hang, and is long enough for a machine ten times slower. */
 const within = (p: Promise<unknown>, ms: number) =>
   Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
@@ -70,7 +71,7 @@ test('stop() at every step of acquiring the lease and starting the controllers f
   assert.ok(calibrate.client.watchCount >= 4, 'the informers watch');
   const steps = [...calibrate.client.calls];
   ac0.abort();
-  assert.ok(await within(run0, 1000), 'a started manager stops');
+  assert.ok(await within(run0, 10_000), 'a started manager stops');
   assert.ok(steps.includes('create leases') && steps.filter((s) => s.startsWith('watch')).length >= 4, steps.join(', '));
 
   // Now stop at each of those calls, while it is in flight.
@@ -90,7 +91,7 @@ test('stop() at every step of acquiring the lease and starting the controllers f
       stop();
     }
     const at = `stop at step ${k} (${steps[k] ?? 'after start'})`;
-    assert.ok(await within(running, 1000), `${at}: run() resolves promptly`);
+    assert.ok(await within(running, 10_000), `${at}: run() resolves promptly`);
     await settle();
     assert.equal(client.watchCount, 0, `${at}: no watch left open`);
     assert.equal(clock.pendingSleeps, 0, `${at}: no timer left pending`);

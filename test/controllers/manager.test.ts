@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { ControllerManager, selectControllers } from '../../src/controllers/manager.js';
 import { RESOURCES } from '../../src/client/interface.js';
-import { eventually, FakeKubeClient, settle } from './fake-client.js';
+import {FakeKubeClient, settle } from './fake-client.js';
 import { csrObject, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 import type { Lease, Namespace } from '../../src/apis/objects.js';
+import { until } from '../helpers/poll.js';
 
 test('--controllers: * is every default controller; names enable, -names disable; unknown names are refused', () => {
   assert.deepEqual([...selectControllers()].sort(), ['csrapproving', 'csrcleaner', 'csrsigning', 'root-ca-cert-publisher']);
@@ -53,10 +54,10 @@ test('a leading manager approves and signs a bootstrap CSR; a second replica sta
 
   const csrs = client.resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
   await csrs.create(csrObject('node-csr-abc', await requestPem(NODE_SUBJECT('worker-1'))));
-  await eventually(() => a.informers.some((i) => (i.get('node-csr-abc') as CertificateSigningRequest | undefined)?.status?.certificate), 3000, 'issued');
+  await until(() => a.informers.some((i) => (i.get('node-csr-abc') as CertificateSigningRequest | undefined)?.status?.certificate), 'issued');
   const csr = await csrs.get('node-csr-abc');
   assert.deepEqual(csr.status!.conditions!.map((c) => c.type), ['Approved']);
-  await eventually(() => a.informers.some((i) => i.get('default/kube-root-ca.crt')), 3000, 'root CA published');
+  await until(() => a.informers.some((i) => i.get('default/kube-root-ca.crt')), 'root CA published');
   const metrics = await a.metrics.registry.metrics();
   assert.match(metrics, /kubepki_csr_approved_total\{recognizer="nodeclient"\} 1/);
   assert.match(metrics, /leader_election_master_status\{lease="kube-controller-manager"\} 1/);
@@ -69,7 +70,7 @@ test('a leading manager approves and signs a bootstrap CSR; a second replica sta
     await settle();
   }
   assert.equal((await client.resource<Lease>(RESOURCES.leases).get('kube-controller-manager', 'kube-system')).spec.holderIdentity, 'replica-b');
-  await eventually(() => b.runnables.length === 4, 2000, 'follower started its controllers');
+  await until(() => b.runnables.length === 4, 'follower started its controllers');
 });
 
 test('without leader election the manager runs at once; csrsigning without a CA only warns', async (t) => {
@@ -79,7 +80,7 @@ test('without leader election the manager runs at once; csrsigning without a CA 
   const ac = new AbortController();
   t.after(() => ac.abort());
   void m.run(ac.signal);
-  await eventually(() => m.runnables.length > 0, 1000);
+  await until(() => m.runnables.length > 0, 'condition');
   assert.deepEqual(m.runnables.map((r) => r.name), ['csrapproving']);
   assert.deepEqual(m.signerNames, []);
 });

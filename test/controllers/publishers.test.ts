@@ -9,8 +9,9 @@ import { desiredRootCAConfigMap, RootCAPublisherController, ROOT_CA_DESCRIPTION 
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';
-import { eventually, FakeKubeClient, settle } from './fake-client.js';
+import {FakeKubeClient, settle } from './fake-client.js';
 import type { ConfigMap, Namespace, Secret } from '../../src/apis/objects.js';
+import { until } from '../helpers/poll.js';
 
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -95,17 +96,17 @@ test('the bootstrap signer creates cluster-info when missing, signs it, and re-s
   await Promise.all([cmInformer.waitForSync(), secretInformer.waitForSync()]);
   void signer.run(ac.signal);
   const info = () => cmInformer.get('kube-public/cluster-info');
-  await eventually(() => info()?.data?.['jws-kubeconfig-cccccc'] !== undefined, 2000, 'signed cluster-info');
+  await until(() => info()?.data?.['jws-kubeconfig-cccccc'] !== undefined, 'signed cluster-info');
   const content = info()!.data!['kubeconfig']!;
   assert.equal(content, clusterInfoKubeconfig('https://10.0.0.1:6443', CA_PEM));
   await verifyDetached(info()!.data!['jws-kubeconfig-aaaaaa']!, content, 'aaaaaaaaaaaaabcd');
   // A new token signs; an expiring token's signature goes when it expires; a deleted token's at once.
   await secrets.create(token('bbbbbb'));
-  await eventually(() => info()?.data?.['jws-kubeconfig-bbbbbb'] !== undefined, 2000, 'new token signs');
+  await until(() => info()?.data?.['jws-kubeconfig-bbbbbb'] !== undefined, 'new token signs');
   clock.advance(60_000);
-  await eventually(() => info()?.data?.['jws-kubeconfig-cccccc'] === undefined, 2000, 'expired token unsigned');
+  await until(() => info()?.data?.['jws-kubeconfig-cccccc'] === undefined, 'expired token unsigned');
   await secrets.delete('bootstrap-token-aaaaaa', { namespace: 'kube-system' });
-  await eventually(() => info()?.data?.['jws-kubeconfig-aaaaaa'] === undefined, 2000, 'deleted token unsigned');
+  await until(() => info()?.data?.['jws-kubeconfig-aaaaaa'] === undefined, 'deleted token unsigned');
   assert.deepEqual(Object.keys(info()!.data!).sort(), ['jws-kubeconfig-bbbbbb', 'kubeconfig']);
 });
 
@@ -139,14 +140,14 @@ test('the publisher puts kube-root-ca.crt in every namespace, new ones too, and 
   await Promise.all([nsInformer.waitForSync(), cmInformer.waitForSync()]);
   void publisher.run(ac.signal);
   const has = (ns: string) => cmInformer.get(`${ns}/kube-root-ca.crt`)?.data?.['ca.crt'] === CA_PEM;
-  await eventually(() => has('default') && has('kube-system'), 2000, 'published');
+  await until(() => has('default') && has('kube-system'), 'published');
   assert.equal(cmInformer.get('dying/kube-root-ca.crt'), undefined, 'not into a terminating namespace');
   await namespaces.create({ metadata: { name: 'team-a' }, status: { phase: 'Active' } });
-  await eventually(() => has('team-a'), 2000, 'new namespace');
+  await until(() => has('team-a'), 'new namespace');
   await cms.delete('kube-root-ca.crt', { namespace: 'default' });
   await settle();
-  await eventually(() => has('default'), 2000, 'recreated');
+  await until(() => has('default'), 'recreated');
   const edited = await cms.get('kube-root-ca.crt', 'team-a');
   await cms.update({ ...edited, data: { 'ca.crt': 'tampered' } });
-  await eventually(() => has('team-a'), 2000, 'repaired');
+  await until(() => has('team-a'), 'repaired');
 });

@@ -9,6 +9,7 @@ import { run } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/tmp.js';
 import { createBootstrapToken, startAgentProcess, writeBootstrapKubeconfig } from '../agent/processes.js';
+import { until } from '../helpers/poll.js';
 
 interface Csr {
   name: string;
@@ -23,15 +24,6 @@ async function csrs(admin: ReturnType<typeof kubectlWith>): Promise<Csr[]> {
   return list.items.map((i) => ({ name: i.metadata.name, user: i.spec.username, approved: (i.status?.conditions ?? []).some((c) => c.type === 'Approved') }));
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('a client certificate that expires while its renewal CSR is pending is replaced through the bootstrap token', async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-agent-expired-');
@@ -48,18 +40,18 @@ test('a client certificate that expires while its renewal CSR is pending is repl
     '--node-name', 'node-exp', '--healthz-port', '0', '--rotate-certificates',
   ]);
 
-  const first = await until(async () => (await csrs(admin)).find((c) => c.user.startsWith('system:bootstrap:')), 'the bootstrap CSR', 30_000);
+  const first = await until(async () => (await csrs(admin)).find((c) => c.user.startsWith('system:bootstrap:')), 'the bootstrap CSR', { timeoutMs: 30_000, intervalMs: 200 });
   assert.equal((await admin(['certificate', 'approve', first.name])).code, 0);
   await agent.waitForLog(/the node has a usable client certificate/);
   // The certificate lives 15 s (backdated 5 min), so the renewal is requested at once, as the node; it stays pending.
-  const renewal = await until(async () => (await csrs(admin)).find((c) => c.user === 'system:node:node-exp'), 'the renewal CSR', 15_000);
+  const renewal = await until(async () => (await csrs(admin)).find((c) => c.user === 'system:node:node-exp'), 'the renewal CSR', { timeoutMs: 15_000, intervalMs: 200 });
   assert.equal(renewal.approved, false);
 
   // Once the certificate has expired, the agent asks again with the bootstrap token: a second node-csr-.
   const second = await until(
     async () => (await csrs(admin)).find((c) => c.user.startsWith('system:bootstrap:') && c.name !== first.name),
     'a new request made with the bootstrap token after the certificate expired',
-    45_000,
+    { timeoutMs: 45_000, intervalMs: 200 },
   );
   assert.match(second.name, /^node-csr-/);
   assert.equal((await admin(['certificate', 'approve', second.name])).code, 0);

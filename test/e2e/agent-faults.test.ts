@@ -8,6 +8,7 @@ import { run } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/tmp.js';
 import { createBootstrapToken, startAgentProcess, writeBootstrapKubeconfig } from '../agent/processes.js';
+import { until } from '../helpers/poll.js';
 
 const APPROVER_OFF = ['--controllers', '*,-csrapproving'];
 
@@ -30,15 +31,6 @@ async function csrNames(admin: ReturnType<typeof kubectlWith>): Promise<string[]
   return r.stdout.split('\n').filter(Boolean);
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('the API server killed and restarted while the bootstrap CSR is pending: the agent finishes with the same request', async (t) => {
   const s = await setup(t, APPROVER_OFF);
@@ -69,11 +61,11 @@ test('the API server down when the agent starts: it retries, says why, and boots
 test('a denied CSR is reported, does not crash the agent, and a new request is made and can be approved', async (t) => {
   const s = await setup(t, APPROVER_OFF);
   const agent = startAgentProcess(t, s.agentArgs('node-denied'));
-  const first = await until(async () => (await csrNames(s.admin))[0], 'the first CSR');
+  const first = await until(async () => (await csrNames(s.admin))[0], 'the first CSR', { intervalMs: 100 });
   const deny = await s.admin(['certificate', 'deny', first]);
   assert.equal(deny.code, 0, deny.stderr);
   await agent.waitForLog(new RegExp(`${first} was denied`));
-  const second = await until(async () => (await csrNames(s.admin)).find((n) => n !== first), 'a new CSR', 30_000);
+  const second = await until(async () => (await csrNames(s.admin)).find((n) => n !== first), 'a new CSR', { timeoutMs: 30_000, intervalMs: 100 });
   assert.notEqual(second, first);
   assert.equal(agent.child.exitCode, null, 'still running');
   const approve = await s.admin(['certificate', 'approve', second]);

@@ -14,6 +14,7 @@ import { freePort } from '../helpers/ports.js';
 import { kubepki } from '../helpers/cli.js';
 import { httpsRequest, kubectlWith, startServe } from '../api/helpers.js';
 import { generateKeyPair, issueCertificate, parseCertificatePem, parsePrivateKeyPem, parseUsages, privateKeyToPem } from '../../src/x509/index.js';
+import { until } from '../helpers/poll.js';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
@@ -58,7 +59,7 @@ test('kubepki serve authenticates every kind of credential and authorizes with R
   };
   /** Waits for a server log line (stderr arrives through a pipe, after the response). */
   const logged = async (re: RegExp) => {
-    for (let i = 0; i < 60 && !re.test(serve.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    await until(() => re.test(serve.stderr()), `serve to log ${re}`, { intervalMs: 50 }).catch(() => undefined);
     assert.match(serve.stderr(), re);
   };
   const whoamiBody = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };

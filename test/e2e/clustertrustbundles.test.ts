@@ -11,8 +11,9 @@ import { clusterTrustBundleSource, type CtbSelection } from '../../src/agent/cus
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { kubepki } from '../helpers/cli.js';
-import { startCluster, until } from '../agent/cluster.js';
-import { issueLeaf, makeCa } from '../agent/pki.js';
+import { startCluster } from '../agent/cluster.js';
+import { issueLeaf, makeCa } from '../helpers/pki.js';
+import { until } from '../helpers/poll.js';
 
 const indent = (pem: string) => pem.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
 const ctbYaml = (name: string, pem: string, signerName?: string) =>
@@ -35,7 +36,7 @@ test('serve publishes its CA as signer-linked ClusterTrustBundles and validates 
     const r = await k(['get', 'clustertrustbundles', '-o', 'json']);
     const items = (JSON.parse(r.stdout) as { items: Ctb[] }).items;
     return items.length >= 4 ? items : undefined;
-  }, 'the publisher wrote the signer bundles', 20_000);
+  }, 'the publisher wrote the signer bundles', { timeoutMs: 20_000 });
   const bySigner = new Map(published.map((b) => [b.spec.signerName, b]));
   for (const signer of ['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving', 'kubernetes.io/kube-apiserver-serving']) {
     const b = bySigner.get(signer);
@@ -78,7 +79,7 @@ test('serve publishes its CA as signer-linked ClusterTrustBundles and validates 
   const allowed = await until(async () => {
     const r = await k(['--as', 'alice', 'create', '-f', '-'], ctbYaml('example.com:foo:one', ca.certificate.pem, 'example.com/foo'));
     return r.code === 0 ? r : undefined;
-  }, 'alice may attest once RBAC says so', 5000);
+  }, 'alice may attest once RBAC says so', { timeoutMs: 5000 });
   assert.match(allowed.stdout, /clustertrustbundle\.certificates\.k8s\.io\/example\.com:foo:one created/);
 });
 
@@ -94,7 +95,7 @@ test('the agent takes its custom trust from ClusterTrustBundles: by signer and l
   const published = await until(async () => {
     const r = await k(['get', 'clustertrustbundles', '--field-selector', 'spec.signerName=kubernetes.io/kube-apiserver-serving', '-o', 'jsonpath={.items[0].metadata.name}']);
     return r.stdout || undefined;
-  }, 'the serving bundle is published', 20_000);
+  }, 'the serving bundle is published', { timeoutMs: 20_000 });
   const agent = (node: string, selection: CtbSelection) => {
     const dir = path.join(cluster.dir, node);
     const logger = silentLogger;

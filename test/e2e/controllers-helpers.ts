@@ -1,8 +1,9 @@
 // Shared pieces of the controllers' end-to-end tests: kubeconfigs for a bootstrap token and for a node's
-// client certificate, openssl-made node CSRs, CSR manifests, and a watch that records when a CSR changes.
+// client certificate, openssl-made node CSRs, CSR manifests, and a watch that keeps the latest state of every CSR.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { kubepki } from '../helpers/cli.js';
+import { until } from '../helpers/poll.js';
 import { opensslCsr } from '../helpers/openssl.js';
 import { RestKubeClient } from '../../src/client/rest.js';
 import { RESOURCES } from '../../src/client/interface.js';
@@ -71,12 +72,11 @@ ${usages.map((u) => `  - ${u}`).join('\n')}
 ${extra}`;
 }
 
-/** Watches CSRs with the admin identity and records when each first reached a state. */
+/** Watches CSRs with the admin identity and keeps the latest state of each. */
 export function csrWatcher(adminConf: string) {
   const client = RestKubeClient.fromFile(adminConf);
   const csrs = client.resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
   const seen = new Map<string, CertificateSigningRequest>();
-  const firstIssued = new Map<string, number>();
   let stream: { stop(): void } | undefined;
   const start = async () => {
     const list = await csrs.list();
@@ -85,22 +85,20 @@ export function csrWatcher(adminConf: string) {
       if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
       const c = e.object;
       seen.set(c.metadata.name!, c);
-      if (c.status?.certificate && !firstIssued.has(c.metadata.name!)) firstIssued.set(c.metadata.name!, Date.now());
     });
   };
   return {
     start,
     csrs,
     get: (name: string) => seen.get(name),
-    issuedAt: (name: string) => firstIssued.get(name),
-    async waitFor(name: string, pred: (c: CertificateSigningRequest) => boolean, timeoutMs = 5000): Promise<CertificateSigningRequest> {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
+    /** The CSR once `pred` holds for it; the timeout only bounds a hang. */
+    async waitFor(name: string, pred: (c: CertificateSigningRequest) => boolean, timeoutMs = 30_000): Promise<CertificateSigningRequest> {
+      return until(() => {
         const c = seen.get(name);
-        if (c && pred(c)) return c;
-        if (Date.now() > until) throw new Error(`CSR ${name} did not reach the expected state: ${JSON.stringify(c?.status ?? null)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+        return c && pred(c) ? c : undefined;
+      }, `CSR ${name} to reach the expected state`, { timeoutMs }).catch((err: Error) => {
+        throw new Error(`${err.message}; it is at ${JSON.stringify(seen.get(name)?.status ?? null)}`);
+      });
     },
     async stop() {
       stream?.stop();

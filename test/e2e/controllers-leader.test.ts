@@ -10,6 +10,7 @@ import { freePort } from '../helpers/ports.js';
 import { CLI_ENTRY } from '../helpers/cli.js';
 import { kubectlWith, startServe } from '../api/helpers.js';
 import { createToken, csrManifest, csrWatcher, nodeCsr, userKubeconfig } from './controllers-helpers.js';
+import { until } from '../helpers/poll.js';
 
 interface Replica {
   child: ChildProcess;
@@ -66,7 +67,7 @@ test('two controller replicas share one Lease: only the holder acts, and the oth
   let b: Replica | undefined;
 
   await t.test('the first replica takes the Lease and issues the waiting CSR', async () => {
-    await watcher.waitFor('node-a', (c) => Boolean(c.status?.certificate), 10_000);
+    await watcher.waitFor('node-a', (c) => Boolean(c.status?.certificate), 30_000);
     const h = await holder();
     assert.match(h, /^\S+_[0-9a-f-]{36}\/0$/);
     const metricsUrl = /metrics on (http:\/\/\S+)/.exec(a.stderr())![1]!;
@@ -74,8 +75,7 @@ test('two controller replicas share one Lease: only the holder acts, and the oth
     assert.match(metrics, /kubepki_csr_signed_total\{signer_name="kubernetes.io\/kube-apiserver-client-kubelet"\} 1/);
     assert.match(metrics, /kubepki_csr_approved_total\{recognizer="nodeclient"\} 1/);
     b = startReplica(t, conf, path.join(dataDir, 'pki'));
-    const until = Date.now() + 15_000;
-    while (!/running against https:/.test(b.stderr()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await until(() => /running against https:/.test(b!.stderr()), 'the second replica to run', { timeoutMs: 60_000, intervalMs: 50 }).catch(() => undefined);
     assert.match(b.stderr(), /running against https:/);
     await new Promise((r) => setTimeout(r, 1500)); // three retry periods of the second replica
     assert.equal(await holder(), h, 'the second replica does not take a renewed lease');
@@ -87,7 +87,7 @@ test('two controller replicas share one Lease: only the holder acts, and the oth
     await a.exited;
     const killedAt = Date.now();
     await submit('node-b');
-    await watcher.waitFor('node-b', (c) => Boolean(c.status?.certificate), 15_000);
+    await watcher.waitFor('node-b', (c) => Boolean(c.status?.certificate), 30_000);
     const after = await holder();
     assert.notEqual(after.split('/')[0], before.split('/')[0]);
     assert.ok(after.endsWith('/1'), `one transition: ${after}`);

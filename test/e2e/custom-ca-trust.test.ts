@@ -12,9 +12,10 @@ import { NodeAgent } from '../../src/agent/agent.js';
 import { CustomCaTrustStore } from '../../src/agent/custom-ca-trust.js';
 import { kubepki, run } from '../helpers/cli.js';
 import { opensslCa, opensslLeaf } from '../helpers/openssl.js';
-import { startCluster, until } from '../agent/cluster.js';
+import { startCluster } from '../agent/cluster.js';
 import { startAgentProcess } from '../agent/processes.js';
-import { makeCa, issueLeaf } from '../agent/pki.js';
+import { makeCa, issueLeaf } from '../helpers/pki.js';
+import { until } from '../helpers/poll.js';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
@@ -81,7 +82,7 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   const sClient = () => run('openssl', ['s_client', '-connect', url.slice(8, -1), '-CAfile', systemBundle, '-verify_return_error', '-brief'], { input: '' });
 
   // The node reports that it applied the (absent) Secret: nothing custom installed, curl and openssl fail.
-  await until(async () => (await trustStatus(adminConf)).nodes.find((n) => n.node === 'node-a' && n.inSync), 'node-a reports in sync', 30_000).catch((err: Error) => {
+  await until(async () => (await trustStatus(adminConf)).nodes.find((n) => n.node === 'node-a' && n.inSync), 'node-a reports in sync', { timeoutMs: 30_000 }).catch((err: Error) => {
     throw new Error(`${err.message}; agent log: ${agent.log()}`);
   });
   const before = await curl();
@@ -95,7 +96,7 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   const applied = await cluster.kubectl(['apply', '-f', '-'], secretYaml({ 'ca1.crt': b64(registryCaPem) }));
   assert.equal(applied.code, 0, applied.stderr);
   const t0 = Date.now();
-  await until(async () => (await curl()).code === 0 || undefined, 'curl trusts the registry', 10_000);
+  await until(async () => (await curl()).code === 0 || undefined, 'curl trusts the registry', { timeoutMs: 10_000 });
   t.diagnostic(`trusted ${Date.now() - t0} ms after kubectl apply`);
   assert.equal((await curl()).stdout, 'registry ok\n');
   await inSync();
@@ -132,7 +133,7 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   // Removing the CA from the Secret (another CA instead): curl and openssl fail again.
   const replaced = await cluster.kubectl(['apply', '-f', '-'], secretYaml({ 'ca1.crt': b64(otherPem) }));
   assert.equal(replaced.code, 0, replaced.stderr);
-  await until(async () => ((await curl()).code !== 0 ? true : undefined), 'curl no longer trusts the registry', 10_000);
+  await until(async () => ((await curl()).code !== 0 ? true : undefined), 'curl no longer trusts the registry', { timeoutMs: 10_000 });
   assert.notEqual((await sClient()).code, 0);
   await inSync();
   assert.equal(await readFile(ownBundle, 'utf8'), otherPem);
@@ -140,10 +141,10 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   // Deleting the Secret removes the custom CAs; trust status shows the node in sync with "no Secret".
   const put = await cluster.kubectl(['apply', '-f', '-'], secretYaml({ 'ca1.crt': b64(registryCaPem) }));
   assert.equal(put.code, 0, put.stderr);
-  await until(async () => ((await curl()).code === 0 ? true : undefined), 'trusted again', 10_000);
+  await until(async () => ((await curl()).code === 0 ? true : undefined), 'trusted again', { timeoutMs: 10_000 });
   const del = await cluster.kubectl(['delete', 'secret', '-n', 'kube-system', 'custom-ca-trust-secret']);
   assert.equal(del.code, 0, del.stderr);
-  await until(async () => ((await curl()).code !== 0 ? true : undefined), 'untrusted after the Secret is deleted', 10_000);
+  await until(async () => ((await curl()).code !== 0 ? true : undefined), 'untrusted after the Secret is deleted', { timeoutMs: 10_000 });
   const afterDelete = await until(async () => {
     const s = await trustStatus(adminConf);
     return s.nodes.every((n) => n.inSync) ? s : undefined;
@@ -157,7 +158,7 @@ test('the agent installs the Secret\'s CAs so curl and openssl s_client trust th
   await writeFile(seedFile, `${registryCaPem}\n${otherPem}`);
   const set = await kubepki(['trust', 'set', seedFile, '--kubeconfig', adminConf]);
   assert.equal(set.code, 0, set.stderr);
-  await until(async () => ((await curl()).code === 0 ? true : undefined), 'trusted after trust set', 10_000);
+  await until(async () => ((await curl()).code === 0 ? true : undefined), 'trusted after trust set', { timeoutMs: 10_000 });
   await writeFile(seedFile, leaf.certificate.pem);
   const refused = await kubepki(['trust', 'set', seedFile, '--kubeconfig', adminConf]);
   assert.equal(refused.code, 1);
@@ -192,7 +193,7 @@ test('the agent refuses to start with a bad --custom-ca-trust-certificates file,
   await until(async () => {
     const s = await trustStatus(path.join(cluster.dataDir, 'admin.conf'));
     return s.nodes.find((n) => n.node === 'node-f' && n.inSync && n.certificates === 3);
-  }, 'node-f applied file + Secret', 30_000);
+  }, 'node-f applied file + Secret', { timeoutMs: 30_000 });
   assert.equal(await readFile(path.join(dir, 'trust', 'kubepki', 'ca1.crt'), 'utf8'), c.certificate.pem);
 });
 
@@ -218,7 +219,7 @@ test(`${FLEET} agents at once: every node applies a change of the Secret within 
   await until(async () => {
     const s = await trustStatus(path.join(cluster.dataDir, 'admin.conf'));
     return (s.nodes.length === FLEET && s.nodes.every((n) => n.inSync)) || undefined;
-  }, 'every node reports its initial state', 60_000);
+  }, 'every node reports its initial state', { timeoutMs: 60_000 });
   const ca = await makeCa({ cn: 'fleet-registry-ca' });
   const r = await cluster.kubectl(['apply', '-f', '-'], secretYaml({ 'ca1.crt': b64(ca.certificate.pem) }));
   assert.equal(r.code, 0, r.stderr);
@@ -227,7 +228,7 @@ test(`${FLEET} agents at once: every node applies a change of the Secret within 
   await until(async () => {
     const texts = await Promise.all(bundles.map((f) => readFile(f, 'utf8').catch(() => '')));
     return texts.every((x) => x === ca.certificate.pem) || undefined;
-  }, `all ${FLEET} nodes installed the CA`, 10_000).catch((err: Error) => {
+  }, `all ${FLEET} nodes installed the CA`, { timeoutMs: 10_000 }).catch((err: Error) => {
     throw new Error(`${err.message}: ${JSON.stringify(agents.map((a) => a.customCaTrust!.status()).filter((s) => s.error || s.appliedCertificates !== 1).slice(0, 3))}`);
   });
   const elapsed = Date.now() - t0;
@@ -236,7 +237,7 @@ test(`${FLEET} agents at once: every node applies a change of the Secret within 
   const status = await until(async () => {
     const s = await trustStatus(path.join(cluster.dataDir, 'admin.conf'));
     return s.nodes.length === FLEET && s.nodes.every((n) => n.inSync) ? s : undefined;
-  }, 'trust status shows every node in sync', 10_000);
+  }, 'trust status shows every node in sync', { timeoutMs: 10_000 });
   assert.equal(status.secret.certificates, 1);
   const metrics = await agents[0]!.metrics.registry.metrics();
   assert.match(metrics, /kubepki_agent_custom_ca_trust_in_sync 1/);

@@ -14,6 +14,7 @@ import { generateKeyPair, issueCertificate, parseCertificatesPem, parsePrivateKe
 import { replaceClientCredentials } from '../../src/cluster/kubeconfig.js';
 import type { Finding } from '../../src/cluster/doctor/checks.js';
 import { buildGoOracle } from '../x509/path-validation/go-oracle.js';
+import { until } from '../helpers/poll.js';
 
 const DAY = 86400_000;
 
@@ -85,7 +86,7 @@ test('kubepki doctor finds each broken link, with the text the real component pr
   const serveOn = async (dir: string) => startServe(t, ['--log-level', 'info'], { dataDir: dir, port: await freePort() });
   const kubectl = (dir: string, kubeconfig: string, server: string) => kubectlWith(kubeconfig, path.join(dir, 'kcache'))(['--server', server, 'get', '--raw', '/version']);
   const logged = async (serve: { stderr: () => string }, text: string) => {
-    for (let i = 0; i < 100 && !serve.stderr().includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+    await until(() => serve.stderr().includes(text), `serve to log ${JSON.stringify(text)}`, { intervalMs: 50 }).catch(() => undefined);
     assert.ok(serve.stderr().includes(text), `serve logged ${JSON.stringify(text)}:\n${serve.stderr().slice(-2000)}`);
   };
 

@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
 import { kubectlWith, startServe } from '../api/helpers.js';
 import { generateKeyPair, issueCertificate, parseCertificatesPem, parsePrivateKeyPem, parseUsages, privateKeyToPem, type Certificate } from '../../src/x509/index.js';
+import { until } from '../helpers/poll.js';
 
 const DAY = 86400_000;
 
@@ -62,14 +63,7 @@ test('serve exports certificate expiry, the client-certificate histogram, and ex
     assert.equal(r.code, 0, r.stderr);
     return (JSON.parse(r.stdout) as { items: { metadata: { name: string; creationTimestamp: string; resourceVersion: string }; reason: string; type: string; message: string; count: number }[] }).items.filter((e) => e.reason === 'CertificateExpirationWarning');
   };
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    for (let i = 0; i < 200; i++) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => until(probe, what, { timeoutMs: 60_000, intervalMs: 100 });
 
   await t.test('the not-after gauge covers PKI files, kubeconfigs, CA bundles and TLS Secrets', async () => {
     const secret = await issue(pki, 'ca', 'webhook.kube-system.svc', 90);

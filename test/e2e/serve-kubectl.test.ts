@@ -11,6 +11,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/ports.js';
 import { kubectlWith, startServe } from '../api/helpers.js';
 import { openssl } from '../helpers/openssl.js';
+import { until } from '../helpers/poll.js';
 
 test('kubectl drives kubepki serve: the seed walk-through and the everyday commands', async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-serve-');
@@ -90,13 +91,10 @@ ${extra}`;
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     t.after(() => void child.kill());
-    const waitFor = async (re: RegExp) => {
-      const deadline = Date.now() + 15_000;
-      while (!re.test(out)) {
-        if (Date.now() > deadline) throw new Error(`kubectl get -w printed: ${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const waitFor = (re: RegExp) =>
+      until(() => re.test(out), `kubectl get -w to print ${re}`, { intervalMs: 50 }).catch((err: Error) => {
+        throw new Error(`${err.message}; it printed: ${out}`);
+      });
     await waitFor(/Pending/);
     assert.match(await ok(['certificate', 'approve', 'my-svc.my-namespace']), /certificatesigningrequest.certificates.k8s.io\/my-svc.my-namespace approved/);
     await waitFor(/my-svc\.my-namespace\s+\S+\s+example\.com\/serving\s+kubernetes-admin\s+<none>\s+Approved/);

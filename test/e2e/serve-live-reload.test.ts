@@ -15,7 +15,8 @@ import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/tmp.js';
 import { openssl, opensslCa, opensslLeaf } from '../helpers/openssl.js';
 import { CLIENT_EXT, kubectlWith, startServe } from '../api/helpers.js';
-import { until } from '../agent/cluster.js';
+import {  } from '../agent/cluster.js';
+import { until } from '../helpers/poll.js';
 
 /** Replaces a file the way an operator's tooling should: write aside, rename over. */
 async function replaceFile(file: string, data: string): Promise<void> {

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { DynamicSource } from '../../src/server/dynamic-source.js';
 import { tempDir } from '../helpers/tmp.js';
-import { until } from '../agent/cluster.js';
+import {  } from '../agent/cluster.js';
 import type { Logger } from '../../src/util/logger.js';
+import { until } from '../helpers/poll.js';
 
 function recordingLogger(lines: string[]): Logger {
   const log = (_o: unknown, msg?: string) => void lines.push(msg ?? String(_o));

@@ -8,7 +8,7 @@ import { arrayOf, obj, str } from '../../src/api/schema.js';
 import { parseRequestInfo } from '../../src/api/request-info.js';
 import { certificateSigningRequests } from '../../src/resources/certificatesigningrequests.js';
 import { secrets } from '../../src/resources/secrets.js';
-import { startTestServer } from './helpers.js';
+import { startTestServer } from '../api/helpers.js';
 import { ApiError } from '../../src/apis/status.js';
 
 test('label selectors follow kube\'s grammar and semantics', () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { CustomCaTrustStore } from '../../src/agent/custom-ca-trust.js';
 import { customCasFromSecretData } from '../../src/cluster/custom-ca-trust.js';
 import { tempDir } from '../helpers/tmp.js';
-import { makeCa } from './pki.js';
+import { makeCa } from '../helpers/pki.js';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { csrObject, kubectlWith, opensslCsr, startTestServer, writeKubeconfig } from './helpers.js';
+import { csrObject, kubectlWith, opensslCsr, startTestServer, writeKubeconfig } from '../api/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';

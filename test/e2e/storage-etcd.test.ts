@@ -10,8 +10,8 @@ import { FakeClock } from '../../src/util/clock.js';
 import { KubepkiError } from '../../src/util/errors.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { freePort } from '../helpers/ports.js';
-import { isStorageError, Recorder, storageContract } from './contract.js';
-import { makeEtcdCerts, type EtcdTestCerts } from './etcd-certs.js';
+import { isStorageError, Recorder, storageContract } from '../storage/contract.js';
+import { makeEtcdCerts, type EtcdTestCerts } from '../storage/etcd-certs.js';
 
 // One plain etcd for the whole file; every test gets its own key prefix, so tests never see each other's keys.
 let workDir = '';

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RestKubeClient } from '../../src/client/rest.js';
 import { RESOURCES } from '../../src/client/interface.js';
-import { startTestServer } from './helpers.js';
+import { startTestServer } from '../api/helpers.js';
 import type { ConfigMap } from '../../src/apis/objects.js';
 
 const CONTROLLER_MANAGER = { username: 'system:kube-controller-manager', groups: ['system:authenticated'] };

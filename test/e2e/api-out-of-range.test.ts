@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../helpers/cli.js';
-import { startTestServer, type TestServer } from './helpers.js';
+import { startTestServer, type TestServer } from '../api/helpers.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 

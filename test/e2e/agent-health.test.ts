@@ -6,8 +6,8 @@ import { CertificateStore } from '../../src/agent/cert-store.js';
 import { CertificateManager } from '../../src/agent/rotation.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { tempDir } from '../helpers/tmp.js';
-import { InProcessSigner } from './in-process-signer.js';
-import { DAY, HOUR, makeCa } from './pki.js';
+import { InProcessSigner } from '../agent/in-process-signer.js';
+import { DAY, HOUR, makeCa } from '../helpers/pki.js';
 
 const START = new Date('2026-06-01T00:00:00Z');
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { openWatch, startTestServer } from './helpers.js';
+import { openWatch, startTestServer } from '../api/helpers.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 

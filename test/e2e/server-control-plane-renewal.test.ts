@@ -12,7 +12,8 @@ import { FakeClock } from '../../src/util/clock.js';
 import { parseCertificatePem, isSignedBy } from '../../src/x509/certificate.js';
 import { openssl } from '../helpers/openssl.js';
 import { tempDir } from '../helpers/tmp.js';
-import { until } from '../agent/cluster.js';
+import {  } from '../agent/cluster.js';
+import { until } from '../helpers/poll.js';
 
 async function cluster(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t, 'kubepki-renewal-');
@@ -71,6 +72,6 @@ test('control-plane renewal loop: sleeps until the due time, renews, then calls 
   await until(() => clock.pendingSleeps === 1 || undefined, 'the loop sleeps');
   assert.equal(calls.length, 0);
   clock.set(new Date(renewalDue(apiserver, 2 / 3).getTime() + 1000));
-  await until(() => calls.length === 1 || undefined, 'renewed after the due time', 20_000);
+  await until(() => calls.length === 1 || undefined, 'renewed after the due time', { timeoutMs: 20_000 });
   assert.ok(calls[0]!.includes('apiserver'));
 });

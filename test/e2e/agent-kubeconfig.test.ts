@@ -12,9 +12,9 @@ import {
 } from '../../src/agent/kubeconfig.js';
 import { CertificateStore } from '../../src/agent/cert-store.js';
 import { run } from '../helpers/cli.js';
-import { writeBootstrapKubeconfig } from './processes.js';
+import { writeBootstrapKubeconfig } from '../agent/processes.js';
 import { tempDir } from '../helpers/tmp.js';
-import { DAY, HOUR, issueLeaf, makeCa } from './pki.js';
+import { DAY, HOUR, issueLeaf, makeCa } from '../helpers/pki.js';
 
 const kubectl = (args: string[]) => run('kubectl', args);
 

@@ -9,8 +9,9 @@ import { writeNodeKubeconfig } from '../../src/agent/kubeconfig.js';
 import { createLogger } from '../../src/util/logger.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { APPROVER_OFF, startCluster, until, type Cluster } from './cluster.js';
-import { crossSign, issueLeaf, makeCa } from './pki.js';
+import { APPROVER_OFF, startCluster, type Cluster } from '../agent/cluster.js';
+import { crossSign, issueLeaf, makeCa } from '../helpers/pki.js';
+import { until } from '../helpers/poll.js';
 
 /** A real `kubepki serve` (approver, signer and the Node authorizer in-process) and a bootstrap kubeconfig for it. */
 async function cluster(t: { after: (fn: () => Promise<void>) => void }, serveArgs: string[] = []): Promise<Cluster> {
@@ -174,8 +175,8 @@ test('an API server that is down at start is waited for', async (t) => {
   const agent = new NodeAgent(agentOptions(c, { rotateCertificates: true }));
   t.after(() => agent.stop());
   const started = agent.start();
-  await new Promise((r) => setTimeout(r, 300));
-  assert.ok(agent.clientManager!.status().failures >= 1, 'failed attempts while the server is down');
+  // Wait for the attempt that proves the agent tried and failed, not for a guessed time.
+  await until(() => (agent.clientManager?.status().failures ?? 0) >= 1, 'a failed attempt while the server is down', { timeoutMs: 60_000 });
   assert.match(agent.clientManager!.status().lastError ?? '', /ECONNREFUSED/);
   await c.restart();
   await started;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { kubectlWith, startTestServer, writeKubeconfig } from './helpers.js';
+import { kubectlWith, startTestServer, writeKubeconfig } from '../api/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('default/kubernetes Service', async (t) => {

@@ -20,7 +20,7 @@ import { issueFromRequest, usagesToExtensions } from '../../src/controllers/sign
 import { x509 } from '../../src/x509/provider.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { NODE_SUBJECT, requestPem, sans, sharedKeyPair, testCA } from './fixtures.js';
+import { NODE_SUBJECT, requestPem, sans, sharedKeyPair, testCA } from '../controllers/fixtures.js';
 import { createPublicKey } from 'node:crypto';
 
 const validity = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2027-01-01T00:00:00Z') };

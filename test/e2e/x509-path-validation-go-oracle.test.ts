@@ -2,9 +2,9 @@
 // by both, and the error text (word for word) or the chains built (in Go's order) must be the same.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validatePath } from '../../../src/x509/path-validation/index.js';
-import { buildGoOracle, type GoOracle, type OracleResult } from './go-oracle.js';
-import { namedScenarios, randomScenarios, type Scenario } from './scenarios.js';
+import { validatePath } from '../../src/x509/path-validation/index.js';
+import { buildGoOracle, type GoOracle, type OracleResult } from '../x509/path-validation/go-oracle.js';
+import { namedScenarios, randomScenarios, type Scenario } from '../x509/path-validation/scenarios.js';
 
 let oracle: GoOracle;
 before(async () => {

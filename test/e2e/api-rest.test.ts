@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../src/storage/memory.js';
-import { CLIENT_EXT, httpsRequest, issueCert, makeTestPki, startTestServer } from './helpers.js';
+import { CLIENT_EXT, httpsRequest, issueCert, makeTestPki, startTestServer } from '../api/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 import https from 'node:https';
 

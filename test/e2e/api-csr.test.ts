@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csrObject, opensslCsr, startTestServer } from './helpers.js';
+import { csrObject, opensslCsr, startTestServer } from '../api/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';

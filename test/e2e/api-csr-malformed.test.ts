@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { oid, sequence, tlv, utf8String } from '../../src/x509/der.js';
 import { encodePem } from '../../src/x509/pem.js';
-import { csrObject, startTestServer } from './helpers.js';
+import { csrObject, startTestServer } from '../api/helpers.js';
 import { goodSubject, handBuiltRequest, OIDS, rdn } from '../x509/hand-built-csr.js';
 
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';

@@ -8,7 +8,7 @@ import { KubepkiError } from '../../src/util/errors.js';
 import { generateKeyPair, privateKeyToPem } from '../../src/x509/index.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { DAY, HOUR, issueLeaf, makeCa } from './pki.js';
+import { DAY, HOUR, issueLeaf, makeCa } from '../helpers/pki.js';
 
 async function clientPair(ca: Awaited<ReturnType<typeof makeCa>>, options: Parameters<typeof issueLeaf>[1] = {}) {
   const leaf = await issueLeaf(ca, options);

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NodeAgent } from '../../src/agent/agent.js';
 import { parsePair } from '../../src/agent/cert-store.js';
-import { startCluster, until } from './cluster.js';
+import { startCluster, until } from '../agent/cluster.js';
 import { reportNodeExpiry } from '../../src/agent/expiry-events.js';
 import { certificateKubeconfig } from '../../src/agent/kubeconfig.js';
 import { systemClock } from '../../src/util/clock.js';

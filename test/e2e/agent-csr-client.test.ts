@@ -11,9 +11,10 @@ import { apiStatusOf, CsrDeniedError, digestedCsrName, KubernetesCsrClient, type
 import { createCertificateRequest, generateKeyPair } from '../../src/x509/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { APPROVER_OFF, startCluster, TOKEN, until, type Cluster } from './cluster.js';
-import { issueLeaf, makeCa } from './pki.js';
+import { APPROVER_OFF, startCluster, TOKEN, type Cluster } from '../agent/cluster.js';
+import { issueLeaf, makeCa } from '../helpers/pki.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER } from '../../src/apis/names.js';
+import { until } from '../helpers/poll.js';
 
 const SUBJECT = { commonName: 'system:node:node-1', organization: ['system:nodes'] };
 const USAGES = ['digital signature', 'client auth'];
@@ -143,7 +144,7 @@ test('an API server killed and restarted mid-wait does not lose the request', as
   await new Promise((r) => setTimeout(r, 150)); // the client finds nobody there for a while
   assert.ok(proxy.requests.slice(answeredWhileUp).every((r) => r.status === undefined), 'nothing was answered while the server was down');
   await c.restart();
-  await until(() => proxy.count('watch', { answered: true }) >= 2, 'the client watches again', 15_000);
+  await until(() => proxy.count('watch', { answered: true }) >= 2, 'the client watches again', { timeoutMs: 15_000 });
   await approve(c, ref.name);
   assert.equal(await waiting, await issued(c, ref.name));
 });

@@ -39,7 +39,12 @@ export interface ControllersWorker {
   stop(): Promise<void>;
 }
 
-const STOP_GRACE_MS = 2000;
+/**
+ * How long a stopping worker may take to release its Lease and close its watches before it is terminated. A stop
+ * ends as soon as the worker exits, so the bound only matters for a stuck worker; it is generous because a busy
+ * 2-core machine can take seconds to finish the term's in-flight requests.
+ */
+const STOP_GRACE_MS = 10_000;
 const RESTART_DELAY_MS = 1000;
 const METRICS_TIMEOUT_MS = 5000;
 
@@ -106,7 +111,7 @@ export async function startControllersWorker(data: ServeControllersWorkerData, l
       worker.postMessage({ type: 'stop' });
       // A stop racing the controllers' start can leave a request in flight: give the worker 2 s, then end it.
       const kill = setTimeout(() => {
-        logger.warn('controllers worker did not stop within 2s; terminating it');
+        logger.warn(`controllers worker did not stop within ${STOP_GRACE_MS / 1000}s; terminating it`);
         worker.terminate().catch(() => undefined);
       }, STOP_GRACE_MS);
       await exited;

@@ -13,7 +13,7 @@ import { alreadyExists, ApiError, badRequest, conflict, invalidObject, internalE
 import type { KubeList, KubeObject } from '../apis/index.js';
 import { validateObjectMeta, validateObjectMetaUpdate, isObject } from './validation.js';
 import { applyConfiguration, recordUpdate, type WriteIdentity } from './managed-fields.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 
 export interface ListOptions {
   labelSelector: LabelSelector;

@@ -4,4 +4,3 @@ export * from './csr.js';
 export * from './names.js';
 export * from './objects.js';
 export * from './status.js';
-export * from './time.js';

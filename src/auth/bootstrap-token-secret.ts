@@ -7,7 +7,7 @@ import { KubepkiError } from '../util/errors.js';
 import { secretDataString } from './objects.js';
 import { NAMESPACE_SYSTEM, GROUP_BOOTSTRAPPERS } from '../apis/names.js';
 import type { Secret } from '../apis/objects.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const BOOTSTRAP_TOKEN_SECRET_PREFIX = 'bootstrap-token-';

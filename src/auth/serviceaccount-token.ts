@@ -9,7 +9,7 @@ import type { CredentialObjectLookup } from './objects.js';
 import type { KubeObject } from '../apis/objects.js';
 import { badRequest, conflict, invalid, invalidObject, notFound, type FieldError } from '../apis/status.js';
 import { SERVICE_ACCOUNT_USERNAME_PREFIX, GROUP_SERVICE_ACCOUNTS } from '../apis/names.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 
 export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
 /** TokenRequest bounds (kube's ValidateTokenRequest and API defaults). */

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { ExpirationEntry, ExpirationInfo } from '../cluster/expiration.js';
 import { checkOutput, overrideWithFlags, readConfigFlags, type ConfigDirFlags } from './options.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 import { registerVerify } from './certs-verify.js';
 
 export function register(program: Command): void {

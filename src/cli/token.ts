@@ -7,7 +7,7 @@ import { parseGoDuration } from '../util/duration.js';
 import type { BootstrapTokenInfo } from '../auth/bootstrap-token-secret.js';
 import { shortHumanDuration, tabwrite } from './certs.js';
 import type { Secret } from '../apis/objects.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 import { NAMESPACE_SYSTEM } from '../apis/names.js';
 import { isNotFound } from '../apis/status.js';
 

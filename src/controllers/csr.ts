@@ -3,7 +3,7 @@
 // condition, Issued by a non-empty status.certificate. Updates always work on a copy of the cached object.
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from '../apis/csr.js';
 import { deepCopy } from '../apis/objects.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 import { certificateRequestDerFromPem, parseCertificateRequest, type CertificateRequest } from '../x509/certificate-request.js';
 
 /**

@@ -7,7 +7,7 @@ import { arrayOf, bool, mapOf, obj, str } from '../api/schema.js';
 import { isPathSegmentName } from '../api/validation.js';
 import { selfSubjectAccessReview, subjectAccessReview } from '../auth/reviews.js';
 import type { Authorizer } from '../apis/authorization.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 
 const GROUP = 'authorization.k8s.io';
 

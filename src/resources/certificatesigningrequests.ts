@@ -13,7 +13,7 @@ import { arrayOf, bytes, int32, mapOf, obj, str, time } from '../api/schema.js';
 import { age, AGE_COLUMN, humanDuration, NAME_COLUMN } from '../api/table.js';
 import { isDNS1123Label, isDNS1123Subdomain, isPathSegmentName } from '../api/validation.js';
 import { authorizeSigner, signerForbiddenError } from '../auth/authz/signers.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 import type { KubeObject } from '../apis/objects.js';
 import { duplicate, forbiddenField, invalid, notSupported, required, tooLong, type FieldError } from '../apis/status.js';
 import { type CertificateSigningRequest, KNOWN_USAGES, type CertificateSigningRequestCondition } from '../apis/csr.js';

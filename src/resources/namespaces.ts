@@ -5,7 +5,7 @@
 import { kindSchema } from '../api/meta-schema.js';
 import type { DeleteHookContext, ResourceDefinition } from '../api/registry.js';
 import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 import { NAMESPACE_DEFAULT, NAMESPACE_NODE_LEASE, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../apis/names.js';
 import { arrayOf, obj, str, time } from '../api/schema.js';
 import { ApiError, forbidden, invalid, notFound, type FieldError } from '../apis/status.js';

@@ -4,7 +4,7 @@ import { kindSchema } from '../api/meta-schema.js';
 import type { ResourceDefinition } from '../api/registry.js';
 import { arrayOf, mapOf, obj, str } from '../api/schema.js';
 import { isPathSegmentName } from '../api/validation.js';
-import { formatTime } from '../apis/time.js';
+import { formatTime } from '../util/time.js';
 
 export const userInfoSchema = obj(
   {

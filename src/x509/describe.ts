@@ -6,6 +6,7 @@ import type { CertificateRequest } from './csr.js';
 import { formatName, type DistinguishedName } from './names.js';
 import type { SubjectAltNames } from './san.js';
 import { extKeyUsageName, keyUsageNames } from './usages.js';
+import { formatTime } from '../util/time.js';
 
 export interface CertificateDescription {
   kind: 'Certificate';
@@ -57,8 +58,8 @@ export function describeCertificate(cert: Certificate): CertificateDescription {
     issuerFields: cert.issuer,
     serialNumber: cert.serialNumber,
     serialNumberDecimal: BigInt(`0x${cert.serialNumber}`).toString(10),
-    notBefore: iso(cert.notBefore),
-    notAfter: iso(cert.notAfter),
+    notBefore: formatTime(cert.notBefore),
+    notAfter: formatTime(cert.notAfter),
     isCA: cert.isCA,
     keyUsage: keyUsageNames(cert.keyUsage),
     extKeyUsage: cert.extKeyUsages.map(extKeyUsageName),
@@ -159,4 +160,3 @@ export function formatCertificateRequestText(csr: CertificateRequest): string {
   return lines.join('\n') + '\n';
 }
 
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -4,6 +4,7 @@
 // depths kubepki meets: leaf → optional intermediates → root).
 import { isSignedBy, type Certificate } from './certificate.js';
 import { EXT_KEY_USAGE_OIDS } from './usages.js';
+import { formatTime } from '../util/time.js';
 
 export type VerifyFailure =
   | 'UnknownAuthority'
@@ -27,10 +28,10 @@ export interface VerifyOptions {
 export function verifyCertificate(leaf: Certificate, options: VerifyOptions): VerifyResult {
   const { now } = options;
   if (now < leaf.notBefore) {
-    return { ok: false, reason: 'NotYetValid', message: `x509: certificate has expired or is not yet valid: current time ${iso(now)} is before ${iso(leaf.notBefore)}` };
+    return { ok: false, reason: 'NotYetValid', message: `x509: certificate has expired or is not yet valid: current time ${formatTime(now)} is before ${formatTime(leaf.notBefore)}` };
   }
   if (now > leaf.notAfter) {
-    return { ok: false, reason: 'Expired', message: `x509: certificate has expired or is not yet valid: current time ${iso(now)} is after ${iso(leaf.notAfter)}` };
+    return { ok: false, reason: 'Expired', message: `x509: certificate has expired or is not yet valid: current time ${formatTime(now)} is after ${formatTime(leaf.notAfter)}` };
   }
   if (options.usage) {
     const want = EXT_KEY_USAGE_OIDS[options.usage];
@@ -65,4 +66,3 @@ function withinValidity(c: Certificate, now: Date): boolean {
   return now >= c.notBefore && now <= c.notAfter;
 }
 
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

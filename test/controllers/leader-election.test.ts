@@ -5,7 +5,7 @@ import { LeaderElector, LeaseLock } from '../../src/controllers/runtime/leader-e
 import { RESOURCES } from '../../src/client/interface.js';
 import { FakeKubeClient, settle } from './fake-client.js';
 import type { Lease } from '../../src/apis/objects.js';
-import { formatMicroTime } from '../../src/apis/time.js';
+import { formatMicroTime } from '../../src/util/time.js';
 
 function setup() {
   const clock = new FakeClock(new Date('2026-01-01T00:00:00Z'));

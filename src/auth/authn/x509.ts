@@ -4,6 +4,7 @@
 // that fails verification is an error, as in kube. Verification outcomes come from the verified-chain cache
 // shared with the request-header authenticator (chain-cache.ts).
 import type { Certificate } from '../../x509/certificate.js';
+import { certificateIdentifier } from '../../x509/certificate-identifier.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import type { Authenticator, AuthenticationResult } from '../types.js';
 import { sharedChainCache, type VerifiedChainCache } from './chain-cache.js';
@@ -16,16 +17,6 @@ export interface X509AuthenticatorOptions {
   clock?: Clock;
   /** The verified-chain cache; default: the one shared with the request-header authenticator. */
   cache?: VerifiedChainCache;
-}
-
-const colonHex = (hex: string) => (hex.toUpperCase().match(/../g) ?? []).join(':');
-
-/** kube's certificateIdentifier: how a failing certificate is named in the error. */
-function identify(c: Certificate): string {
-  const parts = [`SN=${BigInt(`0x${c.serialNumber}`).toString(10)}`];
-  if (c.subjectKeyId) parts.push(`SKID=${colonHex(c.subjectKeyId)}`);
-  if (c.authorityKeyId) parts.push(`AKID=${colonHex(c.authorityKeyId)}`);
-  return parts.join(', ');
 }
 
 /** CommonNameUserConversion. */
@@ -54,7 +45,7 @@ export function x509Authenticator(options: X509AuthenticatorOptions): Authentica
       }
       const v = cache.verify(chain, roots, 'client auth', clock.now());
       if (v.kind === 'malformed') throw new AuthenticationError(`x509: malformed certificate: ${v.message}`);
-      if (v.kind === 'failed') throw new AuthenticationError(`verifying certificate ${identify(v.leaf)} failed: ${v.message}`);
+      if (v.kind === 'failed') throw new AuthenticationError(`verifying certificate ${certificateIdentifier(v.leaf)} failed: ${v.message}`);
       const user = userFromCertificate(v.leaf);
       return user ? { user } : null;
     },

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../util/logger.js';
 import type { ResourceClient } from '../../client/interface.js';
 import type { Lease } from '../../apis/objects.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
-import { formatMicroTime } from '../../apis/time.js';
+import { formatMicroTime } from '../../util/time.js';
 
 export interface LeaderElectionRecord {
   holderIdentity: string;

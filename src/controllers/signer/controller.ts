@@ -10,7 +10,7 @@ import { checkCsrSignature } from '../../x509/csr-signature.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
 import { hasTrueCondition, isApproved, isIssued, parseSpecRequest } from '../csr.js';
 import { deepCopy } from '../../apis/objects.js';
-import { formatTime } from '../../apis/time.js';
+import { formatTime } from '../../util/time.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { CertificateController } from '../runtime/certificate-controller.js';
 import type { Controller } from '../runtime/controller.js';

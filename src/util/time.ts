@@ -1,4 +1,4 @@
-// The one RFC 3339 formatter for API timestamps, as Go's apimachinery marshals them.
+// The one RFC 3339 formatter for API timestamps and certificate times, as Go marshals them (below x509, so every layer uses it).
 
 /** metav1.Time: RFC 3339 in UTC, whole seconds. */
 export const formatTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -60,12 +60,41 @@ async function context(flags: { dataDir?: string; kubeconfig?: string }, timeout
 }
 
 async function runRotate(flags: RotateFlags): Promise<number> {
-  const { PHASES, pendingSteps, describePlan, phaseOf } = await import('../cluster/ca-rotation/plan.js');
+  const { PHASES } = await import('../cluster/ca-rotation/plan.js');
   const phase = flags.phase as (typeof PHASES)[number] | 'all';
   if (phase !== 'all' && !PHASES.includes(phase)) throw new KubepkiError('InvalidArgument', `--phase: "${flags.phase}" is not one of prepare, switch, complete, all`);
   const { parseGoDuration } = await import('../util/duration.js');
   const ctx = await context(flags, parseGoDuration(flags.timeout));
   const { readState, runSteps } = await import('../controllers/ca-rotation/steps.js');
+  // One run at a time in the cluster (lock.ts); what to do is decided under the lock.
+  const lock = flags.dryRun ? undefined : await acquireLock(ctx);
+  try {
+    await rotateLocked({ ...ctx, ...(lock ? { assertLockHeld: () => lock.assertHeld() } : {}) }, phase, flags, { readState, runSteps });
+  } finally {
+    await lock?.release();
+  }
+  return 0;
+}
+
+async function acquireLock(ctx: { kubeconfig: string; log: (line: string) => void }) {
+  const [{ acquireRotationLock }, { RestKubeClient }, { RESOURCES }] = await Promise.all([
+    import('../controllers/ca-rotation/lock.js'),
+    import('../client/rest.js'),
+    import('../client/interface.js'),
+  ]);
+  const client = RestKubeClient.fromFile(ctx.kubeconfig, { userAgent: 'kubepki-ca-rotate' });
+  return acquireRotationLock(client.resource(RESOURCES.leases), ctx.log);
+}
+
+type Steps = typeof import('../controllers/ca-rotation/steps.js');
+
+async function rotateLocked(
+  ctx: Parameters<Steps['runSteps']>[0],
+  phase: Parameters<typeof import('../cluster/ca-rotation/plan.js').pendingSteps>[1],
+  flags: RotateFlags,
+  { readState, runSteps }: Pick<Steps, 'readState' | 'runSteps'>,
+): Promise<void> {
+  const { pendingSteps, describePlan, phaseOf } = await import('../cluster/ca-rotation/plan.js');
   const loaded = await readState(ctx);
   // A finished rotation is history: prepare (or all) starts a new one.
   const current = loaded && phaseOf(loaded.state) !== 'done' ? loaded.state : undefined;
@@ -76,16 +105,15 @@ async function runRotate(flags: RotateFlags): Promise<number> {
   const steps = pendingSteps(current, phase);
   if (flags.dryRun) {
     process.stdout.write(describePlan(current, phase));
-    return 0;
+    return;
   }
   if (steps.length === 0) {
     process.stderr.write(`kubepki ca rotate: phase ${phase} is already finished\n`);
-    return 0;
+    return;
   }
   const t0 = Date.now();
   await runSteps(ctx, steps);
   process.stderr.write(`kubepki ca rotate: ${phase === 'all' ? 'rotation' : `phase ${phase}`} finished in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
-  return 0;
 }
 
 async function runStatus(flags: StatusFlags): Promise<number> {

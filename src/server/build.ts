@@ -172,6 +172,7 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
     }
   }
   // A CA rotation run on any control-plane node reaches this replica through the storage (ca-rotation-follower.ts).
+  live.onControllerInputsChange(() => auth.resyncLegacyTokenSecrets());
   const follower = dataDir && apiHandler && !config.tls.clientCAFile ? await startFollower({ dataDir, handler: apiHandler, url: server.url, config, live }) : undefined;
   const renewal = dataDir && config.renewControlPlaneCertsAt > 0 ? await startServeRenewal({ dataDir, renewAt: config.renewControlPlaneCertsAt, live, logger }) : undefined;
   return {

@@ -13,6 +13,8 @@ import { startCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { openssl, opensslLeaf } from '../helpers/openssl.js';
 import { CLIENT_EXT } from '../api/helpers.js';
+import { until } from '../helpers/poll.js';
+import { readFile } from 'node:fs/promises';
 import { assertNoFailures, assertOnlyNewCA, startRotationCluster, type Replica } from './ca-rotation-cluster.js';
 
 async function rotateVia(rep: Replica, args: string[]): Promise<string> {
@@ -47,6 +49,15 @@ test('ca rotate with two serve replicas on one etcd: a rotation through either r
   // Both replicas keep their lease, naming the URL they serve on.
   const leases = await run('kubectl', ['--kubeconfig', path.join(a.dataDir, 'admin.conf'), 'get', 'leases', '-n', 'kube-system', '-l', 'apiserver.kubernetes.io/identity=kubepki-apiserver', '-o', 'jsonpath={.items[*].metadata.annotations.kubepki\\.io/apiserver-url}']);
   assert.deepEqual(leases.stdout.split(' ').sort(), [a.serve.url, b.serve.url].sort(), leases.stderr);
+  // A legacy service-account token Secret: its ca.crt follows the cluster CA bundle.
+  const kubectlA = (args: string[], input?: string) => run('kubectl', ['--kubeconfig', path.join(a.dataDir, 'admin.conf'), ...args], { timeoutMs: 30_000, ...(input !== undefined ? { input } : {}) });
+  const created = await kubectlA(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'robot-legacy', namespace: 'default', annotations: { 'kubernetes.io/service-account.name': 'robot' } } }));
+  assert.equal(created.code, 0, created.stderr);
+  const legacyCA = async () => {
+    const r = await kubectlA(['get', 'secret', 'robot-legacy', '-n', 'default', '-o', 'jsonpath={.data.ca\\.crt}']);
+    return Buffer.from(r.stdout, 'base64').toString();
+  };
+  await until(async () => (await legacyCA()) === (await readFile(path.join(pkiA, 'ca.crt'), 'utf8')), 'the legacy token Secret is filled with the first CA', { intervalMs: 200 });
   const ownSansBefore = await Promise.all(c.replicas.map((r) => sans(path.join(r.dataDir, 'pki', 'apiserver.crt'))));
 
   const durations: Record<string, number> = {};
@@ -75,6 +86,8 @@ test('ca rotate with two serve replicas on one etcd: a rotation through either r
   assert.equal((await status(a)).phase, 'done');
 
   await assertOnlyNewCA(c, dir, oldClient);
+  const newCA = await readFile(path.join(pkiA, 'ca.crt'), 'utf8');
+  await until(async () => (await legacyCA()) === newCA, 'the legacy token Secret\'s ca.crt holds the new CA alone', { timeoutMs: 60_000, intervalMs: 200 });
   // Each replica's serving certificate was re-issued for its own names (and not the other's).
   for (const [i, rep] of c.replicas.entries()) {
     const now = await sans(path.join(rep.dataDir, 'pki', 'apiserver.crt'));

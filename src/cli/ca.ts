@@ -65,6 +65,13 @@ async function runRotate(flags: RotateFlags): Promise<number> {
   if (phase !== 'all' && !PHASES.includes(phase)) throw new KubepkiError('InvalidArgument', `--phase: "${flags.phase}" is not one of prepare, switch, complete, all`);
   const { parseGoDuration } = await import('../util/duration.js');
   const ctx = await context(flags, parseGoDuration(flags.timeout));
+  if (phase === 'prepare') {
+    // The CA pairs a rotation starts from, checked before the cluster is asked anything (prepare leaves them
+    // as they are; --phase all may resume a switch killed between ca.key and ca.crt, so it checks in generate).
+    const [{ readFile }, { checkCurrentPki }] = await Promise.all([import('node:fs/promises'), import('../cluster/ca-rotation/material.js')]);
+    const read = (f: string) => readFile(`${ctx.dataDir}/pki/${f}`, 'utf8');
+    checkCurrentPki({ ca: { certPem: await read('ca.crt'), keyPem: await read('ca.key') }, frontProxyCA: { certPem: await read('front-proxy-ca.crt'), keyPem: await read('front-proxy-ca.key') } }, new Date());
+  }
   const { readState, runSteps } = await import('../controllers/ca-rotation/steps.js');
   // One run at a time in the cluster (lock.ts); what to do is decided under the lock.
   const lock = flags.dryRun ? undefined : await acquireLock(ctx);

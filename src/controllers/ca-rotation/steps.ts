@@ -5,6 +5,7 @@
 // proof that it took effect (a probe certificate accepted, the new serving certificate seen, the bundles
 // published) before the step is recorded as finished.
 import https from 'node:https';
+import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { KubepkiError } from '../../util/errors.js';
 import { systemClock, type Clock } from '../../util/clock.js';
@@ -22,13 +23,14 @@ import { RestKubeClient } from '../../client/rest.js';
 import { RESOURCES } from '../../client/interface.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
 import type { KubeObject, Lease } from '../../apis/index.js';
-import path from 'node:path';
 
 export { STATE_NAME, STATE_NAMESPACE };
 const SECRETS = RESOURCES.secrets;
 const CONFIGMAPS = RESOURCES.configMaps;
 const NAMESPACES = RESOURCES.namespaces;
 const PROBE_USER = 'system:kubepki:ca-rotation-probe';
+/** Steps that need the new private keys: the file steps that write them, and the probes made with them. */
+const NEEDS_KEYS = new Set([...STEPS_NEEDING_KEYS, 'trust-live']);
 
 interface StateObject extends KubeObject {
   type?: string;
@@ -402,7 +404,7 @@ export async function runSteps(ctx: RotationContext, steps: StepSpec[]): Promise
       await waitReplicasCaughtUp(ctx);
       let loaded = await readState(ctx);
       if (!loaded) throw new KubepkiError('InvalidArgument', 'no CA rotation in progress: run --phase prepare first');
-      if (STEPS_NEEDING_KEYS.has(step.name) || step.name === 'trust-live') loaded = await withKeys(ctx, loaded);
+      if (NEEDS_KEYS.has(step.name)) loaded = await withKeys(ctx, loaded);
       await RUNS[step.name]!(ctx, loaded);
       ctx.assertLockHeld?.();
       await recordStep(ctx, step, (s, data) => {

@@ -259,7 +259,8 @@ async function resolveAuthConfig(flags: ServeConfig['auth'], clientCAFile: strin
 async function startFollower(o: { dataDir: string; handler: import('../api/handler.js').ApiHandler; url: string; config: ServeConfig; live: LiveMaterial }) {
   const { startCARotationFollower } = await import('./ca-rotation-follower.js');
   // Reached by other nodes at the advertised address when serve listens on all of them.
-  const url = o.config.advertiseAddress && /\/\/(0\.0\.0\.0|\[::\])/.test(o.url) ? o.url.replace(/\/\/(0\.0\.0\.0|\[::\])/, `//${o.config.advertiseAddress}`) : o.url;
+  const host = o.config.advertiseAddress?.includes(':') ? `[${o.config.advertiseAddress}]` : o.config.advertiseAddress;
+  const url = host ? o.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, `//${host}`) : o.url;
   return startCARotationFollower({ dataDir: o.dataDir, url, handler: o.handler, reload: () => o.live.checkAll(), logger: o.config.logger });
 }
 

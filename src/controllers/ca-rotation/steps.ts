@@ -3,7 +3,9 @@
 // until the end) and from the data directory, does its work idempotently — files written atomically in an
 // order where every moment in between is a valid trust set for serve's live reload — and waits for the
 // proof that it took effect (a probe certificate accepted, the new serving certificate seen, the bundles
-// published) before the step is recorded as finished.
+// published) before the step is recorded as finished. With several API server replicas (each following the
+// rotation in its own data dir, server/ca-rotation-follower.ts), every probe goes to each live replica, and
+// each step starts only once every replica applied the steps recorded before it.
 import https from 'node:https';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';

@@ -9,6 +9,7 @@
 // --control-plane` gets them; its own serving certificate with a name of its own), every client loop run
 // against each replica, and the agents spread over them.
 import https from 'node:https';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -158,6 +159,17 @@ export async function startRotationCluster(t: Ctx, dir: string, options: { agent
     }
     return sa;
   };
+  // The front proxy's client pair, re-read for each request as a proxy with dynamic certificate files does; a
+  // pair read between the renames of a re-issue (new certificate, old key) is not taken: the last good one is
+  // used, as kube's dynamiccertificates keeps the last good pair.
+  const goodPairs = new Map<string, { cert: string; key: string }>();
+  const proxyPair = async (pki: string) => {
+    const [cert, key] = await Promise.all([readFile(path.join(pki, 'front-proxy-client.crt'), 'utf8'), readFile(path.join(pki, 'front-proxy-client.key'), 'utf8')]);
+    if (new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) goodPairs.set(pki, { cert, key });
+    const good = goodPairs.get(pki);
+    if (!good) throw new Error(`${pki}: front-proxy-client.key does not belong to front-proxy-client.crt`);
+    return good;
+  };
   const loops: Promise<void>[] = [];
   for (const rep of replicas) {
     // Each replica's own admin.conf (its node's copy, rewritten by its own rotation steps) against it.
@@ -176,8 +188,7 @@ export async function startRotationCluster(t: Ctx, dir: string, options: { agent
         if (status === 401 || status >= 500) throw new Error(`serviceaccount token: HTTP ${status}`);
       }, 50),
       loop(counter(`front-proxy${suffix(rep)}`), stop, async () => {
-        const pki = path.join(rep.dataDir, 'pki');
-        const [cert, key] = await Promise.all([readFile(path.join(pki, 'front-proxy-client.crt'), 'utf8'), readFile(path.join(pki, 'front-proxy-client.key'), 'utf8')]);
+        const { cert, key } = await proxyPair(path.join(rep.dataDir, 'pki'));
         const status = await httpsGet(`${rep.serve.url}/api/v1/namespaces`, { ca: await repCA(), cert, key, headers: { 'X-Remote-User': 'proxied-admin', 'X-Remote-Group': 'system:masters' } });
         if (status !== 200) throw new Error(`front proxy: HTTP ${status}`);
       }, 50),

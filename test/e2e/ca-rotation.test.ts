@@ -18,7 +18,7 @@ import { assertNoFailures, assertOnlyNewCA, startRotationCluster, type RotationC
 async function rotate(c: RotationCluster, args: string[]): Promise<string> {
   const r = await kubepki(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', ...args], { timeoutMs: 400_000 });
   assert.equal(r.code, 0, `ca rotate ${args.join(' ')}: ${r.stderr}`);
-  if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(r.stderr);
+  if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(`${new Date().toISOString()} ca rotate ${args.join(' ')}:\n${r.stderr}`);
   return r.stderr;
 }
 
@@ -28,6 +28,7 @@ async function rotateKilledAfter(c: RotationCluster, re: RegExp): Promise<string
   await p.waitForStderr(re, { timeoutMs: 400_000, what: 'ca rotate' });
   p.child.kill('SIGKILL');
   await p.exited;
+  if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(`${new Date().toISOString()} killed:\n${p.stderr()}`);
   return p.stderr();
 }
 
@@ -43,6 +44,7 @@ test('ca rotate: prepare → switch → complete, then a run killed in every pha
   t.after(() => c.stopTraffic());
   t.after(() => {
     if (!process.env['KUBEPKI_TEST_DEBUG']) return;
+    process.stderr.write(c.serve.stderr().split('\n').filter((l) => /CA rotation|rotation/.test(l)).map((l) => l.slice(0, 300)).join('\n') + '\n');
     for (const a of c.agents) process.stderr.write(a.process.log().split('\n').filter((l) => /rotat|signs|CA|warn|error/i.test(l)).map((l) => `${a.name} ${l.slice(0, 250)}`).join('\n') + '\n');
   });
   const pki = path.join(c.dataDir, 'pki');

@@ -126,7 +126,7 @@ async function rotateLocked(
 async function runStatus(flags: StatusFlags): Promise<number> {
   if (flags.output !== undefined && flags.output !== 'json') throw new KubepkiError('InvalidArgument', `-o: "${flags.output}" is not supported (json)`);
   const ctx = await context(flags);
-  const [{ STEPS, phaseOf }, { readState, usersOnOldCA }, { parseCertificatesPem }] = await Promise.all([
+  const [{ STEPS, phaseOf }, { readState, usersOnOldCA, liveReplicas }, { parseCertificatesPem }] = await Promise.all([
     import('../cluster/ca-rotation/plan.js'),
     import('../controllers/ca-rotation/steps.js'),
     import('../x509/certificate.js'),
@@ -144,6 +144,8 @@ async function runStatus(flags: StatusFlags): Promise<number> {
     ...(loaded ? { startedAt: loaded.state.startedAt, ...(loaded.state.completedAt ? { completedAt: loaded.state.completedAt } : {}) } : {}),
     steps: STEPS.map((s) => ({ phase: s.phase, name: s.name, ...(loaded?.state.steps[s.name] ? { finishedAt: loaded.state.steps[s.name]!.finishedAt } : {}) })),
     onOldCA,
+    // The API server replicas following the rotation (their leases) and the last step each applied.
+    replicas: (await liveReplicas(ctx)).map((r) => ({ name: r.name, url: r.url, ...(r.applied && r.applied.startedAt === loaded?.state.startedAt ? { applied: r.applied.step } : {}) })),
   };
   if (flags.output === 'json') {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
@@ -152,6 +154,10 @@ async function runStatus(flags: StatusFlags): Promise<number> {
   const lines = [`PHASE: ${phase}${loaded ? ` (started ${loaded.state.startedAt}${loaded.state.completedAt ? `, completed ${loaded.state.completedAt}` : ''})` : ''}`, ''];
   lines.push('STEP                      FINISHED');
   for (const s of status.steps) lines.push(`${`${s.phase}/${s.name}`.padEnd(26)}${s.finishedAt ?? '-'}`);
+  if (status.replicas.length > 0) {
+    lines.push('', 'API SERVER REPLICAS (last step applied):');
+    for (const r of status.replicas) lines.push(`  ${r.url} ${r.applied ?? '-'}`);
+  }
   if (onOldCA.length > 0) {
     lines.push('', 'STILL ON THE OLD CA (client certificates seen since the switch):');
     for (const u of onOldCA) lines.push(`  ${u.user} (last seen ${u.lastSeen})`);

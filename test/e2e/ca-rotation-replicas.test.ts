@@ -24,7 +24,7 @@ async function rotateVia(rep: Replica, args: string[]): Promise<string> {
   return r.stderr;
 }
 
-async function status(rep: Replica): Promise<{ phase: string; startedAt?: string; steps: { name: string; finishedAt?: string }[] }> {
+async function status(rep: Replica): Promise<{ phase: string; startedAt?: string; steps: { name: string; finishedAt?: string }[]; replicas: { url: string; applied?: string }[] }> {
   const r = await kubepki(['ca', 'rotate', 'status', '--data-dir', rep.dataDir, '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as never;
@@ -83,7 +83,9 @@ test('ca rotate with two serve replicas on one etcd: a rotation through either r
   t1 = Date.now();
   await rotateVia(a, ['--phase', 'complete']);
   durations['complete'] = (Date.now() - t1) / 1000;
-  assert.equal((await status(a)).phase, 'done');
+  const done = await status(a);
+  assert.equal(done.phase, 'done');
+  assert.deepEqual(done.replicas.map((r) => `${r.url} ${r.applied}`).sort(), [`${a.serve.url} verify`, `${b.serve.url} verify`].sort(), 'both replicas applied every step');
 
   await assertOnlyNewCA(c, dir, oldClient);
   const newCA = await readFile(path.join(pkiA, 'ca.crt'), 'utf8');

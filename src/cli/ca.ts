@@ -60,12 +60,48 @@ async function context(flags: { dataDir?: string; kubeconfig?: string }, timeout
 }
 
 async function runRotate(flags: RotateFlags): Promise<number> {
-  const { PHASES, pendingSteps, describePlan, phaseOf } = await import('../cluster/ca-rotation/plan.js');
+  const { PHASES } = await import('../cluster/ca-rotation/plan.js');
   const phase = flags.phase as (typeof PHASES)[number] | 'all';
   if (phase !== 'all' && !PHASES.includes(phase)) throw new KubepkiError('InvalidArgument', `--phase: "${flags.phase}" is not one of prepare, switch, complete, all`);
   const { parseGoDuration } = await import('../util/duration.js');
   const ctx = await context(flags, parseGoDuration(flags.timeout));
+  if (phase === 'prepare') {
+    // The CA pairs a rotation starts from, checked before the cluster is asked anything (prepare leaves them
+    // as they are; --phase all may resume a switch killed between ca.key and ca.crt, so it checks in generate).
+    const [{ readFile }, { checkCurrentPki }] = await Promise.all([import('node:fs/promises'), import('../cluster/ca-rotation/material.js')]);
+    const read = (f: string) => readFile(`${ctx.dataDir}/pki/${f}`, 'utf8');
+    checkCurrentPki({ ca: { certPem: await read('ca.crt'), keyPem: await read('ca.key') }, frontProxyCA: { certPem: await read('front-proxy-ca.crt'), keyPem: await read('front-proxy-ca.key') } }, new Date());
+  }
   const { readState, runSteps } = await import('../controllers/ca-rotation/steps.js');
+  // One run at a time in the cluster (lock.ts); what to do is decided under the lock.
+  const lock = flags.dryRun ? undefined : await acquireLock(ctx);
+  try {
+    await rotateLocked({ ...ctx, ...(lock ? { assertLockHeld: () => lock.assertHeld() } : {}) }, phase, flags, { readState, runSteps });
+  } finally {
+    await lock?.release();
+  }
+  return 0;
+}
+
+async function acquireLock(ctx: { kubeconfig: string; log: (line: string) => void }) {
+  const [{ acquireRotationLock }, { RestKubeClient }, { RESOURCES }] = await Promise.all([
+    import('../controllers/ca-rotation/lock.js'),
+    import('../client/rest.js'),
+    import('../client/interface.js'),
+  ]);
+  const client = RestKubeClient.fromFile(ctx.kubeconfig, { userAgent: 'kubepki-ca-rotate' });
+  return acquireRotationLock(client.resource(RESOURCES.leases), ctx.log);
+}
+
+type Steps = typeof import('../controllers/ca-rotation/steps.js');
+
+async function rotateLocked(
+  ctx: Parameters<Steps['runSteps']>[0],
+  phase: Parameters<typeof import('../cluster/ca-rotation/plan.js').pendingSteps>[1],
+  flags: RotateFlags,
+  { readState, runSteps }: Pick<Steps, 'readState' | 'runSteps'>,
+): Promise<void> {
+  const { pendingSteps, describePlan, phaseOf } = await import('../cluster/ca-rotation/plan.js');
   const loaded = await readState(ctx);
   // A finished rotation is history: prepare (or all) starts a new one.
   const current = loaded && phaseOf(loaded.state) !== 'done' ? loaded.state : undefined;
@@ -76,22 +112,21 @@ async function runRotate(flags: RotateFlags): Promise<number> {
   const steps = pendingSteps(current, phase);
   if (flags.dryRun) {
     process.stdout.write(describePlan(current, phase));
-    return 0;
+    return;
   }
   if (steps.length === 0) {
     process.stderr.write(`kubepki ca rotate: phase ${phase} is already finished\n`);
-    return 0;
+    return;
   }
   const t0 = Date.now();
   await runSteps(ctx, steps);
   process.stderr.write(`kubepki ca rotate: ${phase === 'all' ? 'rotation' : `phase ${phase}`} finished in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
-  return 0;
 }
 
 async function runStatus(flags: StatusFlags): Promise<number> {
   if (flags.output !== undefined && flags.output !== 'json') throw new KubepkiError('InvalidArgument', `-o: "${flags.output}" is not supported (json)`);
   const ctx = await context(flags);
-  const [{ STEPS, phaseOf }, { readState, usersOnOldCA }, { parseCertificatesPem }] = await Promise.all([
+  const [{ STEPS, phaseOf }, { readState, usersOnOldCA, liveReplicas }, { parseCertificatesPem }] = await Promise.all([
     import('../cluster/ca-rotation/plan.js'),
     import('../controllers/ca-rotation/steps.js'),
     import('../x509/certificate.js'),
@@ -109,6 +144,8 @@ async function runStatus(flags: StatusFlags): Promise<number> {
     ...(loaded ? { startedAt: loaded.state.startedAt, ...(loaded.state.completedAt ? { completedAt: loaded.state.completedAt } : {}) } : {}),
     steps: STEPS.map((s) => ({ phase: s.phase, name: s.name, ...(loaded?.state.steps[s.name] ? { finishedAt: loaded.state.steps[s.name]!.finishedAt } : {}) })),
     onOldCA,
+    // The API server replicas following the rotation (their leases) and the last step each applied.
+    replicas: (await liveReplicas(ctx)).map((r) => ({ name: r.name, url: r.url, ...(r.applied && r.applied.startedAt === loaded?.state.startedAt ? { applied: r.applied.step } : {}) })),
   };
   if (flags.output === 'json') {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
@@ -117,6 +154,10 @@ async function runStatus(flags: StatusFlags): Promise<number> {
   const lines = [`PHASE: ${phase}${loaded ? ` (started ${loaded.state.startedAt}${loaded.state.completedAt ? `, completed ${loaded.state.completedAt}` : ''})` : ''}`, ''];
   lines.push('STEP                      FINISHED');
   for (const s of status.steps) lines.push(`${`${s.phase}/${s.name}`.padEnd(26)}${s.finishedAt ?? '-'}`);
+  if (status.replicas.length > 0) {
+    lines.push('', 'API SERVER REPLICAS (last step applied):');
+    for (const r of status.replicas) lines.push(`  ${r.url} ${r.applied ?? '-'}`);
+  }
   if (onOldCA.length > 0) {
     lines.push('', 'STILL ON THE OLD CA (client certificates seen since the switch):');
     for (const u of onOldCA) lines.push(`  ${u.user} (last seen ${u.lastSeen})`);

@@ -211,6 +211,16 @@ export class ServerAuth {
     }
   }
 
+  /**
+   * The cluster CA bundle changed (a CA rotation): every legacy token Secret's ca.crt is brought up to date.
+   * kube-controller-manager's tokens controller fixes a stale ca.crt whenever it syncs a Secret, and the
+   * restart a root-CA change needs there syncs them all; serve changes its bundle without a restart, so it
+   * syncs them here.
+   */
+  resyncLegacyTokenSecrets(): void {
+    for (const s of this.secrets.values()) this.tokens?.secretChanged(s as Secret);
+  }
+
   private async reconcile(store: ResourceStore, expected: KubeObject, attempt = 0): Promise<void> {
     const ns = expected.metadata.namespace ?? '';
     const name = expected.metadata.name!;

@@ -93,6 +93,7 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
   const liveRoots = () => live.auth.clientCA()?.certificates ?? roots;
   const { ClientCAUsage } = await import('./client-ca-usage.js');
   const caUsage = new ClientCAUsage();
+  let apiHandler: import('../api/handler.js').ApiHandler | undefined;
   const auth = new ServerAuth({ config: authConfig, x509: caUsage.wrap(x509Authenticator({ roots: liveRoots })), rootCAPem: clientCA, logger, live: live.auth });
   const server = new ApiServer({
     storage,
@@ -100,7 +101,10 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
     authenticator: auth.authenticator,
     authorizer: auth.authorizer,
     resources: auth.withResources(builtinResources()),
-    bootstrap: (handler) => auth.bootstrap(handler),
+    bootstrap: async (handler) => {
+      await auth.bootstrap(handler);
+      apiHandler = handler;
+    },
     bindAddress: config.bindAddress,
     serviceClusterIpRange: config.serviceClusterIpRange,
     port: config.port,
@@ -167,11 +171,15 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
       throw err;
     }
   }
+  // A CA rotation run on any control-plane node reaches this replica through the storage (ca-rotation-follower.ts).
+  live.onControllerInputsChange(() => auth.resyncLegacyTokenSecrets());
+  const follower = dataDir && apiHandler && !config.tls.clientCAFile ? await startFollower({ dataDir, handler: apiHandler, url: server.url, config, live }) : undefined;
   const renewal = dataDir && config.renewControlPlaneCertsAt > 0 ? await startServeRenewal({ dataDir, renewAt: config.renewControlPlaneCertsAt, live, logger }) : undefined;
   return {
     url: server.url,
     stop: async () => {
       await renewal?.stop();
+      await follower?.stop();
       await restarting;
       removeMetrics();
       await worker?.stop();
@@ -246,6 +254,14 @@ async function resolveAuthConfig(flags: ServeConfig['auth'], clientCAFile: strin
     enableBootstrapTokenAuth: flags.enableBootstrapTokenAuth ?? pki !== undefined,
     authorizationModes: flags.authorizationModes ?? (pki ? ['Node', 'RBAC'] : ['RBAC']),
   });
+}
+
+async function startFollower(o: { dataDir: string; handler: import('../api/handler.js').ApiHandler; url: string; config: ServeConfig; live: LiveMaterial }) {
+  const { startCARotationFollower } = await import('./ca-rotation-follower.js');
+  // Reached by other nodes at the advertised address when serve listens on all of them.
+  const host = o.config.advertiseAddress?.includes(':') ? `[${o.config.advertiseAddress}]` : o.config.advertiseAddress;
+  const url = host ? o.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, `//${host}`) : o.url;
+  return startCARotationFollower({ dataDir: o.dataDir, url, handler: o.handler, reload: () => o.live.checkAll(), logger: o.config.logger });
 }
 
 /** Control-plane leaf renewal in DIR (control-plane-renewal.ts); what it writes is reloaded at once. */

@@ -15,7 +15,7 @@ import { parseCertificatesPem, type Certificate } from '../x509/certificate.js';
 import { keyMatchesPublicKey, parsePrivateKeyPem } from '../x509/keys.js';
 import { DynamicSource } from './dynamic-source.js';
 
-/** Files of DIR/pki holding the trust a CA rotation adds (kubepki ca rotate writes them, and removes them at the end). */
+/** Files of DIR/pki holding the trust a CA rotation adds (kubepki ca rotate, and each replica following it, write them and remove them at the end). */
 export const ROTATION_TRUST_FILES = {
   clientCA: 'ca-rotation-trust.crt',
   requestHeaderCA: 'front-proxy-ca-rotation-trust.crt',

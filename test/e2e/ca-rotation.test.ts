@@ -6,21 +6,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { compactVerify } from 'jose';
+import { readdir } from 'node:fs/promises';
 import { kubepki, run } from '../helpers/cli.js';
 import { startCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { openssl, opensslLeaf } from '../helpers/openssl.js';
+import { opensslLeaf } from '../helpers/openssl.js';
 import { CLIENT_EXT } from '../api/helpers.js';
-import { parseKubeconfig } from '../../src/cluster/kubeconfig.js';
-import { startRotationCluster, type RotationCluster } from './ca-rotation-cluster.js';
+import { assertNoFailures, assertOnlyNewCA, startRotationCluster, type RotationCluster } from './ca-rotation-cluster.js';
 
 
 async function rotate(c: RotationCluster, args: string[]): Promise<string> {
   const r = await kubepki(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', ...args], { timeoutMs: 400_000 });
   assert.equal(r.code, 0, `ca rotate ${args.join(' ')}: ${r.stderr}`);
-  if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(r.stderr);
+  if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(`${new Date().toISOString()} ca rotate ${args.join(' ')}:\n${r.stderr}`);
   return r.stderr;
 }
 
@@ -30,6 +28,7 @@ async function rotateKilledAfter(c: RotationCluster, re: RegExp): Promise<string
   await p.waitForStderr(re, { timeoutMs: 400_000, what: 'ca rotate' });
   p.child.kill('SIGKILL');
   await p.exited;
+  if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(`${new Date().toISOString()} killed:\n${p.stderr()}`);
   return p.stderr();
 }
 
@@ -39,56 +38,13 @@ async function status(c: RotationCluster): Promise<{ phase: string; steps: { nam
   return JSON.parse(r.stdout) as never;
 }
 
-/** Every certificate in use verifies against the new CA alone; the old CA's client gets 401; JWS and agents. */
-async function assertOnlyNewCA(c: RotationCluster, dir: string, oldClient: { certFile: string; keyFile: string }): Promise<void> {
-  const pki = path.join(c.dataDir, 'pki');
-  await openssl(['verify', '-CAfile', 'ca.crt', 'apiserver.crt', 'apiserver-kubelet-client.crt'], pki);
-  await openssl(['verify', '-CAfile', 'front-proxy-ca.crt', 'front-proxy-client.crt'], pki);
-  assert.equal(((await readFile(path.join(pki, 'ca.crt'), 'utf8')).match(/BEGIN CERTIFICATE/g) ?? []).length, 1);
-  for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
-    const kc = await parseKubeconfig(await readFile(path.join(c.dataDir, name), 'utf8'), name);
-    const f = path.join(dir, `${name}.crt`);
-    await writeFile(f, kc.clientCertPem!);
-    await openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), f], dir);
-    assert.equal(kc.caPem, await readFile(path.join(pki, 'ca.crt'), 'utf8'), `${name} trusts only the new CA`);
-  }
-  for (const a of c.agents) {
-    await openssl(['verify', '-purpose', 'sslclient', '-CAfile', path.join(pki, 'ca.crt'), path.join(a.certDir, 'kubelet-client-current.pem')], dir);
-    const kc = await parseKubeconfig(await readFile(a.kubeconfig, 'utf8'), a.kubeconfig);
-    assert.equal((kc.caPem!.match(/BEGIN CERTIFICATE/g) ?? []).length, 1, `${a.name}'s kubeconfig holds one CA`);
-    await writeFile(path.join(dir, `${a.name}-ca.crt`), kc.caPem!);
-    const same = await run('cmp', [path.join(dir, `${a.name}-ca.crt`), path.join(pki, 'ca.crt')]);
-    assert.equal(same.code, 0, `${a.name}'s kubeconfig holds the new CA`);
-  }
-  // The served chain, with the new CA alone as trust.
-  const curl = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(pki, 'ca.crt'), `${c.serve.url}/version`]);
-  assert.equal(curl.stdout, '200', curl.stderr);
-  const old = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', path.join(pki, 'ca.crt'), '--cert', oldClient.certFile, '--key', oldClient.keyFile, `${c.serve.url}/api`]);
-  assert.equal(old.stdout, '401', 'the old CA\'s client certificate is refused');
-  // cluster-info: the new CA only, and a JWS for the bootstrap token that verifies over the kubeconfig.
-  const cm = JSON.parse((await run('kubectl', ['--kubeconfig', path.join(c.dataDir, 'admin.conf'), 'get', 'configmap', 'cluster-info', '-n', 'kube-public', '-o', 'json'])).stdout) as { data: Record<string, string> };
-  const [id, secret] = c.token.split('.') as [string, string];
-  const detached = cm.data[`jws-kubeconfig-${id}`]!;
-  const [h, , s] = detached.split('.');
-  await compactVerify(`${h}.${Buffer.from(cm.data['kubeconfig']!).toString('base64url')}.${s}`, new TextEncoder().encode(secret));
-  const infoCA = /certificate-authority-data: (\S+)/.exec(cm.data['kubeconfig']!)![1]!;
-  assert.equal(Buffer.from(infoCA, 'base64').toString(), await readFile(path.join(pki, 'ca.crt'), 'utf8'));
-}
-
-function assertNoFailures(c: RotationCluster): void {
-  for (const counter of c.counters) {
-    assert.ok(counter.ok > 0, `${counter.name} made requests`);
-    assert.equal(counter.failed, 0, `${counter.name}: ${counter.failed} failed: ${counter.errors.join(' | ')}`);
-  }
-  assert.deepEqual(c.agentWarnings(), [], 'the agents logged no failure');
-}
-
 test('ca rotate: prepare → switch → complete, then a run killed in every phase, with zero failed requests', async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-ca-rotation-');
   const c = await startRotationCluster(t, dir);
   t.after(() => c.stopTraffic());
   t.after(() => {
     if (!process.env['KUBEPKI_TEST_DEBUG']) return;
+    process.stderr.write(c.serve.stderr().split('\n').filter((l) => /CA rotation|rotation/.test(l)).map((l) => l.slice(0, 300)).join('\n') + '\n');
     for (const a of c.agents) process.stderr.write(a.process.log().split('\n').filter((l) => /rotat|signs|CA|warn|error/i.test(l)).map((l) => `${a.name} ${l.slice(0, 250)}`).join('\n') + '\n');
   });
   const pki = path.join(c.dataDir, 'pki');

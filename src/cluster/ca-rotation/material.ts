@@ -48,13 +48,13 @@ export function rotatedCommonName(cn: string, now: Date): string {
   return `${cn.replace(/@\d+$/, '')}@${Math.floor(now.getTime() / 1000)}`;
 }
 
-/** Checks the CA pairs on disk (key matches, not expired), then makes the new material. */
-export async function generateRotationMaterial(pki: CurrentPki, now: Date): Promise<RotationMaterial> {
+/** The CA pairs on disk, checked: one CA certificate each, its key matching, not expired. */
+export function checkCurrentPki(pki: Pick<CurrentPki, 'ca' | 'frontProxyCA'>, now: Date) {
   const pairs = [
     { name: 'ca', ...pki.ca },
     { name: 'front-proxy-ca', ...pki.frontProxyCA },
   ] as const;
-  const loaded = pairs.map((p) => {
+  return pairs.map((p) => {
     const cert = single(p.certPem, `${p.name}.crt`);
     const key = parsePrivateKeyPem(p.keyPem, `${p.name}.key`);
     if (!keyMatchesPublicKey(key, cert.publicKey)) throw new KubepkiError('KeyMismatch', `${p.name}.key does not belong to ${p.name}.crt: refusing to rotate from a CA whose key is not the one on disk`);
@@ -64,6 +64,11 @@ export async function generateRotationMaterial(pki: CurrentPki, now: Date): Prom
     if (!cert.isCA) throw new KubepkiError('InvalidCertificate', `${p.name}.crt is not a CA certificate`);
     return { ...p, cert, key };
   });
+}
+
+/** Checks the CA pairs on disk (key matches, not expired), then makes the new material. */
+export async function generateRotationMaterial(pki: CurrentPki, now: Date): Promise<RotationMaterial> {
+  const loaded = checkCurrentPki(pki, now);
   const notBefore = new Date(now.getTime() - CERTIFICATE_BACKDATE_MS);
   const notAfter = new Date(now.getTime() + DEFAULTS.caCertificateValidityMs);
   const made = await Promise.all(

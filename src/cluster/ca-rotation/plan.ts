@@ -16,15 +16,15 @@ export interface StepSpec {
 export const STEPS: readonly StepSpec[] = [
   { phase: 'prepare', name: 'generate', description: 'make a new cluster CA (cross-signed by the old one), a new front-proxy CA and a new service-account key; keep them in the rotation state' },
   { phase: 'prepare', name: 'trust-files', description: 'trust old+new: client and request-header CA bundles, service-account verification keys (the new key signs from now on); serve reloads them live' },
-  { phase: 'prepare', name: 'trust-live', description: 'wait until the API server accepts a client certificate and a front-proxy certificate of the new CAs' },
+  { phase: 'prepare', name: 'trust-live', description: 'wait until every API server replica accepts a client certificate and a front-proxy certificate of the new CAs' },
   { phase: 'prepare', name: 'kubeconfigs', description: 'old+new CA bundle in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf' },
   { phase: 'prepare', name: 'publish', description: 'old+new in cluster-info (re-signed JWS), extension-apiserver-authentication and kube-root-ca.crt of every namespace; agents follow cluster-info' },
   { phase: 'switch', name: 'signing-ca', description: 'the new CAs sign: ca.crt/ca.key and front-proxy-ca.crt/.key replaced (the old ones kept in a dated backup); the old CA stays trusted' },
   { phase: 'switch', name: 'reissue', description: 're-issue the serving, kubelet-client and front-proxy client certificates and the kubeconfigs\' client certificates from the new CAs' },
-  { phase: 'switch', name: 'serving-live', description: 'wait until the API server serves the certificate of the new CA' },
+  { phase: 'switch', name: 'serving-live', description: 'wait until every API server replica serves a certificate of the new CA' },
   { phase: 'complete', name: 'drain-check', description: 'refuse while a client still authenticates with a certificate of the old CA (the API server counts requests by issuing CA)' },
-  { phase: 'complete', name: 'remove-old', description: 'the old CA leaves every bundle (files, kubeconfigs, cluster-info, extension-apiserver-authentication, kube-root-ca.crt); old service-account tokens stop verifying' },
-  { phase: 'complete', name: 'verify', description: 'check that a client certificate of the old CA gets 401' },
+  { phase: 'complete', name: 'remove-old', description: 'the old CA leaves every bundle (files, kubeconfigs, cluster-info, extension-apiserver-authentication); old service-account tokens stop verifying' },
+  { phase: 'complete', name: 'verify', description: 'wait until kube-root-ca.crt of every namespace holds the new CA alone, and check that a client certificate of the old CA gets 401 (from every API server replica)' },
 ];
 
 export interface StepRecord {

@@ -3,43 +3,36 @@
 // until the end) and from the data directory, does its work idempotently — files written atomically in an
 // order where every moment in between is a valid trust set for serve's live reload — and waits for the
 // proof that it took effect (a probe certificate accepted, the new serving certificate seen, the bundles
-// published) before the step is recorded as finished.
+// published) before the step is recorded as finished. With several API server replicas (each following the
+// rotation in its own data dir, server/ca-rotation-follower.ts), every probe goes to each live replica, and
+// each step starts only once every replica applied the steps recorded before it.
 import https from 'node:https';
 import path from 'node:path';
-import { rm } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
-import { writeFileAtomic } from '../../util/atomic-file.js';
 import { KubepkiError } from '../../util/errors.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { generateKeyPair, parsePrivateKeyPem, privateKeyToPem } from '../../x509/keys.js';
 import { leafUsages } from '../../cluster/certlist.js';
-import { issueCertificate, parseCertificateDer, parseCertificatesPem, fingerprint, type Certificate } from '../../x509/certificate.js';
+import { issueCertificate, parseCertificateDer, parseCertificatesPem, type Certificate } from '../../x509/certificate.js';
 import { parseKubeconfig, replaceClusterCA } from '../../cluster/kubeconfig.js';
-import { renewCertificates } from '../../cluster/renew.js';
 import { readOptional } from '../../cluster/pki-dir.js';
 import { bundle, generateRotationMaterial, type RotationMaterial } from '../../cluster/ca-rotation/material.js';
 import { STEPS, type RotationState, type StepSpec } from '../../cluster/ca-rotation/plan.js';
+import { decodeState, encodeNewState, encodeStateJson, SECRET_KEYS, STATE_NAME, STATE_NAMESPACE, STATE_SECRET_TYPE, unsealKeys } from '../../cluster/ca-rotation/state.js';
+import { backupDir, FILE_STEPS, findOldCAKey, sameCertSet, skidOf, STEPS_NEEDING_KEYS } from '../../cluster/ca-rotation/files.js';
+import { caughtUp, parseReplica, REPLICA_LABEL, REPLICA_LABEL_VALUE, REPLICA_NAMESPACE, type Replica } from '../../cluster/ca-rotation/replicas.js';
 import { RestKubeClient } from '../../client/rest.js';
 import { RESOURCES } from '../../client/interface.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
-import type { KubeObject } from '../../apis/index.js';
+import type { KubeObject, Lease } from '../../apis/index.js';
 
-export const STATE_NAMESPACE = 'kube-system';
-export const STATE_NAME = 'kubepki-ca-rotation';
-export const STATE_SECRET_TYPE = 'kubepki.io/ca-rotation';
+export { STATE_NAME, STATE_NAMESPACE };
 const SECRETS = RESOURCES.secrets;
 const CONFIGMAPS = RESOURCES.configMaps;
 const NAMESPACES = RESOURCES.namespaces;
-/** The files serve reads the rotation's extra trust from (server/dynamic-certs.ts ROTATION_TRUST_FILES). */
-const TRUST = { ca: 'ca-rotation-trust.crt', frontProxy: 'front-proxy-ca-rotation-trust.crt', sa: 'sa-rotation-trust.pub' };
-const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'];
-const REISSUED = ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf'];
 const PROBE_USER = 'system:kubepki:ca-rotation-probe';
-const MATERIAL_KEYS: (keyof RotationMaterial)[] = [
-  'oldCA', 'oldFrontProxyCA', 'oldServiceAccountPub', 'newCA', 'newCAKey', 'crossSignedCA', 'newFrontProxyCA', 'newFrontProxyCAKey', 'newServiceAccountKey', 'newServiceAccountPub',
-];
-/** Key material dropped from the state object once the rotation is complete (the keys live on disk). */
-const SECRET_KEYS: (keyof RotationMaterial)[] = ['newCAKey', 'newFrontProxyCAKey', 'newServiceAccountKey'];
+/** Steps that need the new private keys: the file steps that write them, and the probes made with them. */
+const NEEDS_KEYS = new Set([...STEPS_NEEDING_KEYS, 'trust-live']);
 
 interface StateObject extends KubeObject {
   type?: string;
@@ -53,10 +46,11 @@ export interface RotationContext {
   clock?: Clock;
   /** How long a step waits for its effect (a reload, a publication); default 120 s (serve's fallback check is 60 s). */
   waitTimeoutMs?: number;
+  /** Checked before each step and before it is recorded (the rotation lock, lock.ts). */
+  assertLockHeld?: () => void;
   log(line: string): void;
 }
 
-const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: string | undefined) => (s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8'));
 const pki = (ctx: RotationContext, f: string) => path.join(ctx.dataDir, 'pki', f);
 const client = (ctx: RotationContext) => RestKubeClient.fromFile(ctx.kubeconfig, { userAgent: 'kubepki-ca-rotate' });
@@ -74,6 +68,7 @@ export async function checkDataDir(dataDir: string): Promise<void> {
 export interface LoadedState {
   object: StateObject;
   state: RotationState;
+  /** The private keys are '' until withKeys. */
   material: RotationMaterial;
 }
 
@@ -85,10 +80,39 @@ export async function readState(ctx: RotationContext): Promise<LoadedState | und
     if (isNotFound(err)) return undefined;
     throw err;
   }
-  const data = object.data ?? {};
-  const state = JSON.parse(unb64(data['state.json']) ?? '{}') as RotationState;
-  const material = Object.fromEntries(MATERIAL_KEYS.map((k) => [k, unb64(data[k]) ?? ''])) as unknown as RotationMaterial;
+  const { state, material } = decodeState(object.data ?? {});
   return { object, state, material };
+}
+
+/** The state with its private keys unsealed with the old CA key of this data directory (state.ts). */
+async function withKeys(ctx: RotationContext, loaded: LoadedState): Promise<LoadedState> {
+  const oldKey = await findOldCAKey(ctx.dataDir, loaded.state, loaded.material.oldCA);
+  return { ...loaded, material: { ...loaded.material, ...unsealKeys(loaded.object.data ?? {}, loaded.material.oldCA, oldKey) } };
+}
+
+/** The API server replicas that keep a lease (server/ca-rotation-follower.ts), live ones only. */
+export async function liveReplicas(ctx: RotationContext): Promise<Replica[]> {
+  const leases = await client(ctx).resource<Lease>(RESOURCES.leases).list({ namespace: REPLICA_NAMESPACE, labelSelector: `${REPLICA_LABEL}=${REPLICA_LABEL_VALUE}` });
+  const now = (ctx.clock ?? systemClock).now();
+  return leases.items.map((l) => parseReplica(l, now)).filter((r) => r.live && r.url);
+}
+
+/** Where the probes go: every live replica, or the admin kubeconfig's server when none keeps a lease. */
+async function targets(ctx: RotationContext): Promise<(string | undefined)[]> {
+  const urls = (await liveReplicas(ctx)).map((r) => r.url);
+  return urls.length > 0 ? urls : [undefined];
+}
+
+/** Waits until every live replica applied every recorded step to its own files (and reloaded them). */
+async function waitReplicasCaughtUp(ctx: RotationContext): Promise<void> {
+  let behind: string[] = [];
+  await waitFor(ctx, 'every API server replica applied the recorded steps', async () => {
+    const loaded = await readState(ctx);
+    if (!loaded) return true;
+    behind = (await liveReplicas(ctx)).filter((r) => !caughtUp(r, loaded.state)).map((r) => `${r.name} (${r.url}) at ${r.applied?.step ?? 'nothing'}`);
+    if (behind.length > 0) throw new Error(`behind: ${behind.join(', ')}`);
+    return true;
+  });
 }
 
 /** Records a finished step (compare-and-swap on the state object, re-read on conflict). */
@@ -98,9 +122,9 @@ async function recordStep(ctx: RotationContext, step: StepSpec, extra?: (s: Rota
     if (!loaded) throw new KubepkiError('InvalidArgument', 'the rotation state disappeared while the rotation ran');
     const state = loaded.state;
     state.steps[step.name] = { finishedAt: (ctx.clock ?? systemClock).now().toISOString() };
-    const data = { ...(loaded.object.data ?? {}), 'state.json': b64(JSON.stringify(state)) };
+    const data = { ...(loaded.object.data ?? {}), 'state.json': encodeStateJson(state) };
     extra?.(state, data);
-    if (extra) data['state.json'] = b64(JSON.stringify(state));
+    if (extra) data['state.json'] = encodeStateJson(state);
     try {
       await client(ctx).resource<StateObject>(SECRETS).update({ ...loaded.object, data });
       return;
@@ -134,9 +158,9 @@ interface RawResponse {
 }
 
 /** One HTTPS request to the API server named by the admin kubeconfig, with given (or the kubeconfig's) credentials. */
-async function rawRequest(ctx: RotationContext, o: { path: string; cert?: string; key?: string; headers?: Record<string, string>; ca?: string }): Promise<RawResponse> {
+async function rawRequest(ctx: RotationContext, o: { path: string; cert?: string; key?: string; headers?: Record<string, string>; ca?: string; server?: string }): Promise<RawResponse> {
   const kc = await parseKubeconfig((await readOptional(ctx.kubeconfig)) ?? '', ctx.kubeconfig);
-  const url = new URL(o.path, kc.server);
+  const url = new URL(o.path, o.server ?? kc.server);
   return new Promise((resolve, reject) => {
     const req = https.request(
       url,
@@ -172,24 +196,6 @@ async function probeCertificate(caPem: string, caKeyPem: string, commonName: str
     issuer: { certificate: ca, privateKey: parsePrivateKeyPem(caKeyPem) },
   });
   return { cert: cert.pem, key: privateKeyToPem(keyPair.privateKey) };
-}
-
-const fingerprints = (pem: string) => new Set(parseCertificatesPem(pem).map((c) => fingerprint(c)));
-const sameCertSet = (a: string, b: string) => {
-  const x = fingerprints(a);
-  const y = fingerprints(b);
-  return x.size === y.size && [...x].every((f) => y.has(f));
-};
-
-async function writeKubeconfigCAs(ctx: RotationContext, caBundle: string): Promise<void> {
-  for (const name of KUBECONFIGS) {
-    const file = path.join(ctx.dataDir, name);
-    const text = await readOptional(file);
-    if (text === undefined) continue;
-    const parsed = await parseKubeconfig(text, file);
-    if (parsed.caPem && sameCertSet(parsed.caPem, caBundle)) continue;
-    await writeFileAtomic(file, await replaceClusterCA(text, file, caBundle), { mode: 0o600 });
-  }
 }
 
 async function updateConfigMap(ctx: RotationContext, namespace: string, name: string, change: (data: Record<string, string>) => Promise<Record<string, string>> | Record<string, string>): Promise<void> {
@@ -273,89 +279,58 @@ export async function usersOnOldCA(ctx: RotationContext, issuerKeyId: string, si
   });
 }
 
-/** Users whose latest client certificate (per serve's /metrics) came from `issuerKeyId`, seen after `sinceMs`. */
+/** Users whose latest client certificate (per every replica's /metrics) came from `issuerKeyId`, seen after `sinceMs`. */
 export async function usersOnIssuer(ctx: RotationContext, issuerKeyId: string, sinceMs: number): Promise<{ user: string; lastSeen: Date }[]> {
-  const r = await rawRequest(ctx, { path: '/metrics' });
-  if (r.status !== 200) throw new KubepkiError('APIError', `GET /metrics: HTTP ${r.status}`);
   const latest = new Map<string, { issuer: string; at: number }>();
-  for (const line of r.body.split('\n')) {
-    const m = /^kubepki_client_certificate_last_seen_seconds\{issuer_key_id="([^"]*)",user="((?:[^"\\]|\\.)*)"\} (\d+)/.exec(line);
-    if (!m) continue;
-    const at = Number(m[3]) * 1000;
-    const prev = latest.get(m[2]!);
-    if (!prev || at > prev.at || (at === prev.at && m[1] === issuerKeyId)) latest.set(m[2]!, { issuer: m[1]!, at });
+  for (const server of await targets(ctx)) {
+    const r = await rawRequest(ctx, { path: '/metrics', ...(server ? { server } : {}) });
+    if (r.status !== 200) throw new KubepkiError('APIError', `GET ${server ?? ''}/metrics: HTTP ${r.status}`);
+    for (const line of r.body.split('\n')) {
+      const m = /^kubepki_client_certificate_last_seen_seconds\{issuer_key_id="([^"]*)",user="((?:[^"\\]|\\.)*)"\} (\d+)/.exec(line);
+      if (!m) continue;
+      const at = Number(m[3]) * 1000;
+      const prev = latest.get(m[2]!);
+      if (!prev || at > prev.at || (at === prev.at && m[1] === issuerKeyId)) latest.set(m[2]!, { issuer: m[1]!, at });
+    }
   }
   return [...latest].filter(([, v]) => v.issuer === issuerKeyId && v.at >= sinceMs).map(([user, v]) => ({ user: user.replace(/\\(.)/g, '$1'), lastSeen: new Date(v.at) }));
 }
 
-const skidOf = (pem: string) => parseCertificatesPem(pem)[0]!.subjectKeyId ?? '';
-
 type StepRun = (ctx: RotationContext, loaded: LoadedState) => Promise<void>;
 
+/** Runs `check` against every replica (each must pass). */
+const onEveryReplica = async (ctx: RotationContext, what: string, check: (server: string | undefined) => Promise<boolean>) => {
+  for (const server of await targets(ctx)) await waitFor(ctx, `${what}${server ? ` (${server})` : ''}`, async () => ((await check(server)) ? true : undefined));
+};
+const at = (server: string | undefined) => (server ? { server } : {});
+
 const RUNS: Record<string, StepRun> = {
-  'trust-files': async (ctx, { material: m }) => {
-    await writeFileAtomic(pki(ctx, TRUST.ca), bundle(m.newCA, m.crossSignedCA), { mode: 0o644 });
-    await writeFileAtomic(pki(ctx, TRUST.frontProxy), m.newFrontProxyCA, { mode: 0o644 });
-    // Every moment verifies old and new tokens, and the signing key always has a verification key.
-    await writeFileAtomic(pki(ctx, TRUST.sa), bundle(m.oldServiceAccountPub, m.newServiceAccountPub), { mode: 0o600 });
-    await writeFileAtomic(pki(ctx, 'sa.key'), m.newServiceAccountKey, { mode: 0o600 });
-    await writeFileAtomic(pki(ctx, 'sa.pub'), m.newServiceAccountPub, { mode: 0o600 });
-    await writeFileAtomic(pki(ctx, TRUST.sa), m.oldServiceAccountPub, { mode: 0o600 });
-  },
+  'trust-files': (ctx, { material, state }) => FILE_STEPS['trust-files']!({ dataDir: ctx.dataDir, material, state }),
   'trust-live': async (ctx, { material: m }) => {
     const now = (ctx.clock ?? systemClock).now();
     const client = await probeCertificate(m.newCA, m.newCAKey, PROBE_USER, now);
     const proxy = await probeCertificate(m.newFrontProxyCA, m.newFrontProxyCAKey, 'front-proxy-client', now);
     const ca = bundle(m.oldCA, m.newCA);
-    await waitFor(ctx, 'the API server accepts a client certificate of the new CA', async () => ((await rawRequest(ctx, { path: '/api', ca, ...client })).status !== 401 ? true : undefined));
-    await waitFor(ctx, 'the API server accepts a front-proxy certificate of the new front-proxy CA', async () => {
-      const r = await rawRequest(ctx, { path: '/apis/authentication.k8s.io/v1', ca, ...proxy, headers: { 'X-Remote-User': PROBE_USER } });
-      return r.status !== 401 ? true : undefined;
+    await onEveryReplica(ctx, 'the API server accepts a client certificate of the new CA', async (server) => (await rawRequest(ctx, { path: '/api', ca, ...client, ...at(server) })).status !== 401);
+    await onEveryReplica(ctx, 'the API server accepts a front-proxy certificate of the new front-proxy CA', async (server) => {
+      const r = await rawRequest(ctx, { path: '/apis/authentication.k8s.io/v1', ca, ...proxy, headers: { 'X-Remote-User': PROBE_USER }, ...at(server) });
+      return r.status !== 401;
     });
   },
-  kubeconfigs: async (ctx, { material: m }) => writeKubeconfigCAs(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA)),
+  kubeconfigs: (ctx, { material, state }) => FILE_STEPS['kubeconfigs']!({ dataDir: ctx.dataDir, material, state }),
   publish: async (ctx, { material: m }) => {
     await publishBundles(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA), bundle(m.oldFrontProxyCA, m.newFrontProxyCA));
     await waitRootCAPublished(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA));
   },
-  'signing-ca': async (ctx, { material: m, state }) => {
-    const backupDir = pki(ctx, `ca-rotation-backup-${state.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
-    for (const [base, newCert, newKey, oldCert, trustFile] of [
-      ['ca', m.newCA, m.newCAKey, m.oldCA, TRUST.ca],
-      ['front-proxy-ca', m.newFrontProxyCA, m.newFrontProxyCAKey, m.oldFrontProxyCA, TRUST.frontProxy],
-    ] as const) {
-      const onDisk = (await readOptional(pki(ctx, `${base}.crt`))) ?? '';
-      // Trust both whatever ca.crt says from here on.
-      await writeFileAtomic(pki(ctx, trustFile), base === 'ca' ? bundle(m.oldCA, m.newCA, m.crossSignedCA) : bundle(oldCert, newCert), { mode: 0o644 });
-      if (sameCertSet(onDisk, oldCert)) {
-        // The old pair, kept (dated) before it is replaced: never deleted silently.
-        await writeFileAtomic(path.join(backupDir, `${base}.crt`), onDisk, { mode: 0o644, mkdirs: true });
-        await writeFileAtomic(path.join(backupDir, `${base}.key`), (await readOptional(pki(ctx, `${base}.key`))) ?? '', { mode: 0o600 });
-      }
-      await writeFileAtomic(pki(ctx, `${base}.key`), newKey, { mode: 0o600 });
-      await writeFileAtomic(pki(ctx, `${base}.crt`), newCert, { mode: 0o644 });
-    }
-  },
-  reissue: async (ctx, { material: m }) => {
-    const newIds = new Set([skidOf(m.newCA), skidOf(m.newFrontProxyCA)]);
-    const { LEAF_LIST } = await import('../../cluster/certlist.js');
-    const { embeddedClientCertificate } = await import('../../cluster/expiration.js');
-    const { loadCertificateFile, loadKubeconfig } = await import('../../cluster/pki-dir.js');
-    const stale: string[] = [];
-    for (const name of REISSUED) {
-      const leaf = LEAF_LIST.find((l) => l.name === name);
-      const cert = leaf
-        ? (await loadCertificateFile(pki(ctx, `${leaf.baseName}.crt`)))?.certificate
-        : await loadKubeconfig(ctx.dataDir, name).then((kc) => (kc ? embeddedClientCertificate(kc) : undefined)).catch(() => undefined);
-      if (cert && !newIds.has(cert.authorityKeyId ?? '')) stale.push(name);
-    }
-    if (stale.length > 0) await renewCertificates({ certDir: path.join(ctx.dataDir, 'pki'), kubeconfigDir: ctx.dataDir, names: stale, ...(ctx.clock ? { clock: ctx.clock } : {}) });
+  'signing-ca': (ctx, { material, state }) => FILE_STEPS['signing-ca']!({ dataDir: ctx.dataDir, material, state }),
+  reissue: async (ctx, { material: m, state }) => {
+    await FILE_STEPS['reissue']!({ dataDir: ctx.dataDir, material: m, state, ...(ctx.clock ? { clock: ctx.clock } : {}) });
     // The signing CA first in what the cluster publishes: agents rotate their certificates early on seeing it.
     await publishBundles(ctx, bundle(m.newCA, m.oldCA, m.crossSignedCA), bundle(m.newFrontProxyCA, m.oldFrontProxyCA));
   },
   'serving-live': async (ctx, { material: m }) => {
     const id = skidOf(m.newCA);
-    await waitFor(ctx, 'the API server serves a certificate of the new CA', async () => ((await rawRequest(ctx, { path: '/version' })).peer?.authorityKeyId === id ? true : undefined));
+    await onEveryReplica(ctx, 'the API server serves a certificate of the new CA', async (server) => (await rawRequest(ctx, { path: '/version', ...at(server) })).peer?.authorityKeyId === id);
   },
   'drain-check': async (ctx, { material: m, state }) => {
     const since = Date.parse(state.steps['reissue']?.finishedAt ?? state.startedAt);
@@ -378,32 +353,34 @@ const RUNS: Record<string, StepRun> = {
       );
     }
   },
-  'remove-old': async (ctx, { material: m }) => {
-    for (const f of Object.values(TRUST)) await rm(pki(ctx, f), { force: true });
-    await writeKubeconfigCAs(ctx, m.newCA);
+  'remove-old': async (ctx, { material: m, state }) => {
+    await FILE_STEPS['remove-old']!({ dataDir: ctx.dataDir, material: m, state });
     await publishBundles(ctx, m.newCA, m.newFrontProxyCA);
-    await waitRootCAPublished(ctx, m.newCA);
   },
   verify: async (ctx, { material: m, state }) => {
-    const backupDir = pki(ctx, `ca-rotation-backup-${state.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`);
-    const oldKey = await readOptional(path.join(backupDir, 'ca.key'));
-    if (!oldKey) throw new KubepkiError('FileMissing', `the old CA key backup ${backupDir}/ca.key is missing`);
+    const backup = backupDir(ctx.dataDir, state);
+    const oldKey = await readOptional(path.join(backup, 'ca.key'));
+    if (!oldKey) throw new KubepkiError('FileMissing', `the old CA key backup ${backup}/ca.key is missing`);
+    // kube-root-ca.crt follows the API servers' live bundle: new alone once every replica removed the old (this
+    // step starts after all of them applied remove-old).
+    await waitRootCAPublished(ctx, m.newCA);
     const probe = await probeCertificate(m.oldCA, oldKey, PROBE_USER, (ctx.clock ?? systemClock).now());
-    await waitFor(ctx, 'a client certificate of the old CA gets 401', async () => ((await rawRequest(ctx, { path: '/api', ...probe })).status === 401 ? true : undefined));
+    await onEveryReplica(ctx, 'a client certificate of the old CA gets 401', async (server) => (await rawRequest(ctx, { path: '/api', ...probe, ...at(server) })).status === 401);
   },
 };
 
 /** prepare's first step: the new material, generated once and stored (AlreadyExists: another run made it first). */
 async function generate(ctx: RotationContext): Promise<void> {
   const read = async (f: string) => (await readOptional(pki(ctx, f))) ?? '';
+  const caKey = await read('ca.key');
   const material = await generateRotationMaterial(
-    { ca: { certPem: await read('ca.crt'), keyPem: await read('ca.key') }, frontProxyCA: { certPem: await read('front-proxy-ca.crt'), keyPem: await read('front-proxy-ca.key') }, serviceAccountPub: await read('sa.pub') },
+    { ca: { certPem: await read('ca.crt'), keyPem: caKey }, frontProxyCA: { certPem: await read('front-proxy-ca.crt'), keyPem: await read('front-proxy-ca.key') }, serviceAccountPub: await read('sa.pub') },
     (ctx.clock ?? systemClock).now(),
   );
   const now = (ctx.clock ?? systemClock).now().toISOString();
   const state: RotationState = { startedAt: now, steps: { generate: { finishedAt: now } } };
-  const data: Record<string, string> = { 'state.json': b64(JSON.stringify(state)) };
-  for (const k of MATERIAL_KEYS) data[k] = b64(material[k]);
+  // The new keys sealed under the old CA key: only control-plane nodes (who hold it) can read them (state.ts).
+  const data = encodeNewState(state, material, caKey);
   const secrets = client(ctx).resource<StateObject>(SECRETS);
   const previous = await readState(ctx);
   if (previous) await secrets.delete(STATE_NAME, { namespace: STATE_NAMESPACE, preconditions: { resourceVersion: previous.object.metadata.resourceVersion! } });
@@ -415,18 +392,23 @@ async function generate(ctx: RotationContext): Promise<void> {
 }
 
 /**
- * Before a new rotation: no other in progress, the data dir is a cluster, the CA key matches and the CA
- * has not expired (checked in generate, before anything is written).
+ * Runs the steps in order. Before each, every API server replica must have applied the steps recorded so
+ * far to its own files (a step's effect may not reach one replica before the previous one reached all);
+ * after the last, too, so a finished phase is finished on every replica.
  */
 export async function runSteps(ctx: RotationContext, steps: StepSpec[]): Promise<void> {
   for (const step of steps) {
     const t0 = Date.now();
+    ctx.assertLockHeld?.();
     if (step.name === 'generate') {
       await generate(ctx);
     } else {
-      const loaded = await readState(ctx);
+      await waitReplicasCaughtUp(ctx);
+      let loaded = await readState(ctx);
       if (!loaded) throw new KubepkiError('InvalidArgument', 'no CA rotation in progress: run --phase prepare first');
+      if (NEEDS_KEYS.has(step.name)) loaded = await withKeys(ctx, loaded);
       await RUNS[step.name]!(ctx, loaded);
+      ctx.assertLockHeld?.();
       await recordStep(ctx, step, (s, data) => {
         if (step.name === STEPS[STEPS.length - 1]!.name) {
           s.completedAt = (ctx.clock ?? systemClock).now().toISOString();
@@ -436,4 +418,5 @@ export async function runSteps(ctx: RotationContext, steps: StepSpec[]): Promise
     }
     ctx.log(`${step.phase}/${step.name}: done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   }
+  await waitReplicasCaughtUp(ctx);
 }

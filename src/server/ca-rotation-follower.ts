@@ -115,7 +115,7 @@ export function startCARotationFollower(o: CARotationFollowerOptions): CARotatio
     for (const step of todo) {
       const run = FILE_STEPS[step.name];
       if (run) {
-        if (STEPS_NEEDING_KEYS.has(step.name) && !keys) keys = unsealKeys(data, material.oldCA, await findOldCAKey(o.dataDir, state, material.oldCA));
+        if (STEPS_NEEDING_KEYS.has(step.name) && !keys) keys = unsealKeys(data, material, await findOldCAKey(o.dataDir, state, material.oldCA));
         await run({ dataDir: o.dataDir, state, material: { ...material, ...(keys ?? {}) } });
         await o.reload();
         logger.info({ step: `${step.phase}/${step.name}` }, 'CA rotation: applied to this replica and reloaded');

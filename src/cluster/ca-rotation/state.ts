@@ -7,7 +7,7 @@
 // node to node out of band. The keys are dropped from the object once the rotation is complete.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../../util/errors.js';
-import { keyMatchesPublicKey, parsePrivateKeyPem } from '../../x509/keys.js';
+import { keyMatchesPublicKey, parsePrivateKeyPem, parsePublicKeyPem } from '../../x509/keys.js';
 import { parseCertificatesPem } from '../../x509/certificate.js';
 import type { RotationMaterial } from './material.js';
 import type { RotationState } from './plan.js';
@@ -78,8 +78,14 @@ export function decodeState(data: Record<string, string>): DecodedState {
   return { state, material, hasKeys: SECRET_KEYS.every((k) => data[k] !== undefined) };
 }
 
-/** The private keys, unsealed with the old CA key (a PEM whose key must belong to material.oldCA). */
-export function unsealKeys(data: Record<string, string>, oldCA: string, oldCAKeyPem: string): Pick<RotationMaterial, 'newCAKey' | 'newFrontProxyCAKey' | 'newServiceAccountKey'> {
+/**
+ * The private keys, unsealed with the old CA key (a PEM whose key must belong to material.oldCA). Each key must
+ * belong to its public half in the object (new CA, new front-proxy CA, new service-account key), so that whoever
+ * can write the Secret but holds no old CA key cannot swap in a CA of their own: the public material is in clear,
+ * but a certificate that does not match the sealed key is refused.
+ */
+export function unsealKeys(data: Record<string, string>, material: RotationMaterial, oldCAKeyPem: string): Pick<RotationMaterial, 'newCAKey' | 'newFrontProxyCAKey' | 'newServiceAccountKey'> {
+  const oldCA = material.oldCA;
   const oldKey = parsePrivateKeyPem(oldCAKeyPem, 'the old CA key');
   if (!keyMatchesPublicKey(oldKey, parseCertificatesPem(oldCA, 'oldCA')[0]!.publicKey)) {
     throw new KubepkiError('KeyMismatch', 'the old CA key given does not belong to the rotation\'s old CA: cannot unseal the new keys');
@@ -90,10 +96,9 @@ export function unsealKeys(data: Record<string, string>, oldCA: string, oldCAKey
   for (const k of SECRET_KEYS) {
     if (data[k] === undefined) throw new KubepkiError('FileMissing', `${STATE_NAMESPACE}/${STATE_NAME} no longer holds ${k} (the rotation is complete)`);
     const raw = Buffer.from(data[k], 'base64');
-    if (!raw.subarray(0, MAGIC.length).equals(MAGIC)) {
-      out[k] = raw.toString('utf8'); // a state written before sealing existed
-      continue;
-    }
+    // A key in clear is refused, never taken: it could only come from someone writing the object without the
+    // old CA key (kubepki has always sealed them).
+    if (!raw.subarray(0, MAGIC.length).equals(MAGIC)) throw new KubepkiError('InvalidArgument', `${STATE_NAMESPACE}/${STATE_NAME}: ${k} is not sealed: refusing a private key in clear`);
     if (!key) throw new KubepkiError('InvalidArgument', `${STATE_NAMESPACE}/${STATE_NAME}: ${k} is sealed but the object has no ${SALT_KEY}`);
     const iv = raw.subarray(MAGIC.length, MAGIC.length + 12);
     const tag = raw.subarray(MAGIC.length + 12, MAGIC.length + 28);
@@ -104,6 +109,16 @@ export function unsealKeys(data: Record<string, string>, oldCA: string, oldCAKey
       out[k] = Buffer.concat([decipher.update(raw.subarray(MAGIC.length + 28)), decipher.final()]).toString('utf8');
     } catch {
       throw new KubepkiError('InvalidArgument', `${STATE_NAMESPACE}/${STATE_NAME}: ${k} does not unseal (altered, or sealed under another CA key)`);
+    }
+  }
+  const pairs: [string, string, KeyObject][] = [
+    ['newCAKey', 'newCA', parseCertificatesPem(material.newCA, 'newCA')[0]!.publicKey],
+    ['newFrontProxyCAKey', 'newFrontProxyCA', parseCertificatesPem(material.newFrontProxyCA, 'newFrontProxyCA')[0]!.publicKey],
+    ['newServiceAccountKey', 'newServiceAccountPub', parsePublicKeyPem(material.newServiceAccountPub, 'newServiceAccountPub')],
+  ];
+  for (const [k, pub, publicKey] of pairs) {
+    if (!keyMatchesPublicKey(parsePrivateKeyPem(out[k]!, k), publicKey)) {
+      throw new KubepkiError('KeyMismatch', `${STATE_NAMESPACE}/${STATE_NAME}: the sealed ${k} does not belong to ${pub}: refusing the rotation's material`);
     }
   }
   return out as Pick<RotationMaterial, 'newCAKey' | 'newFrontProxyCAKey' | 'newServiceAccountKey'>;

@@ -87,7 +87,7 @@ export async function readState(ctx: RotationContext): Promise<LoadedState | und
 /** The state with its private keys unsealed with the old CA key of this data directory (state.ts). */
 async function withKeys(ctx: RotationContext, loaded: LoadedState): Promise<LoadedState> {
   const oldKey = await findOldCAKey(ctx.dataDir, loaded.state, loaded.material.oldCA);
-  return { ...loaded, material: { ...loaded.material, ...unsealKeys(loaded.object.data ?? {}, loaded.material.oldCA, oldKey) } };
+  return { ...loaded, material: { ...loaded.material, ...unsealKeys(loaded.object.data ?? {}, loaded.material, oldKey) } };
 }
 
 /** The API server replicas that keep a lease (server/ca-rotation-follower.ts), live ones only. */

@@ -1,6 +1,6 @@
 // The rotation state object: the new private keys are sealed under the old CA key (no key readable by whoever
-// reads the Secret), unseal with that key only, and a sealed value altered or moved to another field is
-// refused; replicas count as caught up only once they applied every recorded step of this rotation.
+// reads the Secret), unseal with that key only, and a sealed value altered or moved to another field, a key in
+// clear, or a public half swapped for another CA's is refused; replicas count as caught up only once they applied every recorded step of this rotation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateRotationMaterial } from '../../../src/cluster/ca-rotation/material.js';
@@ -30,20 +30,26 @@ test('rotation state: the new keys are sealed under the old CA key and unseal wi
   assert.equal(decoded.material.newCA, m.newCA);
   assert.equal(decoded.material.newCAKey, '', 'keys stay sealed until asked for');
   assert.ok(decoded.hasKeys);
-  assert.deepEqual(unsealKeys(data, m.oldCA, old.keyPem), { newCAKey: m.newCAKey, newFrontProxyCAKey: m.newFrontProxyCAKey, newServiceAccountKey: m.newServiceAccountKey });
+  assert.deepEqual(unsealKeys(data, m, old.keyPem), { newCAKey: m.newCAKey, newFrontProxyCAKey: m.newFrontProxyCAKey, newServiceAccountKey: m.newServiceAccountKey });
 
   const other = await ca('kubernetes');
-  assert.throws(() => unsealKeys(data, m.oldCA, other.keyPem), /does not belong to the rotation's old CA/);
+  assert.throws(() => unsealKeys(data, m, other.keyPem), /does not belong to the rotation's old CA/);
   // Another CA's key claimed as the old one (its own certificate given): the seal does not open.
-  assert.throws(() => unsealKeys(data, other.certPem, other.keyPem), /newCAKey does not unseal/);
+  assert.throws(() => unsealKeys(data, { ...m, oldCA: other.certPem }, other.keyPem), /newCAKey does not unseal/);
   const tampered = Buffer.from(data['newCAKey']!, 'base64');
   tampered[tampered.length - 1]! ^= 1;
-  assert.throws(() => unsealKeys({ ...data, newCAKey: tampered.toString('base64') }, m.oldCA, old.keyPem), /newCAKey does not unseal \(altered/);
-  assert.throws(() => unsealKeys({ ...data, newCAKey: data['newServiceAccountKey']! }, m.oldCA, old.keyPem), /newCAKey does not unseal/, 'a sealed value moved to another field');
+  assert.throws(() => unsealKeys({ ...data, newCAKey: tampered.toString('base64') }, m, old.keyPem), /newCAKey does not unseal \(altered/);
+  assert.throws(() => unsealKeys({ ...data, newCAKey: data['newServiceAccountKey']! }, m, old.keyPem), /newCAKey does not unseal/, 'a sealed value moved to another field');
+  // A key in clear (someone writing the Secret without the old CA key) is refused, not taken.
+  assert.throws(() => unsealKeys({ ...data, newCAKey: Buffer.from(m.newCAKey).toString('base64') }, m, old.keyPem), /newCAKey is not sealed/);
+  // The public half in clear swapped for another CA: the sealed key does not belong to it.
+  const swapped = await ca('kubernetes');
+  assert.throws(() => unsealKeys(data, { ...m, newCA: swapped.certPem }, old.keyPem), /sealed newCAKey does not belong to newCA/);
+  assert.throws(() => unsealKeys(data, { ...m, newServiceAccountPub: swapped.pub }, old.keyPem), /sealed newServiceAccountKey does not belong to newServiceAccountPub/);
   const done = { ...data };
   for (const k of SECRET_KEYS) delete done[k];
   assert.equal(decodeState(done).hasKeys, false);
-  assert.throws(() => unsealKeys(done, m.oldCA, old.keyPem), /no longer holds newCAKey/);
+  assert.throws(() => unsealKeys(done, m, old.keyPem), /no longer holds newCAKey/);
   assert.throws(() => decodeState({ 'state.json': Buffer.from('{').toString('base64') }), /state\.json is not JSON/);
 });
 

@@ -226,6 +226,7 @@ async function openWatches(dir: string, base: string, w: number): Promise<{ clos
   const rv = (JSON.parse(list.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const reqs: ReturnType<typeof https.get>[] = [];
   let open = 0;
+  if (w > 0)
   await new Promise<void>((resolve, reject) => {
     let started = 0;
     const openNext = () => {

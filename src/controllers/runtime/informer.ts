@@ -36,6 +36,23 @@ export interface InformerOptions<T> {
   watchTimeoutSeconds?: number;
   /** Every so often, deliver onUpdate(obj, obj) for every cached object (0 = never). */
   resyncMs?: number;
+  /**
+   * Applied to every object as it arrives, before the cache and the handlers see it (client-go's
+   * TransformFunc); e.g. trimManagedFields.
+   */
+  transform?: (obj: T) => T;
+}
+
+/**
+ * Drops metadata.managedFields, as kube-controller-manager's shared informers do "for memory efficiency":
+ * controllers never read them, and the server keeps the stored object's own on every write. For an issued
+ * CSR they are about 40% of the decoded object.
+ */
+export function trimManagedFields<T extends KubeObject>(obj: T): T {
+  if (!obj?.metadata || obj.metadata.managedFields === undefined) return obj;
+  // A new metadata object rather than `delete`, which would leave the object in V8's slower, larger dictionary mode.
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 const BACKOFF_INITIAL_MS = 800;
@@ -181,7 +198,9 @@ export class Informer<T extends KubeObject> {
         ...(pageSize > 0 ? { limit: pageSize } : {}),
         ...(cont ? { continue: cont } : {}),
       });
-      items.push(...(page.items ?? []));
+      // Transformed page by page: a full list of untransformed objects is never held at once.
+      const transform = this.options.transform;
+      for (const obj of page.items ?? []) items.push(transform ? transform(obj) : obj);
       rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue || undefined;
     } while (cont);
@@ -261,7 +280,7 @@ export class Informer<T extends KubeObject> {
 
   private apply(event: WatchEvent<T>): void {
     this.watchEvents++;
-    const obj = event.object;
+    const obj = event.type === 'BOOKMARK' || !this.options.transform ? event.object : this.options.transform(event.object);
     const rv = obj?.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       this.stats.bookmarks++;

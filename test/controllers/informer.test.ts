@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
-import { Informer, trimManagedFields } from '../../src/controllers/runtime/informer.js';
+import { Informer } from '../../src/controllers/runtime/informer.js';
+import { trimManagedFields } from '../../src/controllers/runtime/informer-transforms.js';
 import { RESOURCES } from '../../src/client/interface.js';
 import {FakeKubeClient, settle } from './fake-client.js';
 import type { ConfigMap } from '../../src/apis/objects.js';

@@ -43,18 +43,6 @@ export interface InformerOptions<T> {
   transform?: (obj: T) => T;
 }
 
-/**
- * Drops metadata.managedFields, as kube-controller-manager's shared informers do "for memory efficiency":
- * controllers never read them, and the server keeps the stored object's own on every write. For an issued
- * CSR they are about 40% of the decoded object.
- */
-export function trimManagedFields<T extends KubeObject>(obj: T): T {
-  if (!obj?.metadata || obj.metadata.managedFields === undefined) return obj;
-  // A new metadata object rather than `delete`, which would leave the object in V8's slower, larger dictionary mode.
-  const { managedFields: _dropped, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-}
-
 const BACKOFF_INITIAL_MS = 800;
 const BACKOFF_MAX_MS = 30_000;
 

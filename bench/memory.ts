@@ -174,6 +174,9 @@ interface Sample {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** The controllers thread's V8 heap (its own metric), NaN without controllers. */
+  workerUsed: number;
+  workerTotal: number;
   watchers: number;
 }
 
@@ -202,6 +205,8 @@ async function sample(serve: CliProcess & { client: Client }): Promise<Sample> {
     heapUsed: metric(r.body, 'nodejs_heap_size_used_bytes'),
     heapTotal: metric(r.body, 'nodejs_heap_size_total_bytes'),
     external: metric(r.body, 'nodejs_external_memory_bytes'),
+    workerUsed: metric(r.body, 'kubepki_controllers_thread_heap_bytes', 'kind="used"'),
+    workerTotal: metric(r.body, 'kubepki_controllers_thread_heap_bytes', 'kind="total"'),
     watchers: metric(r.body, 'apiserver_longrunning_requests', 'verb="WATCH"'),
   };
 }
@@ -226,25 +231,26 @@ async function openWatches(dir: string, base: string, w: number): Promise<{ clos
   const rv = (JSON.parse(list.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const reqs: ReturnType<typeof https.get>[] = [];
   let open = 0;
-  if (w > 0)
-  await new Promise<void>((resolve, reject) => {
-    let started = 0;
-    const openNext = () => {
-      // In waves, so the TLS handshakes do not all queue at once.
-      while (started < w && started - open < 200) {
-        const name = csrName(started++);
-        const req = https.get(`${base}${CSR_PATH}?watch=1&allowWatchBookmarks=true&resourceVersion=${rv}&fieldSelector=metadata.name%3D${name}`, { agent }, (res) => {
-          if (res.statusCode !== 200) return reject(new Error(`watch ${name}: ${res.statusCode}`));
-          res.resume();
-          if (++open === w) resolve();
-          else openNext();
-        });
-        req.on('error', reject);
-        reqs.push(req);
-      }
-    };
-    openNext();
-  });
+  if (w > 0) {
+    await new Promise<void>((resolve, reject) => {
+      let started = 0;
+      const openNext = () => {
+        // In waves, so the TLS handshakes do not all queue at once.
+        while (started < w && started - open < 200) {
+          const name = csrName(started++);
+          const req = https.get(`${base}${CSR_PATH}?watch=1&allowWatchBookmarks=true&resourceVersion=${rv}&fieldSelector=metadata.name%3D${name}`, { agent }, (res) => {
+            if (res.statusCode !== 200) return reject(new Error(`watch ${name}: ${res.statusCode}`));
+            res.resume();
+            if (++open === w) resolve();
+            else openNext();
+          });
+          req.on('error', reject);
+          reqs.push(req);
+        }
+      };
+      openNext();
+    });
+  }
   return {
     close: () => {
       for (const r of reqs) r.destroy();
@@ -259,7 +265,7 @@ const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 
 function row(label: string, s: Sample): void {
   console.log(
-    `${label.padEnd(34)} ${mib(s.rss).padStart(11)} ${mib(s.hwm).padStart(11)} ${mib(s.anon).padStart(11)} ${mib(s.file).padStart(10)} ${mib(s.heapUsed).padStart(11)} ${mib(s.heapTotal).padStart(11)} ${mib(s.external).padStart(11)}`,
+    `${label.padEnd(34)} ${mib(s.rss).padStart(11)} ${mib(s.hwm).padStart(11)} ${mib(s.anon).padStart(11)} ${mib(s.file).padStart(10)} ${mib(s.heapUsed).padStart(11)} ${mib(s.heapTotal).padStart(11)} ${mib(s.external).padStart(11)} ${(Number.isNaN(s.workerUsed) ? '-' : mib(s.workerUsed)).padStart(12)} ${(Number.isNaN(s.workerTotal) ? '-' : mib(s.workerTotal)).padStart(13)}`,
   );
 }
 
@@ -317,7 +323,7 @@ async function main(): Promise<void> {
     } else console.log(`reusing ${dir} (filled with ${CSRS} CSRs)`);
 
     console.log('');
-    console.log(`${'serve (fresh start on that data)'.padEnd(34)} ${'VmRSS'.padStart(11)} ${'VmHWM'.padStart(11)} ${'RssAnon'.padStart(11)} ${'RssFile'.padStart(10)} ${'heap used'.padStart(11)} ${'heap total'.padStart(11)} ${'external'.padStart(11)}`);
+    console.log(`${'serve (fresh start on that data)'.padEnd(34)} ${'VmRSS'.padStart(11)} ${'VmHWM'.padStart(11)} ${'RssAnon'.padStart(11)} ${'RssFile'.padStart(10)} ${'heap used'.padStart(11)} ${'heap total'.padStart(11)} ${'external'.padStart(11)} ${'ctrl heap'.padStart(12)} ${'ctrl heap tot'.padStart(13)}`);
     let bare: Sample | undefined;
     let bareWatched: Sample | undefined;
     if (BREAKDOWN) {
@@ -370,7 +376,7 @@ async function main(): Promise<void> {
     console.log('where the memory goes (RSS differences between the runs above)');
     if (bare && bareWatched) {
       console.log(`  serve itself with ${CSRS} CSRs stored, no controllers: ${mib(bare.rss)} (main heap ${mib(bare.heapUsed)})`);
-      console.log(`  controllers' worker thread (its informer holds every CSR): ${mib(synced.rss - bare.rss)} (${kib((synced.rss - bare.rss) / CSRS)} per CSR; main heap ${mib(synced.heapUsed - bare.heapUsed)} of it)`);
+      console.log(`  controllers (worker thread; its informer holds every CSR): ${mib(synced.rss - bare.rss)} (${kib((synced.rss - bare.rss) / CSRS)} per CSR); its heap ${mib(synced.workerUsed)} used of ${mib(synced.workerTotal)}; main heap ${mib(synced.heapUsed - bare.heapUsed)} of it`);
       console.log(`  ${WATCHES} watches without controllers: ${mib(bareWatched.rss - bare.rss)} (${kib((bareWatched.rss - bare.rss) / WATCHES)} per watch; main heap ${mib(bareWatched.heapUsed - bare.heapUsed)}, external ${mib(bareWatched.external - bare.external)})`);
     }
     console.log(`  ${WATCHES} watches with controllers: ${mib(watched.rss - synced.rss)} (${kib((watched.rss - synced.rss) / WATCHES)} per watch; main heap ${mib(watched.heapUsed - synced.heapUsed)}, external ${mib(watched.external - synced.external)})`);

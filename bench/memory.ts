@@ -11,7 +11,8 @@
 //
 // Where the memory goes, without code in the product for the bench:
 //   - VmRSS / VmHWM / RssAnon / RssFile from /proc/<pid>/status;
-//   - the main thread's V8 heap and external memory from serve's own /metrics (prom-client's default metrics);
+//   - the main thread's V8 heap and external memory from serve's own /metrics (prom-client's default metrics),
+//     and the controllers thread's heap (kubepki_controllers_thread_heap_bytes, also on /metrics);
 //   - differences between runs: serve without controllers (no --controller-manager-kubeconfig), then with
 //     them (their worker thread and its informer of every CSR), then with W watches (sockets, TLS, per-watch
 //     objects) — RSS deltas divided by what was added;

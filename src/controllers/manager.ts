@@ -11,6 +11,7 @@ import { BOOTSTRAP_TOKEN_SECRET_TYPE } from '../auth/bootstrap-token-secret.js';
 import { RESOURCES, type KubeClient } from '../client/interface.js';
 import { ControllerMetrics } from './metrics.js';
 import { Informer } from './runtime/informer.js';
+import { compactForCache } from './runtime/informer-transforms.js';
 import { LeaderElector, LeaseLock, LEADER_ELECTION_DEFAULTS } from './runtime/leader-election.js';
 import { loadSigningAuthority, resolveSigningFiles, type SigningFiles } from './signer/ca.js';
 import type { SigningAuthority } from './signer/issue.js';
@@ -210,7 +211,7 @@ export class ControllerManager {
         // One informer per name for the term, shared by every controller that asks for it (kube's shared informers).
         let inf = shared.get(name);
         if (!inf) {
-          inf = new Informer<T>({ name, listerWatcher: client.resource<T>(resource), clock: this.clock, logger: this.logger, ...narrowing }) as unknown as Informer<KubeObject>;
+          inf = new Informer<T>({ name, listerWatcher: client.resource<T>(resource), clock: this.clock, logger: this.logger, transform: compactForCache, ...narrowing }) as unknown as Informer<KubeObject>;
           shared.set(name, inf);
           informers.push(inf);
         }

@@ -3,6 +3,8 @@
 // serving. Protocol (controllers-worker.ts ControllersWorkerMessage): posts `started` or `failed` once;
 // answers `metrics` requests with its registry's text; on `stop`, stops the controllers and exits.
 import { parentPort, workerData } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
+import { Gauge, type Registry } from 'prom-client';
 import { RestKubeClient } from '../client/rest.js';
 import { loadClientConfig } from '../client/kubeconfig.js';
 import { runControllerManager, type RunningControllers } from '../controllers/run.js';
@@ -30,6 +32,7 @@ async function startHere(data: ServeControllersWorkerData, logger: Logger): Prom
     // This process's own API server checked every request's signature at create.
     requestsVerifiedByServer: true,
   });
+  threadHeapMetrics(running.registry);
   return {
     signerNames: running.signerNames,
     registry: running.registry,
@@ -38,6 +41,25 @@ async function startHere(data: ServeControllersWorkerData, logger: Logger): Prom
       await client.close();
     },
   };
+}
+
+/**
+ * The thread's own V8 heap (serve's nodejs_heap_* metrics are the main thread's): with many CSRs cached, the
+ * controllers' informers are most of serve's memory.
+ */
+function threadHeapMetrics(registry: Registry): void {
+  new Gauge({
+    name: 'kubepki_controllers_thread_heap_bytes',
+    help: 'V8 heap of serve\'s controllers thread: used, and total (reserved by V8, counted in the process RSS)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const h = getHeapStatistics();
+      this.set({ kind: 'used' }, h.used_heap_size);
+      this.set({ kind: 'total' }, h.total_heap_size);
+      this.set({ kind: 'external' }, h.external_memory);
+    },
+  });
 }
 
 const data = workerData as ServeControllersWorkerData;

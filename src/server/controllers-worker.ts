@@ -47,6 +47,12 @@ export interface ControllersWorker {
 const STOP_GRACE_MS = 10_000;
 const RESTART_DELAY_MS = 1000;
 const METRICS_TIMEOUT_MS = 5000;
+/**
+ * The worker's young generation. V8 lets it grow to 16 MB semi-spaces (with serve's 5,000-node storm it does),
+ * and keeps that committed; the controllers' objects are short-lived (decoded events, requests) or live in the
+ * informers' old generation, so 8 MB scavenges often enough and saves about 24 MB of RSS (bench:memory).
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 /** Starts the worker; rejects when the controllers fail to start (bad kubeconfig, refused signing files...). */
 export async function startControllersWorker(data: ServeControllersWorkerData, logger: Logger): Promise<ControllersWorker> {
@@ -59,7 +65,7 @@ export async function startControllersWorker(data: ServeControllersWorkerData, l
   const spawn = (): Promise<string[]> =>
     new Promise((resolve, reject) => {
       let started = false;
-      const w = new Worker(new URL('./controllers-thread.js', import.meta.url), { workerData: data });
+      const w = new Worker(new URL('./controllers-thread.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       worker = w;
       w.on('message', (m: ControllersWorkerMessage) => {
         if (m.type === 'started') {

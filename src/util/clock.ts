@@ -7,19 +7,31 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * setTimeout's longest delay (about 24.8 days); a longer one fires after 1 ms with a TimeoutOverflowWarning, so
+ * a long sleep (a CSR cleaner retention of 720h, a certificate's expiry) waits in chunks of this.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-      const t = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+      let t: NodeJS.Timeout;
+      const arm = (left: number) => {
+        const chunk = Math.min(left, MAX_TIMER_MS);
+        t = setTimeout(() => {
+          if (left > chunk) return arm(left - chunk);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, chunk);
+      };
       const onAbort = () => {
         clearTimeout(t);
         reject(signal?.reason ?? new Error('aborted'));
       };
+      arm(ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
+import { trimManagedFields } from '../../src/controllers/runtime/informer-transforms.js';
 import { RESOURCES } from '../../src/client/interface.js';
 import {FakeKubeClient, settle } from './fake-client.js';
 import type { ConfigMap } from '../../src/apis/objects.js';
@@ -158,4 +159,30 @@ test('a server that answers every watch with 410 right after a list is not hamme
   assert.equal(informer.stats.lists, 1, 'no second list before the backoff elapses');
   clock.advance(800);
   await until(() => informer.stats.lists === 2, 'relist after backoff');
+});
+
+test('a transform (trimManagedFields, as kube-controller-manager sets) applies to listed and watched objects before cache and handlers', async (t) => {
+  const clock = new FakeClock();
+  const client = new FakeKubeClient();
+  const cms = client.resource<ConfigMap>(RESOURCES.configMaps);
+  const managedFields = [{ manager: 'm', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } }];
+  await cms.create({ metadata: { name: 'listed', namespace: 'ns', managedFields, labels: { l: '1' } }, data: { v: '1' } });
+  const informer = new Informer<ConfigMap>({ name: 'cm', listerWatcher: cms, clock, pageSize: 1, transform: trimManagedFields });
+  const seen: ConfigMap[] = [];
+  informer.addEventHandler({ onAdd: (o) => seen.push(o), onUpdate: (_a, b) => seen.push(b) });
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  void informer.run(ac.signal);
+  await informer.waitForSync();
+  await until(() => client.watchCount === 1, 'watch');
+  await cms.create({ metadata: { name: 'watched', namespace: 'ns', managedFields }, data: { v: '2' } });
+  await until(() => informer.get('ns/watched') !== undefined, 'watched object cached');
+  for (const key of ['ns/listed', 'ns/watched']) {
+    const o = informer.get(key)!;
+    assert.equal(o.metadata.managedFields, undefined, key);
+    assert.ok(!('managedFields' in o.metadata), key);
+    assert.ok(o.metadata.resourceVersion, key);
+  }
+  assert.deepEqual(informer.get('ns/listed')!.metadata.labels, { l: '1' });
+  assert.deepEqual(seen.map((o) => [o.metadata.name, o.metadata.managedFields]), [['listed', undefined], ['watched', undefined]]);
 });

@@ -36,6 +36,11 @@ export interface InformerOptions<T> {
   watchTimeoutSeconds?: number;
   /** Every so often, deliver onUpdate(obj, obj) for every cached object (0 = never). */
   resyncMs?: number;
+  /**
+   * Applied to every object as it arrives, before the cache and the handlers see it (client-go's
+   * TransformFunc); e.g. trimManagedFields.
+   */
+  transform?: (obj: T) => T;
 }
 
 const BACKOFF_INITIAL_MS = 800;
@@ -181,7 +186,9 @@ export class Informer<T extends KubeObject> {
         ...(pageSize > 0 ? { limit: pageSize } : {}),
         ...(cont ? { continue: cont } : {}),
       });
-      items.push(...(page.items ?? []));
+      // Transformed page by page: a full list of untransformed objects is never held at once.
+      const transform = this.options.transform;
+      for (const obj of page.items ?? []) items.push(transform ? transform(obj) : obj);
       rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue || undefined;
     } while (cont);
@@ -261,7 +268,7 @@ export class Informer<T extends KubeObject> {
 
   private apply(event: WatchEvent<T>): void {
     this.watchEvents++;
-    const obj = event.object;
+    const obj = event.type === 'BOOKMARK' || !this.options.transform ? event.object : this.options.transform(event.object);
     const rv = obj?.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       this.stats.bookmarks++;

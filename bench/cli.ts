@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     execFileSync('hyperfine', args, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
     const results = (JSON.parse(await readFile(out, 'utf8')) as { results: { command: string; times: number[]; user: number; system: number }[] }).results;
     const nodeMs = median(results[0]!.times) * 1000;
+    const nodeCpu = (results[0]!.user + results[0]!.system) * 1000;
     console.log(`kubepki CLI cold start vs node -e 0 (hyperfine, ${RUNS} runs each, ${os.cpus().length} CPUs, load ${load} at start, ${os.loadavg()[0]!.toFixed(2)} at end)`);
     console.log(`  ${'node -e 0 (anchor)'.padEnd(40)} median ${nodeMs.toFixed(1).padStart(7)} ms   cpu ${((results[0]!.user + results[0]!.system) * 1000).toFixed(1).padStart(6)} ms (mean)`);
     let met = true;
@@ -93,8 +94,10 @@ async function main(): Promise<void> {
       const ms = median(r.times) * 1000;
       const ratio = ms / nodeMs;
       if (ratio > GOAL) met = false;
+      // The wall ratio is the goal's figure; the CPU ratio says the same with less noise on a loaded machine.
+      const cpuRatio = ((r.user + r.system) * 1000) / nodeCpu;
       console.log(
-        `  ${r.command.padEnd(40)} median ${ms.toFixed(1).padStart(7)} ms   cpu ${((r.user + r.system) * 1000).toFixed(1).padStart(6)} ms (mean)   ratio ${ratio.toFixed(2)}x  ${ratio <= GOAL ? 'ok' : `> ${GOAL}x`}`,
+        `  ${r.command.padEnd(40)} median ${ms.toFixed(1).padStart(7)} ms   cpu ${((r.user + r.system) * 1000).toFixed(1).padStart(6)} ms (mean)   ratio ${ratio.toFixed(2)}x  ${ratio <= GOAL ? 'ok' : `> ${GOAL}x`}   cpu ratio ${cpuRatio.toFixed(2)}x`,
       );
     }
     console.log(`goal: every command <= ${GOAL}x node -e 0: ${met ? 'met' : 'NOT met'}`);

@@ -116,6 +116,21 @@ async function cfsslRun(options: { tool?: 'cfssl' | 'kubepki'; key?: typeof rsa 
   }
 }
 
+/**
+ * The floor of any one-Node-process-per-command tool: fourteen `node -e 0` processes, one after another (no
+ * work, no cfssljson). Against cfssl's time in the same run it says whether a goal is reachable at all.
+ */
+async function nodeFloorRun(): Promise<Sample> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-floor-'));
+  try {
+    const commands = CFSSL_SCRIPT.split('\n').filter((line) => line.includes('cfssl gencert ')).length;
+    await writeFile(path.join(dir, 'floor.sh'), `${quote(process.execPath)} -e 0\n`.repeat(commands));
+    return await timed(['bash', 'floor.sh'], dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function kubepkiRun(algorithm: string): Promise<Sample> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-kubepki-'));
   try {
@@ -195,6 +210,7 @@ async function perCommandCase(): Promise<void> {
     ['kubepki cfssl RSA-2048', () => cfsslRun({ tool: 'kubepki', key: rsa })],
     ['cfssl ECDSA-P256', () => cfsslRun({ tool: 'cfssl', key: ecdsa })],
     ['kubepki cfssl ECDSA-P256', () => cfsslRun({ tool: 'kubepki', key: ecdsa })],
+    ['node -e 0 (floor)', nodeFloorRun],
   ];
   await cfsslRun({ tool: 'kubepki', key: ecdsa }); // warm the page cache, unmeasured
   const samples: Record<string, Sample[]> = Object.fromEntries(runs.map(([name]) => [name, []]));
@@ -208,6 +224,8 @@ async function perCommandCase(): Promise<void> {
     const ratio = med(ours, 'wallMs') / med(anchor, 'wallMs');
     console.log(`  ${anchor.padEnd(27)} wall ${fmt(med(anchor, 'wallMs'))}   cpu ${fmt(med(anchor, 'cpuMs'))}`);
     console.log(`  ${ours.padEnd(27)} wall ${fmt(med(ours, 'wallMs'))}   cpu ${fmt(med(ours, 'cpuMs'))}   ratio wall ${ratio.toFixed(3)}x  goal <= ${goal}x: ${ratio <= goal ? 'met' : 'NOT met'}`);
+    const floor = med('node -e 0 (floor)', 'wallMs') / med(anchor, 'wallMs');
+    console.log(`  ${'  floor: same count of node -e 0'.padEnd(27)} wall ${fmt(med('node -e 0 (floor)', 'wallMs'))}   cpu ${fmt(med('node -e 0 (floor)', 'cpuMs'))}   ratio wall ${floor.toFixed(3)}x  (${floor <= goal ? 'under' : 'OVER'} the goal: one Node process per command ${floor <= goal ? 'can' : 'cannot'} reach it)`);
   }
   console.log('\nwhole init (one process) vs the same fourteen cfssl processes:');
 }

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// `npx kubepki`: runs the compiled CLI (built into dist/ by `npm ci` through the prepare script).
-import '../dist/src/cli/entry.js';
+// `npx kubepki`: runs the bundled CLI (built into dist/ by `npm ci` through the prepare script: tsc, then
+// scripts/bundle.js). dist/src/cli/entry.js, unbundled, behaves the same; the bundle starts faster (bench:cli).
+import '../dist/bundle/entry.js';

@@ -1,6 +1,6 @@
 // `cfssl certinfo -cert FILE`: cfssl's JSON description of a certificate, field for field (Go's field
 // order, omitempty rules, "%X" key ids without zero padding, decimal serial, RFC 3339 times).
-import { x509 } from '../x509/provider.js';
+import { readNameAttributes } from '../x509/name-reader.js';
 import type { Certificate, DistinguishedName } from '../x509/index.js';
 import { goJsonStringify } from './go-json.js';
 
@@ -33,8 +33,7 @@ export interface CertInfo {
 
 function nameInfo(dn: DistinguishedName, raw: Uint8Array): CertInfoName {
   const join = (v: string[] | undefined) => (v && v.length ? v.join(',') : undefined);
-  const names: string[] = [];
-  for (const rdn of new x509.Name(raw).toJSON()) for (const values of Object.values(rdn)) names.push(...values);
+  const names = readNameAttributes(raw).map((a) => a.value);
   const out: CertInfoName = {
     common_name: dn.commonName || undefined,
     serial_number: dn.serialNumber || undefined,

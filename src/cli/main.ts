@@ -1,6 +1,7 @@
 // The kubepki command line: one file per command under src/cli/, wired here. Parsing and printing only.
 import { Command, CommanderError, type Help } from 'commander';
 import { isKubepkiError } from '../util/errors.js';
+import { invokedCommandName } from './invoked-command.js';
 
 /** Each command module exports a function that adds its command (and subcommands) to the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -49,9 +50,7 @@ export function buildProgram(extra: CommandRegistrar[] = []): Command {
  * stub (name and description only), enough for the top-level help, `--version` and "unknown command".
  */
 async function programFor(argv: string[]): Promise<Command> {
-  const words = argv.filter((a) => !a.startsWith('-'));
-  // `kubepki help <command>` shows that command's help: it needs that command's module.
-  const name = words[0] === 'help' ? words[1] : words[0];
+  const name = invokedCommandName(argv);
   const invoked = COMMANDS.find((c) => nameOf(c) === name);
   const registrars = await Promise.all(
     COMMANDS.map(async (entry): Promise<CommandRegistrar> =>

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import { readSimpleYaml } from '../util/simple-yaml.js';
 import { KubepkiError } from '../util/errors.js';
 
 export interface ClusterConfig {
@@ -70,11 +71,16 @@ export function loadClientConfig(file: string, options: { context?: string } = {
   return parseClientConfig(text, { what: file, baseDir: dirname(resolve(file)), ...options });
 }
 
+/** The `yaml` package, loaded only for a kubeconfig beyond simple-yaml.ts's subset (synchronously: CommonJS). */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+}
+
 /** The client configuration in a kubeconfig's text; relative paths are resolved against `baseDir`. */
 export function parseClientConfig(text: string, options: { what: string; baseDir: string; context?: string }): ClientConfig {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = readSimpleYaml(text) ?? parseYaml(text);
   } catch (err) {
     throw new KubepkiError('FileInvalid', `${options.what}: not a valid kubeconfig (YAML error: ${(err as Error).message.split('\n')[0]})`, { cause: err });
   }

@@ -1,6 +1,7 @@
 // kubeconfig documents as kubeadm writes them (client-go's clientcmd.Write of CreateWithCerts): one cluster, one
 // user with embedded client certificate and key, one context `<user>@<cluster>`, selected as current. Reading
 // picks the current context's cluster and user, which is what kubectl and kube-controller-manager use.
+import { readSimpleYaml } from '../util/simple-yaml.js';
 import { KubepkiError } from '../util/errors.js';
 import { contextName } from './certlist.js';
 
@@ -82,6 +83,17 @@ export async function parseKubeconfig(text: string, what: string): Promise<Parse
 
 /** The kubeconfig as a plain object (a mapping whose kind, if any, is Config); errors name `what`. */
 export async function parseKubeconfigYaml(text: string, what: string): Promise<Record<string, unknown>> {
+  let doc: unknown = readSimpleYaml(text);
+  if (doc === undefined) doc = await parseWithYaml(text, what);
+  const invalid = (why: string) => new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: ${why}`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('expected a mapping');
+  const d = doc as Record<string, unknown>;
+  if (d['kind'] !== undefined && d['kind'] !== 'Config') throw invalid(`kind is "${String(d['kind'])}", expected Config`);
+  return d;
+}
+
+/** The `yaml` package's reading, for a kubeconfig beyond simple-yaml.ts's subset. */
+async function parseWithYaml(text: string, what: string): Promise<unknown> {
   const YAML = await loadYaml();
   let doc: unknown;
   try {
@@ -91,11 +103,7 @@ export async function parseKubeconfigYaml(text: string, what: string): Promise<R
   } catch (err) {
     throw new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig (YAML error: ${(err as Error).message})`, { cause: err });
   }
-  const invalid = (why: string) => new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: ${why}`);
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('expected a mapping');
-  const d = doc as Record<string, unknown>;
-  if (d['kind'] !== undefined && d['kind'] !== 'Config') throw invalid(`kind is "${String(d['kind'])}", expected Config`);
-  return d;
+  return doc;
 }
 
 function readKubeconfigObject(d: Record<string, unknown>, what: string): ParsedKubeconfig {

@@ -23,13 +23,12 @@ import {
   decodeSmallInteger,
   DerError,
   DerReader,
-  HIGH_TAG,
-  isIA5,
   readDer,
   rightAlign,
   TAG,
   type DerElement,
 } from './der-reader.js';
+import { readSubjectAltNames } from './san-reader.js';
 import { parsePublicKeyInfo, type PublicKeyAlgorithm, type PublicKeyInfo } from './public-key-info.js';
 import { signatureAlgorithmFromIdentifier, type SignatureAlgorithm } from './signature-algorithm.js';
 
@@ -206,113 +205,6 @@ function readRequestedExtensions(attributes: DerElement[]): Extension[] {
     }
   }
   return out;
-}
-
-const NAME_TYPE = { email: 0x81, dns: 0x82, uri: 0x86, ip: 0x87 } as const;
-
-const ascii = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-
-/** Go's parseSANExtension (cryptobyte: DER, low tag numbers only; what follows the SEQUENCE is not read). */
-export function readSubjectAltNames(value: Uint8Array): SubjectAltNames {
-  const sans = emptySans();
-  let names: DerReader;
-  try {
-    const r = new DerReader(value);
-    names = DerReader.of(r.read(TAG.SEQUENCE, 'subject alternative names'));
-  } catch {
-    throw new DerError('x509: invalid subject alternative names');
-  }
-  while (!names.empty) {
-    let gn: DerElement;
-    try {
-      gn = names.readAny();
-    } catch {
-      throw new DerError('x509: invalid subject alternative name');
-    }
-    if (gn.tag === HIGH_TAG) throw new DerError('x509: invalid subject alternative name');
-    const data = gn.content;
-    switch (gn.tag) {
-      case NAME_TYPE.email:
-        if (!isIA5(data)) throw new DerError('x509: SAN rfc822Name is malformed');
-        sans.emailAddresses.push(ascii(data));
-        break;
-      case NAME_TYPE.dns:
-        if (!isIA5(data)) throw new DerError('x509: SAN dNSName is malformed');
-        sans.dnsNames.push(ascii(data));
-        break;
-      case NAME_TYPE.uri: {
-        if (!isIA5(data)) throw new DerError('x509: SAN uniformResourceIdentifier is malformed');
-        const uri = ascii(data);
-        checkUri(uri);
-        sans.uris.push(uri);
-        break;
-      }
-      case NAME_TYPE.ip:
-        if (data.length !== 4 && data.length !== 16) throw new DerError(`x509: cannot parse IP address of length ${data.length}`);
-        sans.ipAddresses.push(ipText(data));
-        break;
-      default:
-        break; // otherName, directoryName...: Go's parser skips them too, and they are never signed
-    }
-  }
-  return sans;
-}
-
-/** net.IP's String(): dotted IPv4 (also for an IPv4-mapped IPv6 address), else RFC 5952 text. */
-function ipText(b: Uint8Array): string {
-  if (b.length === 4) return Array.from(b).join('.');
-  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  if (mapped) return Array.from(b.subarray(12)).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  // The longest run (of two or more) of zero groups becomes '::' (the first, when runs tie).
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) [bestStart, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
-/**
- * The checks of Go's url.Parse that a SAN URI can fail (control characters, a missing scheme, bad
- * %-escapes, a bad port) and x509's check of the host's labels (domainToReverseLabels).
- */
-function checkUri(uri: string): void {
-  const bad = (why: string): never => {
-    throw new DerError(`x509: cannot parse URI ${JSON.stringify(uri)}: ${why}`);
-  };
-  if (/[\x00-\x1f\x7f]/.test(uri)) bad('net/url: invalid control character in URL');
-  if (uri.startsWith(':')) bad('missing protocol scheme');
-  if (/%(?![0-9a-fA-F]{2})/.test(uri.split('#')[0]!)) bad('invalid URL escape');
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri);
-  const rest = scheme ? uri.slice(scheme[0].length) : uri;
-  if (!scheme && /^[^/?#]*:/.test(rest.split('/')[0] ?? '')) bad('first path segment in URL cannot contain colon');
-  if (!rest.startsWith('//')) return;
-  const authority = rest.slice(2).split(/[/?#]/)[0]!;
-  const host = authority.slice(authority.lastIndexOf('@') + 1);
-  if (host.startsWith('[')) {
-    const close = host.indexOf(']');
-    if (close < 0) bad('missing \']\' in host');
-    const port = host.slice(close + 1);
-    if (port !== '' && !/^:\d*$/.test(port)) bad(`invalid port ${JSON.stringify(port)} after host`);
-  } else {
-    const colon = host.lastIndexOf(':');
-    if (colon >= 0 && !/^\d*$/.test(host.slice(colon + 1))) bad(`invalid port ${JSON.stringify(host.slice(colon))} after host`);
-  }
-  if (host.length > 0) {
-    const labels = host.split('.');
-    if (labels.some((l) => l.length === 0 || /[^\x21-\x7e]/.test(l))) bad('invalid domain');
-  }
 }
 
 function readKeyUsage(value: Uint8Array): number {

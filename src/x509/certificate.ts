@@ -1,13 +1,12 @@
 // X.509 certificates: issuing (self-signed CAs and CA-signed leaves, with SKI/AKI and random serials) and
 // parsing into a plain, typed description that the rest of kubepki reads instead of ASN.1.
-import { createHash, createPublicKey, randomBytes, sign as nodeSign, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
-import type * as X509 from '@peculiar/x509';
-import { loadX509 } from './peculiar.js';
 import * as der from './der.js';
-import { decodePem, encodePem } from './pem.js';
-import { encodeName, fromName, normalizeName, type DistinguishedName } from './names.js';
-import { emptySans, canonicalIp, sansFromGeneralNames, type SubjectAltNames } from './san.js';
+import { extension, signAsync, signatureAlgorithmIdentifier, subjectAltNameValue } from './signed-der.js';
+import { encodePem } from './pem.js';
+import { encodeName, normalizeName, type DistinguishedName } from './names.js';
+import { emptySans, canonicalIp, type SubjectAltNames } from './san.js';
 import { keyAlgorithmOf, signingAlgorithmFor, type KeyPair, type SignatureHash } from './keys.js';
 
 export interface CertificateTemplate {
@@ -75,10 +74,6 @@ const OID = {
   subjectAltName: '2.5.29.17',
 } as const;
 
-function extension(id: string, critical: boolean, value: Uint8Array): Buffer {
-  return critical ? der.sequence(der.oid(id), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(id), der.octetString(value));
-}
-
 /** The extensions kubepki writes, in this order: key usage, EKU, basic constraints, SKI, AKI, SAN (as Go). */
 function buildExtensions(template: CertificateTemplate, ski: string, authorityKeyId: string): Buffer[] {
   const exts: Buffer[] = [];
@@ -89,51 +84,10 @@ function buildExtensions(template: CertificateTemplate, ski: string, authorityKe
   exts.push(extension(OID.basicConstraints, true, der.sequence(...bc)));
   exts.push(extension(OID.subjectKeyId, false, der.octetString(Buffer.from(ski, 'hex'))));
   if (!template.omitAuthorityKeyId) exts.push(extension(OID.authorityKeyId, false, der.sequence(der.implicitPrimitive(0, Buffer.from(authorityKeyId || ski, 'hex')))));
-  const sans = template.sans ?? emptySans();
-  const names = [
-    ...sans.dnsNames.map((v) => der.implicitPrimitive(2, Buffer.from(v, 'latin1'))),
-    ...sans.emailAddresses.map((v) => der.implicitPrimitive(1, Buffer.from(v, 'latin1'))),
-    ...sans.ipAddresses.map((v) => der.implicitPrimitive(7, ipBytes(v))),
-    ...sans.uris.map((v) => der.implicitPrimitive(6, Buffer.from(v, 'latin1'))),
-  ];
-  if (names.length > 0) exts.push(extension(OID.subjectAltName, false, der.sequence(...names)));
+  const names = subjectAltNameValue(template.sans ?? emptySans());
+  if (names) exts.push(extension(OID.subjectAltName, false, names));
   return exts;
 }
-
-function ipBytes(value: string): Buffer {
-  const ip = canonicalIp(value);
-  if (ip === null) throw new KubepkiError('InvalidArgument', `"${value}" is not an IP address (IP SAN)`);
-  if (!ip.includes(':')) return Buffer.from(ip.split('.').map(Number));
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  let i = 0;
-  for (const g of groups) {
-    if (g.includes('.')) {
-      for (const o of g.split('.')) out[i++] = Number(o);
-    } else {
-      out.writeUInt16BE(parseInt(g, 16), i);
-      i += 2;
-    }
-  }
-  return out;
-}
-
-/** AlgorithmIdentifier of the signature: sha*WithRSAEncryption (NULL parameters) or ecdsa-with-SHA* (none). */
-function signatureAlgorithmIdentifier(type: 'RSA' | 'ECDSA', hash: string): { der: Buffer; name: string } {
-  const bits = hash.replace('SHA-', '');
-  if (type === 'RSA') {
-    const oidByBits: Record<string, string> = { '256': '1.2.840.113549.1.1.11', '384': '1.2.840.113549.1.1.12', '512': '1.2.840.113549.1.1.13' };
-    return { der: der.sequence(der.oid(oidByBits[bits]!), der.nullValue()), name: `SHA${bits}-RSA` };
-  }
-  const oidByBits: Record<string, string> = { '256': '1.2.840.10045.4.3.2', '384': '1.2.840.10045.4.3.3', '512': '1.2.840.10045.4.3.4' };
-  return { der: der.sequence(der.oid(oidByBits[bits]!)), name: `ECDSA-SHA${bits}` };
-}
-
-const signAsync = (hash: string, data: Buffer, key: KeyObject) =>
-  new Promise<Buffer>((resolve, reject) => nodeSign(hash, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
 
 /** Seconds precision, as the certificate stores it. */
 const toSecond = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
@@ -300,73 +254,7 @@ export async function issueCertificate(options: {
 }
 
 
-/** Parses one DER certificate. */
-export function parseCertificateDer(der: Uint8Array, what = 'certificate'): Certificate {
-  const x509 = loadX509();
-  let cert: X509.X509Certificate;
-  try {
-    cert = new x509.X509Certificate(der);
-  } catch (err) {
-    throw new KubepkiError('InvalidCertificate', `${what}: not a valid X.509 certificate: ${(err as Error).message}`, { cause: err });
-  }
-  const ku = cert.getExtension(x509.KeyUsagesExtension);
-  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-  const bc = cert.getExtension(x509.BasicConstraintsExtension);
-  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const sans = sansFromGeneralNames(san?.names.items ?? []);
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });
-  } catch (err) {
-    throw new KubepkiError('InvalidCertificate', `${what}: unsupported public key: ${(err as Error).message}`, { cause: err });
-  }
-  const serial = cert.serialNumber.toLowerCase().replace(/^(00)+(?=[0-9a-f])/, '');
-  return {
-    der,
-    pem: encodePem('CERTIFICATE', der),
-    subject: fromName(cert.subjectName),
-    issuer: fromName(cert.issuerName),
-    serialNumber: serial === '' ? '0' : serial,
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    isCA: bc?.ca ?? false,
-    maxPathLen: bc?.pathLength,
-    keyUsage: ku?.usages ?? 0,
-    extKeyUsages: Array.from(eku?.usages ?? [], String),
-    sans,
-    subjectKeyId: ski?.keyId.toLowerCase() ?? '',
-    authorityKeyId: aki?.keyId?.toLowerCase() ?? '',
-    publicKey,
-    signatureAlgorithm: signatureAlgorithmName(cert),
-    rawSubject: new Uint8Array(cert.subjectName.toArrayBuffer()),
-    rawIssuer: new Uint8Array(cert.issuerName.toArrayBuffer()),
-  };
-}
-
-function signatureAlgorithmName(cert: X509.X509Certificate): string {
-  const a = cert.signatureAlgorithm as { name?: string; hash?: { name?: string } };
-  const hash = (a.hash?.name ?? '').replace('-', '');
-  if (a.name === 'RSASSA-PKCS1-v1_5') return `${hash}-RSA`;
-  if (a.name === 'ECDSA') return `ECDSA-${hash}`;
-  if (a.name === 'RSA-PSS') return `${hash}-RSAPSS`;
-  return a.name ?? 'unknown';
-}
-
-/** Every certificate of a PEM text (a bundle gives several). */
-export function parseCertificatesPem(pem: string, what = 'certificate'): Certificate[] {
-  const blocks = decodePem(pem, what).filter((b) => b.type === 'CERTIFICATE');
-  if (blocks.length === 0) throw new KubepkiError('InvalidCertificate', `${what}: no CERTIFICATE block found`);
-  return blocks.map((b, i) => parseCertificateDer(b.der, blocks.length > 1 ? `${what} (certificate ${i + 1})` : what));
-}
-
-/** Exactly one certificate; a bundle is an error (e.g. --cluster-signing-cert-file must not be a bundle). */
-export function parseCertificatePem(pem: string, what = 'certificate'): Certificate {
-  const certs = parseCertificatesPem(pem, what);
-  if (certs.length !== 1) throw new KubepkiError('InvalidCertificate', `${what}: expected one certificate, found a bundle of ${certs.length}`);
-  return certs[0]!;
-}
+export { parseCertificateDer, parseCertificatesPem, parseCertificatePem } from './certificate-parser.js';
 
 /** True when `cert` is signed by `issuerCert`'s key and names it as issuer (native signature check). */
 export function isSignedBy(cert: Certificate, issuerCert: Certificate): boolean {

@@ -2,11 +2,12 @@
 // self-signature must verify (the agent, cfssl sign, certs inspect) through the one parser
 // (certificate-request.ts) and the one signature check (csr-signature.ts), with the input named in errors.
 import { KubepkiError } from '../util/errors.js';
-import { x509 } from './provider.js';
+import * as der from './der.js';
+import { extension, signAsync, signatureAlgorithmIdentifier, subjectAltNameValue } from './signed-der.js';
 import { decodePem } from './pem.js';
-import { toJsonName, type DistinguishedName } from './names.js';
+import { encodeName, type DistinguishedName } from './names.js';
 import { canonicalIp, emptySans, type SubjectAltNames } from './san.js';
-import { signingAlgorithmFor, toSigningKey, type KeyPair, type SignatureHash } from './keys.js';
+import { keyAlgorithmOf, signingAlgorithmFor, type KeyPair, type SignatureHash } from './keys.js';
 import { parseCertificateRequest, type CertificateRequest } from './certificate-request.js';
 import { checkCsrSignature } from './csr-signature.js';
 
@@ -22,28 +23,32 @@ export async function createCertificateRequest(options: {
   requestCA?: { maxPathLen?: number };
 }): Promise<CertificateRequest> {
   const { subject, sans = emptySans(), keyPair, signatureHash, requestCA } = options;
-  const names: x509.JsonGeneralNames = [
-    ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
-    ...sans.emailAddresses.map((value) => ({ type: 'email' as const, value })),
-    ...sans.ipAddresses.map((value) => ({ type: 'ip' as const, value: canonicalIp(value) ?? value })),
-    ...sans.uris.map((value) => ({ type: 'url' as const, value })),
+  // Encoded here (der.ts) as Go's CreateCertificateRequest does; the extensionRequest attribute only when
+  // there is an extension to request.
+  const hash = String(signingAlgorithmFor(keyPair.privateKey, signatureHash).hash); // throws for keys we cannot sign with
+  const algorithm = signatureAlgorithmIdentifier(keyAlgorithmOf(keyPair.privateKey).type as 'RSA' | 'ECDSA', hash);
+  const sanValue = subjectAltNameValue({ ...sans, ipAddresses: sans.ipAddresses.map((ip) => canonicalIp(ip) ?? ip) });
+  const extensions = [
+    ...(sanValue ? [extension(OID_SUBJECT_ALT_NAME, false, sanValue)] : []),
+    ...(requestCA
+      ? [extension(OID_BASIC_CONSTRAINTS, true, der.sequence(der.boolean(true), ...(requestCA.maxPathLen !== undefined ? [der.integer(requestCA.maxPathLen)] : [])))]
+      : []),
   ];
-  const alg = signingAlgorithmFor(keyPair.privateKey, signatureHash);
-  const spki = new Uint8Array(keyPair.publicKey.export({ type: 'spki', format: 'der' }));
-  const publicCryptoKey = await x509.cryptoProvider.get().subtle.importKey('spki', spki, alg, true, ['verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: new x509.Name(toJsonName(subject)),
-    keys: { privateKey: (await toSigningKey(keyPair.privateKey, signatureHash)) as unknown as CryptoKeyLike, publicKey: publicCryptoKey },
-    signingAlgorithm: { name: alg.name, hash: alg.hash } as unknown as { name: string },
-    extensions: [
-      ...(names.length ? [new x509.SubjectAlternativeNameExtension(names, false)] : []),
-      ...(requestCA ? [new x509.BasicConstraintsExtension(true, requestCA.maxPathLen, true)] : []),
-    ],
-  } as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]);
-  return parseCertificateRequest(new Uint8Array(csr.rawData));
+  const attributes = extensions.length ? [der.sequence(der.oid(OID_EXTENSION_REQUEST), der.set(der.sequence(...extensions)))] : [];
+  const info = der.sequence(
+    der.integer(0),
+    encodeName(subject),
+    keyPair.publicKey.export({ type: 'spki', format: 'der' }),
+    der.tlv(0xa0, ...attributes),
+  );
+  const signature = await signAsync(hash.replace('-', '').toLowerCase(), info, keyPair.privateKey);
+  return parseCertificateRequest(new Uint8Array(der.sequence(info, algorithm.der, der.bitString(signature))));
 }
 
-type CryptoKeyLike = object;
+const OID_SUBJECT_ALT_NAME = '2.5.29.17';
+const OID_BASIC_CONSTRAINTS = '2.5.29.19';
+const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+
 
 /** Parses a DER request and verifies its self-signature; errors name `what`. */
 export async function parseVerifiedCertificateRequest(der: Uint8Array, what = 'certificate request'): Promise<CertificateRequest> {

@@ -1,6 +1,6 @@
 // Private/public keys: generation (Node's async keygen runs on the libuv thread pool, off the event loop, so
-// several keys are made in parallel), PEM import/export in the encodings kubeadm writes, and WebCrypto
-// handles for signing with @peculiar/x509.
+// several keys are made in parallel), PEM import/export in the encodings kubeadm writes, and the signature
+// algorithm Go picks for a key.
 import { createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, webcrypto, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { KubepkiError } from '../util/errors.js';
@@ -8,7 +8,6 @@ import { decodePem } from './pem.js';
 import { generateRsaKeyPairFromPrimes } from './rsa-keygen.js';
 
 const generateKeyPairAsync = promisify(nodeGenerateKeyPair);
-const subtle = webcrypto.subtle;
 
 /** kubeadm's --encryption-algorithm values. */
 export const KEY_ALGORITHMS = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'] as const;
@@ -139,28 +138,4 @@ export function signingAlgorithmFor(key: KeyObject, hash?: SignatureHash): webcr
     return { name: 'ECDSA', namedCurve: alg.curve!, hash: hash ?? defaultHash };
   }
   throw new KubepkiError('Unsupported', `signing with ${alg.name} keys is not supported`);
-}
-
-/** WebCrypto private key for signing (cached per KeyObject and digest: import costs more than a signature). */
-const signingKeyCache = new WeakMap<KeyObject, Map<string, Promise<webcrypto.CryptoKey>>>();
-export function toSigningKey(privateKey: KeyObject, hash?: SignatureHash): Promise<webcrypto.CryptoKey> {
-  let perHash = signingKeyCache.get(privateKey);
-  if (!perHash) {
-    perHash = new Map();
-    signingKeyCache.set(privateKey, perHash);
-  }
-  const slot = hash ?? 'default';
-  let cached = perHash.get(slot);
-  if (!cached) {
-    const alg = signingAlgorithmFor(privateKey, hash);
-    cached = subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), alg, false, ['sign']) as Promise<webcrypto.CryptoKey>;
-    perHash.set(slot, cached);
-  }
-  return cached;
-}
-
-/** WebCrypto public key (for @peculiar/x509 builders that want one). */
-export function toWebPublicKey(publicKey: KeyObject): Promise<webcrypto.CryptoKey> {
-  const alg = signingAlgorithmFor(publicKey);
-  return subtle.importKey('spki', publicKey.export({ type: 'spki', format: 'der' }), alg, true, ['verify']) as Promise<webcrypto.CryptoKey>;
 }

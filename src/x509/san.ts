@@ -12,22 +12,6 @@ export interface SubjectAltNames {
 
 export const emptySans = (): SubjectAltNames => ({ dnsNames: [], ipAddresses: [], emailAddresses: [], uris: [] });
 
-/**
- * Sorts the general names of a subjectAltName extension (as @peculiar/x509 lists them) into a
- * SubjectAltNames; IPs in canonical text. Names of other kinds are left out. Certificates and CSRs
- * read their SANs through this one function.
- */
-export function sansFromGeneralNames(names: Iterable<{ type: string; value: string }>): SubjectAltNames {
-  const sans = emptySans();
-  for (const n of names) {
-    if (n.type === 'dns') sans.dnsNames.push(n.value);
-    else if (n.type === 'ip') sans.ipAddresses.push(canonicalIp(n.value) ?? n.value);
-    else if (n.type === 'email') sans.emailAddresses.push(n.value);
-    else if (n.type === 'url') sans.uris.push(n.value);
-  }
-  return sans;
-}
-
 /** Canonical text of an IP (IPv4 dotted, IPv6 compressed lower case), or null if it is not an IP. */
 export function canonicalIp(value: string): string | null {
   const v = value.trim();

@@ -11,7 +11,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { kubectlWith, makeTestPki, startServe } from '../api/helpers.js';
-import { CLI_ENTRY, kubepki, run } from '../helpers/cli.js';
+import { CLI_ENTRY, kubepki, REPO_ROOT, run } from '../helpers/cli.js';
 import { openssl } from '../helpers/openssl.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -19,7 +19,7 @@ import { startAgentProcess } from '../agent/processes.js';
 import { computeDetachedSignature } from '../../src/apis/cluster-info.js';
 import { clusterInfoKubeconfig } from '../../src/controllers/publishers/bootstrap-signer.js';
 
-const REPO = path.resolve(path.dirname(CLI_ENTRY), '../../..');
+const REPO = REPO_ROOT;
 
 /** The pin of a CA file, computed the way kubeadm's documentation tells an operator to. */
 async function opensslPin(certFile: string, dir: string): Promise<string> {

@@ -10,14 +10,12 @@ import {
   parseCertificateRequest,
   checkCsrSignature,
   certificateRequestDerFromPem,
-  fromName,
-  sansFromGeneralNames,
   EXT_KEY_USAGE_OIDS,
   KEY_USAGE_BITS,
   type KeyAlgorithm,
 } from '../../src/x509/index.js';
 import { issueFromRequest, usagesToExtensions } from '../../src/controllers/signer/issue.js';
-import { x509 } from '../../src/x509/provider.js';
+import { fromName, sansFromGeneralNames, x509 } from '../helpers/peculiar.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { NODE_SUBJECT, requestPem, sans, sharedKeyPair, testCA } from '../controllers/fixtures.js';

@@ -1,10 +1,31 @@
-// Runs the compiled kubepki CLI as a separate process, the way a user runs `npx kubepki`.
-// The path is relative to this compiled file, so tests work from any build output directory.
+// Runs the kubepki CLI as a separate process, the way a user runs `npx kubepki`: the bundle bin/kubepki.js runs
+// (dist/bundle/, from scripts/bundle.js). Paths are relative to this compiled file, so tests work from any build
+// output directory. A bundle older than the compiled sources would test stale code: that is refused.
 import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-export const CLI_ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/entry.js');
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository (the directory holding dist/). */
+export const REPO_ROOT = path.dirname(DIST);
+export const CLI_ENTRY = path.join(DIST, 'bundle', 'entry.js');
+
+function assertBundleFresh(): void {
+  const src = path.join(DIST, 'src');
+  let bundled: number;
+  try {
+    bundled = statSync(CLI_ENTRY).mtimeMs;
+  } catch {
+    throw new Error(`${CLI_ENTRY} is missing: run \`node scripts/bundle.js\` after tsc (\`npm run build\` does both)`);
+  }
+  for (const file of readdirSync(src, { recursive: true }) as string[]) {
+    if (file.endsWith('.js') && statSync(path.join(src, file)).mtimeMs > bundled) {
+      throw new Error(`dist/src/${file} is newer than the bundle: run \`node scripts/bundle.js\` after tsc (\`npm run build\` does both)`);
+    }
+  }
+}
+assertBundleFresh();
 
 export interface RunResult {
   code: number;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
-import { x509 } from '../../src/x509/provider.js';
+import { toJsonName, toSigningKey, x509 } from '../helpers/peculiar.js';
 import {
   generateKeyPair,
   issueCertificate,
@@ -14,8 +14,6 @@ import {
   randomSerialNumber,
   signingAlgorithmFor,
   subjectKeyIdOf,
-  toJsonName,
-  toSigningKey,
   type Certificate,
   type CertificateTemplate,
   type KeyAlgorithm,

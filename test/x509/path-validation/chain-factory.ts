@@ -4,7 +4,7 @@
 // der.ts, so the chains can hold what kubepki's own issuing path refuses to write.
 import { createHash, webcrypto } from 'node:crypto';
 import * as der from '../../../src/x509/der.js';
-import { loadX509 } from '../../../src/x509/peculiar.js';
+import { x509 } from '../../helpers/peculiar.js';
 import { parseCertificatePem, type Certificate } from '../../../src/x509/certificate.js';
 import { canonicalIp } from '../../../src/x509/san.js';
 
@@ -94,7 +94,6 @@ const dn = (id: Identity) => (id.o ? `O=${id.o}, CN=${id.cn}` : `CN=${id.cn}`);
 let serial = 1;
 
 export async function makeCert(spec: CertSpec): Promise<Certificate> {
-  const x509 = loadX509();
   const ext = (oid: string, critical: boolean, value: Buffer) => new x509.Extension(oid, critical, value);
   const exts = [];
   if (spec.keyUsage) exts.push(ext('2.5.29.15', true, der.namedBitString(spec.keyUsage)));

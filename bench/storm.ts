@@ -9,8 +9,8 @@
 //   npm run bench:storm                                  (N = 1000,5000; RSA-2048,ECDSA-P256; sqlite,etcd)
 //   npm run bench:storm -- --nodes 1000 --ca RSA-2048 --storage sqlite --connections 64
 //   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --reps 5    (medians of 5 runs, with the range)
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
@@ -62,6 +62,7 @@ async function startServe(dataDir: string, port: number, storageArgs: string[]):
   // BENCH_SERVE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
   const nodeArgs = (process.env['BENCH_SERVE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const serve = startCli(['serve', '--data-dir', dataDir, '--secure-port', String(port), ...storageArgs], { nodeArgs });
+  if (process.env['BENCH_SERVE_STDOUT']) serve.child.stdout!.pipe(createWriteStream(process.env['BENCH_SERVE_STDOUT']));
   const url = (await serve.waitForStderr(/listening on (https:\/\/\S+)/, { timeoutMs: 30_000, what: 'serve' }))[1]!;
   // Let the in-process controllers take their Lease and sync their informers: the storm hits a running cluster.
   await new Promise((r) => setTimeout(r, 1500));
@@ -180,6 +181,8 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
     watchReq.end();
     await new Promise((r) => setTimeout(r, 300));
 
+    const perf = process.env['BENCH_SERVE_PERF_OUT'] ? spawn('perf', ['record', '-e', 'cpu-clock', '-c', '1000000', '-g', '-p', String(serve.child.pid), '-o', process.env['BENCH_SERVE_PERF_OUT']], { stdio: 'ignore' }) : undefined;
+    if (perf) await new Promise((r) => setTimeout(r, 500));
     const serverCpu0 = processCpuMs(serve.child.pid!);
     const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -200,6 +203,10 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
     const seconds = (performance.now() - t0) / 1000;
     const serverCpu = processCpuMs(serve.child.pid!) - serverCpu0;
     const c = process.cpuUsage(clientCpu0);
+    if (perf) {
+      perf.kill('SIGINT');
+      await new Promise((r) => perf.once('exit', r));
+    }
     watchReq.destroy();
     watchAgent.destroy();
     latencies.sort((a, b) => a - b);

@@ -4,7 +4,7 @@
 // the TLS layer, a kubepki source file...). serve must run with --perf-basic-prof so JIT frames have names.
 // Used by bench/storm.ts --breakdown; needs /usr/bin/perf (Linux), otherwise the breakdown is skipped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface PerfSession {
   /** Stops recording and returns CPU ms per bucket (all threads). */
@@ -21,6 +21,7 @@ export function startPerf(pid: number, outFile: string): PerfSession | undefined
       await new Promise((r) => perf.once('exit', r));
       dedupePerfMap(pid);
       const script = spawnSync('perf', ['script', '-i', outFile, '-F', 'tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      rmSync(`/tmp/perf-${pid}.map`, { force: true });
       return categorize(script.stdout, pid);
     },
   };

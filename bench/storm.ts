@@ -271,7 +271,7 @@ async function main(): Promise<void> {
         const rate = n / r.seconds;
         const limit = ca.startsWith('RSA') ? speed.rsa2048 : speed.ecdsaP256;
         console.log(
-          `${String(n).padEnd(6)} ${ca.padEnd(11)} ${storage.padEnd(8)} ${`${r.seconds.toFixed(2)} s`.padEnd(11)} ${rate.toFixed(0).padEnd(8)} ${`${r.serverCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.clientCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.p50.toFixed(0)} ms`.padEnd(18)} ${`${r.p99.toFixed(0)} ms`.padEnd(8)} ${((rate / limit) * 100).toFixed(1)}% of ${limit.toFixed(0)} sign/s${REPS > 1 ? `  (median of ${REPS}: ${runs.map((x) => x.seconds.toFixed(2)).join(', ')} s)` : ''}`,
+          `${String(n).padEnd(6)} ${ca.padEnd(11)} ${storage.padEnd(8)} ${`${r.seconds.toFixed(2)} s`.padEnd(11)} ${rate.toFixed(0).padEnd(8)} ${`${r.serverCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.clientCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.p50.toFixed(0)} ms`.padEnd(18)} ${`${r.p99.toFixed(0)} ms`.padEnd(8)} ${((rate / limit) * 100).toFixed(1)}% of ${limit.toFixed(0)} sign/s${REPS > 1 ? `  (median of ${REPS}: ${runs.map((x) => x.seconds.toFixed(2)).join(', ')} s; server CPU/cert ${runs.map((x) => x.serverCpuMsPerCert.toFixed(2)).join(', ')} ms; load ${os.loadavg()[0]!.toFixed(1)})` : ''}`,
         );
       }
     }

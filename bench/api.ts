@@ -2,7 +2,7 @@
 // CSRs against `serve` running in its own process (SQLite, then etcd when /usr/bin/etcd exists and
 // BENCH_ETCD != 0); then watch delivery latency with 5,000 open watches, each filtered to one CSR by
 // metadata.name. Goals (2-core machine): ≥ 3,000 CSR creates/s on SQLite; p99 watch delivery < 50 ms.
-//   node dist/bench/api.js [creates=20000] [watchers=5000]
+//   node dist/bench/api.js [creates=20000] [watchers=5000]     (BENCH_SQLITE=0 / BENCH_ETCD=0 skip a backend)
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -356,7 +356,7 @@ async function main(): Promise<void> {
     });
     const requests = await makeCsrs(32);
     const rows: Row[] = [];
-    rows.push(...(await runBackend('sqlite', dir, { agent }, requests)));
+    if (process.env['BENCH_SQLITE'] !== '0') rows.push(...(await runBackend('sqlite', dir, { agent }, requests)));
     if (existsSync('/usr/bin/etcd') && process.env['BENCH_ETCD'] !== '0') rows.push(...(await runBackend('etcd', dir, { agent }, requests)));
     agent.destroy();
     console.log(`\nkubepki API server, ${CONCURRENCY} concurrent mTLS keep-alive clients, ${N} CSRs, ${os.cpus().length} CPUs\n`);

@@ -9,6 +9,7 @@
 //   npm run bench:storm                                  (N = 1000,5000; RSA-2048,ECDSA-P256; sqlite,etcd)
 //   npm run bench:storm -- --nodes 1000 --ca RSA-2048 --storage sqlite --connections 64
 //   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --reps 5    (medians of 5 runs, with the range)
+//   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --breakdown  (server CPU by bucket; needs perf)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import { startEtcd } from '../test/helpers/etcd.js';
 import { kubepki } from '../test/helpers/cli.js';
 import { startCli, type CliProcess } from '../test/helpers/process.js';
 import { onLines } from '../test/helpers/json-lines.js';
+import { startPerf } from './storm-breakdown.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +35,9 @@ const STORAGES = arg('storage', existsSync('/usr/bin/etcd') ? 'sqlite,etcd' : 's
 const CONNECTIONS = Number(arg('connections', '64'));
 const TIMEOUT_MS = Number(arg('timeout', '180000'));
 const REPS = Math.max(1, Number(arg('reps', '1')));
+// --breakdown: the server's CPU per certificate by bucket (TLS, JSON, storage, signing, watch fan-out...),
+// from `perf record` on the serve process (bench/storm-breakdown.ts); serve runs with --perf-basic-prof.
+const BREAKDOWN = process.argv.includes('--breakdown');
 
 function opensslSpeed(): { rsa2048: number; ecdsaP256: number } {
   const r = spawnSyncText('openssl', ['speed', '-seconds', '2', '-mr', 'rsa2048', 'ecdsap256']);
@@ -61,6 +66,7 @@ function processCpuMs(pid: number): number {
 async function startServe(dataDir: string, port: number, storageArgs: string[]): Promise<CliProcess & { url: string }> {
   // BENCH_SERVE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
   const nodeArgs = (process.env['BENCH_SERVE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  if (BREAKDOWN) nodeArgs.push('--perf-basic-prof', '--interpreted-frames-native-stack');
   const serve = startCli(['serve', '--data-dir', dataDir, '--secure-port', String(port), ...storageArgs], { nodeArgs });
   const url = (await serve.waitForStderr(/listening on (https:\/\/\S+)/, { timeoutMs: 30_000, what: 'serve' }))[1]!;
   // Let the in-process controllers take their Lease and sync their informers: the storm hits a running cluster.
@@ -124,6 +130,8 @@ interface Result {
   clientCpuMsPerCert: number;
   p50: number;
   p99: number;
+  /** --breakdown: perf samples (1 ms of CPU each) per bucket. */
+  breakdown?: Map<string, number>;
 }
 
 async function storm(requests: string[], ca: string, storage: string): Promise<Result> {
@@ -180,6 +188,8 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
     watchReq.end();
     await new Promise((r) => setTimeout(r, 300));
 
+    const perf = BREAKDOWN ? startPerf(serve.child.pid!, path.join(dir, 'perf.data')) : undefined;
+    if (perf) await new Promise((r) => setTimeout(r, 500));
     const serverCpu0 = processCpuMs(serve.child.pid!);
     const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -200,6 +210,7 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
     const seconds = (performance.now() - t0) / 1000;
     const serverCpu = processCpuMs(serve.child.pid!) - serverCpu0;
     const c = process.cpuUsage(clientCpu0);
+    const breakdown = perf ? await perf.stop() : undefined;
     watchReq.destroy();
     watchAgent.destroy();
     latencies.sort((a, b) => a - b);
@@ -212,12 +223,23 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
       clientCpuMsPerCert: (c.user + c.system) / 1000 / n,
       p50: latencies[Math.floor(n * 0.5)] ?? NaN,
       p99: latencies[Math.floor(n * 0.99)] ?? NaN,
+      ...(breakdown ? { breakdown } : {}),
     };
   } finally {
     agent.destroy();
     await serve?.stop();
     await etcd?.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The median run's server CPU per certificate by bucket (scaled to the /proc figure: perf misses a few). */
+function printBreakdown(r: Result): void {
+  const total = [...r.breakdown!.values()].reduce((a, b) => a + b, 0);
+  const scale = (r.serverCpuMsPerCert * r.nodes) / total;
+  console.log(`  server CPU per certificate by bucket (${r.nodes} nodes, ${r.ca}, ${r.storage}; perf, ${total} samples of 1 ms):`);
+  for (const [k, v] of [...r.breakdown!].sort((a, b) => b[1] - a[1])) {
+    console.log(`    ${k.padEnd(52)} ${((v * scale) / r.nodes).toFixed(3)} ms  ${((100 * v) / total).toFixed(1)}%`);
   }
 }
 
@@ -245,10 +267,11 @@ async function main(): Promise<void> {
         for (let i = 0; i < REPS; i++) runs.push(await storm(all.slice(0, n), ca, storage));
         const r = medianRun(runs);
         results.push(r);
+        if (r.breakdown) printBreakdown(r);
         const rate = n / r.seconds;
         const limit = ca.startsWith('RSA') ? speed.rsa2048 : speed.ecdsaP256;
         console.log(
-          `${String(n).padEnd(6)} ${ca.padEnd(11)} ${storage.padEnd(8)} ${`${r.seconds.toFixed(2)} s`.padEnd(11)} ${rate.toFixed(0).padEnd(8)} ${`${r.serverCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.clientCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.p50.toFixed(0)} ms`.padEnd(18)} ${`${r.p99.toFixed(0)} ms`.padEnd(8)} ${((rate / limit) * 100).toFixed(1)}% of ${limit.toFixed(0)} sign/s${REPS > 1 ? `  (median of ${REPS}: ${runs.map((x) => x.seconds.toFixed(2)).join(', ')} s)` : ''}`,
+          `${String(n).padEnd(6)} ${ca.padEnd(11)} ${storage.padEnd(8)} ${`${r.seconds.toFixed(2)} s`.padEnd(11)} ${rate.toFixed(0).padEnd(8)} ${`${r.serverCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.clientCpuMsPerCert.toFixed(2)} ms`.padEnd(16)} ${`${r.p50.toFixed(0)} ms`.padEnd(18)} ${`${r.p99.toFixed(0)} ms`.padEnd(8)} ${((rate / limit) * 100).toFixed(1)}% of ${limit.toFixed(0)} sign/s${REPS > 1 ? `  (median of ${REPS}: ${runs.map((x) => x.seconds.toFixed(2)).join(', ')} s; server CPU/cert ${runs.map((x) => x.serverCpuMsPerCert.toFixed(2)).join(', ')} ms; load ${os.loadavg()[0]!.toFixed(1)})` : ''}`,
         );
       }
     }

@@ -317,7 +317,10 @@ export class ResourceStore {
    * only when the client did not ask for a specific resourceVersion.
    */
   async update(namespace: string, name: string, input: KubeObject, ctx: StrategyContext, options: WriteOptions & { subresource?: SubresourceDefinition }): Promise<KubeObject> {
-    const body = structuredClone(input);
+    // The body as JSON once (it came from JSON or protobuf: plain data): every attempt builds from its own
+    // decode, so a retry starts from the body as sent, and the caller's object is never written to.
+    const text = JSON.stringify(input);
+    const body = JSON.parse(text) as KubeObject;
     this.checkTypeMeta(body);
     if (!isObject(body.metadata)) body.metadata = {};
     if (body.metadata.name !== undefined && body.metadata.name !== '' && body.metadata.name !== name) {
@@ -330,7 +333,14 @@ export class ResourceStore {
     if (!requestedRV && this.def.strategy.allowUnconditionalUpdate === false && !options.subresource) {
       throw invalidObject(this.def, name, [invalid('metadata.resourceVersion', 0, 'must be specified for an update')]);
     }
-    return this.guaranteedUpdate(namespace, name, ctx, options, requestedRV, () => structuredClone(body));
+    let first: KubeObject | undefined = body;
+    return this.guaranteedUpdate(namespace, name, ctx, options, requestedRV, () => {
+      const b = first ?? (JSON.parse(text) as KubeObject);
+      first = undefined;
+      if (b !== body) this.checkTypeMeta(b);
+      if (!isObject(b.metadata)) b.metadata = {};
+      return b;
+    });
   }
 
   async patch(

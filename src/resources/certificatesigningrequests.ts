@@ -295,9 +295,11 @@ const approvalStrategy: SubresourceStrategy = {
   prepareForUpdate(newObj, oldObj, ctx) {
     const n = asCsr(newObj);
     const o = asCsr(oldObj);
-    n.spec = structuredClone(o.spec);
+    // `o` is this attempt's own decode of the stored object and is only read from here on: its parts are
+    // shared, not deep-copied (the status is copied one level: its conditions are replaced below).
+    n.spec = o.spec;
     const conditions = n.status?.conditions;
-    n.status = { ...structuredClone(o.status ?? {}) };
+    n.status = { ...(o.status ?? {}) };
     if (conditions !== undefined) n.status.conditions = conditions;
     else delete n.status.conditions;
     populateConditionTimestamps(n, o, ctx.now);
@@ -314,12 +316,12 @@ const statusStrategy: SubresourceStrategy = {
   prepareForUpdate(newObj, oldObj, ctx) {
     const n = asCsr(newObj);
     const o = asCsr(oldObj);
-    n.spec = structuredClone(o.spec);
+    n.spec = o.spec; // shared, as in approvalStrategy
     // The status writer (a signer) may set certificate and Failed, never approval conditions.
     const kept = conditionsOf(o).filter((c) => APPROVAL_TYPES.has(c.type));
     const others = conditionsOf(n).filter((c) => !APPROVAL_TYPES.has(c.type));
     n.status = { ...(n.status ?? {}) };
-    if (kept.length + others.length > 0) n.status.conditions = [...structuredClone(kept), ...others];
+    if (kept.length + others.length > 0) n.status.conditions = [...kept.map((c) => ({ ...c })), ...others]; // conditions hold strings only
     else delete n.status.conditions;
     populateConditionTimestamps(n, o, ctx.now);
   },

@@ -114,11 +114,18 @@ export function clientCertificateExpiration(registry: Registry): ClientCertifica
     buckets: CLIENT_CERT_BUCKETS,
     registers: [registry],
   });
+  // A connection's client certificate never changes: decode it (getPeerCertificate builds a whole object
+  // from the DER) once per connection, not once per request.
+  const notAfterOf = new WeakMap<object, number>();
   return {
     observe(socket, now) {
-      const peer = (socket as Partial<TLSSocket>).getPeerCertificate?.();
-      if (!peer || !peer.valid_to) return;
-      const notAfter = Date.parse(peer.valid_to);
+      if (typeof socket !== 'object' || socket === null) return;
+      let notAfter = notAfterOf.get(socket);
+      if (notAfter === undefined) {
+        const peer = (socket as Partial<TLSSocket>).getPeerCertificate?.();
+        notAfter = peer?.valid_to ? Date.parse(peer.valid_to) : NaN;
+        notAfterOf.set(socket, notAfter);
+      }
       if (!Number.isNaN(notAfter)) histogram.observe((notAfter - now.getTime()) / 1000);
     },
   };

@@ -4,12 +4,13 @@
 // Several API replicas on one etcd share one history and see each other's writes and conflicts.
 import { readFileSync } from 'node:fs';
 import etcd3 from 'etcd3';
-import type { ICompare, IDuplexStream, IKeyValue, IOptions, IRangeRequest, IRangeResponse, ITxnRequest, ITxnResponse, IWatchRequest, IWatchResponse } from 'etcd3';
+import type { IDuplexStream, IKeyValue, IOptions, IRequestOp, IRangeRequest, IRangeResponse, ITxnRequest, ITxnResponse, IWatchRequest, IWatchResponse } from 'etcd3';
 import type { Clock } from '../util/clock.js';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock } from '../util/clock.js';
 import { compacted, conflict, keyExists, notFound, StorageError } from './errors.js';
 import { repeatEvery, storageClosed } from './internal.js';
+import { EtcdTxnBatcher, type Condition, type WriteResult } from './etcd-batch.js';
 import type { ListOptions, ListResult, Storage, StoredValue, WatchEvent, WatchHandle, WatchOptions } from './interface.js';
 
 export interface EtcdStorageOptions {
@@ -40,6 +41,8 @@ export class EtcdStorage implements Storage {
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
   private readonly stopCompactor = new AbortController();
+  /** Gets, creates, updates and deletes of one event-loop turn, one transaction each kind (etcd-batch.ts). */
+  private readonly batcher: EtcdTxnBatcher;
 
   constructor(options: EtcdStorageOptions) {
     if (options.endpoints.length === 0) throw new KubepkiError('InvalidConfig', 'no etcd endpoints given');
@@ -64,14 +67,19 @@ export class EtcdStorage implements Storage {
     }
     this.client = new etcd3.Etcd3(clientOptions);
     this.prefix = options.prefix ?? '';
+    this.batcher = new EtcdTxnBatcher((req) => this.client.kv.txn(req));
     const interval = options.compactionIntervalMs ?? 5 * 60_000;
     if (interval > 0) void this.runCompactor(interval, options.clock ?? systemClock);
   }
 
   async get(key: string): Promise<StoredValue | null> {
-    const res = await this.call(() => this.client.kv.range({ key: this.k(key) }));
-    const kv = res.kvs[0];
-    return kv ? this.toStored(kv) : null;
+    if (this.closed) throw storageClosed();
+    try {
+      const { kv } = await this.batcher.read(this.k(key));
+      return kv ? this.toStored(kv) : null;
+    } catch (err) {
+      throw this.mapError(err);
+    }
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
@@ -93,46 +101,38 @@ export class EtcdStorage implements Storage {
 
   async create(key: string, value: string): Promise<number> {
     const k = this.k(key);
-    const res = await this.txn({
-      compare: [cmp(k, 'Mod', 'Equal', 0)],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      failure: [],
-    });
+    const v = Buffer.from(value);
+    const res = await this.write(k, [{ target: 'Mod', result: 'Equal', revision: 0 }], { request_put: { key: k, value: v } }, v.length);
     if (!res.succeeded) throw keyExists(key);
-    return Number(res.header.revision);
+    return res.revision;
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<number> {
     const k = this.k(key);
+    const v = Buffer.from(value);
     // The create-revision guard keeps an update with expectedRevision 0 from creating the key.
-    const res = await this.txn({
-      compare: [cmp(k, 'Create', 'Greater', 0), cmp(k, 'Mod', 'Equal', expectedRevision)],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      failure: [{ request_range: { key: k, keys_only: true } }],
-    });
-    if (!res.succeeded) {
-      if ((res.responses[0]?.response_range?.kvs.length ?? 0) === 0) throw notFound(key);
-      throw conflict(key);
-    }
-    return Number(res.header.revision);
+    const res = await this.write(
+      k,
+      [
+        { target: 'Create', result: 'Greater', revision: 0 },
+        { target: 'Mod', result: 'Equal', revision: expectedRevision },
+      ],
+      { request_put: { key: k, value: v } },
+      v.length,
+    );
+    if (!res.succeeded) throw res.kv ? conflict(key) : notFound(key);
+    return res.revision;
   }
 
   async delete(key: string, expectedRevision?: number): Promise<{ revision: number; prev: StoredValue }> {
     const k = this.k(key);
-    const compare = [cmp(k, 'Create', 'Greater', 0)];
-    if (expectedRevision !== undefined) compare.push(cmp(k, 'Mod', 'Equal', expectedRevision));
-    const res = await this.txn({
-      compare,
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k, keys_only: true } }],
-    });
-    if (!res.succeeded) {
-      if ((res.responses[0]?.response_range?.kvs.length ?? 0) === 0) throw notFound(key);
-      throw conflict(key);
-    }
-    const prevKv = res.responses[0]?.response_delete_range?.prev_kvs[0];
+    const conditions: Condition[] = [{ target: 'Create', result: 'Greater', revision: 0 }];
+    if (expectedRevision !== undefined) conditions.push({ target: 'Mod', result: 'Equal', revision: expectedRevision });
+    const res = await this.write(k, conditions, { request_delete_range: { key: k, prev_kv: true } }, 0);
+    if (!res.succeeded) throw res.kv ? conflict(key) : notFound(key);
+    const prevKv = res.response.response_delete_range?.prev_kvs[0];
     if (!prevKv) throw notFound(key);
-    return { revision: Number(res.header.revision), prev: this.toStored(prevKv) };
+    return { revision: res.revision, prev: this.toStored(prevKv) };
   }
 
   watch(prefix: string, options: WatchOptions): WatchHandle {
@@ -234,6 +234,15 @@ export class EtcdStorage implements Storage {
       return await fn();
     } catch (err) {
       throw this.mapError(err, revision);
+    }
+  }
+
+  private async write(key: Buffer, conditions: Condition[], request: IRequestOp, valueBytes: number): Promise<WriteResult> {
+    if (this.closed) throw storageClosed();
+    try {
+      return await this.batcher.write(key, conditions, request, valueBytes);
+    } catch (err) {
+      throw this.mapError(err);
     }
   }
 
@@ -367,10 +376,6 @@ class EtcdWatch implements WatchHandle {
     this.stream?.cancel();
     this.store.forget(this);
   }
-}
-
-function cmp(key: Buffer, target: 'Mod' | 'Create', result: 'Equal' | 'Greater', revision: number): ICompare {
-  return target === 'Mod' ? { key, target, result, mod_revision: revision } : { key, target, result, create_revision: revision };
 }
 
 /** etcd's range end for a prefix: the prefix with its last byte incremented (trailing 0xff bytes dropped). */

@@ -87,6 +87,49 @@ describe('EtcdStorage', () => {
     );
   });
 
+  it('writes of one event-loop turn share a transaction, each with its own answer (AlreadyExists, Conflict, NotFound)', async (t) => {
+    const s = newStorage(await plainEtcd());
+    t.after(() => s.close());
+    const taken = await s.create('/registry/b/taken', 'old');
+    const kept = await s.create('/registry/b/kept', 'v1');
+    // All issued in one turn: one transaction, which fails as a whole on the first try (taken exists, the
+    // stale update's revision is wrong, missing does not exist); the others are committed by the retry.
+    const results = await Promise.allSettled([
+      s.create('/registry/b/new-1', 'n1'),
+      s.create('/registry/b/taken', 'again'),
+      s.create('/registry/b/new-2', 'n2'),
+      s.update('/registry/b/kept', 'v2', kept),
+      s.update('/registry/b/taken', 'stale', taken + 1000),
+      s.update('/registry/b/missing', 'x', 5),
+      s.delete('/registry/b/missing'),
+    ]);
+    const [n1, dup, n2, upd, stale, missing, delMissing] = results;
+    assert.equal(dup.status, 'rejected');
+    assert.ok(isStorageError('KeyExists')((dup as PromiseRejectedResult).reason));
+    assert.ok(isStorageError('Conflict')((stale as PromiseRejectedResult).reason));
+    assert.ok(isStorageError('NotFound')((missing as PromiseRejectedResult).reason));
+    assert.ok(isStorageError('NotFound')((delMissing as PromiseRejectedResult).reason));
+    // The writes that held committed together: one revision, each object's resourceVersion.
+    const revs = [n1, n2, upd].map((r) => (r as PromiseFulfilledResult<number>).value);
+    assert.equal(new Set(revs).size, 1);
+    assert.ok(revs[0]! > kept);
+    assert.deepEqual(
+      (await s.list('/registry/b/')).items.map((i) => [i.key, i.value, i.modRevision]),
+      [
+        ['/registry/b/kept', 'v2', revs[0]],
+        ['/registry/b/new-1', 'n1', revs[0]],
+        ['/registry/b/new-2', 'n2', revs[0]],
+        ['/registry/b/taken', 'old', taken],
+      ],
+    );
+    // The same key twice in one turn: two transactions (etcd refuses a key twice in one); the second create
+    // finds the first's key, and an update in the same turn as a create of another key keeps its own answer.
+    const twice = await Promise.allSettled([s.create('/registry/b/twice', '1'), s.create('/registry/b/twice', '2'), s.get('/registry/b/new-1')]);
+    assert.equal(twice.filter((r) => r.status === 'fulfilled').length, 2);
+    assert.ok(twice.some((r) => r.status === 'rejected' && isStorageError('KeyExists')(r.reason)));
+    assert.equal((twice[2] as PromiseFulfilledResult<{ value: string } | null>).value?.value, 'n1');
+  });
+
   it('keeps stores with different key prefixes apart', async (t) => {
     const c = await plainEtcd();
     const a = newStorage(c, `/tenant-a-${process.pid}`);

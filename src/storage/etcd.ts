@@ -10,7 +10,7 @@ import { KubepkiError } from '../util/errors.js';
 import { systemClock } from '../util/clock.js';
 import { compacted, conflict, keyExists, notFound, StorageError } from './errors.js';
 import { repeatEvery, storageClosed } from './internal.js';
-import { EtcdTxnBatcher, type Condition, type WriteResult } from './etcd-batch.js';
+import { conditionalWrite, EtcdReadBatcher, type Condition, type WriteResult } from './etcd-batch.js';
 import type { ListOptions, ListResult, Storage, StoredValue, WatchEvent, WatchHandle, WatchOptions } from './interface.js';
 
 export interface EtcdStorageOptions {
@@ -41,8 +41,8 @@ export class EtcdStorage implements Storage {
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
   private readonly stopCompactor = new AbortController();
-  /** Gets, creates, updates and deletes of one event-loop turn, one transaction each kind (etcd-batch.ts). */
-  private readonly batcher: EtcdTxnBatcher;
+  /** The gets of one event-loop turn, as one read-only transaction (etcd-batch.ts). */
+  private readonly batcher: EtcdReadBatcher;
 
   constructor(options: EtcdStorageOptions) {
     if (options.endpoints.length === 0) throw new KubepkiError('InvalidConfig', 'no etcd endpoints given');
@@ -67,7 +67,7 @@ export class EtcdStorage implements Storage {
     }
     this.client = new etcd3.Etcd3(clientOptions);
     this.prefix = options.prefix ?? '';
-    this.batcher = new EtcdTxnBatcher((req) => this.client.kv.txn(req));
+    this.batcher = new EtcdReadBatcher((req) => this.client.kv.txn(req));
     const interval = options.compactionIntervalMs ?? 5 * 60_000;
     if (interval > 0) void this.runCompactor(interval, options.clock ?? systemClock);
   }
@@ -102,7 +102,7 @@ export class EtcdStorage implements Storage {
   async create(key: string, value: string): Promise<number> {
     const k = this.k(key);
     const v = Buffer.from(value);
-    const res = await this.write(k, [{ target: 'Mod', result: 'Equal', revision: 0 }], { request_put: { key: k, value: v } }, v.length);
+    const res = await this.write(k, [{ target: 'Mod', result: 'Equal', revision: 0 }], { request_put: { key: k, value: v } });
     if (!res.succeeded) throw keyExists(key);
     return res.revision;
   }
@@ -118,7 +118,6 @@ export class EtcdStorage implements Storage {
         { target: 'Mod', result: 'Equal', revision: expectedRevision },
       ],
       { request_put: { key: k, value: v } },
-      v.length,
     );
     if (!res.succeeded) throw res.kv ? conflict(key) : notFound(key);
     return res.revision;
@@ -128,7 +127,7 @@ export class EtcdStorage implements Storage {
     const k = this.k(key);
     const conditions: Condition[] = [{ target: 'Create', result: 'Greater', revision: 0 }];
     if (expectedRevision !== undefined) conditions.push({ target: 'Mod', result: 'Equal', revision: expectedRevision });
-    const res = await this.write(k, conditions, { request_delete_range: { key: k, prev_kv: true } }, 0);
+    const res = await this.write(k, conditions, { request_delete_range: { key: k, prev_kv: true } });
     if (!res.succeeded) throw res.kv ? conflict(key) : notFound(key);
     const prevKv = res.response.response_delete_range?.prev_kvs[0];
     if (!prevKv) throw notFound(key);
@@ -237,10 +236,10 @@ export class EtcdStorage implements Storage {
     }
   }
 
-  private async write(key: Buffer, conditions: Condition[], request: IRequestOp, valueBytes: number): Promise<WriteResult> {
+  private async write(key: Buffer, conditions: Condition[], request: IRequestOp): Promise<WriteResult> {
     if (this.closed) throw storageClosed();
     try {
-      return await this.batcher.write(key, conditions, request, valueBytes);
+      return await conditionalWrite((req) => this.client.kv.txn(req), key, conditions, request);
     } catch (err) {
       throw this.mapError(err);
     }

@@ -10,6 +10,7 @@ import { FakeClock } from '../../src/util/clock.js';
 import { KubepkiError } from '../../src/util/errors.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/poll.js';
 import { isStorageError, Recorder, storageContract } from '../storage/contract.js';
 import { makeEtcdCerts, type EtcdTestCerts } from '../storage/etcd-certs.js';
 
@@ -87,13 +88,11 @@ describe('EtcdStorage', () => {
     );
   });
 
-  it('writes of one event-loop turn share a transaction, each with its own answer (AlreadyExists, Conflict, NotFound)', async (t) => {
+  it('writes of one event-loop turn each get their own answer and their own resourceVersion; gets of the turn share one read', async (t) => {
     const s = newStorage(await plainEtcd());
     t.after(() => s.close());
     const taken = await s.create('/registry/b/taken', 'old');
     const kept = await s.create('/registry/b/kept', 'v1');
-    // All issued in one turn: one transaction, which fails as a whole on the first try (taken exists, the
-    // stale update's revision is wrong, missing does not exist); the others are committed by the retry.
     const results = await Promise.allSettled([
       s.create('/registry/b/new-1', 'n1'),
       s.create('/registry/b/taken', 'again'),
@@ -109,25 +108,32 @@ describe('EtcdStorage', () => {
     assert.ok(isStorageError('Conflict')((stale as PromiseRejectedResult).reason));
     assert.ok(isStorageError('NotFound')((missing as PromiseRejectedResult).reason));
     assert.ok(isStorageError('NotFound')((delMissing as PromiseRejectedResult).reason));
-    // The writes that held committed together: one revision, each object's resourceVersion.
+    // Every committed write has a revision of its own: a watcher resuming after any one of them ("events
+    // after RV n") still gets the others, which a shared transaction revision would hide.
     const revs = [n1, n2, upd].map((r) => (r as PromiseFulfilledResult<number>).value);
-    assert.equal(new Set(revs).size, 1);
-    assert.ok(revs[0]! > kept);
+    assert.equal(new Set(revs).size, 3);
+    assert.ok(revs.every((r) => r > kept));
     assert.deepEqual(
       (await s.list('/registry/b/')).items.map((i) => [i.key, i.value, i.modRevision]),
       [
-        ['/registry/b/kept', 'v2', revs[0]],
+        ['/registry/b/kept', 'v2', revs[2]],
         ['/registry/b/new-1', 'n1', revs[0]],
-        ['/registry/b/new-2', 'n2', revs[0]],
+        ['/registry/b/new-2', 'n2', revs[1]],
         ['/registry/b/taken', 'old', taken],
       ],
     );
-    // The same key twice in one turn: two transactions (etcd refuses a key twice in one); the second create
-    // finds the first's key, and an update in the same turn as a create of another key keeps its own answer.
-    const twice = await Promise.allSettled([s.create('/registry/b/twice', '1'), s.create('/registry/b/twice', '2'), s.get('/registry/b/new-1')]);
-    assert.equal(twice.filter((r) => r.status === 'fulfilled').length, 2);
-    assert.ok(twice.some((r) => r.status === 'rejected' && isStorageError('KeyExists')(r.reason)));
-    assert.equal((twice[2] as PromiseFulfilledResult<{ value: string } | null>).value?.value, 'n1');
+    const events: string[] = [];
+    let watchError: Error | undefined;
+    const w = s.watch('/registry/b/', { afterRevision: Math.min(...revs), onEvent: (e) => void events.push(e.key), onError: (err) => (watchError = err) });
+    t.after(() => w.close());
+    await until(() => events.length >= 2, 'the events after the first write');
+    assert.equal(watchError, undefined);
+    const byRevision: [string, number][] = [['/registry/b/new-1', revs[0]!], ['/registry/b/new-2', revs[1]!], ['/registry/b/kept', revs[2]!]];
+    const first = Math.min(...revs);
+    assert.deepEqual(events.sort(), byRevision.filter(([, r]) => r !== first).map(([k]) => k).sort());
+    // Gets of one turn (one read-only transaction): each its own key's value.
+    const got = await Promise.all(['/registry/b/new-1', '/registry/b/new-2', '/registry/b/none'].map((k) => s.get(k)));
+    assert.deepEqual(got.map((g) => g?.value ?? null), ['n1', 'n2', null]);
   });
 
   it('keeps stores with different key prefixes apart', async (t) => {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { httpsRequest } from './https-request.js';
 
 const N = Number(process.argv[2] ?? 20_000);
 const WATCHERS = Number(process.argv[3] ?? 5_000);
@@ -133,22 +134,7 @@ class ConnectionPool {
 }
 
 function request(c: Client, method: string, p: string, body?: string, contentType = 'application/json'): Promise<{ status: number; body: string }> {
-  if (c.pool) return c.pool.request(method, p, body, contentType);
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (body !== undefined) {
-      headers['Content-Type'] = contentType;
-      headers['Content-Length'] = String(Buffer.byteLength(body));
-    }
-    const req = https.request(c.base + p, { method, agent: c.agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return c.pool ? c.pool.request(method, p, body, contentType) : httpsRequest(c, method, p, body, contentType);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

@@ -34,6 +34,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { kubepki } from '../test/helpers/cli.js';
 import { startCli, type CliProcess } from '../test/helpers/process.js';
 import { onLines } from '../test/helpers/json-lines.js';
+import { httpsRequest } from './https-request.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,23 +57,7 @@ interface Client {
   base: string;
 }
 
-function request(c: Client, method: string, p: string, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
-    }
-    const req = https.request(c.base + p, { method, agent: c.agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const request = (c: Client, method: string, p: string, body?: string) => httpsRequest(c, method, p, body);
 
 /** admin.conf's mutual-TLS credentials (the client certificate kubepki init wrote). */
 function adminAgent(dir: string, options: https.AgentOptions): https.Agent {

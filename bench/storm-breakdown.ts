@@ -70,13 +70,55 @@ const JS: Rule[] = [
   [/node:_http|node:http|node:net|node:internal\/(streams|stream_base)/, 'HTTP'],
 ];
 
+/**
+ * serve runs from esbuild's bundles (dist/bundle/*.js), so a JS frame names a bundle line; esbuild heads each
+ * module's code with a `// dist/src/<module>.js` comment. Names the frame after that module instead, so the
+ * JS rules (by source file) apply: `JS:*handle file:///…/dist/bundle/cmd-serve.js:8875:15` becomes
+ * `JS:*handle dist/src/controllers/signer/controller.js`.
+ */
+const bundleModules = new Map<string, { line: number; module: string }[]>();
+
+function unbundle(frame: string): string {
+  const m = /^((?:JS|Eval):\S*) file:\/\/(\/\S+\/dist\/bundle\/[^:]+):(\d+)/.exec(frame);
+  if (!m) return frame;
+  const [, name, file, lineText] = m as unknown as [string, string, string, string];
+  let modules = bundleModules.get(file);
+  if (!modules) {
+    modules = [];
+    try {
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((l, i) => {
+          const head = /^\/\/ ((?:dist\/src|node_modules)\/\S+)$/.exec(l);
+          if (head) modules!.push({ line: i + 1, module: head[1]! });
+        });
+    } catch {
+      // The bundle is gone: keep the frame as it is.
+    }
+    bundleModules.set(file, modules);
+  }
+  // The last module heading at or above the frame's (1-based) line.
+  const line = Number(lineText);
+  let lo = 0;
+  let hi = modules.length - 1;
+  let found: string | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (modules[mid]!.line <= line) {
+      found = modules[mid]!.module;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found ? `${name} ${found}` : frame;
+}
+
 /** CPU ms per bucket from `perf script -F tid,ip,sym` output (1 sample = 1 ms). */
 export function categorize(script: string, mainPid: number): Map<string, number> {
   const samples: { tid: string; frames: string[] }[] = [];
   for (const block of script.split('\n\n')) {
     const lines = block.split('\n').filter((l) => l.trim() !== '');
     if (lines.length === 0) continue;
-    const frames = lines.slice(1).map((l) => l.trim().replace(/^[0-9a-f]+ /, '').replace(/ \([^)]*\)$/, ''));
+    const frames = lines.slice(1).map((l) => unbundle(l.trim().replace(/^[0-9a-f]+ /, '').replace(/ \([^)]*\)$/, '')));
     samples.push({ tid: lines[0]!.trim(), frames });
   }
   // Each thread's role, from any of its samples (a sample in OpenSSL's or glibc's assembly may carry no

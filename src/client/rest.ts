@@ -14,6 +14,8 @@ import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
 
 interface Connection {
   base: URL;
+  /** `base` as http.request options (a bracketed IPv6 hostname unbracketed, as Node's urlToHttpOptions does). */
+  target: { protocol: string; hostname: string; port: string };
   agent: http.Agent;
   /** How a connection of its own reaches the server (watches): the agent's TLS settings, or the loopback socket. */
   transport: TlsOptions & { socketPath?: string };
@@ -76,6 +78,7 @@ export class RestKubeClient implements KubeClient {
     if (loopback) {
       this.conn ??= Promise.resolve({
         base: new URL('http://localhost'),
+        target: targetOf(new URL('http://localhost')),
         // Node's Agent passes its options on to every request, socketPath included (@types/node omits it).
         agent: new http.Agent({ keepAlive: true, maxSockets: this.options.maxSockets ?? 64, socketPath: loopback.socketPath } as http.AgentOptions),
         transport: { socketPath: loopback.socketPath },
@@ -105,7 +108,7 @@ export class RestKubeClient implements KubeClient {
     const maxSockets = this.options.maxSockets ?? 64;
     const keepAlive = !this.options.oneShot;
     const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive, maxSockets, ...tls }) : new http.Agent({ keepAlive, maxSockets });
-    return { base, agent, transport: tls, headers: this.headersOf(creds), refreshedAt: now };
+    return { base, target: targetOf(base), agent, transport: tls, headers: this.headersOf(creds), refreshedAt: now };
   }
 
   private headersOf(creds: ResolvedCredentials): Record<string, string> {
@@ -134,12 +137,14 @@ export class RestKubeClient implements KubeClient {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const c = await this.connection();
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const url = new URL(path, c.base);
-    const mod = url.protocol === 'https:' ? https : http;
+    const mod = c.base.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
       const req = mod.request(
-        url,
+        // The server's address and the path as they are, not a URL parsed (and turned back into options) per
+        // request: `path` is already encoded by the caller (RestResourceClient.path, query()).
         {
+          ...c.target,
+          path,
           method,
           agent: c.agent,
           headers: {
@@ -161,7 +166,7 @@ export class RestKubeClient implements KubeClient {
             }
             const code = res.statusCode ?? 0;
             if (code >= 200 && code < 300) resolve(parsed as T);
-            else reject(apiErrorFromResponse(code, parsed, `${method} ${url.pathname}: ${code} ${res.statusMessage ?? ''}`.trim()));
+            else reject(apiErrorFromResponse(code, parsed, `${method} ${pathOnly(path)}: ${code} ${res.statusMessage ?? ''}`.trim()));
           });
           res.on('error', reject);
         },
@@ -242,6 +247,17 @@ export class RestKubeClient implements KubeClient {
     return this.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', review);
   }
 }
+
+function targetOf(base: URL): Connection['target'] {
+  const h = base.hostname;
+  return { protocol: base.protocol, hostname: h.startsWith('[') ? h.slice(1, -1) : h, port: base.port };
+}
+
+/** A request path without its query (as URL.pathname gives it), for error messages. */
+const pathOnly = (path: string): string => {
+  const q = path.indexOf('?');
+  return q < 0 ? path : path.slice(0, q);
+};
 
 function query(params: Record<string, string | number | boolean | undefined>): string {
   const q = new URLSearchParams();

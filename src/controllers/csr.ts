@@ -2,7 +2,6 @@
 // (pkg/controller/certificates/controller_utils.go): Approved/Denied by condition type, Failed by a true
 // condition, Issued by a non-empty status.certificate. Updates always work on a copy of the cached object.
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from '../apis/csr.js';
-import { deepCopy } from '../apis/objects.js';
 import { formatTime } from '../util/time.js';
 import { certificateRequestDerFromPem, parseCertificateRequest, type CertificateRequest } from '../x509/certificate-request.js';
 
@@ -55,8 +54,8 @@ export function displayCondition(csr: CertificateSigningRequest): string {
 }
 
 export function withCondition(csr: CertificateSigningRequest, condition: Omit<CertificateSigningRequestCondition, 'lastUpdateTime' | 'lastTransitionTime'>, now: Date): CertificateSigningRequest {
-  const copy = deepCopy(csr); // never change an object an informer's cache holds
-  copy.status ??= {};
-  copy.status.conditions = [...(copy.status.conditions ?? []), { ...condition, lastUpdateTime: formatTime(now), lastTransitionTime: formatTime(now) }];
-  return copy;
+  // Never change an object an informer's cache holds: a new object, status and conditions list that share the
+  // cached (never mutated) rest — it is only serialized, so a deep copy (a structured clone per request) buys nothing.
+  const at = formatTime(now);
+  return { ...csr, status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { ...condition, lastUpdateTime: at, lastTransitionTime: at }] } };
 }

@@ -2,17 +2,35 @@
 // Issuing a certificate needs only these few constructions; keeping them here (instead of going through an
 // ASN.1 schema library) makes issuance cheap and lets a process that only writes certificates start fast.
 
-function length(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** The DER length octets of `n`, written at `at` of `out` (or only counted when `out` is undefined). */
+function writeLength(n: number, out?: Buffer, at = 0): number {
+  if (n < 0x80) {
+    if (out) out[at] = n;
+    return 1;
+  }
+  let size = 0;
+  for (let v = n; v > 0; v = Math.floor(v / 256)) size++;
+  if (out) {
+    out[at] = 0x80 | size;
+    for (let i = size, v = n; i > 0; i--, v = Math.floor(v / 256)) out[at + i] = v & 0xff;
+  }
+  return 1 + size;
 }
 
-/** Tag-length-value with the given tag byte. */
+/** Tag-length-value with the given tag byte: one buffer written once (a certificate is hundreds of these). */
 export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
-  const body = Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), length(body.length), body]);
+  let n = 0;
+  for (const c of content) n += c.length;
+  const head = 1 + writeLength(n);
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = tag;
+  writeLength(n, out, 1);
+  let at = head;
+  for (const c of content) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 export const sequence = (...items: Uint8Array[]) => tlv(0x30, ...items);
@@ -56,7 +74,23 @@ export function integerFromHex(hex: string): Buffer {
 
 export const integer = (n: number) => integerFromHex(n.toString(16));
 
+/**
+ * Encoded OIDs by dotted form: a certificate names the same dozen OIDs every time and encoding one takes a
+ * BigInt per arc. Bounded, so that OIDs from input (cfssl policies, requests) cannot grow it without end.
+ */
+const encodedOids = new Map<string, Buffer>();
+const MAX_ENCODED_OIDS = 512;
+
 export function oid(dotted: string): Buffer {
+  const known = encodedOids.get(dotted);
+  // A copy: callers own what they get (the cached bytes are never handed out).
+  if (known) return Buffer.from(known);
+  const encoded = encodeOid(dotted);
+  if (encodedOids.size < MAX_ENCODED_OIDS) encodedOids.set(dotted, Buffer.from(encoded));
+  return encoded;
+}
+
+function encodeOid(dotted: string): Buffer {
   const parts = dotted.split('.').map((p) => BigInt(p));
   if (parts.length < 2) throw new RangeError(`bad OID ${dotted}`);
   const out: number[] = [];

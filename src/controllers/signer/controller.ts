@@ -9,7 +9,6 @@ import { encodePem } from '../../x509/pem.js';
 import { checkCsrSignature } from '../../x509/csr-signature.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
 import { hasTrueCondition, isApproved, isIssued, parseSpecRequest } from '../csr.js';
-import { deepCopy } from '../../apis/objects.js';
 import { formatTime } from '../../util/time.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { CertificateController } from '../runtime/certificate-controller.js';
@@ -119,17 +118,19 @@ export class CSRSigningController {
       return retryable(new Error(`error auto signing csr: ${(err as Error).message}`));
     }
     this.options.metrics?.signingDuration.observe({ signer_name: signerName }, (performance.now() - started) / 1000);
-    const csr = deepCopy(cached);
-    csr.status ??= {};
+    // The cached object is never changed: the update is a new object with a new status sharing the rest (it is
+    // only serialized, so no deep copy).
+    const status = { ...cached.status };
     if (decision.type === 'failed') {
       const now = formatTime(this.options.clock.now());
-      csr.status.conditions = [
-        ...(csr.status.conditions ?? []),
+      status.conditions = [
+        ...(status.conditions ?? []),
         { type: 'Failed', status: 'True', reason: SIGNER_VALIDATION_FAILURE, message: decision.message, lastUpdateTime: now, lastTransitionTime: now },
       ];
     } else {
-      csr.status.certificate = Buffer.from(decision.certificatePem).toString('base64');
+      status.certificate = Buffer.from(decision.certificatePem).toString('base64');
     }
+    const csr: CertificateSigningRequest = { ...cached, status };
     try {
       await this.csrs.update(csr, 'status');
     } catch (err) {

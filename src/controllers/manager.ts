@@ -214,7 +214,7 @@ export class ControllerManager {
           const { transform, ...where } = narrowing;
           inf = new Informer<T>({
             name, listerWatcher: client.resource<T>(resource), clock: this.clock, logger: this.logger,
-            transform: transform ? (o) => transform(compactForCache(o)) : compactForCache, ...where,
+            transform: transform ? (o) => compactForCache(transform(o)) : compactForCache, ...where,
           }) as unknown as Informer<KubeObject>;
           shared.set(name, inf);
           informers.push(inf);
@@ -259,7 +259,7 @@ interface TermContext {
   informer<T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing?: InformerNarrowing<T>): Informer<T>;
 }
 
-/** What a shared informer is narrowed to, and what its objects become on top of compactForCache. */
+/** What a shared informer is narrowed to, and what its objects become before compactForCache (which then copies the top-level object, so a property added here stays on one hidden class). */
 interface InformerNarrowing<T> {
   namespace?: string;
   fieldSelector?: string;

@@ -12,6 +12,7 @@ import { RESOURCES, type KubeClient } from '../client/interface.js';
 import { ControllerMetrics } from './metrics.js';
 import { Informer } from './runtime/informer.js';
 import { compactForCache } from './runtime/informer-transforms.js';
+import { trimSettledRequest, type CachedCertificateSigningRequest } from './csr-cache.js';
 import { LeaderElector, LeaseLock, LEADER_ELECTION_DEFAULTS } from './runtime/leader-election.js';
 import { loadSigningAuthority, resolveSigningFiles, type SigningFiles } from './signer/ca.js';
 import type { SigningAuthority } from './signer/issue.js';
@@ -28,7 +29,6 @@ import { trustBundleSources } from './publishers/ctb-sources.js';
 import type { ClusterTrustBundle } from '../apis/clustertrustbundle.js';
 import { BootstrapSignerController } from './publishers/bootstrap-signer.js';
 import { CLUSTER_INFO_CONFIGMAP, ROOT_CA_CONFIGMAP, NAMESPACE_PUBLIC, NAMESPACE_SYSTEM } from '../apis/names.js';
-import type { CertificateSigningRequest } from '../apis/csr.js';
 import type { ConfigMap, KubeObject, Lease, Namespace, Secret } from '../apis/objects.js';
 
 /** Controller names, kube's short (--controllers) names first; the long names are accepted too. */
@@ -207,11 +207,15 @@ export class ControllerManager {
       clock: this.clock,
       logger: this.logger,
       metrics: this.metrics,
-      informer: <T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing: { namespace?: string; fieldSelector?: string } = {}) => {
+      informer: <T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing: InformerNarrowing<T> = {}) => {
         // One informer per name for the term, shared by every controller that asks for it (kube's shared informers).
         let inf = shared.get(name);
         if (!inf) {
-          inf = new Informer<T>({ name, listerWatcher: client.resource<T>(resource), clock: this.clock, logger: this.logger, transform: compactForCache, ...narrowing }) as unknown as Informer<KubeObject>;
+          const { transform, ...where } = narrowing;
+          inf = new Informer<T>({
+            name, listerWatcher: client.resource<T>(resource), clock: this.clock, logger: this.logger,
+            transform: transform ? (o) => compactForCache(transform(o)) : compactForCache, ...where,
+          }) as unknown as Informer<KubeObject>;
           shared.set(name, inf);
           informers.push(inf);
         }
@@ -252,13 +256,22 @@ interface TermContext {
   logger: Logger;
   metrics: ControllerMetrics;
   /** The term's shared informer of that name (made on first use). */
-  informer<T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing?: { namespace?: string; fieldSelector?: string }): Informer<T>;
+  informer<T extends KubeObject>(name: string, resource: (typeof RESOURCES)[keyof typeof RESOURCES], narrowing?: InformerNarrowing<T>): Informer<T>;
+}
+
+/** What a shared informer is narrowed to, and what its objects become before compactForCache (which then copies the top-level object, so a property added here stays on one hidden class). */
+interface InformerNarrowing<T> {
+  namespace?: string;
+  fieldSelector?: string;
+  transform?: (obj: T) => T;
 }
 
 /** Builds one controller for a term, or says (in the log) why it does not run and gives undefined. */
 type ControllerBuilder = (term: TermContext) => ((signal: AbortSignal) => Promise<void>) | undefined;
 
-const csrInformer = (t: TermContext) => t.informer<CertificateSigningRequest>('certificatesigningrequests', RESOURCES.certificateSigningRequests);
+/** Every CSR controller shares it; settled requests are cached without their request and certificate (csr-cache.ts). */
+const csrInformer = (t: TermContext) =>
+  t.informer<CachedCertificateSigningRequest>('certificatesigningrequests', RESOURCES.certificateSigningRequests, { transform: trimSettledRequest });
 const tokenInformer = (t: TermContext) =>
   t.informer<Secret>('bootstrap-tokens', RESOURCES.secrets, { namespace: NAMESPACE_SYSTEM, fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` });
 

@@ -50,3 +50,22 @@ test('shareRepeatedStrings and compactForCache change no value: the cached objec
   const long = 'x'.repeat(10_000);
   assert.deepEqual(shareRepeatedStrings({ metadata: { name: 'n' }, data: { message: long }, message: long } as never), { metadata: { name: 'n' }, data: { message: long }, message: long });
 });
+
+test('equal usages and groups arrays become one frozen array, equal timestamps one string; a write to a shared array throws', () => {
+  const [a, b] = [compactForCache(csr('a')), compactForCache(csr('b'))];
+  assert.equal(a.spec.usages, b.spec.usages);
+  assert.equal(a.spec.groups, b.spec.groups);
+  assert.ok(Object.isFrozen(a.spec.usages));
+  assert.deepEqual(a.spec.usages, ['digital signature', 'client auth']);
+  assert.throws(() => (a.spec.usages as string[]).push('server auth'), TypeError);
+  // Compacting an object again (its arrays already shared) changes nothing and does not throw.
+  assert.deepEqual(compactForCache(structuredClone(a)), a);
+  assert.equal(shareRepeatedStrings(a), a);
+  // A deep copy (what a handler writes) is not frozen.
+  const copy = structuredClone(a);
+  copy.spec.usages!.push('server auth');
+  assert.equal(copy.spec.usages!.length, 3);
+  // Arrays of other things are walked, not shared.
+  const other = shareRepeatedStrings({ metadata: { name: 'n' }, status: [{ type: 'x' }] } as never) as unknown as { status: { type: string }[] };
+  assert.ok(!Object.isFrozen(other.status));
+});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, it } from 'node:test';
 import { SqliteStorage } from '../../src/storage/sqlite.js';
 import { FakeClock } from '../../src/util/clock.js';
@@ -19,6 +20,65 @@ async function flush(): Promise<void> {
 }
 
 describe('SqliteStorage', () => {
+  it('opens a database written with the old (name, id) index: the covering index replaces it, the data reads as before', async (t) => {
+    const file = path.join(await tempDir(t, 'kubepki-sqlite-'), 'state.db');
+    // The schema as it was before kv_name_id_deleted, with a key's history and a tombstone.
+    const old = new Database(file);
+    old.exec(`CREATE TABLE kv (id INTEGER PRIMARY KEY, name TEXT NOT NULL, deleted INTEGER NOT NULL, create_revision INTEGER NOT NULL, prev_revision INTEGER NOT NULL, value TEXT);
+      CREATE INDEX kv_name_id ON kv (name, id);
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO kv VALUES (1, '/registry/o/a', 0, 1, 0, 'a1'), (2, '/registry/o/b', 0, 2, 0, 'b'), (3, '/registry/o/a', 0, 1, 1, 'a2'),
+        (4, '/registry/o/c', 0, 4, 0, 'c'), (5, '/registry/o/b', 1, 2, 2, NULL);`);
+    old.close();
+    const storage = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });
+    assert.equal(await storage.currentRevision(), 5);
+    const page = await storage.list('/registry/o/', { limit: 1 });
+    assert.deepEqual(page.items.map((i) => [i.key, i.value, i.modRevision]), [['/registry/o/a', 'a2', 3]]);
+    assert.equal(page.remaining, 1, 'b is deleted: only c remains');
+    assert.deepEqual((await storage.list('/registry/o/', { revision: 4 })).items.map((i) => i.value), ['a2', 'b', 'c']);
+    await storage.close();
+    const check = new Database(file, { readonly: true });
+    t.after(() => check.close());
+    const indexes = (check.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kv'`).all() as { name: string }[]).map((r) => r.name);
+    assert.deepEqual(indexes, ['kv_name_id_deleted']);
+  });
+
+  it('remainingItemCount stays exact over many pages, interleaved lists at other revisions, and a page asked twice', async (t) => {
+    const storage = new SqliteStorage({ path: ':memory:', compaction: { intervalMs: 0 } });
+    t.after(() => storage.close());
+    for (let i = 0; i < 40; i++) await storage.create(`/registry/r/k${String(i).padStart(2, '0')}`, String(i));
+    // Keys of a neighbouring prefix must not be counted.
+    await storage.create('/registry/rr/x', 'x');
+    const first = await storage.list('/registry/r/', { limit: 7 });
+    assert.equal(first.remaining, 33);
+    // Another list of the same prefix at a later revision (after 5 deletes and 2 creates) pages alongside.
+    for (let i = 10; i < 15; i++) await storage.delete(`/registry/r/k${i}`);
+    await storage.create('/registry/r/k05a', 'new');
+    await storage.create('/registry/r/k99', 'new');
+    const second = await storage.list('/registry/r/', { limit: 7 });
+    assert.equal(second.remaining, 30, '37 keys at the later revision, 7 on the page');
+    let a = first;
+    let b = second;
+    let seenA = first.items.length;
+    let seenB = second.items.length;
+    while (a.more || b.more) {
+      if (a.more) {
+        const again = await storage.list('/registry/r/', { limit: 7, startAfter: a.items.at(-1)!.key, revision: first.revision });
+        a = await storage.list('/registry/r/', { limit: 7, startAfter: a.items.at(-1)!.key, revision: first.revision });
+        assert.deepEqual(again, a, 'the same page asked twice is the same page');
+        seenA += a.items.length;
+        if (a.more) assert.equal(a.remaining, 40 - seenA);
+      }
+      if (b.more) {
+        b = await storage.list('/registry/r/', { limit: 7, startAfter: b.items.at(-1)!.key, revision: second.revision });
+        seenB += b.items.length;
+        if (b.more) assert.equal(b.remaining, 37 - seenB);
+      }
+    }
+    assert.equal(seenA, 40);
+    assert.equal(seenB, 37);
+  });
+
   it('keeps data and keeps increasing revisions after the file is reopened', async (t) => {
     const file = path.join(await tempDir(t, 'kubepki-sqlite-'), 'state.db');
     const first = new SqliteStorage({ path: file, compaction: { intervalMs: 0 } });

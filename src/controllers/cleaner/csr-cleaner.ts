@@ -5,16 +5,17 @@
 // configured durations are honoured promptly and nothing scans the whole list.
 import type { Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
-import { decodePem } from '../../x509/pem.js';
-import { readCertificateValidity } from '../../x509/certificate-validity.js';
 import { RESOURCES, type KubeClient, type ResourceClient } from '../../client/interface.js';
 import { isConflict, isNotFound } from '../../apis/status.js';
 import { isIssued } from '../csr.js';
+import { issuedCertificateNotAfter, type CachedCertificateSigningRequest } from '../csr-cache.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { retryable, terminal, waiting, type Outcome } from '../runtime/outcome.js';
 import type { CertificateSigningRequest } from '../../apis/index.js';
+
+export { issuedCertificateNotAfter };
 
 export interface CSRCleanerDurations {
   approvedMs: number;
@@ -30,16 +31,6 @@ export const DEFAULT_CLEANER_DURATIONS: CSRCleanerDurations = {
   pendingMs: 24 * 3_600_000,
 };
 
-/** notAfter of the first certificate in status.certificate, or undefined when it cannot be read (kube: not expired). */
-export function issuedCertificateNotAfter(csr: CertificateSigningRequest): Date | undefined {
-  try {
-    const blocks = decodePem(Buffer.from(csr.status?.certificate ?? '', 'base64').toString('utf8'), 'status.certificate');
-    return readCertificateValidity(blocks[0]!.der).notAfter;
-  } catch {
-    return undefined;
-  }
-}
-
 const timeOf = (t: string | undefined): number | undefined => {
   if (!t) return undefined;
   const ms = Date.parse(t);
@@ -51,7 +42,7 @@ const timeOf = (t: string | undefined): number | undefined => {
  * A condition without lastUpdateTime never ages, as in kube (isOlderThan needs a non-zero time).
  */
 export function cleanupDecision(
-  csr: CertificateSigningRequest,
+  csr: CachedCertificateSigningRequest,
   now: Date,
   durations: CSRCleanerDurations = DEFAULT_CLEANER_DURATIONS,
 ): { delete: true; reason: string } | { delete: false; nextCheckAt?: Date } {
@@ -90,7 +81,8 @@ export function cleanupDecision(
 
 export interface CSRCleanerOptions {
   client: KubeClient;
-  informer: Informer<CertificateSigningRequest>;
+  /** The shared CSR informer, whose issued requests carry their certificate's notAfter only (csr-cache.ts). */
+  informer: Informer<CachedCertificateSigningRequest>;
   clock: Clock;
   durations?: Partial<CSRCleanerDurations>;
   logger?: Logger;
@@ -115,7 +107,7 @@ export class CSRCleanerController {
       logger: this.logger,
       metrics: options.metrics,
     });
-    const enqueue = (csr: CertificateSigningRequest) => this.controller.enqueue(csr.metadata.name!);
+    const enqueue = (csr: CachedCertificateSigningRequest) => this.controller.enqueue(csr.metadata.name!);
     options.informer.addEventHandler({ onAdd: enqueue, onUpdate: (_o, csr) => enqueue(csr) });
   }
 

@@ -33,18 +33,59 @@ function share(s: string): string {
   return s;
 }
 
-function shareIn(value: unknown, repeated: boolean): unknown {
-  if (typeof value === 'string') return repeated ? share(value) : value;
+/**
+ * Timestamps (creation, condition updates): a burst of requests (a node bootstrap storm) shares seconds, but
+ * over time every value is new, so they get their own table, emptied when full rather than filled for good.
+ */
+const TIME_FIELDS = new Set(['creationTimestamp', 'lastUpdateTime', 'lastTransitionTime']);
+const recentTimes = new Map<string, string>();
+
+function shareTime(s: string): string {
+  const known = recentTimes.get(s);
+  if (known !== undefined) return known;
+  if (recentTimes.size >= MAX_SHARED) recentTimes.clear();
+  recentTimes.set(s, s);
+  return s;
+}
+
+/**
+ * Arrays of repeated strings (usages, groups) equal to one seen before become that one array, frozen: the
+ * cache is never written in place (handlers deep-copy first, and deepCopy's copies are not frozen), and a
+ * write that tried would throw instead of changing every request sharing it.
+ */
+const sharedArrays = new Map<string, readonly string[]>();
+
+function shareArray(a: unknown[]): unknown[] {
+  if (a.length === 0 || a.length > 16 || !a.every((e) => typeof e === 'string' && e.length <= MAX_SHARED_LENGTH && !e.includes('\u0000'))) return a;
+  const key = a.join('\u0000');
+  const known = sharedArrays.get(key);
+  if (known !== undefined) return known as unknown[];
+  if (sharedArrays.size >= MAX_SHARED) return a;
+  const frozen = Object.freeze((a as string[]).map(share));
+  sharedArrays.set(key, frozen);
+  return frozen as unknown as unknown[];
+}
+
+function shareIn(value: unknown, repeated: boolean, time = false): unknown {
+  if (typeof value === 'string') return repeated ? share(value) : time ? shareTime(value) : value;
   if (Array.isArray(value)) {
+    if (Object.isFrozen(value)) return value; // a shared array already
+    if (repeated) {
+      const one = shareArray(value);
+      if (one !== value) return one;
+    }
     for (let i = 0; i < value.length; i++) value[i] = shareIn(value[i], repeated);
   } else if (value !== null && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    for (const k of Object.keys(o)) o[k] = shareIn(o[k], REPEATED_FIELDS.has(k));
+    for (const k of Object.keys(o)) o[k] = shareIn(o[k], REPEATED_FIELDS.has(k), TIME_FIELDS.has(k));
   }
   return value;
 }
 
-/** Replaces the object's repeated string values (see REPEATED_FIELDS) by one shared copy each, in place. */
+/**
+ * Replaces the object's repeated string values (see REPEATED_FIELDS) and arrays of them, and its timestamps
+ * (TIME_FIELDS), by one shared copy each, in place.
+ */
 export function shareRepeatedStrings<T extends KubeObject>(obj: T): T {
   return shareIn(obj, false) as T;
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { kubepki } from '../test/helpers/cli.js';
-import { startRotationCluster } from '../test/e2e/ca-rotation-cluster.js';
+import { PROPAGATION_WAIT, startRotationCluster } from '../test/e2e/ca-rotation-cluster.js';
 
 async function main(): Promise<void> {
   const agentsArg = process.argv.indexOf('--agents');
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     for (const [i, phase] of ['prepare', 'switch', 'complete'].entries()) {
       const p0 = Date.now();
       const via = c.replicas[i % c.replicas.length]!;
-      const r = await kubepki(['ca', 'rotate', '--data-dir', via.dataDir, '--phase', phase], { timeoutMs: 300_000 });
+      const r = await kubepki(['ca', 'rotate', '--data-dir', via.dataDir, '--phase', phase, '--propagation-wait', PROPAGATION_WAIT], { timeoutMs: 300_000 });
       process.stdout.write(r.stderr.replace(/^/gm, '  '));
       if (r.code !== 0) throw new Error(`ca rotate --phase ${phase} failed`);
       const counts = c.counters.map((k) => `${k.name} ${k.ok} ok/${k.failed} failed`).join(', ');

@@ -11,6 +11,7 @@ interface RotateFlags {
   phase: string;
   dryRun?: boolean;
   timeout: string;
+  propagationWait: string;
 }
 
 interface StatusFlags {
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .option('--phase <phase>', 'prepare, switch, complete or all', 'all')
     .option('--dry-run', 'print the steps that would run and change nothing')
     .option('--timeout <duration>', 'how long a step waits for its effect (a reload, a publication)', '2m')
+    .option('--propagation-wait <duration>', 'how long what the cluster publishes takes to reach its readers: switch serves the new CA that long after old+new was published (pods read kube-root-ca.crt through the kubelet, about 2m), complete checks for old-CA clients that long after the new signer was published (agents read it every --ca-sync-period, 5m)', '6m')
     .action(async (flags: RotateFlags) => {
       process.exitCode = await runRotate(flags);
     });
@@ -45,7 +47,7 @@ export function register(program: Command): void {
     });
 }
 
-async function context(flags: { dataDir?: string; kubeconfig?: string }, timeoutMs?: number) {
+async function context(flags: { dataDir?: string; kubeconfig?: string }, timeoutMs?: number, propagationWaitMs?: number) {
   const path = await import('node:path');
   if (!flags.dataDir) throw new KubepkiError('InvalidArgument', '--data-dir is required: the data directory of kubepki serve (the CA keys are in DIR/pki)');
   const dataDir = path.resolve(flags.dataDir);
@@ -55,6 +57,7 @@ async function context(flags: { dataDir?: string; kubeconfig?: string }, timeout
     dataDir,
     kubeconfig: flags.kubeconfig ? path.resolve(flags.kubeconfig) : path.join(dataDir, 'admin.conf'),
     ...(timeoutMs !== undefined ? { waitTimeoutMs: timeoutMs } : {}),
+    ...(propagationWaitMs !== undefined ? { propagationWaitMs } : {}),
     log: (line: string) => process.stderr.write(`kubepki ca rotate: ${line}\n`),
   };
 }
@@ -64,7 +67,7 @@ async function runRotate(flags: RotateFlags): Promise<number> {
   const phase = flags.phase as (typeof PHASES)[number] | 'all';
   if (phase !== 'all' && !PHASES.includes(phase)) throw new KubepkiError('InvalidArgument', `--phase: "${flags.phase}" is not one of prepare, switch, complete, all`);
   const { parseGoDuration } = await import('../util/duration.js');
-  const ctx = await context(flags, parseGoDuration(flags.timeout));
+  const ctx = await context(flags, parseGoDuration(flags.timeout), parseGoDuration(flags.propagationWait));
   if (phase === 'prepare') {
     // The CA pairs a rotation starts from, checked before the cluster is asked anything (prepare leaves them
     // as they are; --phase all may resume a switch killed between ca.key and ca.crt, so it checks in generate).

@@ -24,6 +24,15 @@ import { run } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../api/helpers.js';
 import { createBootstrapToken, startAgentProcess, writeBootstrapKubeconfig, type AgentProcess } from '../agent/processes.js';
 
+/** How often the service-account client re-reads its token and kube-root-ca.crt (a kubelet's projected volume). */
+const SA_REFRESH_MS = 3000;
+/**
+ * `ca rotate --propagation-wait` for these clusters: longer than the service-account client's refresh plus one
+ * kubectl call to re-read kube-root-ca.crt (so it holds old+new before the serving certificate changes) and
+ * than the agents' --ca-sync-period (so they have rotated, or been seen on the old CA, before complete checks).
+ */
+export const PROPAGATION_WAIT = '8s';
+
 export interface TrafficCounter {
   name: string;
   ok: number;
@@ -148,10 +157,10 @@ export async function startRotationCluster(t: Ctx, dir: string, options: { agent
     return c;
   };
   const suffix = (rep: Replica) => (replicas.length > 1 ? `@${rep.name}` : '');
-  // A pod's token and CA, refreshed as the kubelet refreshes them (every 3 s here).
+  // A pod's token and CA, refreshed as the kubelet refreshes them (every SA_REFRESH_MS here).
   let sa = { token: '', ca: '', at: 0 };
   const saCredentials = async () => {
-    if (Date.now() - sa.at > 3000) {
+    if (Date.now() - sa.at > SA_REFRESH_MS) {
       const tok = await kubectl(['create', 'token', 'robot', '-n', 'default']);
       const ca = await kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'default', '-o', 'jsonpath={.data.ca\\.crt}']);
       if (tok.code !== 0 || ca.code !== 0) throw new Error(`refresh: ${tok.stderr}${ca.stderr}`);

@@ -15,10 +15,10 @@ import { openssl, opensslLeaf } from '../helpers/openssl.js';
 import { CLIENT_EXT } from '../api/helpers.js';
 import { until } from '../helpers/poll.js';
 import { readFile } from 'node:fs/promises';
-import { assertNoFailures, assertOnlyNewCA, startRotationCluster, type Replica } from './ca-rotation-cluster.js';
+import { assertNoFailures, assertOnlyNewCA, PROPAGATION_WAIT, startRotationCluster, type Replica } from './ca-rotation-cluster.js';
 
 async function rotateVia(rep: Replica, args: string[]): Promise<string> {
-  const r = await kubepki(['ca', 'rotate', '--data-dir', rep.dataDir, '--timeout', '120s', ...args], { timeoutMs: 300_000 });
+  const r = await kubepki(['ca', 'rotate', '--data-dir', rep.dataDir, '--timeout', '120s', '--propagation-wait', PROPAGATION_WAIT, ...args], { timeoutMs: 300_000 });
   assert.equal(r.code, 0, `ca rotate via ${rep.name} ${args.join(' ')}: ${r.stderr}`);
   if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(r.stderr);
   return r.stderr;

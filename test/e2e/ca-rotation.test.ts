@@ -12,11 +12,12 @@ import { startCli } from '../helpers/process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { opensslLeaf } from '../helpers/openssl.js';
 import { CLIENT_EXT } from '../api/helpers.js';
-import { assertNoFailures, assertOnlyNewCA, startRotationCluster, type RotationCluster } from './ca-rotation-cluster.js';
+import { assertNoFailures, assertOnlyNewCA, PROPAGATION_WAIT, startRotationCluster, type RotationCluster } from './ca-rotation-cluster.js';
+import { parseGoDuration } from '../../src/util/duration.js';
 
 
 async function rotate(c: RotationCluster, args: string[]): Promise<string> {
-  const r = await kubepki(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', ...args], { timeoutMs: 400_000 });
+  const r = await kubepki(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', '--propagation-wait', PROPAGATION_WAIT, ...args], { timeoutMs: 400_000 });
   assert.equal(r.code, 0, `ca rotate ${args.join(' ')}: ${r.stderr}`);
   if (process.env['KUBEPKI_TEST_DEBUG']) process.stderr.write(`${new Date().toISOString()} ca rotate ${args.join(' ')}:\n${r.stderr}`);
   return r.stderr;
@@ -24,7 +25,7 @@ async function rotate(c: RotationCluster, args: string[]): Promise<string> {
 
 /** Starts `ca rotate --phase all`, SIGKILLs it once `re` is printed, and returns what it printed. */
 async function rotateKilledAfter(c: RotationCluster, re: RegExp): Promise<string> {
-  const p = startCli(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', '--phase', 'all']);
+  const p = startCli(['ca', 'rotate', '--data-dir', c.dataDir, '--timeout', '180s', '--propagation-wait', PROPAGATION_WAIT, '--phase', 'all']);
   await p.waitForStderr(re, { timeoutMs: 400_000, what: 'ca rotate' });
   p.child.kill('SIGKILL');
   await p.exited;
@@ -75,6 +76,10 @@ test('ca rotate: prepare → switch → complete, then a run killed in every pha
   const done = await status(c);
   assert.equal(done.phase, 'done');
   assert.ok(done.steps.every((s) => s.finishedAt));
+  // --propagation-wait: the new CA was not served before old+new had been published for that long.
+  const finished = (name: string) => Date.parse(done.steps.find((s) => s.name === name)!.finishedAt!);
+  assert.ok(finished('signing-ca') - finished('publish') >= parseGoDuration(PROPAGATION_WAIT), 'switch waited --propagation-wait after publish');
+  assert.ok(finished('drain-check') - finished('reissue') >= parseGoDuration(PROPAGATION_WAIT), 'complete waited --propagation-wait after the new signer was published');
   await assertOnlyNewCA(c, dir, oldClient);
   assertNoFailures(c);
   const firstCounts = c.counters.map((k) => `${k.name}=${k.ok}`).join(' ');

@@ -46,6 +46,15 @@ export interface RotationContext {
   clock?: Clock;
   /** How long a step waits for its effect (a reload, a publication); default 120 s (serve's fallback check is 60 s). */
   waitTimeoutMs?: number;
+  /**
+   * How long what the cluster publishes takes to reach its readers; default 0 (the command's flag defaults to
+   * 6 min). *switch* serves the new CA only that long after old+new was published (pods read kube-root-ca.crt
+   * from a projected volume the kubelet refreshes on its sync period plus its ConfigMap cache TTL, 1 min each
+   * by default), and *complete* checks for clients of the old CA only that long after the new signing CA was
+   * published (agents read cluster-info every --ca-sync-period, 5 min by default, and then rotate): a reader
+   * that has not caught up fails its TLS handshake, or is still on the old CA without having spoken since.
+   */
+  propagationWaitMs?: number;
   /** Checked before each step and before it is recorded (the rotation lock, lock.ts). */
   assertLockHeld?: () => void;
   log(line: string): void;
@@ -233,6 +242,21 @@ async function publishBundles(ctx: RotationContext, clusterCA: string, frontProx
   });
 }
 
+/**
+ * Waits until what `afterStep` published has been out for ctx.propagationWaitMs, counted from that step's
+ * recorded finish, so a resumed run waits only what is left.
+ */
+async function waitForPropagation(ctx: RotationContext, state: RotationState, afterStep: string, before: string): Promise<void> {
+  const published = state.steps[afterStep]?.finishedAt;
+  const waitMs = ctx.propagationWaitMs ?? 0;
+  if (!published || waitMs <= 0) return;
+  const left = Date.parse(published) + waitMs - (ctx.clock ?? systemClock).now().getTime();
+  if (left <= 0) return;
+  ctx.log(`${before}: waiting ${Math.ceil(left / 1000)}s more for what ${afterStep} published to reach its readers (--propagation-wait)`);
+  await (ctx.clock ?? systemClock).sleep(left);
+  ctx.assertLockHeld?.();
+}
+
 /** Waits until kube-root-ca.crt in every namespace holds exactly `want` (the root-CA publisher follows serve's live bundle). */
 async function waitRootCAPublished(ctx: RotationContext, want: string): Promise<void> {
   await waitFor(ctx, 'kube-root-ca.crt in every namespace holds the new bundle', async () => {
@@ -322,7 +346,10 @@ const RUNS: Record<string, StepRun> = {
     await publishBundles(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA), bundle(m.oldFrontProxyCA, m.newFrontProxyCA));
     await waitRootCAPublished(ctx, bundle(m.oldCA, m.newCA, m.crossSignedCA));
   },
-  'signing-ca': (ctx, { material, state }) => FILE_STEPS['signing-ca']!({ dataDir: ctx.dataDir, material, state }),
+  'signing-ca': async (ctx, { material, state }) => {
+    await waitForPropagation(ctx, state, 'publish', 'switch/signing-ca');
+    await FILE_STEPS['signing-ca']!({ dataDir: ctx.dataDir, material, state });
+  },
   reissue: async (ctx, { material: m, state }) => {
     await FILE_STEPS['reissue']!({ dataDir: ctx.dataDir, material: m, state, ...(ctx.clock ? { clock: ctx.clock } : {}) });
     // The signing CA first in what the cluster publishes: agents rotate their certificates early on seeing it.
@@ -333,7 +360,11 @@ const RUNS: Record<string, StepRun> = {
     await onEveryReplica(ctx, 'the API server serves a certificate of the new CA', async (server) => (await rawRequest(ctx, { path: '/version', ...at(server) })).peer?.authorityKeyId === id);
   },
   'drain-check': async (ctx, { material: m, state }) => {
-    const since = Date.parse(state.steps['reissue']?.finishedAt ?? state.startedAt);
+    // Agents learn of the new signer from cluster-info (reissue published it) and rotate: give them the time.
+    await waitForPropagation(ctx, state, 'reissue', 'complete/drain-check');
+    // Every user seen with an old-CA certificate since the rotation started counts, not only since reissue: a
+    // node that was quiet after reissue is still on the old CA and would get 401 after complete.
+    const since = Date.parse(state.startedAt);
     // Nodes rotate early once they see the new signer: wait for them (up to the timeout), then refuse.
     const end = Date.now() + (ctx.waitTimeoutMs ?? 120_000);
     let still = await usersOnOldCA(ctx, skidOf(m.oldCA), since);

@@ -1,16 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
-import { encodePem } from '../../src/x509/index.js';
 import { cleanupDecision, CSRCleanerController, DEFAULT_CLEANER_DURATIONS, issuedCertificateNotAfter } from '../../src/controllers/cleaner/csr-cleaner.js';
 import { TokenCleanerController, tokenExpiry } from '../../src/controllers/cleaner/token-cleaner.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
-import { issueFromRequest } from '../../src/controllers/signer/issue.js';
-import { parseSpecRequest } from '../../src/controllers/csr.js';
 import { bootstrapTokenToSecret } from '../../src/auth/bootstrap-token-secret.js';
 import {FakeKubeClient, settle } from './fake-client.js';
-import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
+import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, nodeClientCertPem, requestPem } from './fixtures.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 import type { Secret } from '../../src/apis/objects.js';
 import { until } from '../helpers/poll.js';
@@ -19,11 +16,7 @@ const H = 3_600_000;
 const T0 = '2026-01-01T00:00:00Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms);
 
-async function certPem(notAfter: Date): Promise<string> {
-  const ca = await testCA('ECDSA-P256');
-  const request = parseSpecRequest({ spec: { request: Buffer.from(await requestPem(NODE_SUBJECT('n'))).toString('base64') } } as CertificateSigningRequest);
-  return encodePem('CERTIFICATE', await issueFromRequest({ authority: ca.authority, request, usages: ['client auth'], validity: { notBefore: new Date(T0), notAfter } }));
-}
+const certPem = (notAfter: Date) => nodeClientCertPem(new Date(T0), notAfter);
 
 test('kube\'s defaults: approved+issued and denied and failed after 1 h, pending after 24 h', () => {
   assert.deepEqual(DEFAULT_CLEANER_DURATIONS, { approvedMs: H, deniedMs: H, failedMs: H, pendingMs: 24 * H });

@@ -1,28 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
-import { encodePem } from '../../src/x509/index.js';
 import { CERTIFICATE_NOT_CACHED, issuedCertificateNotAfter, trimSettledRequest, type CachedCertificateSigningRequest } from '../../src/controllers/csr-cache.js';
 import { cleanupDecision } from '../../src/controllers/cleaner/csr-cleaner.js';
 import { CSRApprovingController } from '../../src/controllers/approver/controller.js';
 import { CSRSigningController } from '../../src/controllers/signer/controller.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
-import { issueFromRequest } from '../../src/controllers/signer/issue.js';
-import { isIssued, parseSpecRequest } from '../../src/controllers/csr.js';
+import { isIssued } from '../../src/controllers/csr.js';
 import { FakeKubeClient, settle } from './fake-client.js';
-import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
+import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, nodeClientCertPem, requestPem, testCA } from './fixtures.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 
 const H = 3_600_000;
 const T0 = '2026-01-01T00:00:00Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms);
 
-async function certPem(notAfter: Date): Promise<string> {
-  const ca = await testCA('ECDSA-P256');
-  const request = parseSpecRequest({ spec: { request: Buffer.from(await requestPem(NODE_SUBJECT('n'))).toString('base64') } } as CertificateSigningRequest);
-  return encodePem('CERTIFICATE', await issueFromRequest({ authority: ca.authority, request, usages: ['client auth'], validity: { notBefore: new Date(T0), notAfter } }));
-}
+const certPem = (notAfter: Date) => nodeClientCertPem(new Date(T0), notAfter);
 
 /** Every state a CSR can be in, whole, as the server serves it. */
 async function requests(): Promise<Record<string, CertificateSigningRequest>> {

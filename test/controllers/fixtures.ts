@@ -11,7 +11,9 @@ import {
   type SubjectAltNames,
 } from '../../src/x509/index.js';
 import { emptySans } from '../../src/x509/san.js';
-import { signingAuthority, type SigningAuthority } from '../../src/controllers/signer/issue.js';
+import { issueFromRequest, signingAuthority, type SigningAuthority } from '../../src/controllers/signer/issue.js';
+import { parseSpecRequest } from '../../src/controllers/csr.js';
+import { encodePem } from '../../src/x509/pem.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 import { makeCa } from '../helpers/pki.js';
 
@@ -100,3 +102,10 @@ export const issuedWith = (certPem: string): CSRModifier => (c) => {
 export const createdAt = (at: string): CSRModifier => (c) => void (c.metadata.creationTimestamp = at);
 
 export const NODE_SUBJECT = (node: string): DistinguishedName => ({ commonName: `system:node:${node}`, organization: ['system:nodes'] });
+
+/** A node client certificate (PEM) issued by the ECDSA test CA, valid from `notBefore` to `notAfter`. */
+export async function nodeClientCertPem(notBefore: Date, notAfter: Date): Promise<string> {
+  const ca = await testCA('ECDSA-P256');
+  const request = parseSpecRequest({ spec: { request: Buffer.from(await requestPem(NODE_SUBJECT('n'))).toString('base64') } } as CertificateSigningRequest);
+  return encodePem('CERTIFICATE', await issueFromRequest({ authority: ca.authority, request, usages: ['client auth'], validity: { notBefore, notAfter } }));
+}

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processExists } from '../util/process-exists.js';
 
 export const LOOPBACK_DIR_PREFIX = 'kubepki-loopback-';
 const WITH_PID = /^kubepki-loopback-(\d+)-[A-Za-z0-9]{6}$/;
@@ -16,16 +17,6 @@ const LEGACY_MIN_AGE_MS = 60_000;
 /** The prefix a server's own directory is made with (mkdtemp appends six characters). */
 export function loopbackDirPrefix(pid: number = process.pid): string {
   return `${LOOPBACK_DIR_PREFIX}${pid}-`;
-}
-
-/** Whether a process exists: kill(pid, 0) fails with ESRCH when it does not (EPERM: it exists, not ours). */
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function socketRefuses(socketPath: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../apis/status.js';
 import { KubepkiError } from '../../util/errors.js';
 import { formatMicroTime } from '../../util/time.js';
 import { STATE_NAME, STATE_NAMESPACE } from '../../cluster/ca-rotation/state.js';
+import { processExists } from '../../util/process-exists.js';
 
 export const LOCK_LEASE_SECONDS = 30;
 const RENEW_MS = 5_000;
@@ -39,15 +40,6 @@ export function decideAcquire(lease: Lease | undefined, me: Holder, now: Date, i
   if (a[HOST_ANNOTATION] === me.host && Number.isInteger(pid) && pid > 0 && !isAlive(pid)) return { take: true, reason: `its holder (pid ${pid} on this host) is gone` };
   const expires = new Date(renewed + durationMs).toISOString();
   return { take: false, holder: `${a[HOST_ANNOTATION] ?? '?'} pid ${a[PID_ANNOTATION] ?? '?'} (${s.holderIdentity}, since ${s.acquireTime ?? '?'}, renewed ${s.renewTime ?? '?'}; if it died, the lock is free at ${expires})` };
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface RotationLock {
@@ -87,7 +79,7 @@ export async function acquireRotationLock(leases: ResourceClient<Lease>, log: (l
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    const d = decideAcquire(existing, me, new Date(), processAlive);
+    const d = decideAcquire(existing, me, new Date(), processExists);
     if (!d.take) throw new KubepkiError('Conflict', `another kubepki ca rotate is running: the lock ${STATE_NAMESPACE}/${STATE_NAME} is held by ${d.holder}; nothing was changed`);
     try {
       current = existing ? await leases.update(leaseOf(me, new Date(), existing)) : await leases.create(leaseOf(me, new Date()));

@@ -3,7 +3,8 @@
 // host does not block the next run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAcquire, LOCK_LEASE_SECONDS, processAlive } from '../../../src/controllers/ca-rotation/lock.js';
+import { decideAcquire, LOCK_LEASE_SECONDS } from '../../../src/controllers/ca-rotation/lock.js';
+import { processExists } from '../../../src/util/process-exists.js';
 import type { Lease } from '../../../src/apis/objects.js';
 
 const me = { identity: 'cp-1_200_aa', host: 'cp-1', pid: 200 };
@@ -29,5 +30,5 @@ test('ca rotation lock: who may take it', () => {
   assert.match(JSON.stringify(decideAcquire(lease({ renewed: '2026-06-01T00:00:30.000000Z' }), me, now, alive)), /"take":true.*expired/);
   assert.equal(decideAcquire(lease({ host: 'cp-1', pid: 150 }), me, now, alive).take, false, 'a live run on this host');
   assert.match(JSON.stringify(decideAcquire(lease({ host: 'cp-1', pid: 150 }), me, now, dead)), /"take":true.*pid 150 on this host\) is gone/);
-  assert.equal(processAlive(process.pid), true);
+  assert.equal(processExists(process.pid), true);
 });

@@ -7,8 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createRequire } from 'node:module';
-import { readSimpleYaml } from '../util/simple-yaml.js';
+import { decodeDataField, namedEntry, parseKubeconfigYaml } from '../cluster/kubeconfig.js';
 import { KubepkiError } from '../util/errors.js';
 
 export interface ClusterConfig {
@@ -71,49 +70,28 @@ export function loadClientConfig(file: string, options: { context?: string } = {
   return parseClientConfig(text, { what: file, baseDir: dirname(resolve(file)), ...options });
 }
 
-/** The `yaml` package, loaded only for a kubeconfig beyond simple-yaml.ts's subset (synchronously: CommonJS). */
-function parseYaml(text: string): unknown {
-  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
-}
-
 /** The client configuration in a kubeconfig's text; relative paths are resolved against `baseDir`. */
 export function parseClientConfig(text: string, options: { what: string; baseDir: string; context?: string }): ClientConfig {
-  let doc: unknown;
-  try {
-    doc = readSimpleYaml(text) ?? parseYaml(text);
-  } catch (err) {
-    throw new KubepkiError('FileInvalid', `${options.what}: not a valid kubeconfig (YAML error: ${(err as Error).message.split('\n')[0]})`, { cause: err });
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new KubepkiError('FileInvalid', `${options.what}: not a valid kubeconfig: expected a mapping`);
-  return clientConfigOf(doc as Doc, options);
+  return clientConfigOf(parseKubeconfigYaml(text, options.what), options);
 }
 
 /** The client configuration in a parsed kubeconfig document. */
 export function clientConfigOf(doc: Doc, options: { what: string; baseDir: string; context?: string }): ClientConfig {
   const { what, baseDir } = options;
   const invalid = (why: string) => new KubepkiError('InvalidConfig', `${what}: ${why}`);
-  const named = (list: unknown, key: string, name: string): Doc | undefined => {
-    const entry = Array.isArray(list) ? (list.find((e) => typeof e === 'object' && e !== null && (e as Doc)['name'] === name) as Doc | undefined) : undefined;
-    const body = entry?.[key];
-    return typeof body === 'object' && body !== null ? (body as Doc) : undefined;
-  };
   const contextName = options.context ?? str(doc['current-context']);
   if (!contextName) throw invalid('no current-context');
-  const context = named(doc['contexts'], 'context', contextName);
+  const context = namedEntry(doc['contexts'], 'context', contextName);
   if (!context) throw invalid(`context "${contextName}" not found`);
   const clusterName = str(context['cluster']) ?? '';
-  const cluster = named(doc['clusters'], 'cluster', clusterName);
+  const cluster = namedEntry(doc['clusters'], 'cluster', clusterName);
   if (!cluster) throw invalid(`the context names no known cluster ("${clusterName}")`);
   // A context may name no user (anonymous), as clientcmd allows; a user it names must exist.
   const userName = str(context['user']);
-  const user = userName === undefined ? {} : named(doc['users'], 'user', userName);
+  const user = userName === undefined ? {} : namedEntry(doc['users'], 'user', userName);
   if (!user) throw invalid(`the context names no known user ("${userName}")`);
   const path = (v: unknown) => (str(v) ? resolve(baseDir, v as string) : undefined);
-  const data = (v: unknown, field: string): string | undefined => {
-    if (!str(v)) return undefined;
-    if (!/^[A-Za-z0-9+/=\s]+$/.test(v as string)) throw invalid(`${field} is not base64`);
-    return Buffer.from(v as string, 'base64').toString('utf8');
-  };
+  const data = (v: unknown, field: string) => decodeDataField(v, field, invalid);
   const server = str(cluster['server']);
   if (!server) throw invalid('the cluster has no server');
   if (user['auth-provider'] !== undefined) throw invalid('auth-provider plugins are not supported; use an exec credential plugin');

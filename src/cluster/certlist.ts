@@ -222,11 +222,6 @@ function kubeadmOrder(sans: SubjectAltNames): SubjectAltNames {
   return { ...sans, dnsNames: [...new Set(sans.dnsNames)].sort() };
 }
 
-/** The kubeconfig context name kubeadm writes: `<user>@<cluster>`. */
-export function contextName(user: string, clusterName: string): string {
-  return `${user}@${clusterName}`;
-}
-
 export function clientSubject(spec: KubeconfigSpec, cfg: ClusterConfig): DistinguishedName {
   const dn: DistinguishedName = { commonName: spec.clientName(cfg) };
   if (spec.organizations.length > 0) dn.organization = [...spec.organizations];

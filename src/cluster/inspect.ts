@@ -81,7 +81,7 @@ function spkiSha256(pub: ReturnType<typeof createPublicKey>): string {
 }
 
 async function inspectKubeconfig(text: string, file: string): Promise<Inspection> {
-  const d = await parseKubeconfigYaml(text, file);
+  const d = parseKubeconfigYaml(text, file);
   const invalid = (why: string) => new KubepkiError('FileInvalid', `${file}: not a valid kubeconfig: ${why}`);
   const list = (key: string): Record<string, unknown>[] => {
     const v = d[key] ?? [];

@@ -1,9 +1,9 @@
 // kubeconfig documents as kubeadm writes them (client-go's clientcmd.Write of CreateWithCerts): one cluster, one
 // user with embedded client certificate and key, one context `<user>@<cluster>`, selected as current. Reading
 // picks the current context's cluster and user, which is what kubectl and kube-controller-manager use.
+import { createRequire } from 'node:module';
 import { readSimpleYaml } from '../util/simple-yaml.js';
 import { KubepkiError } from '../util/errors.js';
-import { contextName } from './certlist.js';
 
 export interface KubeconfigContent {
   clusterName: string;
@@ -14,6 +14,11 @@ export interface KubeconfigContent {
   userName: string;
   clientCertPem: string;
   clientKeyPem: string;
+}
+
+/** The kubeconfig context name kubeadm writes: `<user>@<cluster>`. */
+function contextName(user: string, clusterName: string): string {
+  return `${user}@${clusterName}`;
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -70,21 +75,27 @@ export interface ParsedKubeconfig {
 }
 
 type Yaml = typeof import('yaml');
-let yamlModule: Promise<Yaml> | undefined;
-/** The YAML parser is loaded on first use: `init` on an empty directory never needs it. */
-function loadYaml(): Promise<Yaml> {
-  return (yamlModule ??= import('yaml'));
+let yamlModule: Yaml | undefined;
+/**
+ * The `yaml` package, loaded on first use and synchronously (its Node entry is CommonJS): `init` on an empty
+ * directory and kubeconfigs within simple-yaml.ts's subset never need it.
+ */
+function yaml(): Yaml {
+  return (yamlModule ??= createRequire(import.meta.url)('yaml') as Yaml);
 }
 
 /** Parses a kubeconfig; `what` (the file path) names it in errors. */
-export async function parseKubeconfig(text: string, what: string): Promise<ParsedKubeconfig> {
-  return readKubeconfigObject(await parseKubeconfigYaml(text, what), what);
+export function parseKubeconfig(text: string, what: string): ParsedKubeconfig {
+  return readKubeconfigObject(parseKubeconfigYaml(text, what), what);
 }
 
-/** The kubeconfig as a plain object (a mapping whose kind, if any, is Config); errors name `what`. */
-export async function parseKubeconfigYaml(text: string, what: string): Promise<Record<string, unknown>> {
+/**
+ * The kubeconfig as a plain object (a mapping whose kind, if any, is Config); errors name `what`. The one YAML
+ * reading of a kubeconfig: the PKI commands and the API client (src/client/kubeconfig.ts) both read through it.
+ */
+export function parseKubeconfigYaml(text: string, what: string): Record<string, unknown> {
   let doc: unknown = readSimpleYaml(text);
-  if (doc === undefined) doc = await parseWithYaml(text, what);
+  if (doc === undefined) doc = parseWithYaml(text, what);
   const invalid = (why: string) => new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: ${why}`);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid('expected a mapping');
   const d = doc as Record<string, unknown>;
@@ -93,48 +104,53 @@ export async function parseKubeconfigYaml(text: string, what: string): Promise<R
 }
 
 /** The `yaml` package's reading, for a kubeconfig beyond simple-yaml.ts's subset. */
-async function parseWithYaml(text: string, what: string): Promise<unknown> {
-  const YAML = await loadYaml();
-  let doc: unknown;
+function parseWithYaml(text: string, what: string): unknown {
   try {
-    const d = YAML.parseDocument(text);
+    const d = yaml().parseDocument(text);
     if (d.errors.length > 0) throw new Error(d.errors[0]!.message.split('\n')[0]);
-    doc = d.toJS();
+    return d.toJS();
   } catch (err) {
     throw new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig (YAML error: ${(err as Error).message})`, { cause: err });
   }
-  return doc;
+}
+
+/** The body (`cluster`, `context` or `user`) of the entry called `name` in a kubeconfig list, as clientcmd finds it. */
+export function namedEntry(list: unknown, key: string, name: string): Record<string, unknown> | undefined {
+  const entry = Array.isArray(list) ? (list.find((e) => typeof e === 'object' && e !== null && (e as Record<string, unknown>)['name'] === name) as Record<string, unknown> | undefined) : undefined;
+  const body = entry?.[key];
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+}
+
+/** A `*-data` field (base64) decoded; undefined when absent. `invalid` makes the caller's error. */
+export function decodeDataField(v: unknown, field: string, invalid: (why: string) => Error): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(v)) throw invalid(`${field} is not base64`);
+  return Buffer.from(v, 'base64').toString('utf8');
 }
 
 function readKubeconfigObject(d: Record<string, unknown>, what: string): ParsedKubeconfig {
   const invalid = (why: string) => new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: ${why}`);
   const current = d['current-context'];
   if (typeof current !== 'string' || current === '') throw invalid('no current-context');
-  const named = (list: unknown, key: string, name: string): Record<string, unknown> => {
-    if (!Array.isArray(list)) throw invalid(`no ${key}s list`);
-    const entry = list.find((e) => typeof e === 'object' && e !== null && (e as Record<string, unknown>)['name'] === name) as Record<string, unknown> | undefined;
-    const body = entry?.[key];
-    if (typeof body !== 'object' || body === null) throw invalid(`${key} "${name}" not found`);
-    return body as Record<string, unknown>;
+  const named = (key: string, name: string): Record<string, unknown> => {
+    if (!Array.isArray(d[`${key}s`])) throw invalid(`no ${key}s list`);
+    const body = namedEntry(d[`${key}s`], key, name);
+    if (!body) throw invalid(`${key} "${name}" not found`);
+    return body;
   };
-  const context = named(d['contexts'], 'context', current);
+  const context = named('context', current);
   const clusterName = String(context['cluster'] ?? '');
   const userName = String(context['user'] ?? '');
-  const cluster = named(d['clusters'], 'cluster', clusterName);
-  const user = named(d['users'], 'user', userName);
-  const decode = (v: unknown, field: string): string | undefined => {
-    if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(v)) throw invalid(`${field} is not base64`);
-    return Buffer.from(v, 'base64').toString('utf8');
-  };
+  const cluster = named('cluster', clusterName);
+  const user = named('user', userName);
   return {
     contextName: current,
     clusterName,
     server: String(cluster['server'] ?? ''),
-    caPem: decode(cluster['certificate-authority-data'], 'certificate-authority-data'),
+    caPem: decodeDataField(cluster['certificate-authority-data'], 'certificate-authority-data', invalid),
     userName,
-    clientCertPem: decode(user['client-certificate-data'], 'client-certificate-data'),
-    clientKeyPem: decode(user['client-key-data'], 'client-key-data'),
+    clientCertPem: decodeDataField(user['client-certificate-data'], 'client-certificate-data', invalid),
+    clientKeyPem: decodeDataField(user['client-key-data'], 'client-key-data', invalid),
     clientCertFile: typeof user['client-certificate'] === 'string' ? user['client-certificate'] : undefined,
     clientKeyFile: typeof user['client-key'] === 'string' ? user['client-key'] : undefined,
   };
@@ -144,9 +160,9 @@ function readKubeconfigObject(d: Record<string, unknown>, what: string): ParsedK
  * The same kubeconfig with the current user's embedded certificate and key replaced; every other field,
  * comment and order is preserved (renewal must not rewrite what the operator added).
  */
-export async function replaceClientCredentials(text: string, what: string, creds: { certPem: string; keyPem: string }): Promise<string> {
-  const YAML = await loadYaml();
-  const parsed = await parseKubeconfig(text, what);
+export function replaceClientCredentials(text: string, what: string, creds: { certPem: string; keyPem: string }): string {
+  const YAML = yaml();
+  const parsed = parseKubeconfig(text, what);
   const doc = YAML.parseDocument(text);
   const users = doc.get('users') as InstanceType<Yaml['YAMLSeq']>;
   const idx = users.items.findIndex((item) => YAML.isMap(item) && item.get('name') === parsed.userName);
@@ -163,10 +179,10 @@ export async function replaceClientCredentials(text: string, what: string, creds
  * bundle); everything else kept, a certificate-authority file reference dropped for the embedded data. A
  * kubeconfig without a current context (cluster-info's) has every cluster's CA replaced.
  */
-export async function replaceClusterCA(text: string, what: string, caPem: string): Promise<string> {
-  const YAML = await loadYaml();
-  const d = await parseKubeconfigYaml(text, what);
-  const current = typeof d['current-context'] === 'string' && d['current-context'] !== '' ? await parseKubeconfig(text, what) : undefined;
+export function replaceClusterCA(text: string, what: string, caPem: string): string {
+  const YAML = yaml();
+  const d = parseKubeconfigYaml(text, what);
+  const current = typeof d['current-context'] === 'string' && d['current-context'] !== '' ? parseKubeconfig(text, what) : undefined;
   const doc = YAML.parseDocument(text);
   const clusters = doc.get('clusters') as InstanceType<Yaml['YAMLSeq']> | undefined;
   if (!clusters || !YAML.isSeq(clusters)) throw new KubepkiError('FileInvalid', `${what}: not a valid kubeconfig: no clusters list`);

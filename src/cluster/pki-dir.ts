@@ -108,7 +108,7 @@ export async function loadKubeconfig(kubeconfigDir: string, name: string): Promi
   const file = kubeconfigPath(kubeconfigDir, name);
   const text = await readOptional(file);
   if (text === undefined) return undefined;
-  return { path: file, text, parsed: await parseKubeconfig(text, file) };
+  return { path: file, text, parsed: parseKubeconfig(text, file) };
 }
 
 /** A readable file given on the command line (inspect, --config): missing is an error naming it. */

@@ -162,7 +162,7 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
       files.push({ path: plan.certFile, data: certificate.pem, mode: CERT_MODE }, { path: plan.keyFile, data: keyPem, mode: KEY_MODE });
       results.push({ name: plan.name, longName: plan.longName, status: 'renewed', files: [plan.certFile, plan.keyFile], backups });
     } else {
-      const text = await replaceClientCredentials(plan.oldText, plan.file, { certPem: certificate.pem, keyPem });
+      const text = replaceClientCredentials(plan.oldText, plan.file, { certPem: certificate.pem, keyPem });
       const backups = [await backup(plan.file, plan.oldText, KUBECONFIG_MODE)];
       files.push({ path: plan.file, data: text, mode: KUBECONFIG_MODE });
       results.push({ name: plan.name, longName: plan.longName, status: 'renewed', files: [plan.file], backups });

@@ -79,7 +79,7 @@ export async function prepareServeControllers(config: ServeControllersConfig, op
 async function kubeconfigClientCertificate(file: string): Promise<Uint8Array[] | undefined> {
   const [{ parseKubeconfig }, { decodePem }] = await Promise.all([import('../cluster/kubeconfig.js'), import('../x509/pem.js')]);
   try {
-    const kc = await parseKubeconfig(await readFile(file, 'utf8'), file);
+    const kc = parseKubeconfig(await readFile(file, 'utf8'), file);
     // A relative client-certificate path is relative to the kubeconfig's directory, as kubectl reads it.
     const pem = kc.clientCertPem ?? (kc.clientCertFile ? await readFile(path.resolve(path.dirname(file), kc.clientCertFile), 'utf8') : undefined);
     const chain = pem ? decodePem(pem, file).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der) : [];

@@ -64,12 +64,21 @@ export async function diskCertificates(options: { certDir?: string; kubeconfigDi
     for (const file of (await listFiles(options.kubeconfigDir, 0)).filter((f) => f.endsWith('.conf'))) {
       const text = await readOptional(file).catch(() => undefined);
       if (!text) continue;
-      const kc = await parseKubeconfig(text, file).catch(() => undefined);
+      const kc = parseOrUndefined(text, file);
       if (kc?.clientCertPem) out.push(...fromPem(kc.clientCertPem, `kubeconfig:${file}`, true).slice(0, 1));
       if (kc?.caPem) out.push(...fromPem(kc.caPem, `kubeconfig-ca:${file}`, true));
     }
   }
   return out;
+}
+
+/** A kubeconfig that does not parse exports no series (the gauge covers what can be read). */
+function parseOrUndefined(text: string, file: string): ReturnType<typeof parseKubeconfig> | undefined {
+  try {
+    return parseKubeconfig(text, file);
+  } catch {
+    return undefined;
+  }
 }
 
 /** kubernetes.io/tls Secrets in kube-system: tls.crt (and ca.crt when present). */

@@ -101,7 +101,7 @@ test('init writes every kubeadm file with the subjects, issuers, usages and SANs
   for (const spec of KUBECONFIG_LIST) {
     const file = path.join(kubeconfigDir, spec.name);
     assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
-    const kc = await parseKubeconfig(await read(file), file);
+    const kc = parseKubeconfig(await read(file), file);
     const want = users[spec.name]!;
     assert.equal(kc.server, want.server);
     assert.equal(kc.userName, want.cn);
@@ -157,7 +157,7 @@ test('an existing CA signs the missing leaves and kubeconfigs; everything else i
   for (const [file, state] of Object.entries(before)) assert.deepEqual(after[file], state, `${file} kept`);
   const ca = parseCertificatePem(await read(path.join(certDir, 'ca.crt')));
   assert.ok(isSignedBy(parseCertificatePem(await read(path.join(certDir, 'apiserver.crt'))), ca));
-  const kc = await parseKubeconfig(await read(path.join(kubeconfigDir, 'admin.conf')), 'admin.conf');
+  const kc = parseKubeconfig(await read(path.join(kubeconfigDir, 'admin.conf')), 'admin.conf');
   assert.ok(isSignedBy(parseCertificatePem(kc.clientCertPem!), ca));
   // sa.pub is derived from the kept sa.key.
   assert.ok(keyMatchesPublicKey(parsePrivateKeyPem(await read(path.join(certDir, 'sa.key'))), parsePublicKeyPem(await read(path.join(certDir, 'sa.pub')))));
@@ -262,7 +262,7 @@ test('the control-plane endpoint is the admin/kubelet server and an apiserver SA
   const apiserver = parseCertificatePem(await read(path.join(certDir, 'apiserver.crt')));
   assert.ok(apiserver.sans.dnsNames.includes('cp.example.com'));
   for (const [name, server] of [['admin.conf', 'https://cp.example.com:8443'], ['super-admin.conf', 'https://cp.example.com:8443'], ['kubelet.conf', 'https://cp.example.com:8443'], ['controller-manager.conf', 'https://10.0.0.5:6443'], ['scheduler.conf', 'https://10.0.0.5:6443']] as const) {
-    const kc = await parseKubeconfig(await read(path.join(kubeconfigDir, name)), name);
+    const kc = parseKubeconfig(await read(path.join(kubeconfigDir, name)), name);
     assert.equal(kc.server, server, name);
     assert.equal(kc.clusterName, 'prod');
   }

@@ -68,12 +68,12 @@ test('renewing a kubeconfig replaces only the embedded client certificate and ke
   const original = await read(file);
   const edited = `# my admin kubeconfig\n${original.replace('preferences: {}', 'preferences:\n  colors: true')}`;
   await fs.writeFile(file, edited, { mode: 0o600 });
-  const oldKc = await parseKubeconfig(edited, file);
+  const oldKc = parseKubeconfig(edited, file);
   const [result] = await renewCertificates({ certDir, kubeconfigDir, names: ['admin.conf'], clock: new FakeClock(new Date('2026-02-01T00:00:00Z')) });
   const text = await read(file);
   assert.match(text, /^# my admin kubeconfig/);
   assert.match(text, /colors: true/);
-  const kc = await parseKubeconfig(text, file);
+  const kc = parseKubeconfig(text, file);
   assert.equal(kc.server, oldKc.server);
   assert.equal(kc.caPem, oldKc.caPem);
   assert.notEqual(kc.clientCertPem, oldKc.clientCertPem);

@@ -184,7 +184,7 @@ export async function startRotationCluster(t: Ctx, dir: string, options: { agent
     // Each replica's own admin.conf (its node's copy, rewritten by its own rotation steps) against it.
     const conf = path.join(rep.dataDir, 'admin.conf');
     const cache = path.join(dir, `kcache-${rep.name}`);
-    const repCA = async () => (await parseKubeconfig(await readFile(conf, 'utf8'), conf)).caPem!;
+    const repCA = async () => parseKubeconfig(await readFile(conf, 'utf8'), conf).caPem!;
     loops.push(
       loop(counter(`kubectl-admin${suffix(rep)}`), stop, async () => {
         const k = await run('kubectl', ['--kubeconfig', conf, '--cache-dir', cache, 'get', 'namespaces', '-o', 'name'], { timeoutMs: 30_000 });
@@ -239,7 +239,7 @@ export async function assertOnlyNewCA(c: RotationCluster, dir: string, oldClient
     await openssl(['verify', '-CAfile', 'front-proxy-ca.crt', 'front-proxy-client.crt'], pki);
     assert.equal(((await readFile(path.join(pki, 'ca.crt'), 'utf8')).match(/BEGIN CERTIFICATE/g) ?? []).length, 1);
     for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
-      const kc = await parseKubeconfig(await readFile(path.join(rep.dataDir, name), 'utf8'), name);
+      const kc = parseKubeconfig(await readFile(path.join(rep.dataDir, name), 'utf8'), name);
       const f = path.join(dir, `${rep.name}-${name}.crt`);
       await writeFile(f, kc.clientCertPem!);
       await openssl(['verify', '-CAfile', newCA, f], dir);
@@ -255,7 +255,7 @@ export async function assertOnlyNewCA(c: RotationCluster, dir: string, oldClient
   }
   for (const a of c.agents) {
     await openssl(['verify', '-purpose', 'sslclient', '-CAfile', newCA, path.join(a.certDir, 'kubelet-client-current.pem')], dir);
-    const kc = await parseKubeconfig(await readFile(a.kubeconfig, 'utf8'), a.kubeconfig);
+    const kc = parseKubeconfig(await readFile(a.kubeconfig, 'utf8'), a.kubeconfig);
     assert.equal((kc.caPem!.match(/BEGIN CERTIFICATE/g) ?? []).length, 1, `${a.name}'s kubeconfig holds one CA`);
     assert.equal(kc.caPem, await readFile(newCA, 'utf8'), `${a.name}'s kubeconfig holds the new CA`);
   }

@@ -63,7 +63,7 @@ async function reissue(pki: string, base: string, caBase: string, change: { cn?:
 }
 
 async function setKubeconfigClient(file: string, creds: { certPem: string; keyPem: string }): Promise<void> {
-  await writeFile(file, await replaceClientCredentials(await readFile(file, 'utf8'), file, creds));
+  await writeFile(file, replaceClientCredentials(await readFile(file, 'utf8'), file, creds));
 }
 
 async function setKubeconfigCa(file: string, caPem: string): Promise<void> {

@@ -61,9 +61,9 @@ export async function writeKubeconfigCAs(dataDir: string, caBundle: string): Pro
     const file = path.join(dataDir, name);
     const text = await readOptional(file);
     if (text === undefined) continue;
-    const parsed = await parseKubeconfig(text, file);
+    const parsed = parseKubeconfig(text, file);
     if (parsed.caPem && sameCertSet(parsed.caPem, caBundle)) continue;
-    await writeFileAtomic(file, await replaceClusterCA(text, file, caBundle), { mode: 0o600 });
+    await writeFileAtomic(file, replaceClusterCA(text, file, caBundle), { mode: 0o600 });
   }
 }
 

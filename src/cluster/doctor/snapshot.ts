@@ -89,7 +89,7 @@ async function readKubeconfig(spec: KubeconfigSpec, kubeconfigDir: string, expli
       snap.error = noSuchFile(file);
       return snap;
     }
-    const kc = await parseKubeconfig(text, file);
+    const kc = parseKubeconfig(text, file);
     snap.server = kc.server;
     if (kc.caPem) snap.caCerts = parseCertificatesPem(kc.caPem, `${file} (certificate-authority-data)`);
     if (kc.clientCertPem) snap.clientCert = parseCertificatesPem(kc.clientCertPem, `${file} (client-certificate-data)`)[0];

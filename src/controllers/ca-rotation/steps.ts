@@ -168,7 +168,7 @@ interface RawResponse {
 
 /** One HTTPS request to the API server named by the admin kubeconfig, with given (or the kubeconfig's) credentials. */
 async function rawRequest(ctx: RotationContext, o: { path: string; cert?: string; key?: string; headers?: Record<string, string>; ca?: string; server?: string }): Promise<RawResponse> {
-  const kc = await parseKubeconfig((await readOptional(ctx.kubeconfig)) ?? '', ctx.kubeconfig);
+  const kc = parseKubeconfig((await readOptional(ctx.kubeconfig)) ?? '', ctx.kubeconfig);
   const url = new URL(o.path, o.server ?? kc.server);
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -232,7 +232,7 @@ async function updateConfigMap(ctx: RotationContext, namespace: string, name: st
 /** cluster-info (its kubeconfig's CA; the bootstrap signer re-signs it) and extension-apiserver-authentication. */
 async function publishBundles(ctx: RotationContext, clusterCA: string, frontProxyCA: string): Promise<void> {
   await updateConfigMap(ctx, 'kube-public', 'cluster-info', async (data) => {
-    if (data['kubeconfig']) data['kubeconfig'] = await replaceClusterCA(data['kubeconfig'], 'cluster-info', clusterCA);
+    if (data['kubeconfig']) data['kubeconfig'] = replaceClusterCA(data['kubeconfig'], 'cluster-info', clusterCA);
     return data;
   });
   await updateConfigMap(ctx, 'kube-system', 'extension-apiserver-authentication', (data) => {

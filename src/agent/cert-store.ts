@@ -6,6 +6,7 @@ import { promises as nodeFs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
+import { validatePath, type PathFailure } from '../x509/path-validation/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import {
@@ -13,7 +14,6 @@ import {
   parseCertificatesPem,
   parsePrivateKeyPem,
   privateKeyToPem,
-  verifyCertificate,
   type Certificate,
 } from '../x509/index.js';
 
@@ -229,7 +229,7 @@ export function parsePair(pem: string, file: string): CertKeyPair {
   return { path: file, certificate: chain[0]!, chain, privateKey, pem };
 }
 
-export type PairProblem = 'KeyMismatch' | 'Expired' | 'NotYetValid' | 'UnknownAuthority' | 'IncompatibleUsage' | 'NotCA';
+export type PairProblem = 'KeyMismatch' | PathFailure;
 
 export type PairCheck = { ok: true } | { ok: false; reason: PairProblem; message: string };
 
@@ -266,7 +266,8 @@ export function checkPair(pair: Pick<CertKeyPair, 'certificate' | 'chain' | 'pri
   }
   // Judge the chain at a moment inside the leaf's validity, so a node clock a little behind is not an error.
   const at = new Date(Math.max(now, leaf.notBefore.getTime()));
-  const result = verifyCertificate(leaf, { roots: options.roots, intermediates: pair.chain.slice(1), now: at, usage: options.usage });
-  if (!result.ok) return { ok: false, reason: result.reason, message: result.message };
+  const purpose = options.usage === 'client auth' ? 'client' : 'server';
+  const result = validatePath(leaf, { roots: options.roots, intermediates: pair.chain.slice(1), now: at, purposes: [purpose] });
+  if (!result.ok) return { ok: false, reason: result.reason, message: result.error };
   return { ok: true };
 }

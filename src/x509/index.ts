@@ -1,4 +1,5 @@
-// The pure X.509 core: keys, PEM, names, SANs, usages, certificates, CSRs, chain checks. No disk, no HTTP.
+// The pure X.509 core: keys, PEM, names, SANs, usages, certificates, CSRs. No disk, no HTTP. Chain checks
+// (Go's Certificate.Verify, one implementation for every caller) are in path-validation/.
 export * from './pem.js';
 export * from './keys.js';
 export * from './names.js';
@@ -8,5 +9,4 @@ export * from './certificate.js';
 export * from './csr.js';
 export * from './certificate-request.js';
 export * from './csr-signature.js';
-export * from './verify.js';
 export * from './describe.js';

@@ -5,6 +5,7 @@ import { x509Authenticator } from '../../src/auth/authn/x509.js';
 import { requestHeaderAuthenticator } from '../../src/auth/authn/requestheader.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { makeCA, makeClientCert } from './pki.js';
+import { generateKeyPair, issueCertificate, parseUsages } from '../../src/x509/index.js';
 
 const HOUR = 3_600_000;
 const ca = await makeCA('kubernetes');
@@ -62,9 +63,13 @@ test('a failure caused by a root that is not valid yet ends when the root become
   const cache = new VerifiedChainCache();
   const roots = [lateCA.certificate];
   const before = cache.verify([client.certificate.der], roots, 'client auth', new Date());
-  assert.equal(before.kind === 'failed' && before.reason, 'UnknownAuthority');
+  // Go's Verify reports the candidate root's validity (its text names the time, so it is not cached).
+  assert.equal(before.kind === 'failed' && before.reason, 'NotYetValid');
+  assert.match(before.kind === 'failed' ? before.message : '', /^x509: certificate has expired or is not yet valid: current time .* is before /);
   const valid = lateCA.certificate.notBefore.getTime();
-  assert.equal(cache.verify([client.certificate.der], roots, 'client auth', new Date(valid - 1)), before);
+  const stillBefore = cache.verify([client.certificate.der], roots, 'client auth', new Date(valid - 1));
+  assert.equal(stillBefore.kind === 'failed' && stillBefore.reason, 'NotYetValid');
+  assert.notEqual(stillBefore, before);
   assert.equal(cache.verify([client.certificate.der], roots, 'client auth', new Date(valid)).kind, 'ok');
 });
 
@@ -110,4 +115,40 @@ test('the request-header and x509 authenticators share one cache: one verificati
     assert.equal((await x.authenticate({ headers: {}, peerCertificates: [alice.certificate.der] }))?.user.username, 'alice');
   }
   assert.equal(cache.size, 2);
+});
+
+test("verification is Go's Certificate.Verify: a path length and an intermediate's EKUs are enforced, as kube-apiserver does", async () => {
+  const now = new Date();
+  const caKey = await generateKeyPair('ECDSA-P256');
+  // Within the roots' lifetime (an issuer refuses to outlive its CA); the client certificates end sooner still.
+  const caTemplate = { notBefore: new Date(now.getTime() - HOUR), notAfter: new Date(now.getTime() + 20 * HOUR), isCA: true, ...parseUsages(['cert sign']) };
+  // A root that allows no intermediate (pathLen 0).
+  const root = await issueCertificate({ template: { ...caTemplate, notAfter: new Date(now.getTime() + 24 * HOUR), subject: { commonName: 'root' }, maxPathLen: 0 }, publicKey: caKey.publicKey, issuer: { selfSigned: caKey } });
+  const interKey = await generateKeyPair('ECDSA-P256');
+  const inter = await issueCertificate({ template: { ...caTemplate, subject: { commonName: 'intermediate' } }, publicKey: interKey.publicKey, issuer: { certificate: root, privateKey: caKey.privateKey } });
+  const client = await makeClientCert({ certificate: inter, privateKey: interKey.privateKey, keyPair: interKey }, 'erin');
+  const cache = new VerifiedChainCache();
+  const tooDeep = cache.verify([client.certificate.der, inter.der], [root], 'client auth', now);
+  assert.equal(tooDeep.kind === 'failed' && tooDeep.message, 'x509: too many intermediates for path length constraint');
+
+  // An intermediate restricted to server auth cannot vouch for a client certificate (Go nests EKUs down the chain).
+  const openRoot = await makeCA('open-root');
+  const serverKey = await generateKeyPair('ECDSA-P256');
+  const serverOnly = await issueCertificate({
+    template: { ...caTemplate, subject: { commonName: 'server-only' }, ...parseUsages(['cert sign', 'server auth']) },
+    publicKey: serverKey.publicKey,
+    issuer: openRoot,
+  });
+  const client2 = await makeClientCert({ certificate: serverOnly, privateKey: serverKey.privateKey, keyPair: serverKey }, 'frank');
+  const nested = cache.verify([client2.certificate.der, serverOnly.der], [openRoot.certificate], 'client auth', now);
+  assert.equal(nested.kind === 'failed' && nested.reason, 'IncompatibleUsage');
+  // The same shape with a client-auth intermediate verifies.
+  const clientKey = await generateKeyPair('ECDSA-P256');
+  const clientCA = await issueCertificate({
+    template: { ...caTemplate, subject: { commonName: 'client-ca' }, ...parseUsages(['cert sign', 'client auth']) },
+    publicKey: clientKey.publicKey,
+    issuer: openRoot,
+  });
+  const client3 = await makeClientCert({ certificate: clientCA, privateKey: clientKey.privateKey, keyPair: clientKey }, 'grace');
+  assert.equal(cache.verify([client3.certificate.der, clientCA.der], [openRoot.certificate], 'client auth', now).kind, 'ok');
 });

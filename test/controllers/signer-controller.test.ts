@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
-import { parseCertificatePem, verifyCertificate } from '../../src/x509/index.js';
+import { parseCertificatePem } from '../../src/x509/index.js';
+import { validatePath } from '../../src/x509/path-validation/index.js';
 import { CSRSigningController } from '../../src/controllers/signer/controller.js';
 import { Informer } from '../../src/controllers/runtime/informer.js';
 import { RESOURCES } from '../../src/client/interface.js';
@@ -46,7 +47,7 @@ test('an approved kubelet client request is issued a certificate that verifies a
   assert.equal((await signer.reconcile('node-1')).type, 'terminal');
   const cert = await certOf('node-1');
   assert.equal(cert.subject.commonName, 'system:node:node-1');
-  const v = verifyCertificate(cert, { roots: [ca.certificate], now: NOW, usage: 'client auth' });
+  const v = validatePath(cert, { roots: [ca.certificate], now: NOW, purposes: ['client'] });
   assert.equal(v.ok, true);
   assert.ok(client.writes.includes('update certificatesigningrequests/node-1/status'));
   assert.match(await metrics.registry.metrics(), /kubepki_csr_signed_total\{signer_name="kubernetes.io\/kube-apiserver-client-kubelet"\} 1/);

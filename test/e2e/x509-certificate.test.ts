@@ -12,12 +12,12 @@ import {
   keyMatchesPublicKey,
   parseUsages,
   parseHosts,
-  verifyCertificate,
   createCertificateRequest,
   parseCertificateRequestPem,
   decodePem,
   type KeyAlgorithm,
 } from '../../src/x509/index.js';
+import { validatePath } from '../../src/x509/path-validation/index.js';
 import { run } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -106,13 +106,13 @@ test('chain verification: unknown authority, expiry and client-auth usage', asyn
     publicKey: k.publicKey,
     issuer: ca,
   });
-  assert.equal(verifyCertificate(client, { roots: [ca.certificate], now, usage: 'client auth' }).ok, true);
-  const unknown = verifyCertificate(client, { roots: [other.certificate], now, usage: 'client auth' });
-  assert.equal(unknown.ok, false);
-  assert.match((unknown as { message: string }).message, /signed by unknown authority/);
-  const late = verifyCertificate(client, { roots: [ca.certificate], now: new Date(now.getTime() + 2 * HOUR) });
+  assert.equal(validatePath(client, { roots: [ca.certificate], now, purposes: ['client'] }).ok, true);
+  const unknown = validatePath(client, { roots: [other.certificate], now, purposes: ['client'] });
+  assert.equal(unknown.ok ? '' : unknown.reason, 'UnknownAuthority');
+  assert.match(unknown.ok ? '' : unknown.error, /signed by unknown authority/);
+  const late = validatePath(client, { roots: [ca.certificate], now: new Date(now.getTime() + 2 * HOUR), purposes: ['client'] });
   assert.equal(late.ok ? '' : late.reason, 'Expired');
-  const usage = verifyCertificate(client, { roots: [ca.certificate], now, usage: 'server auth' });
+  const usage = validatePath(client, { roots: [ca.certificate], now, purposes: ['server'] });
   assert.equal(usage.ok ? '' : usage.reason, 'IncompatibleUsage');
 });
 

@@ -1,6 +1,8 @@
 // The verified-chain cache shared by the client-certificate authenticators (x509.ts and requestheader.ts):
 // parsing a peer chain and verifying it against a CA bundle costs milliseconds, and a keep-alive client
-// presents the same chain on every request. The outcome of verifyCertificate is a pure function of the
+// presents the same chain on every request. Verification is Go's Certificate.Verify (validatePath: what
+// kube-apiserver's x509 authenticator runs, path length, name constraints and nested EKUs included) with
+// the client-auth purpose. Its outcome is a pure function of the
 // chain, the roots, the usage and — through time — only of whether each certificate involved is inside its
 // validity window, so an outcome is cached together with the time interval during which none of those
 // certificates crosses a notBefore/notAfter boundary; outside it the chain is verified again. Outcomes whose
@@ -9,13 +11,13 @@
 // forgetRoots drops them), the usage, and the SHA-256 of the chain's DER; the cache is a bounded LRU.
 import { createHash } from 'node:crypto';
 import { parseCertificateDer, type Certificate } from '../../x509/certificate.js';
-import { verifyCertificate, type VerifyFailure } from '../../x509/verify.js';
+import { validatePath, type PathFailure } from '../../x509/path-validation/index.js';
 
 export type ChainOutcome =
   | { kind: 'ok'; leaf: Certificate; chain: Certificate[] }
   /** A certificate of the chain did not parse; `message` is the parser's, `index` the certificate's position. */
   | { kind: 'malformed'; index: number; message: string }
-  | { kind: 'failed'; leaf: Certificate; reason: VerifyFailure; message: string };
+  | { kind: 'failed'; leaf: Certificate; reason: PathFailure; message: string };
 
 interface Entry {
   outcome: ChainOutcome;
@@ -94,6 +96,8 @@ export class VerifiedChainCache {
 /** The one cache the server's authenticators share. */
 export const sharedChainCache = new VerifiedChainCache();
 
+const PURPOSE = { 'client auth': 'client' } as const;
+
 function verifyUncached(chain: Uint8Array[], roots: Certificate[], usage: 'client auth', now: Date): { outcome: ChainOutcome; from: number; to: number } {
   const certs: Certificate[] = [];
   for (let i = 0; i < chain.length; i++) {
@@ -105,8 +109,8 @@ function verifyUncached(chain: Uint8Array[], roots: Certificate[], usage: 'clien
     }
   }
   const leaf = certs[0]!;
-  const r = verifyCertificate(leaf, { roots, intermediates: certs.slice(1), now, usage });
-  const outcome: ChainOutcome = r.ok ? { kind: 'ok', leaf, chain: r.chain } : { kind: 'failed', leaf, reason: r.reason, message: r.message };
+  const r = validatePath(leaf, { roots, intermediates: certs.slice(1), now, purposes: [PURPOSE[usage]] });
+  const outcome: ChainOutcome = r.ok ? { kind: 'ok', leaf, chain: r.chains[0]! } : { kind: 'failed', leaf, reason: r.reason, message: r.error };
   if (!r.ok && (r.reason === 'Expired' || r.reason === 'NotYetValid')) return { outcome, from: 0, to: 0 };
   // The interval around now during which no certificate that verification looks at changes validity.
   const t = now.getTime();
@@ -115,7 +119,7 @@ function verifyUncached(chain: Uint8Array[], roots: Certificate[], usage: 'clien
   for (const c of [...certs, ...roots]) {
     const nb = c.notBefore.getTime();
     const na = c.notAfter.getTime();
-    // Valid means nb <= t <= na (verify.ts), i.e. the status is constant on [nb, na + 1), (-inf, nb), [na + 1, inf).
+    // Valid means nb <= t <= na (validatePath), i.e. the status is constant on [nb, na + 1), (-inf, nb), [na + 1, inf).
     if (t < nb) to = Math.min(to, nb);
     else if (t <= na) {
       from = Math.max(from, nb);

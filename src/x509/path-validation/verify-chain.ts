@@ -26,7 +26,19 @@ export interface PathValidationOptions {
   purposes?: readonly Purpose[];
 }
 
-export type PathValidationResult = { ok: true; chains: Certificate[][] } | { ok: false; error: string };
+/**
+ * Which of Go's verification errors it is (UnknownAuthorityError, HostnameError, CertificateInvalidError's
+ * reasons), for callers that act on the kind: Expired and NotYetValid texts carry the current time.
+ */
+export type PathFailure = 'Expired' | 'NotYetValid' | 'UnknownAuthority' | 'IncompatibleUsage' | 'NotCA' | 'Hostname' | 'Invalid';
+
+/** One failure: Go's error text, word for word, and its kind. */
+export interface PathError {
+  reason: PathFailure;
+  error: string;
+}
+
+export type PathValidationResult = { ok: true; chains: Certificate[][] } | ({ ok: false } & PathError);
 
 const MAX_SIGNATURE_CHECKS = 100;
 const CERT_SIGN = 32;
@@ -99,24 +111,26 @@ function checkSignatureFrom(child: PathCert, parent: PathCert): string | null {
   return goKey.algo === 'RSA' ? 'crypto/rsa: verification error' : `x509: ${goKey.algo} verification failure`;
 }
 
+const invalid = (error: string): PathError => ({ reason: 'Invalid', error });
+
 /** Go's isValid for a certificate about to be appended to `chain` as `type`. */
-function isValid(pc: PathCert, type: CertType, chain: PathCert[], now: Date): string | null {
-  if (pc.unhandledCriticalExtension) return 'x509: unhandled critical extension';
+function isValid(pc: PathCert, type: CertType, chain: PathCert[], now: Date): PathError | null {
+  if (pc.unhandledCriticalExtension) return invalid('x509: unhandled critical extension');
   const child = chain[chain.length - 1];
-  if (child && !Buffer.from(child.cert.rawIssuer).equals(Buffer.from(pc.cert.rawSubject))) return 'x509: issuer name does not match subject from issuing certificate';
+  if (child && !Buffer.from(child.cert.rawIssuer).equals(Buffer.from(pc.cert.rawSubject))) return invalid('x509: issuer name does not match subject from issuing certificate');
   if (now.getTime() < pc.cert.notBefore.getTime()) {
-    return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is before ${rfc3339(pc.cert.notBefore)}`;
+    return { reason: 'NotYetValid', error: `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is before ${rfc3339(pc.cert.notBefore)}` };
   }
   if (now.getTime() > pc.cert.notAfter.getTime()) {
-    return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is after ${rfc3339(pc.cert.notAfter)}`;
+    return { reason: 'Expired', error: `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is after ${rfc3339(pc.cert.notAfter)}` };
   }
   if (type !== 'leaf') {
     const err = checkNameConstraints(pc, chain[0]!);
-    if (err) return err;
+    if (err) return invalid(err);
   }
   // Key usage bits are not checked here (Go ignores them but for certSign in CheckSignatureFrom).
-  if (type === 'intermediate' && (!pc.basicConstraintsValid || !pc.isCA)) return 'x509: certificate is not authorized to sign other certificates';
-  if (pc.basicConstraintsValid && pc.maxPathLen >= 0 && chain.length - 1 > pc.maxPathLen) return 'x509: too many intermediates for path length constraint';
+  if (type === 'intermediate' && (!pc.basicConstraintsValid || !pc.isCA)) return { reason: 'NotCA', error: 'x509: certificate is not authorized to sign other certificates' };
+  if (pc.basicConstraintsValid && pc.maxPathLen >= 0 && chain.length - 1 > pc.maxPathLen) return invalid('x509: too many intermediates for path length constraint');
   return null;
 }
 
@@ -132,12 +146,12 @@ function alreadyInChain(candidate: PathCert, chain: PathCert[]): boolean {
   return false;
 }
 
-function unknownAuthority(hintErr: string | null, hintCert: PathCert | null): string {
+function unknownAuthority(hintErr: string | null, hintCert: PathCert | null): PathError {
   const base = 'x509: certificate signed by unknown authority';
-  if (hintErr === null || hintCert === null) return base;
+  if (hintErr === null || hintCert === null) return { reason: 'UnknownAuthority', error: base };
   const subject = hintCert.cert.subject;
   const name = subject.commonName || subject.organization?.[0] || `serial:${BigInt('0x' + (hintCert.cert.serialNumber || '0')).toString()}`;
-  return `${base} (possibly because of ${goQuote(hintErr)} while trying to verify candidate authority certificate ${goQuote(name)})`;
+  return { reason: 'UnknownAuthority', error: `${base} (possibly because of ${goQuote(hintErr)} while trying to verify candidate authority certificate ${goQuote(name)})` };
 }
 
 interface BuildContext {
@@ -147,15 +161,15 @@ interface BuildContext {
   signatureChecks: number;
 }
 
-function buildChains(c: PathCert, current: PathCert[], ctx: BuildContext): { chains: PathCert[][]; err: string | null } {
+function buildChains(c: PathCert, current: PathCert[], ctx: BuildContext): { chains: PathCert[][]; err: PathError | null } {
   const chains: PathCert[][] = [];
-  let err: string | null = null;
+  let err: PathError | null = null;
   let hintErr: string | null = null;
   let hintCert: PathCert | null = null;
   const consider = (type: CertType, candidate: PathCert) => {
     if (alreadyInChain(candidate, current)) return;
     if (++ctx.signatureChecks > MAX_SIGNATURE_CHECKS) {
-      err = 'x509: signature check attempts limit reached while verifying certificate chain';
+      err = invalid('x509: signature check attempts limit reached while verifying certificate chain');
       return;
     }
     const sigErr = checkSignatureFrom(c, candidate);
@@ -203,17 +217,17 @@ function chainAllowsUsages(chain: PathCert[], wanted: string[]): boolean {
 export function validatePath(leaf: Certificate, options: PathValidationOptions): PathValidationResult {
   const pc = pathCertOf(leaf);
   const leafErr = isValid(pc, 'leaf', [], options.now);
-  if (leafErr) return { ok: false, error: leafErr };
+  if (leafErr) return { ok: false, ...leafErr };
   if (options.dnsName) {
     const hostErr = verifyHostname(pc, options.dnsName);
-    if (hostErr) return { ok: false, error: hostErr };
+    if (hostErr) return { ok: false, reason: 'Hostname', error: hostErr };
   }
   const roots = new Pool(options.roots);
   let candidates: PathCert[][];
   if (roots.contains(pc)) candidates = [[pc]];
   else {
     const built = buildChains(pc, [pc], { roots, intermediates: new Pool(options.intermediates ?? []), now: options.now, signatureChecks: 0 });
-    if (built.err !== null) return { ok: false, error: built.err };
+    if (built.err !== null) return { ok: false, ...built.err };
     candidates = built.chains;
   }
   const purposes = options.purposes && options.purposes.length > 0 ? options.purposes : ['server' as const];
@@ -221,6 +235,6 @@ export function validatePath(leaf: Certificate, options: PathValidationOptions):
   if (purposes.includes('any')) return { ok: true, chains: toCerts(candidates) };
   const wanted = purposes.map((p) => PURPOSE_OID[p]);
   const chains = candidates.filter((chain) => chainAllowsUsages(chain, wanted));
-  if (chains.length === 0) return { ok: false, error: 'x509: certificate specifies an incompatible key usage' };
+  if (chains.length === 0) return { ok: false, reason: 'IncompatibleUsage', error: 'x509: certificate specifies an incompatible key usage' };
   return { ok: true, chains: toCerts(chains) };
 }

@@ -6,6 +6,7 @@ import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
 import type { KubeObject } from '../apis/objects.js';
 import { invalid, type FieldError } from '../apis/status.js';
+import { checkNodeLeaseCreate } from './lease-node-restriction.js';
 
 interface Lease extends KubeObject {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number };
@@ -51,7 +52,15 @@ export const leases: ResourceDefinition = {
     },
   }),
   validateName: isDNS1123Subdomain,
-  strategy: { validate: (o) => validateLease(o as Lease), validateUpdate: (n) => validateLease(n as Lease) },
+  strategy: {
+    validate(o, ctx) {
+      const errs = validateLease(o as Lease);
+      // Admission runs after validation, as in kube-apiserver.
+      if (errs.length === 0) checkNodeLeaseCreate(o, ctx.user);
+      return errs;
+    },
+    validateUpdate: (n) => validateLease(n as Lease),
+  },
   subresources: [],
   printer: {
     columns: [NAME_COLUMN, { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease.' }, AGE_COLUMN],

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeAuthorizer, nodeIdentity } from '../../src/auth/authz/node.js';
+import { NodeAuthorizer } from '../../src/auth/authz/node.js';
+import { nodeIdentity } from '../../src/apis/node-identity.js';
 import type { AuthorizationAttributes, UserInfo } from '../../src/apis/authorization.js';
 
 const node1: UserInfo = { username: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };

@@ -335,6 +335,26 @@ test('kubepki serve authenticates every kind of credential and authorizes with R
     );
   });
 
+  await t.test("NodeRestriction on Leases: a node creates its own heartbeat and trust-report Leases, never another node's", async () => {
+    const node = await issueClient(pki('ca.crt'), pki('ca.key'), 'system:node:n8', ['system:nodes']);
+    const lease = (name: string, namespace = 'kube-node-lease') => ({
+      cert: node,
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } },
+    });
+    const other = await raw('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease('n9'));
+    assert.equal(other.status, 403, other.text);
+    assert.equal(other.json.reason, 'Forbidden');
+    assert.equal(other.json.message, 'leases.coordination.k8s.io "n9" is forbidden: can only access node lease with the same name as the requesting node');
+    const otherReport = await raw('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease('n9-custom-ca-trust'));
+    assert.equal(otherReport.status, 403, otherReport.text);
+    for (const own of ['n8', 'n8-custom-ca-trust']) {
+      const r = await raw('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease(own));
+      assert.equal(r.status, 201, r.text);
+    }
+    // The other node's Lease was never written.
+    assert.equal((await admin(['get', 'lease', 'n9', '-n', 'kube-node-lease'])).code, 1);
+  });
+
   await t.test('a client certificate from an untrusted CA is a 401 Status, never anonymous', async () => {
     const { execFileSync } = await import('node:child_process');
     const other = path.join(dir, 'other');

@@ -4,19 +4,11 @@
 // gets no Secret, ConfigMap or token access — kube grants those only for objects its pods reference, and
 // kubepki runs no pods. Anyone else: no opinion.
 import { bootstrapPolicy } from './bootstrap-policy.js';
-import { customCaTrustLeaseName } from '../../apis/custom-ca-trust.js';
+import { customCaTrustLeaseName, NODE_LEASE_NAMESPACE } from '../../apis/custom-ca-trust.js';
 import { ruleAllows, type RuleResolver, type RulesForResult } from './rbac.js';
 import type { PolicyRule } from './rbac-types.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer, UserInfo } from '../../apis/authorization.js';
-import { NODE_USER_PREFIX, GROUP_NODES } from '../../apis/names.js';
-
-const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-
-/** kube's NodeIdentity: the node name, '' for an unidentifiable node, undefined when not a node. */
-export function nodeIdentity(user: UserInfo): string | undefined {
-  if (!user.username.startsWith(NODE_USER_PREFIX) || !user.groups.includes(GROUP_NODES)) return undefined;
-  return user.username.slice(NODE_USER_PREFIX.length);
-}
+import { nodeIdentity } from '../../apis/node-identity.js';
 
 /** Resources whose access kube decides from the node → pod → object graph. */
 const GRAPH_RESOURCES = new Set([
@@ -60,7 +52,7 @@ export class NodeAuthorizer implements Authorizer, RuleResolver {
     if (attrs.namespace !== NODE_LEASE_NAMESPACE) {
       return { decision: 'noOpinion', reason: `can only access leases in the "${NODE_LEASE_NAMESPACE}" system namespace` };
     }
-    // The name is unknown on create; kube's NodeRestriction admission checks it then.
+    // The name is unknown on create; NodeRestriction checks it then (resources/lease-node-restriction.ts).
     // Besides its heartbeat Lease, a node keeps the record of the custom CA trust it applied (agent/custom-ca-trust-report.ts).
     if (attrs.verb !== 'create' && attrs.name !== node && attrs.name !== customCaTrustLeaseName(node)) {
       return { decision: 'noOpinion', reason: 'can only access node lease with the same name as the requesting node' };

@@ -15,7 +15,7 @@ import { nameFromAttributes, readNameAttributes } from './name-reader.js';
 import { readGeneralNames, type SanEntry } from './san-reader.js';
 import { parsePublicKeyInfo } from './public-key-info.js';
 import { signatureAlgorithmFromIdentifier } from './signature-algorithm.js';
-import { goQuote, parseGoIp } from './path-validation/go-format.js';
+import { goQuote, goQuoteBytes, parseGoIp } from './path-validation/go-format.js';
 import { parseMailbox, reverseLabels } from './path-validation/name-syntax.js';
 import {
   bitAt,
@@ -353,7 +353,7 @@ function readNameConstraints(value: Uint8Array): { permitted: NameConstraintSet;
     while (!r.empty) {
       const base = field('x509: invalid NameConstraints extension', () => DerReader.of(r.read(TAG.SEQUENCE, 'subtree')).readAny());
       const text = () => {
-        if (!isIA5(base.content)) fail('x509: invalid constraint value: contains invalid character');
+        if (!isIA5(base.content)) fail(`x509: invalid constraint value: x509: ${goQuoteBytes(base.content)} cannot be encoded as an IA5String`);
         return latin1(base.content);
       };
       switch (base.tag) {
@@ -423,9 +423,9 @@ function checkCrlDistributionPoints(value: Uint8Array): void {
 
 /**
  * Go 1.23's parseCertificatePoliciesExtension: a SEQUENCE of PolicyInformation SEQUENCEs, each starting with
- * an OID that newOIDFromDER accepts (minimal base-128 arcs of any size; Go 1.19 refused arcs from 2^31).
- * Qualifiers and bytes after the outer SEQUENCE are not read. Go 1.24 also refuses a policy OID given
- * twice; Go 1.23 does not.
+ * an OID that newOIDFromDER accepts (minimal base-128 arcs of any size; Go 1.19 refused arcs from 2^31 and
+ * took non-minimal ones). Qualifiers and bytes after the outer SEQUENCE are not read. Go 1.24 also refuses
+ * a policy OID given twice; Go 1.23 does not.
  */
 function checkCertificatePolicies(value: Uint8Array): void {
   field('x509: invalid certificate policies', () => {

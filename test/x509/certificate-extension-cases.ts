@@ -119,6 +119,10 @@ const NAME_CONSTRAINT_CASES: Omit<ExtensionCase, 'group'>[] = [
   { name: 'a URI constraint that is an IPv6 address', der: nameConstraints([uriC('2001:db8::1')]), error: `${badUri('2001:db8::1')}: cannot be IP address` },
   { name: 'a URI constraint with a trailing dot', der: nameConstraints([uriC('example.com.')]), error: badUri('example.com.') },
   { name: 'a URI constraint with two leading dots', der: nameConstraints([uriC('..example.com')]), error: badUri('..example.com'), go119: null },
+  // Go's isIA5String error, quoted by %q from the raw bytes: invalid UTF-8 as \xNN, a C1 control as \uNNNN.
+  { name: 'a DNS constraint with an 8-bit octet', der: nameConstraints([der.implicitPrimitive(2, bytes(0x61, 0xe9))]), error: 'x509: invalid constraint value: x509: "a\\xe9" cannot be encoded as an IA5String' },
+  { name: 'an email constraint in UTF-8', der: nameConstraints([der.implicitPrimitive(1, Buffer.from('é\u0085@example.com', 'utf8'))]), error: 'x509: invalid constraint value: x509: "é\\u0085@example.com" cannot be encoded as an IA5String' },
+  { name: 'a URI constraint with an overlong UTF-8 form', der: nameConstraints([der.implicitPrimitive(6, bytes(0xc0, 0xaf))]), error: 'x509: invalid constraint value: x509: "\\xc0\\xaf" cannot be encoded as an IA5String' },
   // Go reads the permitted subtrees first: their error wins over the excluded ones'.
   { name: 'bad permitted and excluded constraints', der: nameConstraints([email('example..com')], [uriC('10.0.0.1')]), error: badEmail('example..com') },
 ];

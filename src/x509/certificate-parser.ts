@@ -29,6 +29,7 @@ import {
   decodeTime,
   DerError,
   DerReader,
+  HIGH_TAG,
   isIA5,
   rightAlign,
   TAG,
@@ -351,7 +352,11 @@ function readNameConstraints(value: Uint8Array): { permitted: NameConstraintSet;
     if (!el) return set;
     const r = DerReader.of(el);
     while (!r.empty) {
-      const base = field('x509: invalid NameConstraints extension', () => DerReader.of(r.read(TAG.SEQUENCE, 'subtree')).readAny());
+      const base = field('x509: invalid NameConstraints extension', () => {
+        const name = DerReader.of(r.read(TAG.SEQUENCE, 'subtree')).readAny();
+        if (name.tag === HIGH_TAG) fail('x509: invalid NameConstraints extension'); // cryptobyte reads low tag numbers only
+        return name;
+      });
       const text = () => {
         if (!isIA5(base.content)) fail(`x509: invalid constraint value: x509: ${goQuoteBytes(base.content)} cannot be encoded as an IA5String`);
         return latin1(base.content);

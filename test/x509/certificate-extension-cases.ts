@@ -123,6 +123,9 @@ const NAME_CONSTRAINT_CASES: Omit<ExtensionCase, 'group'>[] = [
   { name: 'a DNS constraint with an 8-bit octet', der: nameConstraints([der.implicitPrimitive(2, bytes(0x61, 0xe9))]), error: 'x509: invalid constraint value: x509: "a\\xe9" cannot be encoded as an IA5String' },
   { name: 'an email constraint in UTF-8', der: nameConstraints([der.implicitPrimitive(1, Buffer.from('é\u0085@example.com', 'utf8'))]), error: 'x509: invalid constraint value: x509: "é\\u0085@example.com" cannot be encoded as an IA5String' },
   { name: 'a URI constraint with an overlong UTF-8 form', der: nameConstraints([der.implicitPrimitive(6, bytes(0xc0, 0xaf))]), error: 'x509: invalid constraint value: x509: "\\xc0\\xaf" cannot be encoded as an IA5String' },
+  // cryptobyte's ReadAnyASN1 refuses the high-tag-number form (the name is not merely of an unhandled kind).
+  { name: 'a constraint whose name has a high tag number', der: nameConstraints([bytes(0x9f, 0x21, 0x01, 0x41)]), error: 'x509: invalid NameConstraints extension' },
+  { name: 'a subtree without a name', der: withExtension(NAME_CONSTRAINTS, der.sequence(der.tlv(0xa0, der.sequence())), true), error: 'x509: invalid NameConstraints extension' },
   // Go reads the permitted subtrees first: their error wins over the excluded ones'.
   { name: 'bad permitted and excluded constraints', der: nameConstraints([email('example..com')], [uriC('10.0.0.1')]), error: badEmail('example..com') },
 ];

@@ -3,8 +3,11 @@
 // Go's rules kept here: DER only; a version of 1–3; a non-negative serial (Go 1.23 refuses a negative one);
 // the inner and outer signature AlgorithmIdentifiers byte for byte equal; names whose values are strings of a
 // known type; a public key Go can use; extensions read only in a v3 certificate, none twice, the ones Go knows
-// parsed (and an error when they do not parse), SKI, AKI and AIA never critical; an unknown critical
-// extension does not fail the parse but is recorded (path validation refuses it, as Go's Verify does).
+// parsed, with Go's error when they do not parse: key usage, basic constraints, SANs, name constraints (IA5
+// values, the syntax of each DNS, email and URI constraint, IP lengths and masks), CRL distribution points
+// (structure and fullName URIs), certificate policies (minimal policy OIDs), AKI, EKU, SKI and AIA; SKI, AKI
+// and AIA never critical; an unknown critical extension does not fail the parse but is recorded (path
+// validation refuses it, as Go's Verify does).
 import { KubepkiError } from '../util/errors.js';
 import type { Certificate } from './certificate.js';
 import { decodePem, encodePem } from './pem.js';
@@ -12,6 +15,8 @@ import { nameFromAttributes, readNameAttributes } from './name-reader.js';
 import { readGeneralNames, type SanEntry } from './san-reader.js';
 import { parsePublicKeyInfo } from './public-key-info.js';
 import { signatureAlgorithmFromIdentifier } from './signature-algorithm.js';
+import { goQuote, goQuoteBytes, parseGoIp } from './path-validation/go-format.js';
+import { parseMailbox, reverseLabels } from './path-validation/name-syntax.js';
 import {
   bitAt,
   checkInteger,
@@ -24,6 +29,7 @@ import {
   decodeTime,
   DerError,
   DerReader,
+  HIGH_TAG,
   isIA5,
   rightAlign,
   TAG,
@@ -281,8 +287,11 @@ function processExtensions(extensions: CertificateExtension[]) {
           unhandled = nc.unhandled;
           break;
         }
-        case '31': // CRL distribution points and certificate policies: known to Go, never read by kubepki
+        case '31':
+          checkCrlDistributionPoints(e.value);
+          break;
         case '32':
+          checkCertificatePolicies(e.value);
           break;
         case '35': {
           if (e.critical) fail('x509: authority key identifier incorrectly marked critical');
@@ -343,21 +352,37 @@ function readNameConstraints(value: Uint8Array): { permitted: NameConstraintSet;
     if (!el) return set;
     const r = DerReader.of(el);
     while (!r.empty) {
-      const base = field('x509: invalid NameConstraints extension', () => DerReader.of(r.read(TAG.SEQUENCE, 'subtree')).readAny());
+      const base = field('x509: invalid NameConstraints extension', () => {
+        const name = DerReader.of(r.read(TAG.SEQUENCE, 'subtree')).readAny();
+        if (name.tag === HIGH_TAG) fail('x509: invalid NameConstraints extension'); // cryptobyte reads low tag numbers only
+        return name;
+      });
       const text = () => {
-        if (!isIA5(base.content)) fail('x509: invalid constraint value: contains invalid character');
+        if (!isIA5(base.content)) fail(`x509: invalid constraint value: x509: ${goQuoteBytes(base.content)} cannot be encoded as an IA5String`);
         return latin1(base.content);
       };
       switch (base.tag) {
-        case contextPrimitive(2):
-          set.dns.push(text());
+        case contextPrimitive(2): {
+          const domain = text();
+          if (reverseLabels(withoutLeadingDot(domain)) === null) fail(`x509: failed to parse dnsName constraint ${goQuote(domain)}`);
+          set.dns.push(domain);
           break;
-        case contextPrimitive(1):
-          set.emails.push(text());
+        }
+        case contextPrimitive(1): {
+          // With an '@' the constraint is one mailbox, else a domain (which may start with '.').
+          const constraint = text();
+          const ok = constraint.includes('@') ? parseMailbox(constraint) !== null : reverseLabels(withoutLeadingDot(constraint)) !== null;
+          if (!ok) fail(`x509: failed to parse rfc822Name constraint ${goQuote(constraint)}`);
+          set.emails.push(constraint);
           break;
-        case contextPrimitive(6):
-          set.uris.push(text());
+        }
+        case contextPrimitive(6): {
+          const domain = text();
+          if (parseGoIp(domain) !== null) fail(`x509: failed to parse URI constraint ${goQuote(domain)}: cannot be IP address`);
+          if (reverseLabels(withoutLeadingDot(domain)) === null) fail(`x509: failed to parse URI constraint ${goQuote(domain)}`);
+          set.uris.push(domain);
           break;
+        }
         case contextPrimitive(7): {
           const len = base.content.length;
           if (len !== 8 && len !== 32) fail(`x509: IP constraint contained value of length ${len}`);
@@ -376,6 +401,56 @@ function readNameConstraints(value: Uint8Array): { permitted: NameConstraintSet;
   const permitted = subtrees(permittedEl);
   const excluded = subtrees(excludedEl);
   return { permitted, excluded, unhandled };
+}
+
+/** A domain constraint may start with '.' (subdomains only), which is not part of the domain's syntax. */
+const withoutLeadingDot = (domain: string): string => (domain.startsWith('.') ? domain.slice(1) : domain);
+
+/**
+ * Go's reading of CRL distribution points (processExtensions, case 31): a SEQUENCE of DistributionPoint
+ * SEQUENCEs; of each, only an optional [0] distributionPoint is read, which must hold a [0] fullName (a
+ * nameRelativeToCRLIssuer fails), whose leading [6] URIs must be well formed. Go stops at the first other
+ * name and never reads reasons or cRLIssuer; bytes after the outer SEQUENCE or after the fullName are
+ * ignored, as cryptobyte's ReadASN1 into the same variable ignores them.
+ */
+function checkCrlDistributionPoints(value: Uint8Array): void {
+  const points = DerReader.of(field('x509: invalid CRL distribution points', () => new DerReader(value).read(TAG.SEQUENCE, 'CRL distribution points')));
+  while (!points.empty) {
+    field('x509: invalid CRL distribution point', () => {
+      const point = DerReader.of(points.read(TAG.SEQUENCE, 'distribution point'));
+      const name = point.readOptional(contextConstructed(0));
+      if (!name) return;
+      const fullName = DerReader.of(DerReader.of(name).read(contextConstructed(0), 'fullName'));
+      while (fullName.peekTag() === contextPrimitive(6)) fullName.read(contextPrimitive(6), 'URI');
+    });
+  }
+}
+
+/**
+ * Go 1.23's parseCertificatePoliciesExtension: a SEQUENCE of PolicyInformation SEQUENCEs, each starting with
+ * an OID that newOIDFromDER accepts (minimal base-128 arcs of any size; Go 1.19 refused arcs from 2^31 and
+ * took non-minimal ones). Qualifiers and bytes after the outer SEQUENCE are not read. Go 1.24 also refuses
+ * a policy OID given twice; Go 1.23 does not.
+ */
+function checkCertificatePolicies(value: Uint8Array): void {
+  field('x509: invalid certificate policies', () => {
+    const policies = DerReader.of(new DerReader(value).read(TAG.SEQUENCE, 'certificate policies'));
+    while (!policies.empty) {
+      const info = DerReader.of(policies.read(TAG.SEQUENCE, 'policy information'));
+      if (!isMinimalOid(info.read(TAG.OID, 'policy identifier').content)) fail('x509: invalid certificate policies');
+    }
+  });
+}
+
+/** Go's newOIDFromDER: non-empty, the last arc complete, no arc starting with a 0x80 octet. */
+function isMinimalOid(content: Uint8Array): boolean {
+  if (content.length === 0 || content[content.length - 1]! & 0x80) return false;
+  let arcStart = true;
+  for (const b of content) {
+    if (arcStart && b === 0x80) return false;
+    arcStart = (b & 0x80) === 0;
+  }
+  return true;
 }
 
 /** Go's isValidIPMask: ones, then zeros. */

@@ -2,24 +2,10 @@
 // permitted and excluded DNS, IP, email and URI subtrees checked against the SANs of the leaf and of the
 // CA itself; DNS constraints may use the leading-period form; Go's error texts.
 import { goQuote, ipString } from './go-format.js';
+import { parseMailbox, reverseLabels, type Mailbox } from './name-syntax.js';
 import { SAN_TAG, type IpConstraint, type PathCert } from './path-cert.js';
 
 const MAX_CONSTRAINT_COMPARISONS = 250000;
-
-/** Go's domainToReverseLabels: labels right to left, or null for an empty label or a byte outside 33..126. */
-function reverseLabels(domain: string): string[] | null {
-  if (domain.length === 0) return [];
-  const labels = domain.split('.').reverse();
-  if (labels[0] === '') return null;
-  for (const l of labels) {
-    if (l.length === 0) return null;
-    for (let i = 0; i < l.length; i++) {
-      const c = l.charCodeAt(i);
-      if (c < 33 || c > 126) return null;
-    }
-  }
-  return labels;
-}
 
 const equalFold = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -40,59 +26,6 @@ function matchDomain(domain: string, constraint: string): Match {
   if (c === null) return { ok: false, error: `x509: internal error: cannot parse domain ${goQuote(constraint)}` };
   if (d.length < c.length || (mustHaveSubdomains && d.length === c.length)) return no;
   return c.every((label, i) => equalFold(label, d[i]!)) ? yes : no;
-}
-
-interface Mailbox {
-  local: string;
-  domain: string;
-}
-
-/** Go's parseRFC2821Mailbox. */
-export function parseMailbox(input: string): Mailbox | null {
-  if (input.length === 0) return null;
-  let local = '';
-  let i = 0;
-  const code = (k: number) => input.charCodeAt(k);
-  if (input[0] === '"') {
-    i = 1;
-    for (;;) {
-      if (i >= input.length) return null;
-      const c = code(i++);
-      if (c === 34) break;
-      if (c === 92) {
-        if (i >= input.length) return null;
-        const n = code(i);
-        if (n === 11 || n === 12 || (n >= 1 && n <= 9) || (n >= 14 && n <= 127)) {
-          local += input[i];
-          i++;
-        } else return null;
-      } else if (c === 11 || c === 12 || c === 32 || c === 33 || c === 127 || (c >= 1 && c <= 8) || (c >= 14 && c <= 31) || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) {
-        local += String.fromCharCode(c);
-      } else return null;
-    }
-  } else {
-    while (i < input.length) {
-      let c = input[i]!;
-      if (c === '\\') {
-        i++;
-        if (i >= input.length) return null;
-        c = input[i]!;
-        local += c;
-        i++;
-        continue;
-      }
-      if (/[0-9a-zA-Z!#$%&'*+\-/=?^_`{|}~.]/.test(c)) {
-        local += c;
-        i++;
-      } else break;
-    }
-    if (local.length === 0) return null;
-    if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) return null;
-  }
-  if (i >= input.length || input[i] !== '@') return null;
-  const domain = input.slice(i + 1);
-  if (reverseLabels(domain) === null) return null;
-  return { local, domain };
 }
 
 function matchEmail(mailbox: Mailbox, constraint: string): Match {

@@ -2,7 +2,7 @@
 // users, client certificates, tokens, exec plugins), or over kubepki serve's loopback socket. Requests are
 // plain REST on the wire JSON — generated typed clients turn timestamps into Date objects and have no
 // generic subresource call, while callers want the objects exactly as served — over a keep-alive agent so
-// a storm of CSRs reuses a few connections.
+// a storm of CSRs reuses a few connections (on the loopback socket, loopback-http.ts's lighter client).
 import https from 'node:https';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';

@@ -36,7 +36,7 @@ class ResponseError extends Error {
 class ResponseReader {
   private chunks: Buffer[] = [];
   private size = 0;
-  private head: { status: number; statusMessage: string; length: number | 'chunked' | 'close'; close: boolean } | undefined;
+  private head: ResponseHead | undefined;
   private bodyStart = 0;
   /** Chunked bodies: the decoded chunks, and where the next chunk-size line starts in the received bytes. */
   private decoded: Buffer[] = [];
@@ -45,7 +45,7 @@ class ResponseReader {
   constructor(private readonly noBody: boolean) {}
 
   /** Adds received bytes; returns the response once it is whole, undefined while more is needed. */
-  push(data: Buffer): (LoopbackResponse & { close: boolean }) | undefined {
+  push(data: Buffer): ReadResponse | undefined {
     this.chunks.push(data);
     this.size += data.length;
     for (;;) {
@@ -78,13 +78,13 @@ class ResponseReader {
   }
 
   /** The connection ended: the response, when its framing is "until the end", else undefined (incomplete). */
-  end(): (LoopbackResponse & { close: boolean }) | undefined {
+  end(): ReadResponse | undefined {
     if (!this.head || this.head.length !== 'close') return undefined;
     const buf = Buffer.concat(this.chunks, this.size);
     return this.done(buf.toString('utf8', this.bodyStart, buf.length));
   }
 
-  private readChunked(buf: Buffer): (LoopbackResponse & { close: boolean }) | undefined {
+  private readChunked(buf: Buffer): ReadResponse | undefined {
     for (;;) {
       const lineEnd = buf.indexOf(CRLF, this.chunkAt);
       if (lineEnd < 0) return undefined;
@@ -111,19 +111,31 @@ class ResponseReader {
     }
   }
 
-  private done(body: string): LoopbackResponse & { close: boolean } {
-    const { status, statusMessage, close } = this.head!;
-    return { status, statusMessage, body, close };
+  private done(body: string): ReadResponse {
+    const { status, statusMessage, close, keepAliveMs } = this.head!;
+    return { status, statusMessage, body, close, keepAliveMs };
   }
 }
 
-function parseHead(text: string, noBody: boolean): { status: number; statusMessage: string; length: number | 'chunked' | 'close'; close: boolean } {
+interface ResponseHead {
+  status: number;
+  statusMessage: string;
+  length: number | 'chunked' | 'close';
+  close: boolean;
+  /** The server's Keep-Alive timeout hint (`Keep-Alive: timeout=N`), in ms. */
+  keepAliveMs: number | undefined;
+}
+
+type ReadResponse = LoopbackResponse & Pick<ResponseHead, 'close' | 'keepAliveMs'>;
+
+function parseHead(text: string, noBody: boolean): ResponseHead {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
   if (!m) throw new ResponseError('bad status line');
   const status = Number(m[2]);
   let length: number | 'chunked' | 'close' = 'close';
   let close = m[1] === '0';
+  let keepAliveMs: number | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -140,12 +152,15 @@ function parseHead(text: string, noBody: boolean): { status: number; statusMessa
       const tokens = value.toLowerCase().split(',').map((t) => t.trim());
       if (tokens.includes('close')) close = true;
       else if (tokens.includes('keep-alive')) close = false;
+    } else if (name === 'keep-alive') {
+      const t = /(?:^|,)\s*timeout=(\d+)/i.exec(value);
+      if (t) keepAliveMs = Number(t[1]) * 1000;
     }
   }
   // RFC 9112 6.3: these never have a body, whatever the headers say.
   if (noBody || status === 204 || status === 304 || status < 200) length = 0;
   if (length === 'close') close = true;
-  return { status, statusMessage: m[3] ?? '', length, close };
+  return { status, statusMessage: m[3] ?? '', length, close, keepAliveMs };
 }
 
 interface Pending {
@@ -159,6 +174,11 @@ class Connection {
   private reader: ResponseReader | undefined;
   private pending: Pending | undefined;
   closed = false;
+  /**
+   * When the server may close it for idleness: node:http's Agent's rule (the Keep-Alive timeout hint less a
+   * second), so that a request is not written into a connection the server is closing.
+   */
+  expiresAt = Infinity;
 
   constructor(socketPath: string, private readonly onFree: (c: Connection) => void, private readonly onGone: (c: Connection) => void) {
     this.socket = net.connect(socketPath);
@@ -195,6 +215,7 @@ class Connection {
     this.pending = undefined;
     if (res.close) this.destroy();
     else {
+      if (res.keepAliveMs !== undefined) this.expiresAt = Date.now() + res.keepAliveMs - 1000;
       this.socket.unref();
       this.onFree(this);
     }
@@ -256,6 +277,10 @@ export class LoopbackHttpClient {
     for (;;) {
       if (this.closed) throw new Error('loopback client closed');
       const c = this.idle.pop();
+      if (c && c.expiresAt <= Date.now()) {
+        c.destroy();
+        continue;
+      }
       if (c) return c;
       if (this.all.size < this.maxSockets) {
         const conn = new Connection(

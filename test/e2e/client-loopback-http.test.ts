@@ -9,7 +9,11 @@ import path from 'node:path';
 import { LoopbackHttpClient } from '../../src/client/loopback-http.js';
 import { tempDir } from '../helpers/tmp.js';
 
-async function server(t: TestContext, handle: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{ socketPath: string; connections: () => number }> {
+async function server(
+  t: TestContext,
+  handle: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+  keepAliveTimeout?: number,
+): Promise<{ socketPath: string; connections: () => number }> {
   const socketPath = path.join(await tempDir(t), 'api.sock');
   let connections = 0;
   const s = http.createServer((req, res) => {
@@ -17,6 +21,7 @@ async function server(t: TestContext, handle: (req: IncomingMessage, res: Server
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
   });
+  if (keepAliveTimeout !== undefined) s.keepAliveTimeout = keepAliveTimeout;
   s.on('connection', () => connections++);
   await new Promise<void>((r) => s.listen(socketPath, r));
   t.after(
@@ -100,6 +105,18 @@ test('Connection: close ends the connection after its response; the next request
   assert.equal((await client.request('GET', '/last')).body, '1');
   assert.equal((await client.request('GET', '/next')).body, '1');
   assert.equal(connections(), 2);
+});
+
+test("an idle connection is dropped a second before the server's Keep-Alive timeout, not written into as the server closes it", async (t) => {
+  const { socketPath, connections } = await server(t, echo, 2000); // Keep-Alive: timeout=2
+  const client = new LoopbackHttpClient({ socketPath, headers: {} });
+  t.after(() => client.close());
+  await client.request('GET', '/1');
+  await client.request('GET', '/2');
+  assert.equal(connections(), 1, 'reused while fresh');
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal((await client.request('GET', '/3')).status, 200);
+  assert.equal(connections(), 2, 'a new connection once within a second of the timeout');
 });
 
 test('at most maxSockets connections carry concurrent requests; the rest wait their turn', async (t) => {

@@ -22,6 +22,9 @@ export function startPerf(pid: number, outFile: string): PerfSession | undefined
       dedupePerfMap(pid);
       const script = spawnSync('perf', ['script', '-i', outFile, '-F', 'tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
       rmSync(`/tmp/perf-${pid}.map`, { force: true });
+      // BENCH_PERF_SCRIPT=<file> keeps the symbolized samples for a closer look (e.g. one thread's hottest frames).
+      const keep = process.env['BENCH_PERF_SCRIPT'];
+      if (keep) writeFileSync(keep, `# main pid ${pid}\n${script.stdout}`);
       return categorize(script.stdout, pid);
     },
   };

@@ -2,11 +2,12 @@
 // users, client certificates, tokens, exec plugins), or over kubepki serve's loopback socket. Requests are
 // plain REST on the wire JSON — generated typed clients turn timestamps into Date objects and have no
 // generic subresource call, while callers want the objects exactly as served — over a keep-alive agent so
-// a storm of CSRs reuses a few connections.
+// a storm of CSRs reuses a few connections (on the loopback socket, loopback-http.ts's lighter client).
 import https from 'node:https';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { loadClientConfig, resolveCredentials, type ClientConfig, type ResolvedCredentials } from './kubeconfig.js';
+import { LoopbackHttpClient } from './loopback-http.js';
 import { KubepkiError } from '../util/errors.js';
 import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from './interface.js';
 import { apiErrorFromResponse } from '../apis/status.js';
@@ -21,6 +22,8 @@ interface Connection {
   transport: TlsOptions & { socketPath?: string };
   headers: Record<string, string>;
   refreshedAt: number;
+  /** The loopback socket's requests (watches excepted): loopback-http.ts instead of node:http. */
+  loopbackHttp?: LoopbackHttpClient;
 }
 
 const AUTH_REFRESH_MS = 60_000;
@@ -76,14 +79,17 @@ export class RestKubeClient implements KubeClient {
     const now = Date.now();
     const loopback = this.options.loopback;
     if (loopback) {
+      const headers = { 'user-agent': this.options.userAgent ?? 'kubepki-controller-manager', authorization: `Bearer ${loopback.token}` };
+      const maxSockets = this.options.maxSockets ?? 64;
       this.conn ??= Promise.resolve({
         base: new URL('http://localhost'),
         target: targetOf(new URL('http://localhost')),
         // Node's Agent passes its options on to every request, socketPath included (@types/node omits it).
-        agent: new http.Agent({ keepAlive: true, maxSockets: this.options.maxSockets ?? 64, socketPath: loopback.socketPath } as http.AgentOptions),
+        agent: new http.Agent({ keepAlive: true, maxSockets, socketPath: loopback.socketPath } as http.AgentOptions),
         transport: { socketPath: loopback.socketPath },
-        headers: { 'user-agent': this.options.userAgent ?? 'kubepki-controller-manager', authorization: `Bearer ${loopback.token}` },
+        headers,
         refreshedAt: Infinity,
+        loopbackHttp: new LoopbackHttpClient({ socketPath: loopback.socketPath, headers: { ...headers, accept: 'application/json' }, maxSockets }),
       });
       return this.conn;
     }
@@ -131,12 +137,19 @@ export class RestKubeClient implements KubeClient {
 
   /** Closes idle keep-alive sockets (call when done). */
   async close(): Promise<void> {
-    if (this.conn) (await this.conn).agent.destroy();
+    if (!this.conn) return;
+    const c = await this.conn;
+    c.agent.destroy();
+    c.loopbackHttp?.close();
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const c = await this.connection();
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (c.loopbackHttp) {
+      const res = await c.loopbackHttp.request(method, path, payload, payload !== undefined ? { 'content-type': 'application/json' } : {});
+      return responseValue<T>(method, path, res.status, res.statusMessage, res.body);
+    }
     const mod = c.base.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
       const req = mod.request(
@@ -157,16 +170,11 @@ export class RestKubeClient implements KubeClient {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
             try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = undefined;
+              resolve(responseValue<T>(method, path, res.statusCode ?? 0, res.statusMessage ?? '', Buffer.concat(chunks).toString('utf8')));
+            } catch (err) {
+              reject(err);
             }
-            const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) resolve(parsed as T);
-            else reject(apiErrorFromResponse(code, parsed, `${method} ${pathOnly(path)}: ${code} ${res.statusMessage ?? ''}`.trim()));
           });
           res.on('error', reject);
         },
@@ -246,6 +254,18 @@ export class RestKubeClient implements KubeClient {
   createSubjectAccessReview(review: SubjectAccessReview): Promise<SubjectAccessReview> {
     return this.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', review);
   }
+}
+
+/** A response's decoded body, or the ApiError its status and Status body say. */
+function responseValue<T>(method: string, path: string, code: number, statusMessage: string, text: string): T {
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (code >= 200 && code < 300) return parsed as T;
+  throw apiErrorFromResponse(code, parsed, `${method} ${pathOnly(path)}: ${code} ${statusMessage}`.trim());
 }
 
 function targetOf(base: URL): Connection['target'] {

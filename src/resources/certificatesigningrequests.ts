@@ -5,7 +5,7 @@
 // user's, the spec never changes, and conditions change only through /approval (Approved, Denied — never
 // both) and /status (status.certificate, only once Approved and only PEM certificates; Failed).
 import { decodePem } from '../x509/pem.js';
-import { checkCertificateParsesOffThread, verifyCertificateRequestOffThread } from '../x509/signature-workers.js';
+import { checkCertificateParsesHere, checkCertificateParsesOffThread, verifyCertificateRequestOffThread } from '../x509/signature-workers.js';
 import { checkSubjectRestriction } from './csr-subject-restriction.js';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition, type StrategyContext, type SubresourceStrategy } from '../api/registry.js';
@@ -95,8 +95,15 @@ async function validateRequest(requestB64: string | undefined): Promise<string |
 }
 
 /**
+ * Up to this many bytes of DER, status.certificate is checked on the event loop: the parse costs ~20 µs a
+ * certificate, no more than posting it to a worker thread costs the event loop; a longer list goes to the
+ * worker threads, so that no status write holds the event loop for long.
+ */
+const CHECK_HERE_MAX_BYTES = 16 * 1024;
+
+/**
  * validateCertificate: status.certificate must be PEM CERTIFICATE blocks only, each a parseable certificate
- * (the parse, OpenSSL's, runs on the signature-check worker threads: it is the costliest step of a status write).
+ * (Go's x509.ParseCertificates, by the x509 core's certificate parser).
  */
 async function validateCertificate(certB64: string | undefined): Promise<string | null> {
   const text = fromBase64(certB64).toString('latin1');
@@ -110,11 +117,12 @@ async function validateCertificate(certB64: string | undefined): Promise<string 
   // Block by block, as kube: the first block that is not a plain CERTIFICATE, or does not parse, is the error.
   let shapeError: string | null = null;
   const parses: Promise<string | null>[] = [];
+  const check = blocks.reduce((n, b) => n + b.der.length, 0) <= CHECK_HERE_MAX_BYTES ? checkCertificateParsesHere : checkCertificateParsesOffThread;
   for (const b of blocks) {
     if (b.type !== 'CERTIFICATE') shapeError = `only CERTIFICATE PEM blocks are allowed, found ${JSON.stringify(b.type)}`;
     else if (b.headers && Object.keys(b.headers).length > 0) shapeError = 'no PEM block headers are permitted';
     if (shapeError) break;
-    parses.push(checkCertificateParsesOffThread(b.der).then(() => null, (err: Error) => err.message));
+    parses.push(check(b.der).then(() => null, (err: Error) => err.message));
   }
   for (const m of await Promise.all(parses)) if (m !== null) return m;
   return shapeError;

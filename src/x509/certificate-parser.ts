@@ -98,8 +98,27 @@ export function parseCertificateDer(der: Uint8Array, what = 'certificate'): Cert
 
 /** parseCertificateDer, with everything Go's x509.Certificate carries (path validation). */
 export function parseCertificateFields(der: Uint8Array, what = 'certificate'): CertificateFields {
+  return withParseErrors(what, () => certificateFields(der, read(der)));
+}
+
+/**
+ * Go's x509.ParseCertificates' checks alone (the certificates of one PEM block, DER concatenated), for
+ * certificates that are only stored (a CSR's status.certificate): every rule parseCertificateDer applies, the
+ * public key's included (an EC point must be on its curve), but no Certificate is built and no key is imported
+ * into OpenSSL. Returns how many certificates there are; throws as parseCertificateDer does.
+ */
+export function checkCertificatesDer(der: Uint8Array, what = 'certificate'): number {
+  return withParseErrors(what, () => {
+    const all = new DerReader(der);
+    let count = 0;
+    for (; !all.empty; count++) read(field('x509: malformed certificate', () => all.read(TAG.SEQUENCE, 'certificate')).der);
+    return count;
+  });
+}
+
+function withParseErrors<T>(what: string, parse: () => T): T {
   try {
-    return parse(der);
+    return parse();
   } catch (err) {
     if (err instanceof DerError) throw new KubepkiError('InvalidCertificate', `${what}: not a valid X.509 certificate: ${err.message}`, { cause: err });
     if (err instanceof KubepkiError && err.code === 'InvalidKey') throw new KubepkiError('InvalidCertificate', `${what}: unsupported public key: ${err.message}`, { cause: err });
@@ -107,7 +126,10 @@ export function parseCertificateFields(der: Uint8Array, what = 'certificate'): C
   }
 }
 
-function parse(der: Uint8Array): CertificateFields {
+/** What read() takes out of a certificate that passed every check. */
+type CertificateParts = ReturnType<typeof read>;
+
+function read(der: Uint8Array) {
   const outer = new DerReader(der);
   const input = DerReader.of(field('x509: malformed certificate', () => outer.read(TAG.SEQUENCE, 'certificate')));
   if (!outer.empty) fail('x509: trailing data');
@@ -169,6 +191,11 @@ function parse(der: Uint8Array): CertificateFields {
   const signature = field('x509: malformed signature', () => rightAlign(decodeBitString(input.read(TAG.BIT_STRING, 'signature').content)));
 
   const facts = processExtensions(extensions);
+  return { version, serialContent, signatureAlgorithm, issuerEl, issuerAttributes, notBefore, notAfter, subjectEl, subjectAttributes, publicKeyInfo, extensions, signature, facts, tbsEl };
+}
+
+function certificateFields(der: Uint8Array, parts: CertificateParts): CertificateFields {
+  const { version, serialContent, signatureAlgorithm, issuerEl, issuerAttributes, notBefore, notAfter, subjectEl, subjectAttributes, publicKeyInfo, extensions, signature, facts, tbsEl } = parts;
   const key = publicKeyInfo.key; // Go parses the key with the certificate: a key it cannot use fails the parse
   const serialHex = Buffer.from(serialContent).toString('hex').replace(/^(00)+(?=[0-9a-f])/, '');
   const certificate: Certificate = {

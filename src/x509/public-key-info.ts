@@ -5,6 +5,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
 import { checkInteger, decodeBitString, decodeOid, DerError, DerReader, rightAlign, TAG, type DerElement } from './der-reader.js';
+import { isOnNistCurve } from './ec-point.js';
 
 export type PublicKeyAlgorithm = 'RSA' | 'ECDSA' | 'Ed25519' | 'X25519' | 'DSA' | 'Unknown';
 
@@ -28,7 +29,7 @@ export interface PublicKeyInfo {
   /** The exact DER SubjectPublicKeyInfo. */
   spki: Uint8Array;
   algorithm: PublicKeyAlgorithm;
-  /** Imported on first read; throws InvalidKey for a key OpenSSL refuses (an EC point off its curve). */
+  /** Imported on first read; throws InvalidKey for a key OpenSSL refuses (the parse has refused what Go refuses). */
   readonly key: KeyObject;
 }
 
@@ -60,8 +61,8 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
         fail('x509: invalid ECDSA parameters');
       }
       const curve = CURVES[curveOid] ?? fail('x509: unsupported elliptic curve');
-      // elliptic.Unmarshal: the uncompressed form only, of exactly the curve's size (on-curve: at import).
-      if (keyBytes.length !== 1 + 2 * curve.size || keyBytes[0] !== 0x04) fail('x509: failed to unmarshal elliptic curve point');
+      // elliptic.Unmarshal: the uncompressed form only, of exactly the curve's size, on the curve.
+      if (!isOnNistCurve(keyBytes, curve.crv, curve.size)) fail('x509: failed to unmarshal elliptic curve point');
       curveOfKey = curve;
       break;
     }
@@ -82,8 +83,8 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
       if (!key) {
         const jwk = curveOfKey ? ecJwk(keyBytes, curveOfKey) : undefined;
         try {
-          // An EC key from its coordinates is imported twice as fast as through OpenSSL 3's SPKI decoder,
-          // and the point is still checked to be on the curve.
+          // An EC key from its coordinates is imported twice as fast as through OpenSSL 3's SPKI decoder
+          // (which checks the point on the curve again).
           key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
         } catch (err) {
           const message = jwk ? 'x509: failed to unmarshal elliptic curve point' : `x509: unsupported public key: ${(err as Error).message}`;

@@ -139,6 +139,31 @@ test('CertificateSigningRequest lifecycle over HTTPS with client certificates', 
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.json.status.certificate, cert);
   });
+
+  await t.test("status.certificate that does not parse is 422 with Go's message, in a short list and in a long one", async () => {
+    const created = await s.request('POST', CSRS, { body: csrObject('parse-check', req.b64) });
+    assert.equal(created.status, 201, created.text);
+    const approved = await s.request('PATCH', `${CSRS}/parse-check/approval`, {
+      raw: JSON.stringify({ status: { conditions: [{ type: 'Approved', status: 'True', reason: 'r' }] } }),
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    assert.equal(approved.status, 200, approved.text);
+    const pem = s.pki.admin.cert.endsWith('\n') ? s.pki.admin.cert : `${s.pki.admin.cert}\n`;
+    const notACertificate = '-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n'; // SEQUENCE { INTEGER 1 }
+    const setCertificate = (text: string) =>
+      s.request('PATCH', `${CSRS}/parse-check/status`, {
+        raw: JSON.stringify({ status: { certificate: Buffer.from(text).toString('base64') } }),
+        headers: { 'Content-Type': 'application/merge-patch+json' },
+      });
+    // A leaf and its issuer: checked on the event loop; twenty certificates (over 16 KiB): on the worker threads.
+    for (const list of [pem + notACertificate, pem.repeat(20) + notACertificate]) {
+      const bad = await setCertificate(list);
+      assert.equal(bad.status, 422, bad.text);
+      assert.match(bad.json.message, /status\.certificate: Invalid value: "<certificate data>": x509: malformed tbs certificate/);
+    }
+    const long = await setCertificate(pem.repeat(20));
+    assert.equal(long.status, 200, long.text);
+  });
 });
 
 test('CertificateSubjectRestriction: the kube-apiserver-client signer never issues into system:masters', async (t) => {

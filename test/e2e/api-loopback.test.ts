@@ -86,4 +86,10 @@ test("the controllers' REST client lists, writes and watches through the loopbac
     spec: { user: 'alice', resourceAttributes: { verb: 'get', resource: 'configmaps', namespace: 'default' } },
   } as never);
   assert.equal(typeof review.status?.allowed, 'boolean');
+  // Errors come back as the server's Status: a missing object, a stale resourceVersion.
+  await assert.rejects(configMaps.get('missing', 'default'), (err: { code?: number; reason?: string }) => err.code === 404 && err.reason === 'NotFound');
+  const stale = { ...created, metadata: { ...created.metadata, resourceVersion: '1' }, data: { a: 'c' } };
+  await assert.rejects(configMaps.update(stale), (err: { code?: number; reason?: string }) => err.code === 409 && err.reason === 'Conflict');
+  const updated = await configMaps.update({ ...created, data: { a: 'ü' } });
+  assert.equal(updated.data?.['a'], 'ü');
 });

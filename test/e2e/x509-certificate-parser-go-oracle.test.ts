@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as der from '../../src/x509/der.js';
 import { encodePem } from '../../src/x509/pem.js';
 import { parseCertificateDer } from '../../src/x509/certificate.js';
+import { checkCertificatesDer } from '../../src/x509/certificate-parser.js';
 import { validatePath } from '../../src/x509/path-validation/index.js';
 import { buildGoOracle, type GoOracle } from '../x509/path-validation/go-oracle.js';
 import { BASIC_CA, build, ext, KU_CERT_SIGN, SPKI } from '../x509/hand-built-certificate.js';
@@ -114,6 +115,24 @@ test("every case: kubepki's parser and Go's x509.ParseCertificate agree, error t
   });
   assert.deepEqual(disagreements, []);
   assert.ok(refused >= 20, `most cases are refusals (${refused})`);
+});
+
+test("the status.certificate check (checkCertificatesDer, no key imported) agrees with Go on every case, error text included", async () => {
+  const go = await oracle.verify(CASES.map((c) => ({ leaf: encodePem('CERTIFICATE', c.der), roots: encodePem('CERTIFICATE', c.der), intermediates: '', at: '2027-01-01T00:00:00Z' })));
+  const disagreements: string[] = [];
+  CASES.forEach((c, i) => {
+    const goParse = go[i]!.error?.startsWith('parse leaf: ') ? go[i]!.error.slice('parse leaf: '.length) : undefined;
+    // kube reads a PEM block with ParseCertificates: bytes after a certificate are read as the next one.
+    const want = c.name === 'bytes after the certificate' ? 'x509: malformed certificate' : (c.go123 ?? goParse);
+    let got: string | undefined;
+    try {
+      checkCertificatesDer(c.der);
+    } catch (err) {
+      got = (err as Error).message.replace(/^certificate: not a valid X\.509 certificate: /, '').replace(/^certificate: unsupported public key: /, '');
+    }
+    if (got !== want) disagreements.push(`${c.name}: Go ${JSON.stringify(want ?? 'parses')}, kubepki ${JSON.stringify(got ?? 'parses')}`);
+  });
+  assert.deepEqual(disagreements, []);
 });
 
 test('a parsed certificate says what Go reads: serial, SANs in canonical text, BMPString names, key usage', () => {

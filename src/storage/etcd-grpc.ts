@@ -19,11 +19,13 @@ export class EtcdCallError extends Error {
   constructor(
     readonly code: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; /** etcd answered with this status (not a transport failure) */ fromEtcd?: boolean },
   ) {
     super(message, options);
     this.name = 'EtcdCallError';
+    this.fromEtcd = options?.fromEtcd ?? false;
   }
+  readonly fromEtcd: boolean;
 }
 
 export interface EtcdGrpcOptions {
@@ -44,8 +46,8 @@ export interface GrpcStream {
 
 export interface StreamHandlers {
   onMessage(message: Buffer): void;
-  /** The stream ended (by etcd, the connection or an error); called once, never after cancel(). */
-  onEnd(err: EtcdCallError): void;
+  /** The stream ended: with status OK (undefined) or an error; called once, never after cancel(). */
+  onEnd(err: EtcdCallError | undefined): void;
 }
 
 const { NGHTTP2_CANCEL } = http2.constants;
@@ -55,6 +57,8 @@ const WINDOW = 4 << 20;
 class Endpoint {
   private session: http2.ClientHttp2Session | undefined;
   private ready: Promise<http2.ClientHttp2Session> | undefined;
+  /** The session once connected and still usable: calls take it without waiting on a promise. */
+  live: http2.ClientHttp2Session | undefined;
 
   constructor(
     readonly url: string,
@@ -73,6 +77,7 @@ class Endpoint {
     this.ready = new Promise((resolve, reject) => {
       session.once('connect', () => {
         session.setLocalWindowSize(WINDOW);
+        if (this.session === session) this.live = session;
         resolve(session);
       });
       // Before 'connect' this is why the connection could not be made; after it, the streams fail on their own.
@@ -93,12 +98,14 @@ class Endpoint {
     if (this.session !== session) return;
     this.session = undefined;
     this.ready = undefined;
+    this.live = undefined;
   }
 
   close(): void {
     this.session?.close();
     this.session = undefined;
     this.ready = undefined;
+    this.live = undefined;
   }
 }
 
@@ -112,8 +119,9 @@ export class EtcdGrpcClient {
   }
 
   /**
-   * One unary call, its answer decoded. `idempotent` calls (reads) are retried on the next endpoint after a
-   * transport failure; others only when they were never sent.
+   * One unary call, its answer decoded. `request` is the framed message (etcd-proto.ts's encoders frame).
+   * `idempotent` calls (reads) are retried on the next endpoint after a transport failure; others only when
+   * they were never sent.
    */
   unary<T>(method: string, request: Buffer, decode: (message: Buffer) => T, idempotent: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -135,36 +143,38 @@ export class EtcdGrpcClient {
         }
       };
       const timer = setTimeout(() => finish(new EtcdCallError(GrpcStatus.DEADLINE_EXCEEDED, `${method}: no answer from etcd within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      const first = this.current;
+      // Each endpoint at most once, starting from the current one.
       const attempt = (tries: number, lastError?: EtcdCallError): void => {
         if (settled) return;
         if (this.closed) return finish(new EtcdCallError(GrpcStatus.CANCELLED, 'the etcd client is closed'));
         if (tries >= this.endpoints.length) return finish(lastError);
-        const index = (this.current + tries) % this.endpoints.length;
+        const index = (first + tries) % this.endpoints.length;
         const endpoint = this.endpoints[index]!;
+        const send = (session: http2.ClientHttp2Session): void => {
+          if (settled) return;
+          stream = openStream(session, method);
+          let answer: Buffer | undefined;
+          readMessages(stream, {
+            onMessage: (message) => {
+              answer = message;
+            },
+            onEnd: (err) => {
+              // The answer counts once the status says OK.
+              if (!err) return answer ? finish(undefined, answer) : finish(new EtcdCallError(GrpcStatus.UNAVAILABLE, `${method}: etcd answered nothing`));
+              // A transport failure (no gRPC status from etcd): the endpoint is suspect.
+              if (!err.fromEtcd) {
+                this.failedOver(index);
+                if (idempotent) return attempt(tries + 1, err);
+              }
+              finish(err);
+            },
+          });
+          stream.end(request);
+        };
+        if (endpoint.live && !endpoint.live.closed && !endpoint.live.destroyed) return send(endpoint.live);
         endpoint.connect().then(
-          (session) => {
-            if (settled) return;
-            stream = openStream(session, method);
-            let answer: Buffer | undefined;
-            readMessages(stream, {
-              onMessage: (message) => {
-                answer = message;
-              },
-              onEnd: (err) => {
-                // The answer counts once the status says OK.
-                if (err.code === GrpcStatus.OK) {
-                  return answer ? finish(undefined, answer) : finish(new EtcdCallError(GrpcStatus.UNAVAILABLE, `${method}: etcd answered nothing`));
-                }
-                // A transport failure (no gRPC status from etcd): the endpoint is suspect.
-                if (err.code === GrpcStatus.UNAVAILABLE && !(err.cause instanceof GrpcTrailer)) {
-                  this.failedOver(index);
-                  if (idempotent) return attempt(tries + 1, err);
-                }
-                finish(err);
-              },
-            });
-            stream.end(frame(request));
-          },
+          send,
           (err: EtcdCallError) => {
             // Never sent: safe to try elsewhere whatever the call is.
             this.failedOver(index);
@@ -179,9 +189,10 @@ export class EtcdGrpcClient {
   /** Opens a bidirectional stream (Watch) on the first endpoint that can be reached. */
   async stream(method: string, handlers: StreamHandlers): Promise<GrpcStream> {
     let lastError: EtcdCallError | undefined;
+    const first = this.current;
     for (let tries = 0; tries < this.endpoints.length; tries++) {
       if (this.closed) throw new EtcdCallError(GrpcStatus.CANCELLED, 'the etcd client is closed');
-      const index = (this.current + tries) % this.endpoints.length;
+      const index = (first + tries) % this.endpoints.length;
       let session: http2.ClientHttp2Session;
       try {
         session = await this.endpoints[index]!.connect();
@@ -202,7 +213,7 @@ export class EtcdGrpcClient {
       });
       return {
         send: (message) => {
-          if (!cancelled && !stream.destroyed) stream.write(frame(message));
+          if (!cancelled && !stream.destroyed) stream.write(message);
         },
         cancel: () => {
           if (cancelled) return;
@@ -224,9 +235,6 @@ export class EtcdGrpcClient {
   }
 }
 
-/** Marks an EtcdCallError's cause as etcd's own answer (a grpc-status), not a transport failure. */
-class GrpcTrailer {}
-
 function openStream(session: http2.ClientHttp2Session, method: string): http2.ClientHttp2Stream {
   return session.request({
     ':method': 'POST',
@@ -236,22 +244,13 @@ function openStream(session: http2.ClientHttp2Session, method: string): http2.Cl
   });
 }
 
-/** gRPC's message framing: a zero compression flag and the big-endian length. */
-function frame(message: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  message.copy(out, 5);
-  return out;
-}
-
 /** Splits a response body into messages and reports how the stream ended (status from headers or trailers). */
 function readMessages(stream: http2.ClientHttp2Stream, handlers: StreamHandlers): void {
   let pending: Buffer | undefined;
   let status: string | undefined;
   let statusMessage = '';
   let ended = false;
-  const end = (err: EtcdCallError): void => {
+  const end = (err: EtcdCallError | undefined): void => {
     if (ended) return;
     ended = true;
     handlers.onEnd(err);
@@ -287,7 +286,7 @@ function readMessages(stream: http2.ClientHttp2Stream, handlers: StreamHandlers)
   stream.on('close', () => {
     if (status === undefined) return end(new EtcdCallError(GrpcStatus.UNAVAILABLE, 'the etcd stream closed without a status'));
     const code = Number(status);
-    end(new EtcdCallError(code, code === GrpcStatus.OK ? 'OK' : `etcd: ${statusMessage || `gRPC status ${code}`}`, { cause: new GrpcTrailer() }));
+    end(code === GrpcStatus.OK ? undefined : new EtcdCallError(code, `etcd: ${statusMessage || `gRPC status ${code}`}`, { fromEtcd: true }));
   });
 }
 

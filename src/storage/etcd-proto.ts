@@ -94,20 +94,23 @@ const COMPARE_TARGET = { Version: [0, 4], Create: [1, 5], Mod: [2, 6] } as const
 const VARINT = 0;
 const LEN = 2;
 
-/** Appends protobuf fields to a growing buffer. */
+/**
+ * Writes one gRPC-framed message (a zero compression flag, the big-endian length, the protobuf fields) into a
+ * scratch buffer shared by all encoders (encoding is synchronous) and returns a copy of exactly its size: one
+ * allocation per request. A nested message is written in place after a one-byte length, moved right if its
+ * length turns out to need more bytes.
+ */
 class Writer {
-  private buf: Buffer;
-  private pos = 0;
-
-  constructor(size = 128) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
+  private static scratch = Buffer.allocUnsafe(64 * 1024);
+  private buf = Writer.scratch;
+  private pos = 5;
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    Writer.scratch = next;
   }
 
   private varint(n: number): void {
@@ -140,19 +143,32 @@ class Writer {
     this.pos += b.length;
   }
 
-  /** A nested message, written by `fill` into a writer of its own. */
+  /** A nested message, its fields written by `fill`. */
   message(field: number, fill: (w: Writer) => void): void {
-    const inner = new Writer();
-    fill(inner);
     this.varint((field << 3) | LEN);
-    this.varint(inner.pos);
-    this.room(inner.pos);
-    inner.buf.copy(this.buf, this.pos, 0, inner.pos);
-    this.pos += inner.pos;
+    this.room(1);
+    const lengthAt = this.pos++;
+    fill(this);
+    const len = this.pos - lengthAt - 1;
+    if (len < 0x80) {
+      this.buf[lengthAt] = len;
+      return;
+    }
+    let size = 1;
+    for (let n = len; n >= 0x80; n = Math.floor(n / 0x80)) size++;
+    this.room(size - 1);
+    this.buf.copyWithin(lengthAt + size, lengthAt + 1, this.pos);
+    this.pos = lengthAt;
+    this.varint(len);
+    this.pos += len;
   }
 
   finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    out[0] = 0;
+    out.writeUInt32BE(this.pos - 5, 1);
+    return out;
   }
 }
 
@@ -181,6 +197,8 @@ function writeRequestOp(w: Writer, op: RequestOp): void {
   }
 }
 
+// The encoders return the message framed for gRPC (etcd-grpc.ts sends it as is).
+
 export function encodeRangeRequest(r: RangeRequest): Buffer {
   const w = new Writer();
   writeRange(w, r);
@@ -188,7 +206,7 @@ export function encodeRangeRequest(r: RangeRequest): Buffer {
 }
 
 export function encodeTxnRequest(t: TxnRequest): Buffer {
-  const w = new Writer(512);
+  const w = new Writer();
   for (const c of t.compare ?? []) {
     w.message(1, (m) => {
       const [target, operandField] = COMPARE_TARGET[c.target];
@@ -204,7 +222,7 @@ export function encodeTxnRequest(t: TxnRequest): Buffer {
 }
 
 export function encodeCompactionRequest(revision: number): Buffer {
-  const w = new Writer(16);
+  const w = new Writer();
   w.uint(1, revision);
   return w.finish();
 }

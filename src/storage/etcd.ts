@@ -3,7 +3,7 @@
 // lists are ranges read at a revision, watches are etcd watches from revision+1 with previous values.
 // Several API replicas on one etcd share one history and see each other's writes and conflicts.
 import { readFileSync } from 'node:fs';
-import { EtcdCallError, EtcdGrpcClient, GrpcStatus, type GrpcStream } from './etcd-grpc.js';
+import { EtcdCallError, EtcdGrpcClient, type GrpcStream } from './etcd-grpc.js';
 import {
   decodeCompactionResponse,
   decodeRangeResponse,
@@ -224,7 +224,7 @@ export class EtcdStorage implements Storage {
         }
         handlers.onResponse(res);
       },
-      onEnd: (err) => handlers.onEnd(err.code === GrpcStatus.OK ? new StorageError('Unavailable', 'the etcd watch stream ended') : this.mapError(err)),
+      onEnd: (err) => handlers.onEnd(err ? this.mapError(err) : new StorageError('Unavailable', 'the etcd watch stream ended')),
     });
   }
 

@@ -142,7 +142,12 @@ export class EtcdGrpcClient {
           reject(new EtcdCallError(GrpcStatus.UNAVAILABLE, `${method}: ${(e as Error).message}`, { cause: e }));
         }
       };
-      const timer = setTimeout(() => finish(new EtcdCallError(GrpcStatus.DEADLINE_EXCEEDED, `${method}: no answer from etcd within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      let session: http2.ClientHttp2Session | undefined;
+      let sentTo = 0;
+      const timer = setTimeout(() => {
+        finish(new EtcdCallError(GrpcStatus.DEADLINE_EXCEEDED, `${method}: no answer from etcd within ${this.options.timeoutMs} ms`));
+        if (session) probe(session, this.options.timeoutMs, () => this.failedOver(sentTo));
+      }, this.options.timeoutMs);
       const first = this.current;
       // Each endpoint at most once, starting from the current one.
       const attempt = (tries: number, lastError?: EtcdCallError): void => {
@@ -151,9 +156,11 @@ export class EtcdGrpcClient {
         if (tries >= this.endpoints.length) return finish(lastError);
         const index = (first + tries) % this.endpoints.length;
         const endpoint = this.endpoints[index]!;
-        const send = (session: http2.ClientHttp2Session): void => {
+        const send = (live: http2.ClientHttp2Session): void => {
           if (settled) return;
-          stream = openStream(session, method);
+          session = live;
+          sentTo = index;
+          stream = openStream(live, method);
           let answer: Buffer | undefined;
           readMessages(stream, {
             onMessage: (message) => {
@@ -233,6 +240,25 @@ export class EtcdGrpcClient {
   private failedOver(index: number): void {
     if (this.current === index) this.current = (index + 1) % this.endpoints.length;
   }
+}
+
+/**
+ * After a call went unanswered: a connection that does not answer a PING either (a peer gone without closing
+ * it, which TCP may not notice for many minutes) is dropped, so that the next call connects anew or fails
+ * over instead of waiting out its deadline too.
+ */
+function probe(session: http2.ClientHttp2Session, timeoutMs: number, onDead: () => void): void {
+  if (session.closed || session.destroyed) return;
+  const dead = (): void => {
+    session.destroy();
+    onDead();
+  };
+  const timer = setTimeout(dead, timeoutMs);
+  const sent = session.ping((err) => {
+    clearTimeout(timer);
+    if (err) dead();
+  });
+  if (!sent) clearTimeout(timer); // a ping already in flight decides
 }
 
 function openStream(session: http2.ClientHttp2Session, method: string): http2.ClientHttp2Stream {

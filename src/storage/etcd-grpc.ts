@@ -272,7 +272,6 @@ function openStream(session: http2.ClientHttp2Session, method: string): http2.Cl
 
 /** Splits a response body into messages and reports how the stream ended (status from headers or trailers). */
 function readMessages(stream: http2.ClientHttp2Stream, handlers: StreamHandlers): void {
-  let pending: Buffer | undefined;
   let status: string | undefined;
   let statusMessage = '';
   let ended = false;
@@ -295,18 +294,27 @@ function readMessages(stream: http2.ClientHttp2Stream, handlers: StreamHandlers)
     takeStatus(headers); // a trailers-only answer (an error) has its status here
   });
   stream.on('trailers', takeStatus);
+  // Chunks are kept until a whole message is there and joined once: a message of a few MB (a page of a list)
+  // arrives in many 16 kB frames, and joining at every frame would copy it over and over.
+  let chunks: Buffer[] = [];
+  let buffered = 0;
   stream.on('data', (chunk: Buffer) => {
     if (ended) return;
-    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-    while (buf.length >= 5) {
-      const len = buf.readUInt32BE(1);
-      if (buf.length < 5 + len) break;
-      if (buf[0] !== 0) return end(new EtcdCallError(GrpcStatus.UNAVAILABLE, 'etcd sent a compressed message, which was not asked for'));
-      handlers.onMessage(buf.subarray(5, 5 + len));
+    chunks.push(chunk);
+    buffered += chunk.length;
+    while (buffered >= 5) {
+      if (chunks[0]!.length < 5) chunks = [Buffer.concat(chunks, buffered)];
+      const head = chunks[0]!;
+      const len = head.readUInt32BE(1);
+      if (buffered < 5 + len) return;
+      if (head[0] !== 0) return end(new EtcdCallError(GrpcStatus.UNAVAILABLE, 'etcd sent a compressed message, which was not asked for'));
+      const all = chunks.length === 1 ? head : Buffer.concat(chunks, buffered);
+      const rest = all.subarray(5 + len);
+      chunks = rest.length > 0 ? [rest] : [];
+      buffered = rest.length;
+      handlers.onMessage(all.subarray(5, 5 + len));
       if (ended) return;
-      buf = buf.subarray(5 + len);
     }
-    pending = buf.length > 0 ? buf : undefined;
   });
   stream.on('error', (err) => end(new EtcdCallError(GrpcStatus.UNAVAILABLE, `etcd connection: ${err.message}`, { cause: err })));
   stream.on('close', () => {

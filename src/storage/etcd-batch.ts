@@ -8,6 +8,7 @@
 // per transaction for the same reason; so does kubepki. A write is its compares (create revision > 0, mod
 // revision = n, ...) and one put or delete on its key, with a keys-only read of the key when a compare fails,
 // so that the caller can answer AlreadyExists, NotFound or Conflict.
+import { StorageError } from './errors.js';
 import type { Compare, KeyValue, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './etcd-proto.js';
 
 /** One term of a write's compare: the key's create or mod revision, equal to or greater than a number. */
@@ -46,7 +47,7 @@ export async function conditionalWrite(
   if (res.succeeded) return { succeeded: true, revision, response: res.responses[0]! };
   const kv = res.responses[0]?.range?.kvs[0];
   // etcd refused a compare that holds on the key as it is: never report a made-up answer.
-  if (conditions.every((c) => holds(c, kv))) throw new Error('etcd refused a transaction whose compares hold');
+  if (conditions.every((c) => holds(c, kv))) throw new StorageError('Unavailable', 'etcd refused a transaction whose compares hold');
   return { succeeded: false, revision, kv };
 }
 

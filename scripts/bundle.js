@@ -5,7 +5,7 @@
 // --version and unknown commands. A command start so reads three files instead of a graph of 50–150 modules
 // and package.json lookups, which were most of the CLI's start-up (bench:cli). Run by `npm run build`.
 // Left out (loaded from node_modules at run time): native or worker-thread packages that cannot be bundled
-// (better-sqlite3's addon, pino's transport workers) and etcd3 (its gRPC client loads .proto files from disk).
+// (better-sqlite3's addon, pino's transport workers).
 import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -20,7 +20,7 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'etcd3', 'pino'],
+  external: ['better-sqlite3', 'pino'],
   // yaml's Node entry is CommonJS, and a bundled `await import('yaml')` of CommonJS gets only a default export
   // (Node adds the named ones); its ESM build (the same code, no Node specifics) keeps the named exports.
   alias: { yaml: './node_modules/yaml/browser/index.js' },

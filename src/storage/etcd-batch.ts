@@ -1,6 +1,6 @@
 // Reads of one event-loop turn go to etcd as one read-only transaction of ranges (linearizable, as a range
-// is) instead of one gRPC call each: a call through the etcd3 client costs the API server about 0.4 ms of CPU,
-// a transaction of 64 ranges little more than one.
+// is) instead of one gRPC call each: a transaction of 64 ranges costs the API server little more CPU than one
+// range (bench/etcd-client.ts).
 //
 // Writes are NOT grouped. etcd gives every key of a transaction the same mod revision, so writes committed
 // together would share a resourceVersion, and a watcher that resumes from the first of them (as a reflector
@@ -8,7 +8,8 @@
 // per transaction for the same reason; so does kubepki. A write is its compares (create revision > 0, mod
 // revision = n, ...) and one put or delete on its key, with a keys-only read of the key when a compare fails,
 // so that the caller can answer AlreadyExists, NotFound or Conflict.
-import type { IKeyValue, IRequestOp, IResponseOp, ITxnRequest, ITxnResponse } from 'etcd3';
+import { StorageError } from './errors.js';
+import type { Compare, KeyValue, RequestOp, ResponseOp, TxnRequest, TxnResponse } from './etcd-proto.js';
 
 /** One term of a write's compare: the key's create or mod revision, equal to or greater than a number. */
 export interface Condition {
@@ -18,12 +19,12 @@ export interface Condition {
 }
 
 export type WriteResult =
-  | { succeeded: true; revision: number; response: IResponseOp }
-  | { succeeded: false; revision: number; /** the key as it was (keys only), if it existed */ kv: IKeyValue | undefined };
+  | { succeeded: true; revision: number; response: ResponseOp }
+  | { succeeded: false; revision: number; /** the key as it was (keys only), if it existed */ kv: KeyValue | undefined };
 
 interface Read {
   key: Buffer;
-  resolve: (r: { revision: number; kv: IKeyValue | undefined }) => void;
+  resolve: (r: { revision: number; kv: KeyValue | undefined }) => void;
   reject: (err: unknown) => void;
 }
 
@@ -32,21 +33,21 @@ const MAX_OPS = 128;
 
 /** One write under its compares, in a transaction of its own (see above for why never grouped). */
 export async function conditionalWrite(
-  send: (req: ITxnRequest) => Promise<ITxnResponse>,
+  send: (req: TxnRequest) => Promise<TxnResponse>,
   key: Buffer,
   conditions: Condition[],
-  request: IRequestOp,
+  request: RequestOp,
 ): Promise<WriteResult> {
   const res = await send({
     compare: conditions.map((c) => toCompare(key, c)),
     success: [request],
-    failure: [{ request_range: { key, keys_only: true } }],
+    failure: [{ range: { key, keysOnly: true } }],
   });
-  const revision = Number(res.header.revision);
+  const revision = res.revision;
   if (res.succeeded) return { succeeded: true, revision, response: res.responses[0]! };
-  const kv = res.responses[0]?.response_range?.kvs[0];
+  const kv = res.responses[0]?.range?.kvs[0];
   // etcd refused a compare that holds on the key as it is: never report a made-up answer.
-  if (conditions.every((c) => holds(c, kv))) throw new Error('etcd refused a transaction whose compares hold');
+  if (conditions.every((c) => holds(c, kv))) throw new StorageError('Unavailable', 'etcd refused a transaction whose compares hold');
   return { succeeded: false, revision, kv };
 }
 
@@ -56,11 +57,11 @@ export class EtcdReadBatcher {
 
   constructor(
     /** Sends one transaction (the caller maps transport errors). */
-    private readonly send: (req: ITxnRequest) => Promise<ITxnResponse>,
+    private readonly send: (req: TxnRequest) => Promise<TxnResponse>,
   ) {}
 
   /** The key's current value (or undefined), read in this turn's read-only transaction. */
-  read(key: Buffer): Promise<{ revision: number; kv: IKeyValue | undefined }> {
+  read(key: Buffer): Promise<{ revision: number; kv: KeyValue | undefined }> {
     return new Promise((resolve, reject) => {
       if (this.reads.length >= MAX_OPS) this.flushReads();
       this.reads.push({ key, resolve, reject });
@@ -78,21 +79,21 @@ export class EtcdReadBatcher {
     const batch = this.reads;
     if (batch.length === 0) return;
     this.reads = [];
-    this.send({ success: batch.map((r) => ({ request_range: { key: r.key } })) }).then(
+    this.send({ success: batch.map((r) => ({ range: { key: r.key } })) }).then(
       (res) => {
-        const revision = Number(res.header.revision);
-        batch.forEach((r, i) => r.resolve({ revision, kv: res.responses[i]?.response_range?.kvs[0] }));
+        const revision = res.revision;
+        batch.forEach((r, i) => r.resolve({ revision, kv: res.responses[i]?.range?.kvs[0] }));
       },
       (err: unknown) => batch.forEach((r) => r.reject(err)),
     );
   }
 }
 
-function holds(c: Condition, kv: IKeyValue | undefined): boolean {
-  const actual = kv ? Number(c.target === 'Mod' ? kv.mod_revision : kv.create_revision) : 0;
+function holds(c: Condition, kv: KeyValue | undefined): boolean {
+  const actual = kv ? (c.target === 'Mod' ? kv.modRevision : kv.createRevision) : 0;
   return c.result === 'Equal' ? actual === c.revision : actual > c.revision;
 }
 
-function toCompare(key: Buffer, c: Condition) {
-  return c.target === 'Mod' ? { key, target: c.target, result: c.result, mod_revision: c.revision } : { key, target: c.target, result: c.result, create_revision: c.revision };
+function toCompare(key: Buffer, c: Condition): Compare {
+  return { key, target: c.target, result: c.result, operand: c.revision };
 }

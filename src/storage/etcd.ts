@@ -1,10 +1,27 @@
-// EtcdStorage: the storage contract on a real etcd v3 cluster (the `etcd3` gRPC client), the way
+// EtcdStorage: the storage contract on a real etcd v3 cluster (gRPC over node:http2, etcd-grpc.ts), the way
 // kube-apiserver uses etcd: creates and compare-and-swap writes are transactions on create/mod revisions,
 // lists are ranges read at a revision, watches are etcd watches from revision+1 with previous values.
 // Several API replicas on one etcd share one history and see each other's writes and conflicts.
 import { readFileSync } from 'node:fs';
-import etcd3 from 'etcd3';
-import type { IDuplexStream, IKeyValue, IOptions, IRequestOp, IRangeRequest, IRangeResponse, ITxnRequest, ITxnResponse, IWatchRequest, IWatchResponse } from 'etcd3';
+import { EtcdCallError, EtcdGrpcClient, type GrpcStream } from './etcd-grpc.js';
+import {
+  decodeCompactionResponse,
+  decodeRangeResponse,
+  decodeTxnResponse,
+  decodeWatchResponse,
+  encodeCompactionRequest,
+  encodeRangeRequest,
+  encodeTxnRequest,
+  encodeWatchCreate,
+  type KeyValue,
+  type RangeRequest,
+  type RangeResponse,
+  type RequestOp,
+  type TxnRequest,
+  type TxnResponse,
+  type WatchEventMessage,
+  type WatchResponse,
+} from './etcd-proto.js';
 import type { Clock } from '../util/clock.js';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock } from '../util/clock.js';
@@ -35,7 +52,7 @@ export const COMPACT_REV_KEY = 'compact_rev_key';
 
 export class EtcdStorage implements Storage {
   readonly kind = 'etcd' as const;
-  private readonly client: etcd3.Etcd3;
+  private readonly client: EtcdGrpcClient;
   private readonly prefix: string;
   private knownCompacted = 0;
   private readonly watches = new Set<EtcdWatch>();
@@ -49,25 +66,24 @@ export class EtcdStorage implements Storage {
     if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
       throw new KubepkiError('InvalidConfig', 'an etcd client certificate needs both certFile and keyFile');
     }
-    const timeout = options.requestTimeoutMs ?? 15_000;
-    const clientOptions: IOptions = {
-      hosts: options.endpoints,
-      // Streams (watches) live as long as their watcher; unary calls get a deadline.
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-    };
+    for (const e of options.endpoints) {
+      if (!/^https?:\/\/[^/]+\/?$/.test(e)) throw new KubepkiError('InvalidConfig', `etcd endpoint ${e} is not an http:// or https:// URL of a host and port`);
+    }
     const secure = options.endpoints.some((e) => e.startsWith('https://'));
+    let tls: { ca: Buffer; cert?: Buffer; key?: Buffer } | undefined;
     if (options.caFile || options.certFile) {
-      clientOptions.credentials = {
-        rootCertificate: readTlsFile(options.caFile, 'CA'),
-        ...(options.certFile ? { certChain: readTlsFile(options.certFile, 'client certificate') } : {}),
-        ...(options.keyFile ? { privateKey: readTlsFile(options.keyFile, 'client key') } : {}),
+      tls = {
+        ca: readTlsFile(options.caFile, 'CA'),
+        ...(options.certFile ? { cert: readTlsFile(options.certFile, 'client certificate') } : {}),
+        ...(options.keyFile ? { key: readTlsFile(options.keyFile, 'client key') } : {}),
       };
     } else if (secure) {
       throw new KubepkiError('InvalidConfig', 'https etcd endpoints need a CA file (caFile)');
     }
-    this.client = new etcd3.Etcd3(clientOptions);
+    // Streams (watches) live as long as their watcher; unary calls get a deadline.
+    this.client = new EtcdGrpcClient({ endpoints: options.endpoints, ...(tls ? { tls } : {}), timeoutMs: options.requestTimeoutMs ?? 15_000 });
     this.prefix = options.prefix ?? '';
-    this.batcher = new EtcdReadBatcher((req) => this.client.kv.txn(req));
+    this.batcher = new EtcdReadBatcher((req) => this.txn(req, false));
     const interval = options.compactionIntervalMs ?? 5 * 60_000;
     if (interval > 0) void this.runCompactor(interval, options.clock ?? systemClock);
   }
@@ -84,25 +100,25 @@ export class EtcdStorage implements Storage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const from = options.startAfter !== undefined && options.startAfter >= prefix ? `${options.startAfter}\0` : prefix;
-    const req: IRangeRequest = { key: this.rangeStart(from), range_end: this.rangeEnd(prefix) };
+    const req: RangeRequest = { key: this.rangeStart(from), rangeEnd: this.rangeEnd(prefix) };
     if (options.limit && options.limit > 0) req.limit = options.limit;
     if (options.revision && options.revision > 0) req.revision = options.revision;
-    const res = await this.call(() => this.client.kv.range(req), options.revision);
+    const res = await this.range(req, options.revision);
     const items = res.kvs.map((kv) => this.toStored(kv));
     // etcd's header carries the current revision; a read at a given revision is "as of" that one.
-    const revision = options.revision && options.revision > 0 ? options.revision : Number(res.header.revision);
-    return { items, revision, more: res.more, remaining: Math.max(0, Number(res.count) - items.length) };
+    const revision = options.revision && options.revision > 0 ? options.revision : res.revision;
+    return { items, revision, more: res.more, remaining: Math.max(0, res.count - items.length) };
   }
 
   async count(prefix: string): Promise<number> {
-    const res = await this.call(() => this.client.kv.range({ key: this.rangeStart(prefix), range_end: this.rangeEnd(prefix), count_only: true }));
-    return Number(res.count);
+    const res = await this.range({ key: this.rangeStart(prefix), rangeEnd: this.rangeEnd(prefix), countOnly: true });
+    return res.count;
   }
 
   async create(key: string, value: string): Promise<number> {
     const k = this.k(key);
     const v = Buffer.from(value);
-    const res = await this.write(k, [{ target: 'Mod', result: 'Equal', revision: 0 }], { request_put: { key: k, value: v } });
+    const res = await this.write(k, [{ target: 'Mod', result: 'Equal', revision: 0 }], { put: { key: k, value: v } });
     if (!res.succeeded) throw keyExists(key);
     return res.revision;
   }
@@ -117,7 +133,7 @@ export class EtcdStorage implements Storage {
         { target: 'Create', result: 'Greater', revision: 0 },
         { target: 'Mod', result: 'Equal', revision: expectedRevision },
       ],
-      { request_put: { key: k, value: v } },
+      { put: { key: k, value: v } },
     );
     if (!res.succeeded) throw res.kv ? conflict(key) : notFound(key);
     return res.revision;
@@ -127,9 +143,9 @@ export class EtcdStorage implements Storage {
     const k = this.k(key);
     const conditions: Condition[] = [{ target: 'Create', result: 'Greater', revision: 0 }];
     if (expectedRevision !== undefined) conditions.push({ target: 'Mod', result: 'Equal', revision: expectedRevision });
-    const res = await this.write(k, conditions, { request_delete_range: { key: k, prev_kv: true } });
+    const res = await this.write(k, conditions, { deleteRange: { key: k, prevKv: true } });
     if (!res.succeeded) throw res.kv ? conflict(key) : notFound(key);
-    const prevKv = res.response.response_delete_range?.prev_kvs[0];
+    const prevKv = res.response.deleteRange?.prevKvs[0];
     if (!prevKv) throw notFound(key);
     return { revision: res.revision, prev: this.toStored(prevKv) };
   }
@@ -146,8 +162,8 @@ export class EtcdStorage implements Storage {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.call(() => this.client.kv.range({ key: Buffer.from(COMPACT_REV_KEY), keys_only: true }));
-    return Number(res.header.revision);
+    const res = await this.range({ key: Buffer.from(COMPACT_REV_KEY), keysOnly: true });
+    return res.revision;
   }
 
   /**
@@ -156,7 +172,7 @@ export class EtcdStorage implements Storage {
    * Compacted errors.
    */
   async compactedRevision(): Promise<number> {
-    const res = await this.call(() => this.client.kv.range({ key: Buffer.from(COMPACT_REV_KEY) }));
+    const res = await this.range({ key: Buffer.from(COMPACT_REV_KEY) });
     const recorded = Number(res.kvs[0]?.value.toString() ?? 0) || 0;
     this.knownCompacted = Math.max(this.knownCompacted, recorded);
     return this.knownCompacted;
@@ -164,7 +180,7 @@ export class EtcdStorage implements Storage {
 
   /** Compacts etcd's history before `revision` (reads and watches from before it fail with Compacted). */
   async compact(revision: number): Promise<void> {
-    await this.txn({ success: [{ request_put: { key: Buffer.from(COMPACT_REV_KEY), value: Buffer.from(String(revision)) } }] });
+    await this.txn({ success: [{ put: { key: Buffer.from(COMPACT_REV_KEY), value: Buffer.from(String(revision)) } }] });
     await this.compactEtcd(revision);
   }
 
@@ -197,8 +213,19 @@ export class EtcdStorage implements Storage {
     return s.startsWith(this.prefix) ? s.slice(this.prefix.length) : s;
   }
 
-  /** @internal */ openWatchStream(): Promise<IDuplexStream<IWatchRequest, IWatchResponse>> {
-    return this.client.watchClient.watch();
+  /** @internal */ openWatchStream(handlers: { onResponse(res: WatchResponse): void; onEnd(err: StorageError): void }): Promise<GrpcStream> {
+    return this.client.stream('/etcdserverpb.Watch/Watch', {
+      onMessage: (m) => {
+        let res: WatchResponse;
+        try {
+          res = decodeWatchResponse(m);
+        } catch (err) {
+          return handlers.onEnd(this.mapError(err));
+        }
+        handlers.onResponse(res);
+      },
+      onEnd: (err) => handlers.onEnd(err ? this.mapError(err) : new StorageError('Unavailable', 'the etcd watch stream ended')),
+    });
   }
 
   /** @internal */ forget(w: EtcdWatch): void {
@@ -212,51 +239,49 @@ export class EtcdStorage implements Storage {
   /** @internal */ mapError(err: unknown, revision?: number): StorageError {
     if (err instanceof StorageError) return err;
     const message = err instanceof Error ? err.message : String(err);
-    if (/required revision has been compacted/.test(message)) {
+    if (err instanceof EtcdCallError && /required revision has been compacted/.test(message)) {
       return compacted(revision ?? 0, this.knownCompacted);
     }
     return new StorageError('Unavailable', `etcd: ${message}`, { cause: err });
   }
 
-  private toStored(kv: IKeyValue): StoredValue {
+  private toStored(kv: KeyValue): StoredValue {
     return {
       key: this.unprefix(kv.key),
       value: kv.value.toString('utf8'),
-      createRevision: Number(kv.create_revision),
-      modRevision: Number(kv.mod_revision),
+      createRevision: kv.createRevision,
+      modRevision: kv.modRevision,
     };
   }
 
-  private async call(fn: () => Promise<IRangeResponse>, revision?: number): Promise<IRangeResponse> {
+  /** One Range call; `revision` is what a Compacted answer reports as asked for. */
+  private async range(req: RangeRequest, revision?: number): Promise<RangeResponse> {
     if (this.closed) throw storageClosed();
     try {
-      return await fn();
+      return await this.client.unary('/etcdserverpb.KV/Range', encodeRangeRequest(req), decodeRangeResponse, true);
     } catch (err) {
       throw this.mapError(err, revision);
     }
   }
 
-  private async write(key: Buffer, conditions: Condition[], request: IRequestOp): Promise<WriteResult> {
+  /** One transaction; `writes` says whether it may change etcd (then it is never sent twice). */
+  private async txn(req: TxnRequest, writes = true): Promise<TxnResponse> {
     if (this.closed) throw storageClosed();
     try {
-      return await conditionalWrite((req) => this.client.kv.txn(req), key, conditions, request);
+      return await this.client.unary('/etcdserverpb.KV/Txn', encodeTxnRequest(req), decodeTxnResponse, !writes);
     } catch (err) {
       throw this.mapError(err);
     }
   }
 
-  private async txn(req: ITxnRequest): Promise<ITxnResponse> {
-    if (this.closed) throw storageClosed();
-    try {
-      return await this.client.kv.txn(req);
-    } catch (err) {
-      throw this.mapError(err);
-    }
+  /** A write under its compares, in a transaction of its own (etcd-batch.ts). */
+  private write(key: Buffer, conditions: Condition[], request: RequestOp): Promise<WriteResult> {
+    return conditionalWrite((req) => this.txn(req), key, conditions, request);
   }
 
   private async compactEtcd(revision: number): Promise<void> {
     try {
-      await this.client.kv.compact({ revision });
+      await this.client.unary('/etcdserverpb.KV/Compact', encodeCompactionRequest(revision), decodeCompactionResponse, true);
       this.noteCompacted(revision);
     } catch (err) {
       // Someone compacted at or beyond this revision already: the goal is met.
@@ -275,14 +300,14 @@ export class EtcdStorage implements Storage {
     const key = Buffer.from(COMPACT_REV_KEY);
     await repeatEvery(clock, intervalMs, this.stopCompactor.signal, async () => {
       const res = await this.txn({
-        compare: [{ key, target: 'Version', result: 'Equal', version }],
-        success: [{ request_put: { key, value: Buffer.from(String(rev)) } }],
-        failure: [{ request_range: { key } }],
+        compare: [{ key, target: 'Version', result: 'Equal', operand: version }],
+        success: [{ put: { key, value: Buffer.from(String(rev)) } }],
+        failure: [{ range: { key } }],
       });
-      const current = Number(res.header.revision);
+      const current = res.revision;
       if (!res.succeeded) {
         // Another replica compacted this interval: take its count and try again next time.
-        version = Number(res.responses[0]?.response_range?.kvs[0]?.version ?? 0);
+        version = res.responses[0]?.range?.kvs[0]?.version ?? 0;
       } else {
         version += 1;
         if (rev > 0) await this.compactEtcd(rev);
@@ -293,7 +318,7 @@ export class EtcdStorage implements Storage {
 }
 
 class EtcdWatch implements WatchHandle {
-  private stream: IDuplexStream<IWatchRequest, IWatchResponse> | undefined;
+  private stream: GrpcStream | undefined;
   private done = false;
 
   constructor(
@@ -303,45 +328,42 @@ class EtcdWatch implements WatchHandle {
   ) {}
 
   start(): void {
-    this.store.openWatchStream().then(
+    this.store.openWatchStream({ onResponse: (res) => this.onResponse(res), onEnd: (err) => this.fail(err) }).then(
       (stream) => {
         if (this.done) {
           stream.cancel();
           return;
         }
         this.stream = stream;
-        stream.on('data', (res) => this.onResponse(res));
-        stream.on('error', (err) => this.fail(this.store.mapError(err)));
-        stream.on('end', () => this.fail(new StorageError('Unavailable', 'the etcd watch stream ended')));
-        stream.write({
-          create_request: {
+        stream.send(
+          encodeWatchCreate({
             key: this.store.rangeStart(this.prefix),
-            range_end: this.store.rangeEnd(this.prefix),
-            start_revision: this.options.afterRevision + 1,
-            prev_kv: true,
-            progress_notify: this.options.onProgress !== undefined,
-          },
-        });
+            rangeEnd: this.store.rangeEnd(this.prefix),
+            startRevision: this.options.afterRevision + 1,
+            prevKv: true,
+            progressNotify: this.options.onProgress !== undefined,
+          }),
+        );
       },
       (err: unknown) => this.fail(this.store.mapError(err)),
     );
   }
 
-  private onResponse(res: IWatchResponse): void {
+  private onResponse(res: WatchResponse): void {
     if (this.done) return;
-    const compactRevision = Number(res.compact_revision);
+    const compactRevision = res.compactRevision;
     if (compactRevision > 0) {
       this.store.noteCompacted(compactRevision);
       this.fail(compacted(this.options.afterRevision, compactRevision));
       return;
     }
     if (res.canceled) {
-      this.fail(new StorageError('Unavailable', `etcd canceled the watch: ${res.cancel_reason || 'no reason given'}`));
+      this.fail(new StorageError('Unavailable', `etcd canceled the watch: ${res.cancelReason || 'no reason given'}`));
       return;
     }
     if (res.events.length === 0) {
       // Neither the creation answer nor events: a progress notification (all events up to it were sent).
-      if (!res.created) this.options.onProgress?.(Number(res.header.revision));
+      if (!res.created) this.options.onProgress?.(res.revision);
       return;
     }
     for (const ev of res.events) {
@@ -350,12 +372,12 @@ class EtcdWatch implements WatchHandle {
     }
   }
 
-  private toEvent(ev: IWatchResponse['events'][number]): WatchEvent {
+  private toEvent(ev: WatchEventMessage): WatchEvent {
     const key = this.store.unprefix(ev.kv.key);
-    const revision = Number(ev.kv.mod_revision);
-    const prevValue = ev.prev_kv ? ev.prev_kv.value.toString('utf8') : undefined;
+    const revision = ev.kv.modRevision;
+    const prevValue = ev.prevKv ? ev.prevKv.value.toString('utf8') : undefined;
     if (ev.type === 'Delete') return prevValue === undefined ? { type: 'delete', key, revision } : { type: 'delete', key, revision, prevValue };
-    const out: WatchEvent = { type: 'put', key, value: ev.kv.value.toString('utf8'), revision, createRevision: Number(ev.kv.create_revision) };
+    const out: WatchEvent = { type: 'put', key, value: ev.kv.value.toString('utf8'), revision, createRevision: ev.kv.createRevision };
     if (prevValue !== undefined) out.prevValue = prevValue;
     return out;
   }

@@ -2,6 +2,7 @@
 // mutual TLS, compaction and failures.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -194,6 +195,52 @@ describe('EtcdStorage', () => {
     const storage = new EtcdStorage({ endpoints: [`http://127.0.0.1:${port}`], compactionIntervalMs: 0, requestTimeoutMs: 1000 });
     t.after(() => storage.close());
     await assert.rejects(storage.get('/registry/x/1'), isStorageError('Unavailable'));
+  });
+
+  it('goes on with the next endpoint when one cannot be reached, writes and watches included', async (t) => {
+    const c = await plainEtcd();
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const storage = new EtcdStorage({ endpoints: [dead, ...c.clientUrls], prefix: `/failover-${process.pid}`, compactionIntervalMs: 0, requestTimeoutMs: 5000 });
+    t.after(() => storage.close());
+    const rec = new Recorder(storage, '/registry/f/', await storage.currentRevision());
+    t.after(() => rec.close());
+    // A create never sent to the dead endpoint is sent to the live one: it is applied once.
+    const rev = await storage.create('/registry/f/1', 'one');
+    assert.equal((await storage.get('/registry/f/1'))?.modRevision, rev);
+    await rec.waitFor(1);
+    assert.deepEqual(rec.events.map((e) => [e.key, e.revision]), [['/registry/f/1', rev]]);
+  });
+
+  it('leaves an endpoint that accepts connections but answers nothing (not even a PING) for the next one', async (t) => {
+    const c = await plainEtcd();
+    // A peer that takes the TCP connection and never speaks: TCP alone would not notice for minutes.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      silent.close();
+      for (const s of sockets) s.destroy();
+    });
+    const sockets: net.Socket[] = [];
+    silent.on('connection', (s) => sockets.push(s));
+    const port = (silent.address() as net.AddressInfo).port;
+    const storage = new EtcdStorage({ endpoints: [`http://127.0.0.1:${port}`, ...c.clientUrls], prefix: `/silent-${process.pid}`, compactionIntervalMs: 0, requestTimeoutMs: 400 });
+    t.after(() => storage.close());
+    await assert.rejects(storage.get('/registry/s/1'), isStorageError('Unavailable'));
+    assert.equal(sockets.length, 1);
+    // The unanswered PING drops that connection and makes the live etcd current.
+    await until(() => storage.create('/registry/s/1', 'x').then(() => true, () => false), 'a create answered by the live etcd');
+    assert.equal((await storage.get('/registry/s/1'))?.value, 'x');
+  });
+
+  it('stores values whose lengths take one, two and three bytes of protobuf length, and keys of any byte', async (t) => {
+    const storage = newStorage(await plainEtcd());
+    t.after(() => storage.close());
+    const values = ['', 'x'.repeat(127), 'y'.repeat(128), 'z'.repeat(16_383), 'w'.repeat(16_384), 'é'.repeat(200_000)];
+    const revs: number[] = [];
+    for (const [i, v] of values.entries()) revs.push(await storage.create(`/registry/len/${i}-ü`, v));
+    const listed = await storage.list('/registry/len/');
+    assert.deepEqual(listed.items.map((it) => [it.key, it.value.length, it.modRevision]), values.map((v, i) => [`/registry/len/${i}-ü`, v.length, revs[i]]));
+    assert.ok(listed.items.every((it, i) => it.value === values[i]));
   });
 
   it('ends a watch with Unavailable when etcd goes away', async (t) => {

@@ -6,14 +6,17 @@
 const { readFileSync, statSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const { createRequire, wrap } = require('node:module');
+const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 
 /* INVOKED_COMMAND */
 /* COMMAND_NAMES */
 
-/** Set by scripts/bundle.js alone: run the bundle, then write its code cache with what the run compiled. */
-const TRAIN = process.env.KUBEPKI_CODE_CACHE_TRAIN === '1';
+/** The bundle (dist/bundle/<name>.cjs) that serves an argument list. */
+function bundleFor(argv) {
+  const invoked = invokedCommandName(argv);
+  return invoked !== undefined && COMMAND_NAMES.includes(invoked) ? `cmd-${invoked}` : 'cmd-none';
+}
 
 /**
  * The code cache of `file` if it was written after it. V8 checks the cache's V8 version and flags (a cache of
@@ -28,20 +31,46 @@ function codeCacheOf(file, cacheFile) {
   }
 }
 
-/** Runs bundle `name` (cmd-<command>) as Node runs a CommonJS module, compiled with its code cache. */
-function run(name) {
+/** Compiles bundle `name`: its text is a function expression, the CommonJS module wrapper (scripts/bundle.js). */
+function compile(name, cachedData) {
   const file = path.join(__dirname, `${name}.cjs`);
-  const cacheFile = path.join(__dirname, `${name}.code-cache`);
-  const script = new vm.Script(wrap(readFileSync(file, 'utf8')), {
-    // Named by its file URL, as the bundle's frames were when it was an ES module (bench/storm-breakdown.ts).
-    filename: pathToFileURL(file).href,
-    cachedData: TRAIN ? undefined : codeCacheOf(file, cacheFile),
-    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
-  if (TRAIN) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+  // Named by its file URL, as the bundle's frames were when it was an ES module (bench/storm-breakdown.ts).
+  const options = { filename: pathToFileURL(file).href, cachedData, importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER };
+  return { file, script: new vm.Script(readFileSync(file, 'utf8'), options) };
+}
+
+/** Runs a compiled bundle as Node runs a CommonJS module. */
+function start({ file, script }) {
   const mod = { exports: {}, filename: file, id: file };
   script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname);
 }
 
-const invoked = invokedCommandName(process.argv.slice(2));
-run(invoked !== undefined && COMMAND_NAMES.includes(invoked) ? `cmd-${invoked}` : 'cmd-none');
+/**
+ * Build time only (scripts/bundle.js): runs one bundle for each argument list in turn, in this process, each when
+ * the previous one is done, then writes the bundle's code cache with every function those runs compiled.
+ */
+function train(runs) {
+  const name = bundleFor(runs[0]);
+  const compiled = compile(name, undefined);
+  const [node, entry] = process.argv;
+  const next = () => {
+    const args = runs.shift();
+    if (args === undefined) {
+      writeFileSync(path.join(__dirname, `${name}.code-cache`), compiled.script.createCachedData());
+      process.exitCode = 0;
+      return;
+    }
+    process.argv = [node, entry, ...args];
+    process.once('beforeExit', next);
+    // From an immediate: Node emits beforeExit again only if the loop had work after the last one.
+    setImmediate(() => start(compiled));
+  };
+  next();
+}
+
+const runs = process.env.KUBEPKI_CODE_CACHE_TRAIN;
+if (runs) train(JSON.parse(runs));
+else {
+  const name = bundleFor(process.argv.slice(2));
+  start(compile(name, codeCacheOf(path.join(__dirname, `${name}.cjs`), path.join(__dirname, `${name}.code-cache`))));
+}

@@ -6,7 +6,9 @@
 // and package.json lookups, which were most of the CLI's start-up (bench:cli). Run by `npm run build`.
 // Left out (loaded from node_modules at run time): native or worker-thread packages that cannot be bundled
 // (better-sqlite3's addon, pino's transport workers) and etcd3 (its gRPC client loads .proto files from disk).
-import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -32,8 +34,10 @@ const common = {
 
 /**
  * The command bundles are CommonJS (.cjs): Node loads a CommonJS program without starting its ES module loader,
- * which alone costs about 25 ms of a command's start (bench:cli). `import.meta.url` (worker files, the dashboard's
- * page/ directory, createRequire) becomes the bundle's own file URL.
+ * which alone costs about 25 ms of a command's start (bench:cli). Each file is the function Node wraps a CommonJS
+ * module in, which dist/bundle/entry.cjs compiles (with the bundle's V8 code cache) and calls: V8 compiles the
+ * file's text as it is, without a wrapped copy of it. `import.meta.url` (worker files, the dashboard's page/
+ * directory, createRequire) becomes the bundle's own file URL.
  */
 const commandConfig = {
   ...common,
@@ -42,7 +46,16 @@ const commandConfig = {
   // `import('node:path')` becomes require(): a CommonJS bundle never starts the ES module loader.
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__kubepkiModuleUrl' },
-  banner: { js: "const __kubepkiModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: {
+    js: [
+      '// A kubepki command bundle (scripts/bundle.js): a CommonJS module in the function Node wraps one in, run by entry.cjs.',
+      '(function (exports, require, module, __filename, __dirname) {',
+      // Strict, as the ES modules bundled here are (esbuild's own "use strict" follows this banner).
+      "'use strict';",
+      "const __kubepkiModuleUrl = require('node:url').pathToFileURL(__filename).href;",
+    ].join('\n'),
+  },
+  footer: { js: '})' },
 };
 
 /**
@@ -77,19 +90,24 @@ function onlyCommand(only) {
 }
 
 /**
- * commander requires node:child_process at load time (about 10 ms) for executable subcommands, which kubepki
- * does not use: it gets a stand-in that loads the module on first use.
+ * Node built-ins that cost a command's start when required but that most modules use only in a function called
+ * later, if at all: node:net for `net.isIP`, node:os, node:child_process (commander's executable subcommands,
+ * kubeconfig exec plugins). Bundled code gets a stand-in whose properties load the module on first use.
  */
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+const LAZY_BUILTINS = ['child_process', 'net', 'os'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
-      contents: "let cp; module.exports = { spawn: (...a) => (cp ??= require('node:child_process')).spawn(...a) };",
-      loader: 'js',
-    }));
+    b.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      // The stand-in's own require() gets the real module.
+      return LAZY_BUILTINS.includes(name) && args.namespace !== 'lazy-builtin' ? { path: name, namespace: 'lazy-builtin' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const { default: real } = await import(`node:${args.path}`);
+      const getters = Object.keys(real).map((k) => `  get ${JSON.stringify(k)}() { return (real ??= require('node:${args.path}'))[${JSON.stringify(k)}]; },`);
+      return { contents: `let real;\nmodule.exports = {\n${getters.join('\n')}\n};\n`, loader: 'js' };
+    });
   },
 };
 
@@ -154,26 +172,58 @@ async function writeEntry() {
   await writeFile(path.join(OUT, 'entry.cjs'), filled);
 }
 
+/** A TCP port nothing listens on (it was free a moment ago): a connection to it is refused at once. */
+function closedPort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 /**
- * The V8 code cache of each command bundle (cmd-<command>.code-cache, read by entry.cjs): made by a run of
- * `kubepki <command> --help` (`--help` for cmd-none), which compiles the CLI, commander and the command's
- * registration, the code every start of that command runs. Functions a command's action alone runs are compiled
- * lazily, as without a cache. Two runs at a time (the machine's two cores).
+ * The V8 code cache of each command bundle (cmd-<command>.code-cache, read by entry.cjs), made by running the
+ * bundle the way bench:cli does, in a temporary directory: V8 caches every function those runs compiled, so a start
+ * deserializes them instead of compiling them. init writes an ECDSA PKI that certs reads and cfssl gencert makes a
+ * CA; token create and list read that PKI's admin.conf, pointed at a closed port (they run up to the connection);
+ * every other command runs `<command> --help`. Functions no run reached are compiled when first called, as
+ * without a cache.
  */
 async function writeCodeCaches() {
-  const queue = [...names.map((n) => [n, '--help']), ['--help']];
-  const train = async () => {
-    for (let args = queue.shift(); args !== undefined; args = queue.shift()) {
-      await execFileAsync(process.execPath, [path.join(OUT, 'entry.cjs'), ...args], { env: { ...process.env, KUBEPKI_CODE_CACHE_TRAIN: '1' } });
-    }
-  };
-  await Promise.all([train(), train()]);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-code-cache-'));
+  try {
+    const pki = path.join(dir, 'pki');
+    const csr = path.join(dir, 'csr.json');
+    const offline = path.join(dir, 'offline.conf');
+    await writeFile(csr, JSON.stringify({ CN: 'kubepki-code-cache', key: { algo: 'ecdsa', size: 256 } }));
+    const train = (runs) =>
+      execFileAsync(process.execPath, [path.resolve(OUT, 'entry.cjs')], { cwd: dir, env: { ...process.env, KUBEPKI_CODE_CACHE_TRAIN: JSON.stringify(runs) } });
+    await train([['init', '--cert-dir', pki, '--kubeconfig-dir', dir, '--node-name', 'node-1', '--encryption-algorithm', 'ECDSA-P256']]);
+    const admin = await readFile(path.join(dir, 'admin.conf'), 'utf8');
+    await writeFile(offline, admin.replace(/server: \S+/, `server: https://127.0.0.1:${await closedPort()}`));
+    const queue = [
+      [['--help'], ['--version']],
+      [['certs', 'inspect', path.join(pki, 'apiserver.crt')], ['certs', 'check-expiration', '--cert-dir', pki, '--kubeconfig-dir', dir]],
+      [['cfssl', 'gencert', '-initca', csr]],
+      [['token', 'create', '--kubeconfig', offline], ['token', 'list', '--kubeconfig', offline]],
+      ...names.filter((n) => !['init', 'certs', 'cfssl', 'token'].includes(n)).map((n) => [[n, '--help']]),
+    ];
+    // Two runs at a time (the machine's two cores).
+    const worker = async () => {
+      for (let runs = queue.shift(); runs !== undefined; runs = queue.shift()) await train(runs);
+    };
+    await Promise.all([worker(), worker()]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 await rm(OUT, { recursive: true, force: true });
 await Promise.all([
   ...[...names, 'none'].map((only) =>
-    build({ ...commandConfig, entryPoints: ['dist/src/cli/entry.js'], outfile: path.join(OUT, `cmd-${only}.cjs`), plugins: [onlyCommand(only), lazyChildProcess] }),
+    build({ ...commandConfig, entryPoints: ['dist/src/cli/entry.js'], outfile: path.join(OUT, `cmd-${only}.cjs`), plugins: [onlyCommand(only), lazyBuiltins] }),
   ),
   build({ ...workerConfig, entryPoints: await workerEntries(), outdir: OUT }),
 ]);

@@ -1,9 +1,11 @@
 // Bundles the compiled CLI (dist/, from tsc) into dist/bundle/ with esbuild, which bin/kubepki.js runs: one
-// file per command. dist/bundle/entry.js only picks the invoked command (src/cli/invoked-command.ts) and imports
-// cmd-<command>.js: the whole CLI (src/cli/entry.ts, main.ts, commander) with that one command's module graph,
-// the other commands' modules left out (main.ts never loads them in that process); cmd-none.js serves --help,
-// --version and unknown commands. A command start so reads three files instead of a graph of 50–150 modules
-// and package.json lookups, which were most of the CLI's start-up (bench:cli). Run by `npm run build`.
+// file per command. dist/bundle/entry.cjs only picks the invoked command (src/cli/invoked-command.ts) and runs
+// cmd-<command>.cjs: the whole CLI (src/cli/entry.ts, main.ts, commander) with that one command's module graph,
+// the other commands' modules left out (main.ts never loads them in that process); cmd-none.cjs serves --help,
+// --version and unknown commands. A command start so reads a few files instead of a graph of 50–150 modules
+// and package.json lookups, which were most of the CLI's start-up (bench:cli). Everything a start runs is
+// CommonJS (no ES module loader) and compiled from a V8 code cache made here (cmd-<command>.code-cache).
+// Run by `npm run build`.
 // Left out (loaded from node_modules at run time): native or worker-thread packages that cannot be bundled
 // (better-sqlite3's addon, pino's transport workers) and etcd3 (its gRPC client loads .proto files from disk).
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { COMMANDS } from '../dist/src/cli/main.js';
 
-const OUT = process.env.BUNDLE_OUT ?? 'dist/bundle';
+const OUT = 'dist/bundle';
 const MAIN = path.resolve('dist/src/cli/main.js');
 const names = COMMANDS.map((c) => c.term.split(' ')[0]);
 const execFileAsync = promisify(execFile);
@@ -240,7 +242,8 @@ await Promise.all([
   build({ ...workerConfig, entryPoints: await workerEntries(), outdir: OUT }),
   build({ ...common, format: 'cjs', entryPoints: ['yaml'], outfile: path.join(OUT, 'yaml.cjs') }),
 ]);
-await Promise.all([...[...names, 'none'].map((only) => path.join(OUT, `cmd-${only}.cjs`)), path.join(OUT, 'yaml.cjs')].map(escapeNonAscii));
+const commandBundles = [...names, 'none'].map((only) => path.join(OUT, `cmd-${only}.cjs`));
+await Promise.all([...commandBundles, path.join(OUT, 'yaml.cjs')].map(escapeNonAscii));
 await writeEntry();
 await copyAssetDirs();
 await writeCodeCaches();

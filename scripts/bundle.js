@@ -162,7 +162,7 @@ async function copyAssetDirs() {
 /**
  * esbuild escapes non-ASCII characters in strings but leaves them in regular expressions and comments (`µs` in
  * src/util/duration.ts): one such character makes V8 hold the whole bundle's source as a two-byte string, twice the
- * memory to read and scan at each start. Escaped as \\uXXXX, which means the same in a regular expression, an
+ * memory to read and scan at each start. Escaped as \uXXXX, which means the same in a regular expression, an
  * identifier or a comment.
  */
 async function escapeNonAscii(file) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The repository (the directory holding dist/). */
 export const REPO_ROOT = path.dirname(DIST);
-export const CLI_ENTRY = path.join(DIST, 'bundle', 'entry.js');
+export const CLI_ENTRY = path.join(DIST, 'bundle', 'entry.cjs');
 
 function assertBundleFresh(): void {
   const src = path.join(DIST, 'src');

@@ -119,8 +119,6 @@ export function clientConfigOf(doc: Doc, options: { what: string; baseDir: strin
   };
 }
 
-const run = promisify(execFile);
-
 /** Runs an exec credential plugin (client.authentication.k8s.io ExecCredential) and reads its status. */
 async function execCredential(exec: ExecConfig): Promise<{ token?: string; cert?: string; key?: string }> {
   const apiVersion = exec.apiVersion ?? 'client.authentication.k8s.io/v1';
@@ -128,7 +126,8 @@ async function execCredential(exec: ExecConfig): Promise<{ token?: string; cert?
   for (const e of exec.env ?? []) env[e.name] = e.value;
   let stdout: string;
   try {
-    ({ stdout } = await run(exec.command, exec.args ?? [], { env, timeout: 60_000 }));
+    // promisify here, not at load: it would load node:child_process for every command that reads a kubeconfig.
+    ({ stdout } = await promisify(execFile)(exec.command, exec.args ?? [], { env, timeout: 60_000 }));
   } catch (err) {
     throw new KubepkiError('InvalidConfig', `exec credential plugin ${exec.command}: ${(err as Error).message}`, { cause: err });
   }

@@ -3,8 +3,9 @@
 // until it is issued. Prints, per CA algorithm and storage backend, the time until all N are issued, the
 // server's CPU per certificate, create→issued latency percentiles, and the machine's own crypto limit as
 // `openssl speed` measures it in the same run, with the ratio.
-// Goal: 5,000 nodes in <= 10 s with an RSA-2048 CA on SQLite (a real kube-controller-manager, throttled by
-// its default client rate limits of 20 qps / burst 30, needs minutes for the three writes per CSR).
+// Goals (issue 15): 5,000 nodes with an RSA-2048 CA in <= 5 s on SQLite and in <= 8 s on etcd (a real
+// kube-controller-manager, throttled by its default client rate limits of 20 qps / burst 30, needs minutes for
+// the three writes per CSR).
 //
 //   npm run bench:storm                                  (N = 1000,5000; RSA-2048,ECDSA-P256; sqlite,etcd)
 //   npm run bench:storm -- --nodes 1000 --ca RSA-2048 --storage sqlite --connections 64
@@ -276,9 +277,11 @@ async function main(): Promise<void> {
       }
     }
   }
-  const goal = results.find((r) => r.nodes === 5000 && r.ca === 'RSA-2048' && r.storage === 'sqlite');
   console.log('');
-  if (goal) console.log(`goal: 5000 nodes, RSA-2048 CA, SQLite in <= 10 s: ${goal.seconds.toFixed(2)} s${REPS > 1 ? ` (median of ${REPS})` : ''} — ${goal.seconds <= 10 ? 'met' : 'NOT met'}`);
+  for (const [storage, limit] of [['sqlite', 5], ['etcd', 8]] as const) {
+    const goal = results.find((r) => r.nodes === 5000 && r.ca === 'RSA-2048' && r.storage === storage);
+    if (goal) console.log(`goal: 5000 nodes, RSA-2048 CA, ${storage} in <= ${limit} s: ${goal.seconds.toFixed(2)} s${REPS > 1 ? ` (median of ${REPS})` : ''} — ${goal.seconds <= limit ? 'met' : 'NOT met'}`);
+  }
   console.log('anchor: kube-controller-manager\'s client defaults to 20 qps (burst 30); approving (SubjectAccessReview + approval) and signing');
   console.log('        take three requests per CSR, so 5000 CSRs need >= 750 s of its request budget alone.');
 }

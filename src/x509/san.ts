@@ -33,6 +33,29 @@ export function canonicalIp(value: string): string | null {
   return null;
 }
 
+/**
+ * The bytes of an IP as Go's x509 writes them in a certificate (4 for IPv4 and IPv4-mapped, else 16; Go's
+ * net.ParseIP then To4), or null if it is not an IP. An embedded dotted quad (::1.2.3.4) is the last 4 bytes.
+ */
+export function ipAddressBytes(value: string): Uint8Array | null {
+  const ip = canonicalIp(value);
+  if (ip === null) return null;
+  if (!ip.includes(':')) return Uint8Array.from(ip.split('.').map(Number));
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  const hex = quad ? `${ip.slice(0, quad.index)}${((+quad[1]! << 8) | +quad[2]!).toString(16)}:${((+quad[3]! << 8) | +quad[4]!).toString(16)}` : ip;
+  const [head, tail] = hex.includes('::') ? hex.split('::') : [hex, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const v = parseInt(g, 16);
+    out[2 * i] = v >> 8;
+    out[2 * i + 1] = v & 0xff;
+  });
+  return out;
+}
+
 /** Sorts hosts the way cfssl's signer does: IP, then email (has @), then URI (has scheme), else DNS. */
 export function parseHosts(hosts: readonly string[]): SubjectAltNames {
   const sans = emptySans();

@@ -4,7 +4,7 @@
 import { sign as nodeSign, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
 import * as der from './der.js';
-import { canonicalIp, type SubjectAltNames } from './san.js';
+import { ipAddressBytes, type SubjectAltNames } from './san.js';
 
 export function extension(id: string, critical: boolean, value: Uint8Array): Buffer {
   return critical ? der.sequence(der.oid(id), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(id), der.octetString(value));
@@ -22,27 +22,11 @@ export function subjectAltNameValue(sans: SubjectAltNames): Buffer | undefined {
   return names.length > 0 ? der.sequence(...names) : undefined;
 }
 
-function ipBytes(value: string): Buffer {
-  const ip = canonicalIp(value);
-  if (ip === null) throw new KubepkiError('InvalidArgument', `"${value}" is not an IP address (IP SAN)`);
-  if (!ip.includes(':')) return Buffer.from(ip.split('.').map(Number));
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  let i = 0;
-  for (const g of groups) {
-    if (g.includes('.')) {
-      for (const o of g.split('.')) out[i++] = Number(o);
-    } else {
-      out.writeUInt16BE(parseInt(g, 16), i);
-      i += 2;
-    }
-  }
-  return out;
+function ipBytes(value: string): Uint8Array {
+  const bytes = ipAddressBytes(value);
+  if (bytes === null) throw new KubepkiError('InvalidArgument', `"${value}" is not an IP address (IP SAN)`);
+  return bytes;
 }
-
 
 export /** AlgorithmIdentifier of the signature: sha*WithRSAEncryption (NULL parameters) or ecdsa-with-SHA* (none). */
 function signatureAlgorithmIdentifier(type: 'RSA' | 'ECDSA', hash: string): { der: Buffer; name: string } {

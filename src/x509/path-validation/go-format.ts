@@ -1,5 +1,5 @@
 // Go's text forms that its x509 errors embed: %q quoting, net.IP.String(), time.RFC3339 in UTC.
-import { canonicalIp } from '../san.js';
+import { canonicalIp, ipAddressBytes } from '../san.js';
 
 /** strconv.Quote: double quotes, Go's escapes for what strconv.IsPrint refuses, printable runes kept. */
 export function goQuote(s: string): string {
@@ -74,20 +74,7 @@ export function rfc3339(d: Date): string {
 export function parseGoIp(text: string): Uint8Array | null {
   if (text.includes('%')) return null;
   if (text !== text.trim()) return null;
-  const canon = canonicalIp(text);
-  if (canon === null) return null;
-  if (!canon.includes(':')) return Uint8Array.from(canon.split('.').map(Number));
-  const [head, tail] = canon.includes('::') ? canon.split('::') : [canon, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[2 * i] = v >> 8;
-    out[2 * i + 1] = v & 0xff;
-  });
-  return out;
+  return ipAddressBytes(text);
 }
 
 /** net.IP.Equal: 4-byte and IPv4-mapped 16-byte forms of the same address are equal. */

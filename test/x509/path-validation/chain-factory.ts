@@ -6,7 +6,7 @@ import { createHash, webcrypto } from 'node:crypto';
 import * as der from '../../../src/x509/der.js';
 import { x509 } from '../../helpers/peculiar.js';
 import { parseCertificatePem, type Certificate } from '../../../src/x509/certificate.js';
-import { canonicalIp } from '../../../src/x509/san.js';
+import { ipAddressBytes } from '../../../src/x509/san.js';
 
 export interface Identity {
   cn: string;
@@ -57,15 +57,7 @@ export async function identity(cn: string, o?: string): Promise<Identity> {
 }
 
 function ipBytes(ip: string): Buffer {
-  const c = canonicalIp(ip)!;
-  if (!c.includes(':')) return Buffer.from(c.split('.').map(Number));
-  const [head, tail] = c.includes('::') ? c.split('::') : [c, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), 2 * i));
-  return out;
+  return Buffer.from(ipAddressBytes(ip)!);
 }
 
 function cidrBytes(cidr: string): Buffer {

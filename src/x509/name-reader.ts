@@ -25,52 +25,32 @@ const STRING_ERRORS: Record<number, string> = {
 function stringValue(el: DerElement): string {
   const message = STRING_ERRORS[el.tag];
   if (!message) return invalid(`: invalid attribute value: unsupported string type: ${el.tag}`);
-  try {
-    return decodeAttributeValue(el)!;
-  } catch {
-    return invalid(`: invalid attribute value: ${message}`);
-  }
+  return orInvalid(`: invalid attribute value: ${message}`, () => decodeAttributeValue(el)!);
 }
 
 const invalid = (why: string): never => {
   throw new DerError(`x509: invalid RDNSequence${why}`);
 };
 
+/** `read()`, or Go's RDNSequence error with `why` when it throws. */
+function orInvalid<T>(why: string, read: () => T): T {
+  try {
+    return read();
+  } catch {
+    return invalid(why);
+  }
+}
+
 /** Every attribute of a DER Name (the whole SEQUENCE element), in order; Go's parseName. */
 export function readNameAttributes(raw: Uint8Array): NameAttribute[] {
-  let rdns: DerReader;
-  try {
-    rdns = DerReader.of(readDer(raw, TAG.SEQUENCE, 'name'));
-  } catch {
-    return invalid('');
-  }
+  const rdns = orInvalid('', () => DerReader.of(readDer(raw, TAG.SEQUENCE, 'name')));
   const out: NameAttribute[] = [];
   while (!rdns.empty) {
-    let set: DerReader;
-    try {
-      set = DerReader.of(rdns.read(TAG.SET, 'RDN'));
-    } catch {
-      return invalid('');
-    }
+    const set = orInvalid('', () => DerReader.of(rdns.read(TAG.SET, 'RDN')));
     while (!set.empty) {
-      let atv: DerReader;
-      try {
-        atv = DerReader.of(set.read(TAG.SEQUENCE, 'attribute'));
-      } catch {
-        return invalid(': invalid attribute');
-      }
-      let type: string;
-      try {
-        type = decodeOid(atv.read(TAG.OID, 'attribute type').content);
-      } catch {
-        return invalid(': invalid attribute type');
-      }
-      let el: DerElement;
-      try {
-        el = atv.readAny();
-      } catch {
-        return invalid(': invalid attribute value');
-      }
+      const atv = orInvalid(': invalid attribute', () => DerReader.of(set.read(TAG.SEQUENCE, 'attribute')));
+      const type = orInvalid(': invalid attribute type', () => decodeOid(atv.read(TAG.OID, 'attribute type').content));
+      const el = orInvalid(': invalid attribute value', () => atv.readAny());
       if (el.tag === HIGH_TAG) return invalid(': invalid attribute value'); // cryptobyte reads low tag numbers only
       out.push({ type, value: stringValue(el) });
     }

@@ -13,18 +13,21 @@ import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, 
 import { apiErrorFromResponse } from '../apis/status.js';
 import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
 
-interface Connection {
+interface ConnectionBase {
   base: URL;
   /** `base` as http.request options (a bracketed IPv6 hostname unbracketed, as Node's urlToHttpOptions does). */
   target: { protocol: string; hostname: string; port: string };
-  agent: http.Agent;
   /** How a connection of its own reaches the server (watches): the agent's TLS settings, or the loopback socket. */
   transport: TlsOptions & { socketPath?: string };
   headers: Record<string, string>;
   refreshedAt: number;
-  /** The loopback socket's requests (watches excepted): loopback-http.ts instead of node:http. */
-  loopbackHttp?: LoopbackHttpClient;
 }
+
+/**
+ * Requests (watches excepted) go through a node:http(s) keep-alive agent, or, on the loopback socket, through
+ * loopback-http.ts instead.
+ */
+type Connection = ConnectionBase & ({ agent: http.Agent; loopbackHttp?: undefined } | { agent?: undefined; loopbackHttp: LoopbackHttpClient });
 
 const AUTH_REFRESH_MS = 60_000;
 
@@ -84,8 +87,6 @@ export class RestKubeClient implements KubeClient {
       this.conn ??= Promise.resolve({
         base: new URL('http://localhost'),
         target: targetOf(new URL('http://localhost')),
-        // Node's Agent passes its options on to every request, socketPath included (@types/node omits it).
-        agent: new http.Agent({ keepAlive: true, maxSockets, socketPath: loopback.socketPath } as http.AgentOptions),
         transport: { socketPath: loopback.socketPath },
         headers,
         refreshedAt: Infinity,
@@ -139,7 +140,7 @@ export class RestKubeClient implements KubeClient {
   async close(): Promise<void> {
     if (!this.conn) return;
     const c = await this.conn;
-    c.agent.destroy();
+    c.agent?.destroy();
     c.loopbackHttp?.close();
   }
 

@@ -40,8 +40,16 @@ export function transformFor(output: OutputKind, def: ResourceDefinition, now: (
   return undefined;
 }
 
+/**
+ * YAML as kube-apiserver writes it (sigs.k8s.io/yaml over go-yaml v2): keys sorted, sequences not indented
+ * under their key, and YAML 1.1 quoting. Go readers (clientcmd, sigs.k8s.io/yaml) and PyYAML read YAML 1.1,
+ * where a plain `yes`, `on`, `y` or `2026-01-01` is a bool or a date: a string that looks like one is quoted,
+ * or a ConfigMap value "on" would come back as `true`.
+ */
+const KUBE_YAML = { schema: 'yaml-1.1', sortMapEntries: true, indentSeq: false } as const;
+
 function encode(output: OutputKind, value: unknown): { body: string; type: string } {
-  if (output.kind === 'yaml') return { body: toYaml(value), type: 'application/yaml' };
+  if (output.kind === 'yaml') return { body: toYaml(value, KUBE_YAML), type: 'application/yaml' };
   return { body: JSON.stringify(value), type: 'application/json' };
 }
 

@@ -53,9 +53,13 @@ export function buildKubeconfig(c: KubeconfigContent): string {
   ].join('\n');
 }
 
-/** Plain scalars for ordinary names (system:kube-scheduler is plain in YAML: ':' is followed by no space). */
+/**
+ * Plain scalars for ordinary names (system:kube-scheduler is plain in YAML: ':' is followed by no space). clientcmd
+ * reads YAML 1.1 (go-yaml v2), where y, n, yes, on... are bools and 1e3 a float: those, and anything that does not
+ * start with a letter, are quoted.
+ */
 function yamlScalar(v: string): string {
-  if (/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/.test(v) && !/:\s/.test(v) && !/^(true|false|null|yes|no|on|off|~)$/i.test(v) && !/^[0-9.+-]+$/.test(v)) return v;
+  if (/^[A-Za-z][A-Za-z0-9._:/@-]*$/.test(v) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(v)) return v;
   return JSON.stringify(v);
 }
 

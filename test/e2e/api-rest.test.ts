@@ -4,6 +4,7 @@ import { MemoryStorage } from '../../src/storage/memory.js';
 import { CLIENT_EXT, httpsRequest, issueCert, makeTestPki, startTestServer } from '../api/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 import https from 'node:https';
+import { parse as parseYaml } from 'yaml';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 const MERGE = { 'Content-Type': 'application/merge-patch+json' };
@@ -122,6 +123,19 @@ test('REST semantics', async (t) => {
     assert.equal(na.status, 406);
     const yaml = await s.request('GET', `${CM}/page-1`, { headers: { Accept: 'application/yaml' } });
     assert.match(yaml.text, /^apiVersion: v1\nkind: ConfigMap\n/);
+  });
+
+  await t.test('YAML output reads back as the same object in YAML 1.1 (go-yaml v2, PyYAML): look-alike strings are quoted, keys sorted', async () => {
+    const data = { a: 'yes', b: 'on', c: 'y', d: 'N', e: '2026-01-01', f: '012', g: '0x1F', h: '1:20', i: '~', j: 'Off', k: 'plain' };
+    const made = await s.request('POST', CM, { body: { metadata: { name: 'looks-like', labels: { on: 'no' } }, data } });
+    assert.equal(made.status, 201, made.text);
+    const yaml = await s.request('GET', `${CM}/looks-like`, { headers: { Accept: 'application/yaml' } });
+    assert.equal(yaml.headers['content-type'], 'application/yaml');
+    const read = parseYaml(yaml.text, { schema: 'yaml-1.1' }) as { data: Record<string, string>; metadata: { labels: Record<string, string> } };
+    assert.deepEqual(read.data, data);
+    assert.deepEqual(read.metadata.labels, { on: 'no' });
+    assert.deepEqual(read, made.json);
+    assert.match(yaml.text, /^apiVersion: v1\ndata:\n/, 'keys in sorted order, as sigs.k8s.io/yaml writes them');
   });
 
   await t.test('strategic merge patch merges lists with a merge key and honours $patch', async () => {

@@ -24,6 +24,16 @@ test("kubepki's kubeconfigs are read exactly as yaml reads them", () => {
   }
 });
 
+test('names that YAML 1.1 (clientcmd reads kubeconfigs with go-yaml v2) takes for bools or numbers stay strings', () => {
+  for (const name of ['y', 'N', 'yes', 'On', 'off', '012', '1e3']) {
+    const text = buildKubeconfig({ clusterName: name, server: 'https://192.0.2.2:6443', caPem: PEM, userName: name, clientCertPem: PEM, clientKeyPem: PEM });
+    const doc = parse(text, { schema: 'yaml-1.1' }) as { clusters: { name: unknown }[]; users: { name: unknown }[] };
+    assert.equal(doc.clusters[0]!.name, name);
+    assert.equal(doc.users[0]!.name, name);
+    assert.ok(agrees(text, name));
+  }
+});
+
 test("kubectl's layout (sequences at the key's indent, {} and null, comments) is read exactly as yaml reads it", () => {
   const kubectl = [
     '# written by kubectl config',

@@ -100,7 +100,7 @@ export class CSRApprovingController {
     if (approved || denied) return terminal('already decided');
     let request: RequestSubject;
     try {
-      request = parseSpecRequest(csr);
+      request = parseSpecRequest(csr, 'keep');
     } catch (err) {
       return retryable(new Error(`unable to parse csr "${name}": ${(err as Error).message}`));
     }

@@ -82,7 +82,7 @@ export class CSRSigningController {
     const authority = this.options.authorities.get(signerName);
     const signer = this.signers.get(signerName);
     if (!authority || !signer) throw new Error(`no CA for signerName "${signerName}"`);
-    const request = parseSpecRequest(csr);
+    const request = parseSpecRequest(csr, 'last');
     const usages = csr.spec.usages ?? [];
     const violation = signer.validate(request, usages);
     if (violation !== null) return { type: 'failed', message: violation };

@@ -48,7 +48,7 @@ test('different request bytes never share a parse, whatever the object', async (
   assert.equal(parseSpecRequest(a, 'last'), pa);
 });
 
-test('the approver and the signer parse a bootstrap request once between them, and the signer leaves nothing cached', async (t) => {
+test('the approver and the signer parse a bootstrap request once between them, the signer leaves nothing cached, and neither decodes its write back', async (t) => {
   const clock = new FakeClock(new Date('2026-02-01T00:00:00Z'));
   const client = new FakeKubeClient();
   client.authorize = (r) => r.spec.resourceAttributes?.subresource === 'nodeclient';
@@ -70,4 +70,5 @@ test('the approver and the signer parse a bootstrap request once between them, a
   assert.ok((await csrs.get('node-csr-1')).status?.certificate, 'issued');
   assert.deepEqual({ parses: sharedParsedRequests.stats.parses - before.parses, hits: sharedParsedRequests.stats.hits - before.hits }, { parses: 1, hits: 1 });
   assert.equal(sharedParsedRequests.size, 0);
+  assert.equal(client.updatesWithoutResult, 2, 'the approval and the certificate are written without decoding the stored object back');
 });

@@ -132,7 +132,7 @@ export class CSRSigningController {
     }
     const csr: CertificateSigningRequest = { ...cached, status };
     try {
-      await this.csrs.update(csr, 'status');
+      await this.csrs.updateWithoutResult(csr, 'status');
     } catch (err) {
       return retryable(new Error(`error updating ${decision.type === 'failed' ? 'failure condition' : 'signature'} for csr: ${(err as Error).message}`));
     }

@@ -11,6 +11,7 @@
 //   npm run bench:storm -- --nodes 1000 --ca RSA-2048 --storage sqlite --connections 64
 //   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --reps 5    (medians of 5 runs, with the range)
 //   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --breakdown  (server CPU by bucket; needs perf)
+//   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --warmup 5000  (a warm server: V8 has compiled)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -39,6 +40,9 @@ const REPS = Math.max(1, Number(arg('reps', '1')));
 // --breakdown: the server's CPU per certificate by bucket (TLS, JSON, storage, signing, watch fan-out...),
 // from `perf record` on the serve process (bench/storm-breakdown.ts); serve runs with --perf-basic-prof.
 const BREAKDOWN = process.argv.includes('--breakdown');
+// --warmup N: before the measured storm, N other nodes bootstrap against the same serve (not measured), so the
+// figures are those of a server whose code V8 has already compiled, as a long-running API server's is.
+const WARMUP = Number(arg('warmup', '0'));
 
 function opensslSpeed(): { rsa2048: number; ecdsaP256: number } {
   const r = spawnSyncText('openssl', ['speed', '-seconds', '2', '-mr', 'rsa2048', 'ecdsap256']);
@@ -164,6 +168,9 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
     if (list.status !== 200) throw new Error(`list: ${list.status} ${JSON.stringify(list.json)}`);
     const rv = (list.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
     const createdAt = new Map<string, number>();
+    const warmPending = new Set<string>();
+    let warmDone!: () => void;
+    const warmedUp = new Promise<void>((r) => (warmDone = r));
     const latencies: number[] = [];
     let issued = 0;
     let done!: () => void;
@@ -178,6 +185,10 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
         if (!line.includes('"certificate"')) return;
         const e = JSON.parse(line) as { object: { metadata: { name: string }; status?: { certificate?: string } } };
         const name = e.object.metadata.name;
+        if (e.object.status?.certificate && warmPending.delete(name)) {
+          if (warmPending.size === 0) warmDone();
+          return;
+        }
         if (e.object.status?.certificate && createdAt.has(name)) {
           latencies.push(performance.now() - createdAt.get(name)!);
           createdAt.delete(name);
@@ -188,6 +199,21 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
     watchReq.on('error', () => undefined);
     watchReq.end();
     await new Promise((r) => setTimeout(r, 300));
+    const createCsr = async (name: string, b64: string) => {
+      const r = await request(agent, base, token, 'POST', csrPath, {
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name },
+        spec: { request: b64, signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
+      });
+      if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+    };
+    if (WARMUP > 0) {
+      for (let i = 0; i < WARMUP; i++) warmPending.add(`warm-${i}`);
+      await Promise.all(Array.from({ length: WARMUP }, (_, i) => createCsr(`warm-${i}`, requests[i % n]!)));
+      await warmedUp;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
 
     const perf = BREAKDOWN ? startPerf(serve.child.pid!, path.join(dir, 'perf.data')) : undefined;
     if (perf) await new Promise((r) => setTimeout(r, 500));
@@ -197,13 +223,7 @@ async function storm(requests: string[], ca: string, storage: string): Promise<R
     const creates = requests.map(async (b64, i) => {
       const name = `storm-${i}`;
       createdAt.set(name, performance.now());
-      const r = await request(agent, base, token, 'POST', csrPath, {
-        apiVersion: 'certificates.k8s.io/v1',
-        kind: 'CertificateSigningRequest',
-        metadata: { name },
-        spec: { request: b64, signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] },
-      });
-      if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+      await createCsr(name, b64);
     });
     await Promise.all(creates);
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`only ${issued}/${n} issued after ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref());
@@ -259,6 +279,7 @@ async function main(): Promise<void> {
   const all = await nodeRequests(maxN);
   console.log(`prepared ${maxN} node keys and CSRs in ${((performance.now() - t) / 1000).toFixed(1)} s (not measured)`);
   console.log('');
+  if (WARMUP > 0) console.log(`each storm follows a warm-up storm of ${WARMUP} other nodes on the same serve (not measured)`);
   console.log('nodes  CA          storage  all issued  certs/s  server CPU/cert  client CPU/cert  p50 create→issued  p99      vs openssl (one core)');
   const results: Result[] = [];
   for (const storage of STORAGES) {

@@ -68,6 +68,11 @@ export interface ResourceClient<T extends KubeObject> {
   create(object: T): Promise<T>;
   /** PUT of the object (compare-and-swap on metadata.resourceVersion), or of a subresource (status, approval). */
   update(object: T, subresource?: string): Promise<T>;
+  /**
+   * update() for a caller that does not read the stored object back (the approver, the signer): the same PUT,
+   * with the answer's body left undecoded on success (an error's Status still becomes the ApiError).
+   */
+  updateWithoutResult(object: T, subresource?: string): Promise<void>;
   delete(name: string, options?: { namespace?: string; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<void>;
 }
 

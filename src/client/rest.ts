@@ -144,12 +144,14 @@ export class RestKubeClient implements KubeClient {
     c.loopbackHttp?.close();
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One request; `decode: false` leaves a successful answer's body undecoded (resolves undefined). */
+  async request<T>(method: string, path: string, body?: unknown, options: { decode?: boolean } = {}): Promise<T> {
     const c = await this.connection();
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const decode = options.decode !== false;
     if (c.loopbackHttp) {
       const res = await c.loopbackHttp.request(method, path, payload, payload !== undefined ? { 'content-type': 'application/json' } : {});
-      return responseValue<T>(method, path, res.status, res.statusMessage, res.body);
+      return responseValue<T>({ method, path, code: res.status, statusMessage: res.statusMessage, text: res.body, decode });
     }
     const mod = c.base.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
@@ -172,7 +174,7 @@ export class RestKubeClient implements KubeClient {
           res.on('data', (d: Buffer) => chunks.push(d));
           res.on('end', () => {
             try {
-              resolve(responseValue<T>(method, path, res.statusCode ?? 0, res.statusMessage ?? '', Buffer.concat(chunks).toString('utf8')));
+              resolve(responseValue<T>({ method, path, code: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8'), decode }));
             } catch (err) {
               reject(err);
             }
@@ -257,8 +259,10 @@ export class RestKubeClient implements KubeClient {
   }
 }
 
-/** A response's decoded body, or the ApiError its status and Status body say. */
-function responseValue<T>(method: string, path: string, code: number, statusMessage: string, text: string): T {
+/** A response's decoded body (undefined when not `decode`d), or the ApiError its status and Status body say. */
+function responseValue<T>(r: { method: string; path: string; code: number; statusMessage: string; text: string; decode: boolean }): T {
+  const { method, path, code, statusMessage, text } = r;
+  if (!r.decode && code >= 200 && code < 300) return undefined as T;
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -326,6 +330,10 @@ class RestResourceClient<T extends KubeObject> implements ResourceClient<T> {
 
   update(object: T, subresource?: string): Promise<T> {
     return this.client.request('PUT', this.path(object.metadata.namespace, object.metadata.name, subresource), { apiVersion: apiVersionOf(this.ref), kind: this.ref.kind, ...object });
+  }
+
+  async updateWithoutResult(object: T, subresource?: string): Promise<void> {
+    await this.client.request<void>('PUT', this.path(object.metadata.namespace, object.metadata.name, subresource), { apiVersion: apiVersionOf(this.ref), kind: this.ref.kind, ...object }, { decode: false });
   }
 
   async delete(name: string, options: { namespace?: string; preconditions?: { uid?: string; resourceVersion?: string } } = {}): Promise<void> {

@@ -4,13 +4,21 @@
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from '../apis/csr.js';
 import { formatTime } from '../util/time.js';
 import { certificateRequestDerFromPem, parseCertificateRequest, type CertificateRequest } from '../x509/certificate-request.js';
+import { ParsedRequests } from './parsed-requests.js';
+
+/** The approver's and the signer's parses of spec.request on this thread, shared (parsed-requests.ts). */
+export const sharedParsedRequests = new ParsedRequests();
 
 /**
  * spec.request (base64 of PEM) read by the x509 core's one parser, as kube's controllers call
  * certificates.ParseCSR; throws with Go's message for a request the API server would have refused.
+ * `reuse`: through sharedParsedRequests — 'keep' when another controller reads the request next (the
+ * approver), 'last' for its last reader (the signer).
  */
-export function parseSpecRequest(csr: CertificateSigningRequest): CertificateRequest {
-  return parseCertificateRequest(certificateRequestDerFromPem(Buffer.from(csr.spec?.request ?? '', 'base64').toString('latin1')));
+export function parseSpecRequest(csr: CertificateSigningRequest, reuse?: 'keep' | 'last'): CertificateRequest {
+  const b64 = csr.spec?.request ?? '';
+  const parse = () => parseCertificateRequest(certificateRequestDerFromPem(Buffer.from(b64, 'base64').toString('latin1')));
+  return reuse === undefined ? parse() : sharedParsedRequests.get(b64, parse, reuse === 'keep');
 }
 
 /**

@@ -51,6 +51,8 @@ export class FakeKubeClient implements KubeClient {
   private watchers = new Set<Watcher>();
   /** Every write the controllers made: `verb resource/name[/subresource]`. */
   readonly writes: string[] = [];
+  /** How many of the updates asked for no result back (updateWithoutResult). */
+  updatesWithoutResult = 0;
   /** Decides SubjectAccessReviews; default: deny. */
   authorize: (review: SubjectAccessReview) => boolean = () => false;
   readonly reviews: SubjectAccessReview[] = [];
@@ -217,6 +219,10 @@ class FakeResource<T extends KubeObject> implements ResourceClient<T> {
     this.c.takeFailure();
     this.c.writes.push(`update ${this.ref.resource}/${object.metadata.name}${subresource ? `/${subresource}` : ''}`);
     return this.c.update(this.ref, object, subresource) as T;
+  }
+  async updateWithoutResult(object: T, subresource?: string): Promise<void> {
+    this.c.updatesWithoutResult++;
+    await this.update(object, subresource);
   }
   async delete(name: string, options: { namespace?: string; preconditions?: { uid?: string } } = {}): Promise<void> {
     this.c.takeFailure();

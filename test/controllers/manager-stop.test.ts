@@ -27,6 +27,7 @@ class SteppedClient extends FakeKubeClient {
       get: async (n, ns) => (step('get'), inner.get(n, ns)),
       create: async (obj) => (step('create'), inner.create(obj)),
       update: async (obj, sub) => (step('update'), inner.update(obj, sub)),
+      updateWithoutResult: async (obj, sub) => (step('update'), inner.updateWithoutResult(obj, sub)),
       delete: async (n, o) => (step('delete'), inner.delete(n, o)),
     };
   }

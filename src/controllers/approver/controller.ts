@@ -80,7 +80,7 @@ export class CSRApprovingController {
   private async approve(csr: CertificateSigningRequest, message: string, recognizer: string): Promise<Outcome> {
     const updated = withCondition(csr, { type: 'Approved', status: 'True', reason: AUTO_APPROVED_REASON, message }, this.options.clock.now());
     try {
-      await this.csrs.update(updated, 'approval');
+      await this.csrs.updateWithoutResult(updated, 'approval');
     } catch (err) {
       return retryable(new Error(`error updating approval for csr: ${(err as Error).message}`));
     }
@@ -100,7 +100,7 @@ export class CSRApprovingController {
     if (approved || denied) return terminal('already decided');
     let request: RequestSubject;
     try {
-      request = parseSpecRequest(csr);
+      request = parseSpecRequest(csr, 'keep');
     } catch (err) {
       return retryable(new Error(`unable to parse csr "${name}": ${(err as Error).message}`));
     }

@@ -82,7 +82,7 @@ export class CSRSigningController {
     const authority = this.options.authorities.get(signerName);
     const signer = this.signers.get(signerName);
     if (!authority || !signer) throw new Error(`no CA for signerName "${signerName}"`);
-    const request = parseSpecRequest(csr);
+    const request = parseSpecRequest(csr, 'last');
     const usages = csr.spec.usages ?? [];
     const violation = signer.validate(request, usages);
     if (violation !== null) return { type: 'failed', message: violation };
@@ -132,7 +132,7 @@ export class CSRSigningController {
     }
     const csr: CertificateSigningRequest = { ...cached, status };
     try {
-      await this.csrs.update(csr, 'status');
+      await this.csrs.updateWithoutResult(csr, 'status');
     } catch (err) {
       return retryable(new Error(`error updating ${decision.type === 'failed' ? 'failure condition' : 'signature'} for csr: ${(err as Error).message}`));
     }

@@ -104,6 +104,19 @@ const yamlApart = {
 };
 
 /**
+ * `token create --print-join-command`'s module (the CA pins need kubepki's X.509 parser, about 30% of the token
+ * bundle) is a bundle of its own, dist/bundle/join-command.cjs, required when that flag is given: `token create`
+ * and `token list` do not read it at each start. It shares no state with the command (it reads a kubeconfig and
+ * returns a string); its errors are printed as any other.
+ */
+const joinCommandApart = {
+  name: 'join-command-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/join-command\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: './join-command.cjs', external: true } : undefined));
+  },
+};
+
+/**
  * Node built-ins that cost a command's start when required but that most modules use only in a function called
  * later, if at all: node:net for `net.isIP`, node:os, node:child_process (commander's executable subcommands,
  * kubeconfig exec plugins), node:http and node:https (src/client/rest.ts: `kubepki token` makes its requests
@@ -252,14 +265,24 @@ await Promise.all([
       entryPoints: ['dist/src/cli/entry.js'],
       outfile: path.join(OUT, `cmd-${only}.cjs`),
       minifyWhitespace: minifyWhitespace(only),
-      plugins: [onlyCommand(only), lazyBuiltins, yamlApart],
+      plugins: [onlyCommand(only), lazyBuiltins, yamlApart, joinCommandApart],
     }),
   ),
+  build({
+    ...common,
+    format: 'cjs',
+    minifyWhitespace: true,
+    entryPoints: ['dist/src/cli/join-command.js'],
+    outfile: path.join(OUT, 'join-command.cjs'),
+    define: { 'import.meta.url': '__kubepkiModuleUrl' },
+    banner: { js: "const __kubepkiModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [lazyBuiltins, yamlApart],
+  }),
   build({ ...workerConfig, entryPoints: await workerEntries(), outdir: OUT }),
   build({ ...common, format: 'cjs', entryPoints: ['yaml'], outfile: path.join(OUT, 'yaml.cjs') }),
 ]);
 const commandBundles = [...names, 'none'].map((only) => path.join(OUT, `cmd-${only}.cjs`));
-await Promise.all([...commandBundles, path.join(OUT, 'yaml.cjs')].map(escapeNonAscii));
+await Promise.all([...commandBundles, path.join(OUT, 'yaml.cjs'), path.join(OUT, 'join-command.cjs')].map(escapeNonAscii));
 await writeEntry();
 await copyAssetDirs();
 await writeCodeCaches();

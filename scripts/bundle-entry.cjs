@@ -6,7 +6,6 @@
 const { readFileSync, statSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 
 /* INVOKED_COMMAND */
@@ -36,13 +35,18 @@ function compile(name, cachedData) {
   const file = path.join(__dirname, `${name}.cjs`);
   // Named by its file URL, as the bundle's frames were when it was an ES module (bench/storm-breakdown.ts).
   const options = { filename: pathToFileURL(file).href, cachedData, importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER };
-  return { file, script: new vm.Script(readFileSync(file, 'utf8'), options) };
+  // latin1: the bundles are ASCII (scripts/bundle.js escapes anything else), and a latin1 read makes the same
+  // one-byte string without UTF-8 decoding.
+  return { file, script: new vm.Script(readFileSync(file, 'latin1'), options) };
 }
 
-/** Runs a compiled bundle as Node runs a CommonJS module. */
+/**
+ * Runs a compiled bundle as Node runs a CommonJS module. Its `require` is this file's: the bundles are in this
+ * directory, so it resolves what theirs would (node:module's createRequire would load Node's ES module loader).
+ */
 function start({ file, script }) {
   const mod = { exports: {}, filename: file, id: file };
-  script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname);
+  script.runInThisContext()(mod.exports, require, mod, file, __dirname);
 }
 
 /**

@@ -2,6 +2,7 @@
 // shaped as kube-apiserver's (k8s.io/apiserver pkg/authentication/authenticator); user.Info and the
 // authorizer's attributes are wire-level contracts in src/apis/authorization.ts.
 import type { UserInfo } from '../apis/authorization.js';
+import type { Certificate } from '../x509/certificate.js';
 
 /** What an authenticator may look at: the TLS peer chain and the request headers, nothing else. */
 export interface AuthenticationRequest {
@@ -27,6 +28,8 @@ export interface AuthenticationResult {
   user: UserInfo;
   /** Audiences the credential was valid for (token authenticators). */
   audiences?: string[];
+  /** The verified client certificate (the x509 authenticator), as parsed once for its chain. */
+  certificate?: Certificate;
 }
 
 export interface Authenticator {

@@ -133,6 +133,22 @@ export function formatExpirationTable(info: ExpirationInfo): string {
   return tabwrite(lines, { minwidth: 10, padding: 3 });
 }
 
+/** A cell's width as tabwriter counts it, in code points (`[...s].length`, without making that array). */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 /**
  * Go's text/tabwriter for these tables: tab-terminated cells are padded to the widest cell of their column
  * (plus padding, at least minwidth) within each block of consecutive lines; the text after the last tab is
@@ -144,9 +160,9 @@ export function tabwrite(lines: string[], options: { minwidth: number; padding: 
   const flush = () => {
     const widths: number[] = [];
     for (const cells of block) {
-      for (let j = 0; j < cells.length - 1; j++) widths[j] = Math.max(widths[j] ?? options.minwidth, [...cells[j]!].length + options.padding);
+      for (let j = 0; j < cells.length - 1; j++) widths[j] = Math.max(widths[j] ?? options.minwidth, codePoints(cells[j]!) + options.padding);
     }
-    for (const cells of block) out.push(cells.map((c, j) => (j < cells.length - 1 ? c + ' '.repeat(widths[j]! - [...c].length) : c)).join(''));
+    for (const cells of block) out.push(cells.map((c, j) => (j < cells.length - 1 ? c + ' '.repeat(widths[j]! - codePoints(c)) : c)).join(''));
     block = [];
   };
   for (const line of lines) {

@@ -47,13 +47,15 @@ export function buildProgram(extra: CommandRegistrar[] = []): Command {
 
 /**
  * The program for one invocation: the invoked command's module registered for real, every other command as a
- * stub (name and description only), enough for the top-level help, `--version` and "unknown command".
+ * stub (name and description only), enough for the top-level help, `--version` and "unknown command". A run of
+ * a known command without a help flag (`-h token` prints the top-level help) never shows the others: no stubs.
  */
 async function programFor(argv: string[]): Promise<Command> {
   const name = invokedCommandName(argv);
   const invoked = COMMANDS.find((c) => nameOf(c) === name);
+  const stubs = !invoked || argv.some((a) => a === '-h' || a === '--help');
   const registrars = await Promise.all(
-    COMMANDS.map(async (entry): Promise<CommandRegistrar> =>
+    COMMANDS.filter((entry) => entry === invoked || stubs).map(async (entry): Promise<CommandRegistrar> =>
       entry === invoked ? (await entry.load()).register : (p) => void p.command(nameOf(entry)).description(entry.description),
     ),
   );

@@ -9,7 +9,7 @@ import { shortHumanDuration, tabwrite } from './certs.js';
 import type { Secret } from '../apis/objects.js';
 import { formatTime } from '../util/time.js';
 import { NAMESPACE_SYSTEM } from '../apis/names.js';
-import { isNotFound } from '../apis/status.js';
+import { isAlreadyExists } from '../apis/status.js';
 
 const DEFAULT_KUBECONFIG = '/etc/kubernetes/admin.conf';
 const DEFAULT_USAGES = ['signing', 'authentication'];
@@ -44,7 +44,8 @@ async function secretsClient(kubeconfig: string) {
   const [{ RestKubeClient }, { RESOURCES }] = await Promise.all([import('../client/rest.js'), import('../client/interface.js')]);
   let client;
   try {
-    client = RestKubeClient.fromFile(kubeconfig, { userAgent: 'kubepki-token' });
+    // A request or two, then exit: the minimal HTTP client, node:http(s) never loaded (bench:cli).
+    client = RestKubeClient.fromFile(kubeconfig, { userAgent: 'kubepki-token', minimalHttp: true });
   } catch (err) {
     throw new KubepkiError('FileInvalid', `failed to load admin kubeconfig: ${((err as KubepkiError).cause as Error | undefined)?.message ?? (err as Error).message}`, { cause: err });
   }
@@ -83,19 +84,13 @@ export function register(program: Command): void {
       const api = await secretsClient(flags.kubeconfig);
       const name = secret.metadata.name!;
       const id = name.slice(s.BOOTSTRAP_TOKEN_SECRET_PREFIX.length);
+      // kubeadm GETs the Secret first and fails if it exists; the create alone says the same (409 AlreadyExists),
+      // in one round trip and without the race between the two requests.
       try {
-        try {
-          await api.secrets.get(name, NAMESPACE_SYSTEM);
-          throw new KubepkiError('InvalidArgument', `a token with id "${id}" already exists`);
-        } catch (err) {
-          if (err instanceof KubepkiError) throw err;
-          if (!isNotFound(err)) throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
-        }
-        try {
-          await api.secrets.create(secret);
-        } catch (err) {
-          throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
-        }
+        await api.secrets.create(secret);
+      } catch (err) {
+        if (isAlreadyExists(err)) throw new KubepkiError('InvalidArgument', `a token with id "${id}" already exists`, { cause: err });
+        throw new KubepkiError('InvalidArgument', `failed to create or update bootstrap token with name ${name}: ${apiMessage(err)}`, { cause: err });
       } finally {
         await api.close();
       }

@@ -4,7 +4,8 @@
 // per node. This one writes each request in one write and reads the response into one buffer: a request line,
 // headers and a Content-Length body out; a status line, headers and a Content-Length or chunked body in (any
 // other framing: the body runs to the end of the connection). One request at a time on a connection, at most
-// `maxSockets` connections, kept open while idle. Watches stay on node:http (rest.ts watchPath).
+// `maxSockets` connections, kept open while idle. Watches stay on node:http (rest.ts watchPath). The same client
+// runs over TLS for a command that makes a request or two (tls-http.ts).
 import net from 'node:net';
 
 export interface LoopbackResponse {
@@ -14,7 +15,11 @@ export interface LoopbackResponse {
 }
 
 export interface LoopbackHttpOptions {
-  socketPath: string;
+  /** The loopback socket's path, or `connect`: opens a connection to the server (tls-http.ts: over TLS). */
+  socketPath?: string;
+  connect?: () => net.Socket;
+  /** The Host header: `localhost` on the loopback socket. */
+  host?: string;
   /** Sent with every request (user-agent, authorization...): names in lower case, values without CR or LF. */
   headers: Record<string, string>;
   maxSockets?: number;
@@ -180,8 +185,8 @@ class Connection {
    */
   expiresAt = Infinity;
 
-  constructor(socketPath: string, private readonly onFree: (c: Connection) => void, private readonly onGone: (c: Connection) => void) {
-    this.socket = net.connect(socketPath);
+  constructor(connect: () => net.Socket, private readonly onFree: (c: Connection) => void, private readonly onGone: (c: Connection) => void) {
+    this.socket = connect();
     this.socket.on('data', (d: Buffer) => this.onData(d));
     this.socket.on('end', () => this.finish(this.reader?.end(), new Error('socket hang up')));
     this.socket.on('error', (err) => this.finish(undefined, err));
@@ -247,11 +252,15 @@ export class LoopbackHttpClient {
   private readonly waiting: (() => void)[] = [];
   private readonly headerBlock: string;
   private readonly maxSockets: number;
+  private readonly connect: () => net.Socket;
   private closed = false;
 
-  constructor(private readonly options: LoopbackHttpOptions) {
+  constructor(options: LoopbackHttpOptions) {
     this.maxSockets = options.maxSockets ?? 64;
-    let block = 'host: localhost\r\n';
+    const { socketPath, connect } = options;
+    if (!connect && socketPath === undefined) throw new Error('loopback client: neither socketPath nor connect');
+    this.connect = connect ?? (() => net.connect(socketPath!));
+    let block = `host: ${options.host ?? 'localhost'}\r\n`;
     for (const [name, value] of Object.entries(options.headers)) {
       if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new Error(`header ${name}: CR or LF in a header`);
       block += `${name}: ${value}\r\n`;
@@ -284,7 +293,7 @@ export class LoopbackHttpClient {
       if (c) return c;
       if (this.all.size < this.maxSockets) {
         const conn = new Connection(
-          this.options.socketPath,
+          this.connect,
           (free) => {
             if (this.closed) return free.destroy();
             this.idle.push(free);

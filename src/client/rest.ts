@@ -8,6 +8,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { loadClientConfig, resolveCredentials, type ClientConfig, type ResolvedCredentials } from './kubeconfig.js';
 import { LoopbackHttpClient } from './loopback-http.js';
+import { tlsHttpClient } from './tls-http.js';
 import { KubepkiError } from '../util/errors.js';
 import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from './interface.js';
 import { apiErrorFromResponse } from '../apis/status.js';
@@ -24,8 +25,8 @@ interface ConnectionBase {
 }
 
 /**
- * Requests (watches excepted) go through a node:http(s) keep-alive agent, or, on the loopback socket, through
- * loopback-http.ts instead.
+ * Requests (watches excepted) go through a node:http(s) keep-alive agent, or, on the loopback socket and with
+ * `minimalHttp` (over TLS), through loopback-http.ts instead.
  */
 type Connection = ConnectionBase & ({ agent: http.Agent; loopbackHttp?: undefined } | { agent?: undefined; loopbackHttp: LoopbackHttpClient });
 
@@ -53,6 +54,12 @@ export interface RestKubeClientOptions {
    * the loopback token, instead of the kubeconfig's server and credentials.
    */
   loopback?: LoopbackEndpoint;
+  /**
+   * Requests (not watches) over HTTPS through loopback-http.ts's minimal client over TLS (tls-http.ts) instead of
+   * node:https's keep-alive agent: for a command that makes a request or two and exits (`kubepki token`), which
+   * then never loads node:http(s).
+   */
+  minimalHttp?: boolean;
 }
 
 export class RestKubeClient implements KubeClient {
@@ -113,9 +120,15 @@ export class RestKubeClient implements KubeClient {
     const tls: TlsOptions = { ca: creds.ca, cert: creds.cert, key: creds.key, servername: this.config.cluster.tlsServerName };
     if (this.config.cluster.insecureSkipTLSVerify) tls.rejectUnauthorized = false;
     const maxSockets = this.options.maxSockets ?? 64;
+    const headers = this.headersOf(creds);
+    if (this.options.minimalHttp && base.protocol === 'https:') {
+      // The user's headers go with each request (request()): they are refreshed as the agent's are.
+      const loopbackHttp = tlsHttpClient({ base, tls, headers: { accept: 'application/json' }, maxSockets });
+      return { base, target: targetOf(base), loopbackHttp, transport: tls, headers, refreshedAt: now };
+    }
     const keepAlive = !this.options.oneShot;
     const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive, maxSockets, ...tls }) : new http.Agent({ keepAlive, maxSockets });
-    return { base, target: targetOf(base), agent, transport: tls, headers: this.headersOf(creds), refreshedAt: now };
+    return { base, target: targetOf(base), agent, transport: tls, headers, refreshedAt: now };
   }
 
   private headersOf(creds: ResolvedCredentials): Record<string, string> {
@@ -150,7 +163,9 @@ export class RestKubeClient implements KubeClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const decode = options.decode !== false;
     if (c.loopbackHttp) {
-      const res = await c.loopbackHttp.request(method, path, payload, payload !== undefined ? { 'content-type': 'application/json' } : {});
+      // The loopback client was made with its headers (the loopback token never changes); over TLS they are the user's.
+      const headers = { ...(this.options.loopback ? {} : c.headers), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) };
+      const res = await c.loopbackHttp.request(method, path, payload, headers);
       return responseValue<T>({ method, path, code: res.status, statusMessage: res.statusMessage, text: res.body, decode });
     }
     const mod = c.base.protocol === 'https:' ? https : http;

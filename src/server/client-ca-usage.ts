@@ -6,7 +6,6 @@
 // stays the same for a cross-signed CA.
 import { Gauge, type Registry } from 'prom-client';
 import type { Authenticator } from '../auth/types.js';
-import { parseCertificateDer } from '../x509/certificate.js';
 import { systemClock, type Clock } from '../util/clock.js';
 
 export const CLIENT_CA_USAGE_METRIC = 'kubepki_client_certificate_last_seen_seconds';
@@ -14,8 +13,6 @@ export const CLIENT_CA_USAGE_METRIC = 'kubepki_client_certificate_last_seen_seco
 export class ClientCAUsage {
   /** issuer key id → user → last seen (ms). */
   private readonly seen = new Map<string, Map<string, number>>();
-  /** The leaf's AKID per presented chain (the chain array is cached per connection). */
-  private readonly issuerOf = new WeakMap<Uint8Array[], string>();
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -25,22 +22,14 @@ export class ClientCAUsage {
       ...x509,
       authenticate: async (req) => {
         const r = await x509.authenticate(req);
-        if (r && req.peerCertificates.length > 0) this.record(req.peerCertificates, r.user.username);
+        // The leaf as the authenticator verified it (cached with its chain): not parsed again per connection.
+        if (r?.certificate) this.record(r.certificate.authorityKeyId ?? '', r.user.username);
         return r;
       },
     };
   }
 
-  private record(chain: Uint8Array[], user: string): void {
-    let issuer = this.issuerOf.get(chain);
-    if (issuer === undefined) {
-      try {
-        issuer = parseCertificateDer(chain[0]!).authorityKeyId ?? '';
-      } catch {
-        issuer = '';
-      }
-      this.issuerOf.set(chain, issuer);
-    }
+  private record(issuer: string, user: string): void {
     let users = this.seen.get(issuer);
     if (!users) this.seen.set(issuer, (users = new Map()));
     users.set(user, this.clock.now().getTime());

@@ -99,7 +99,11 @@ test('the x509 authenticator forgets chains verified against a replaced CA bundl
   const clock = new FakeClock(new Date());
   const authn = x509Authenticator({ roots: () => roots, clock, cache });
   const res = await authn.authenticate({ headers: {}, peerCertificates: [alice.certificate.der] });
-  assert.deepEqual(res, { user: { username: 'alice', groups: ['dev'] } });
+  assert.deepEqual(res?.user, { username: 'alice', groups: ['dev'] });
+  // The verified leaf comes with the user, as the cache parsed it (client-ca-usage.ts reads its issuer from it).
+  const cached = cache.verify([alice.certificate.der], roots, 'client auth', clock.now());
+  assert.equal(cached.kind, 'ok');
+  assert.equal(res?.certificate, cached.kind === 'ok' ? cached.leaf : undefined);
   roots = [otherCA.certificate];
   await assert.rejects(authn.authenticate({ headers: {}, peerCertificates: [alice.certificate.der] }), /x509: certificate signed by unknown authority/);
   assert.equal(cache.size, 1, 'the entry verified against the old bundle is gone');

@@ -38,3 +38,12 @@ test('kubepki <unknown> is an error naming the command, exit code 2', async () =
   assert.equal(code, 2);
   assert.match(stderr, /unknown command 'bogus'/);
 });
+
+test('a help flag before a command prints the top-level help with every command, as without the command', async () => {
+  const top = await kubepki(['--help']);
+  const before = await kubepki(['-h', 'token']);
+  assert.equal(before.code, 0);
+  assert.equal(before.stdout, top.stdout);
+  // After the command, the flag is the command's own.
+  assert.match((await kubepki(['token', '--help'])).stdout, /^Usage: kubepki token \[options\] \[command\]/);
+});

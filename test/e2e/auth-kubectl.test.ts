@@ -119,6 +119,10 @@ test('kubepki serve authenticates every kind of credential and authorizes with R
     assert.equal((await ok(boot(['auth', 'can-i', 'create', 'certificatesigningrequests']))).trim(), 'yes');
     assert.equal((await ok(boot(['auth', 'can-i', 'create', 'certificatesigningrequests', '--subresource', 'nodeclient']))).trim(), 'yes');
     assert.equal((await boot(['auth', 'can-i', 'get', 'secrets', '-n', 'kube-system'])).stdout.trim(), 'no');
+    // The same token again: refused as kubeadm refuses it, and the first one is left as it was (its description).
+    const again = await kubepki(['token', 'create', bootstrapToken, '--kubeconfig', serve.kubeconfig]);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, `error: a token with id "${bootstrapToken.slice(0, 6)}" already exists\n`);
     const list = await kubepki(['token', 'list', '--kubeconfig', serve.kubeconfig]);
     assert.match(list.stdout, new RegExp(`${bootstrapToken.replace('.', '\\.')}\\s+23h\\s+\\S+Z\\s+authentication,signing\\s+e2e node\\s+system:bootstrappers:kubeadm:default-node-token`));
     const rules = await ok(boot(['auth', 'can-i', '--list']));

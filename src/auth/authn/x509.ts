@@ -47,7 +47,7 @@ export function x509Authenticator(options: X509AuthenticatorOptions): Authentica
       if (v.kind === 'malformed') throw new AuthenticationError(`x509: malformed certificate: ${v.message}`);
       if (v.kind === 'failed') throw new AuthenticationError(`verifying certificate ${certificateIdentifier(v.leaf)} failed: ${v.message}`);
       const user = userFromCertificate(v.leaf);
-      return user ? { user } : null;
+      return user ? { user, certificate: v.leaf } : null;
     },
   };
 }

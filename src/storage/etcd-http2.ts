@@ -339,7 +339,10 @@ export class Http2Connection {
         if (this.closedWith) return;
       }
     } catch (err) {
-      this.protocolError(err instanceof Error ? err.message : String(err));
+      // What the peer sent breaks the protocol: the connection ends. Anything else came from a handler and is
+      // not this connection's to hide.
+      if (!(err instanceof Http2Error)) throw err;
+      this.protocolError(err.message);
       return;
     }
     if (pos < buf.length) this.pending = buf.subarray(pos);
@@ -362,7 +365,7 @@ export class Http2Connection {
       case FRAME.HEADERS: {
         let start = 0;
         let end = payload.length;
-        if (flags & FLAG.PADDED) end -= payload[start++]!;
+        if (flags & FLAG.PADDED) end -= payload.length > 0 ? payload[start++]! : 1;
         if (flags & FLAG.PRIORITY) start += 5;
         if (start > end) throw new Http2Error('HEADERS padding past its frame');
         this.block = { id, endStream: (flags & FLAG.END_STREAM) !== 0, parts: [payload.subarray(start, end)] };
@@ -375,8 +378,9 @@ export class Http2Connection {
         if (flags & FLAG.END_HEADERS) this.endBlock();
         return;
       case FRAME.RST_STREAM: {
+        if (payload.length !== 4) throw new Http2Error('RST_STREAM of a size other than 4');
         const s = this.streams.get(id);
-        if (s) this.finish(s, new Http2Error(`${this.o.url}: stream reset by the server (HTTP/2 error ${payload.length >= 4 ? payload.readUInt32BE(0) : '?'})`));
+        if (s) this.finish(s, new Http2Error(`${this.o.url}: stream reset by the server (HTTP/2 error ${payload.readUInt32BE(0)})`));
         return;
       }
       case FRAME.SETTINGS:
@@ -392,6 +396,7 @@ export class Http2Connection {
       case FRAME.GOAWAY:
         return this.onGoaway(payload);
       case FRAME.WINDOW_UPDATE: {
+        if (payload.length !== 4) throw new Http2Error('WINDOW_UPDATE of a size other than 4');
         const inc = payload.readUInt32BE(0) & 0x7fffffff;
         if (id === 0) {
           this.sendWindow += inc;
@@ -423,7 +428,7 @@ export class Http2Connection {
     if (!s) return; // a stream we reset: its data still counted for the connection
     let start = 0;
     let end = payload.length;
-    if (flags & FLAG.PADDED) end -= payload[start++]!;
+    if (flags & FLAG.PADDED) end -= payload.length > 0 ? payload[start++]! : 1;
     if (start > end) throw new Http2Error('DATA padding past its frame');
     if (end > start) s.handlers.onData(payload.subarray(start, end));
     if (this.streams.get(id) !== s) return; // cancelled by its handler

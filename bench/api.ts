@@ -148,9 +148,26 @@ interface Row {
   p99: number;
   /** Server CPU (user+system) per request, µs. */
   cpuUs?: number;
+  /** etcd's CPU per request, µs (the etcd backend). */
+  etcdUs?: number;
+  /** This load generator's CPU per request, µs. */
+  clientUs?: number;
 }
 
 let serverCpu: () => Promise<number> = async () => 0;
+/** etcd's CPU time in µs (user + system of its processes, from /proc), or undefined without etcd. */
+let etcdCpu: () => number | undefined = () => undefined;
+
+// /proc/PID/stat counts CPU in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+function procCpuUs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+  }
+  return total;
+}
 
 function cpuProbe(child: ChildProcess): () => Promise<number> {
   return () =>
@@ -169,6 +186,8 @@ async function phase(backend: string, op: string, n: number, fn: (i: number) => 
   const lat = new Array<number>(n);
   let next = 0;
   const cpu0 = await serverCpu();
+  const etcd0 = etcdCpu();
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -181,9 +200,13 @@ async function phase(backend: string, op: string, n: number, fn: (i: number) => 
     }),
   );
   const secs = (performance.now() - t0) / 1000;
+  const client = process.cpuUsage(client0);
+  const etcd1 = etcdCpu();
   const cpu = (await serverCpu()) - cpu0;
   lat.sort((a, b) => a - b);
-  return { backend, op, n, perSec: n / secs, p50: pct(lat, 50), p99: pct(lat, 99), cpuUs: cpu / n };
+  const row: Row = { backend, op, n, perSec: n / secs, p50: pct(lat, 50), p99: pct(lat, 99), cpuUs: cpu / n, clientUs: (client.user + client.system) / n };
+  if (etcd0 !== undefined && etcd1 !== undefined) row.etcdUs = (etcd1 - etcd0) / n;
+  return row;
 }
 
 async function makeCsrs(count: number): Promise<string[]> {
@@ -198,7 +221,7 @@ async function makeCsrs(count: number): Promise<string[]> {
 }
 
 async function runBackend(backend: 'sqlite' | 'etcd', dir: string, client: Omit<Client, 'base'>, requests: string[]): Promise<Row[]> {
-  let etcd: { clientUrls: string[]; stop(): Promise<void> } | undefined;
+  let etcd: { clientUrls: string[]; pids: number[]; stop(): Promise<void> } | undefined;
   if (backend === 'etcd') {
     const { startEtcd } = await import('../test/helpers/etcd.js');
     etcd = await startEtcd({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'kubepki-bench-etcd-')), extraArgs: ['--quota-backend-bytes=8589934592'] });
@@ -214,6 +237,8 @@ async function runBackend(backend: 'sqlite' | 'etcd', dir: string, client: Omit<
   const pool = await ConnectionPool.open(port, client.agent, CONCURRENCY);
   const c: Client = { ...client, base: `https://127.0.0.1:${port}`, pool };
   serverCpu = cpuProbe(child);
+  const etcdPids = etcd?.pids;
+  etcdCpu = etcdPids ? () => procCpuUs(etcdPids) : () => undefined;
   const rows: Row[] = [];
   try {
     const names = Array.from({ length: N }, (_, i) => `bench-${backend}-${i}`);
@@ -346,11 +371,16 @@ async function main(): Promise<void> {
     if (existsSync('/usr/bin/etcd') && process.env['BENCH_ETCD'] !== '0') rows.push(...(await runBackend('etcd', dir, { agent }, requests)));
     agent.destroy();
     console.log(`\nkubepki API server, ${CONCURRENCY} concurrent mTLS keep-alive clients, ${N} CSRs, ${os.cpus().length} CPUs\n`);
-    console.log(`${'backend'.padEnd(8)} ${'operation'.padEnd(44)} ${'count'.padStart(7)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server CPU µs/req'.padStart(18)}`);
+    console.log(
+      `${'backend'.padEnd(8)} ${'operation'.padEnd(44)} ${'count'.padStart(7)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server CPU µs/req'.padStart(18)} ${'etcd µs/req'.padStart(12)} ${'bench µs/req'.padStart(13)}`,
+    );
+    const us = (n: number | undefined) => (n === undefined ? '' : n.toFixed(0));
     for (const r of rows) {
-      const cpu = r.cpuUs === undefined ? '' : r.cpuUs.toFixed(0);
-      console.log(`${r.backend.padEnd(8)} ${r.op.padEnd(44)} ${String(r.n).padStart(7)} ${r.perSec.toFixed(0).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${cpu.padStart(18)}`);
+      console.log(
+        `${r.backend.padEnd(8)} ${r.op.padEnd(44)} ${String(r.n).padStart(7)} ${r.perSec.toFixed(0).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${us(r.cpuUs).padStart(18)} ${us(r.etcdUs).padStart(12)} ${us(r.clientUs).padStart(13)}`,
+      );
     }
+    console.log(`\nload average (1 min) at the end: ${os.loadavg()[0]!.toFixed(2)}`);
     const load = os.loadavg()[0]!;
     if (load > os.cpus().length) console.log(`\nnote: the 1-minute load average was ${load.toFixed(1)} on ${os.cpus().length} CPUs — other work competed with this run`);
     console.log('\ngoals: ≥ 3,000 CSR creates/s on SQLite; p99 watch delivery < 50 ms with 5,000 watchers');

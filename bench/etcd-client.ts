@@ -1,12 +1,13 @@
 // What one etcd call costs this process, against a real etcd, through each client kubepki could use: its own
-// (gRPC over node:http2 with the hand-written codec, src/storage/etcd-grpc.ts and etcd-proto.ts), @grpc/grpc-js
+// (gRPC over its own HTTP/2 framing with the hand-written codec, src/storage/etcd-http2.ts, etcd-grpc.ts and etcd-proto.ts), @grpc/grpc-js
 // with @grpc/proto-loader objects from etcd3's .proto files, and the etcd3 package (which sits on those two).
 // Ranges and create transactions (a compare and a 2.5 kB put, as a CSR create), one call each, 64 in flight;
 // the clients take turns, twice, so that JIT warm-up and machine load fall on all of them. Prints ops/s and the
 // client's CPU per operation (user + system of this process; etcd is another process).
-//   node dist/bench/etcd-client.js [operations=5000]
+// etcd's own CPU per operation (from /proc) is printed too: it shares the machine's cores with the client.
+//   node dist/bench/etcd-client.js [operations=5000] [--only kubepki]
 // etcd3 and @grpc/* are devDependencies, here only for this comparison.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,8 @@ import { EtcdGrpcClient } from '../src/storage/etcd-grpc.js';
 import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from '../src/storage/etcd-proto.js';
 import { startEtcd } from '../test/helpers/etcd.js';
 
-const N = Number(process.argv[2] ?? 5000);
+const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5000);
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const CONCURRENCY = 64;
 const TIMEOUT_MS = 15_000;
 
@@ -26,8 +28,21 @@ interface Client {
   close(): void;
 }
 
+/** etcd's CPU time in µs (/proc/PID/stat counts clock ticks of 10 ms). */
+let etcdCpuUs: () => number = () => 0;
+function procCpuUs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+  }
+  return total;
+}
+
 async function measure(label: string, fn: (i: number) => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 200; i++) await fn(-1 - i); // connect, warm up
+  const etcd0 = etcdCpuUs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
@@ -37,16 +52,17 @@ async function measure(label: string, fn: (i: number) => Promise<unknown>): Prom
     }),
   );
   const cpu = process.cpuUsage(cpu0);
+  const etcdPerOp = (etcdCpuUs() - etcd0) / N;
   const secs = (performance.now() - t0) / 1000;
   const perOp = (cpu.user + cpu.system) / N;
-  console.log(`${label.padEnd(48)} ${(N / secs).toFixed(0).padStart(7)} ops/s  ${perOp.toFixed(0).padStart(5)} µs client CPU/op`);
+  console.log(`${label.padEnd(48)} ${(N / secs).toFixed(0).padStart(7)} ops/s  ${perOp.toFixed(0).padStart(5)} µs client CPU/op  ${etcdPerOp.toFixed(0).padStart(5)} µs etcd CPU/op`);
   return perOp;
 }
 
 function kubepkiClient(url: string): Client {
   const client = new EtcdGrpcClient({ endpoints: [url], timeoutMs: TIMEOUT_MS });
   return {
-    name: 'kubepki (node:http2)',
+    name: 'kubepki (own HTTP/2)',
     range: (key) => client.unary('/etcdserverpb.KV/Range', encodeRangeRequest({ key }), decodeRangeResponse, true),
     create: (key, value) =>
       client.unary(
@@ -102,6 +118,7 @@ function etcd3Client(url: string): Client {
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kubepki-etcd-client-'));
   const etcd = await startEtcd({ dataDir: dir });
+  etcdCpuUs = () => procCpuUs(etcd.pids);
   const url = etcd.clientUrls[0]!;
   const value = Buffer.alloc(2500, 'x'); // about a CSR's size
   const results = new Map<string, { range: number[]; create: number[] }>();
@@ -111,6 +128,10 @@ async function main(): Promise<void> {
     for (let pass = 0; pass < 2; pass++) {
       for (const make of [kubepkiClient, grpcJsClient, etcd3Client]) {
         const client = make(url);
+        if (ONLY !== undefined && !client.name.startsWith(ONLY)) {
+          client.close();
+          continue;
+        }
         const r = results.get(client.name) ?? { range: [], create: [] };
         results.set(client.name, r);
         const p = `/bench-${++round}`;

@@ -243,6 +243,24 @@ describe('EtcdStorage', () => {
     assert.ok(listed.items.every((it, i) => it.value === values[i]));
   });
 
+  it('moves answers larger than the 4 MiB receive window (a list, a watch) and then keeps serving calls on the same connection', async (t) => {
+    const storage = newStorage(await plainEtcd());
+    t.after(() => storage.close());
+    const rec = new Recorder(storage, '/registry/big/', await storage.currentRevision());
+    t.after(() => rec.close());
+    // 6 x 1 MiB: each write is beyond etcd's 64 kB send window too, so it goes out as its window grows.
+    const values = Array.from({ length: 6 }, (_, i) => String.fromCharCode(97 + i).repeat(1 << 20));
+    for (const [i, v] of values.entries()) await storage.create(`/registry/big/${i}`, v);
+    for (let round = 0; round < 2; round++) {
+      const listed = await storage.list('/registry/big/');
+      assert.deepEqual(listed.items.map((it) => it.value.length), values.map((v) => v.length));
+      assert.ok(listed.items.every((it, i) => it.value === values[i]));
+    }
+    await rec.waitFor(6);
+    assert.deepEqual(rec.events.map((e) => e.value?.[0]), ['a', 'b', 'c', 'd', 'e', 'f']);
+    assert.equal((await storage.get('/registry/big/5'))?.value, values[5]);
+  });
+
   it('ends a watch with Unavailable when etcd goes away', async (t) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kubepki-etcd-'));
     t.after(() => rm(dir, { recursive: true, force: true }));

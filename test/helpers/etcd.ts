@@ -33,6 +33,8 @@ export interface EtcdClusterOptions {
 export interface EtcdCluster {
   clientUrls: string[];
   peerUrls: string[];
+  /** The members' process ids (benchmarks read their CPU time from /proc). */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -132,7 +134,7 @@ async function startOnce(opts: EtcdClusterOptions): Promise<EtcdCluster> {
     await stop();
     throw err;
   }
-  return { clientUrls, peerUrls, stop };
+  return { clientUrls, peerUrls, pids: members.map((m) => m.child.pid!), stop };
 }
 
 function spawnMember(binary: string, args: string[], env: NodeJS.ProcessEnv): Member {

@@ -19,6 +19,8 @@ const SETTING = { HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, MAX_CONCURRENT_STREAMS: 
 export const H2_ERROR = { NO_ERROR: 0, PROTOCOL_ERROR: 1, FLOW_CONTROL_ERROR: 3, FRAME_SIZE_ERROR: 6, REFUSED_STREAM: 7, CANCEL: 8, COMPRESSION_ERROR: 9 } as const;
 const DEFAULT_WINDOW = 65_535;
 const MAX_STREAM_ID = 2 ** 31 - 1;
+/** etcd's answers carry a few short headers and trailers (grpc-status, grpc-message); 1 MiB is far above them. */
+const MAX_HEADER_BLOCK = 1 << 20;
 
 /** A failure of the connection or of one stream (no answer from the application). */
 export class Http2Error extends Error {
@@ -109,7 +111,7 @@ export class Http2Connection {
   private recvUnacked = 0;
   // Reading: bytes of an incomplete frame, a header block in progress (HEADERS + CONTINUATION).
   private pending: Buffer | undefined;
-  private block: { id: number; endStream: boolean; parts: Buffer[] } | undefined;
+  private block: { id: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
   // Writing: frames of this turn, sent together.
   private out: Buffer[] = [];
   private flushScheduled = false;
@@ -368,13 +370,16 @@ export class Http2Connection {
         if (flags & FLAG.PADDED) end -= payload.length > 0 ? payload[start++]! : 1;
         if (flags & FLAG.PRIORITY) start += 5;
         if (start > end) throw new Http2Error('HEADERS padding past its frame');
-        this.block = { id, endStream: (flags & FLAG.END_STREAM) !== 0, parts: [payload.subarray(start, end)] };
+        this.block = { id, endStream: (flags & FLAG.END_STREAM) !== 0, parts: [payload.subarray(start, end)], size: end - start };
         if (flags & FLAG.END_HEADERS) this.endBlock();
         return;
       }
       case FRAME.CONTINUATION:
         if (!this.block || this.block.id !== id) throw new Http2Error('CONTINUATION without its HEADERS');
         this.block.parts.push(payload);
+        // A header block is held whole until it ends: bounded, so an endless CONTINUATION run cannot grow it.
+        this.block.size += payload.length;
+        if (this.block.size > MAX_HEADER_BLOCK) throw new Http2Error(`a header block above ${MAX_HEADER_BLOCK} bytes`);
         if (flags & FLAG.END_HEADERS) this.endBlock();
         return;
       case FRAME.RST_STREAM: {

@@ -4,6 +4,7 @@
 // drives the same client against a real etcd.)
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { Http2Connection, Http2Error, type Http2StreamHandlers } from '../../src/storage/etcd-http2.js';
@@ -163,5 +164,41 @@ describe('Http2Connection', () => {
     assert.equal(a.headers[0]?.['x-big'], big);
     assert.equal(a.body, 'done');
     assert.equal((await call(conn, '/big')).headers[0]?.['x-big'], big, 'the dynamic table stayed in step');
+  });
+
+  it('ends the connection when a header block grows past 1 MiB (an endless CONTINUATION run is not buffered)', { timeout: 20_000 }, async (t) => {
+    const frame = (type: number, flags: number, id: number, payload: Buffer) => {
+      const h = Buffer.alloc(9);
+      h.writeUIntBE(payload.length, 0, 3);
+      h[3] = type;
+      h[4] = flags;
+      h.writeUInt32BE(id, 5);
+      return Buffer.concat([h, payload]);
+    };
+    let continuations = 0;
+    const server = net.createServer((sock) => {
+      sock.on('error', () => undefined);
+      let answered = false;
+      sock.on('data', () => {
+        if (answered) return;
+        answered = true;
+        sock.write(frame(4, 0, 0, Buffer.alloc(0))); // SETTINGS
+        sock.write(frame(1, 0, 1, Buffer.from([0x88]))); // HEADERS on stream 1 (:status 200), no END_HEADERS
+        const more = () => {
+          while (continuations < 100 && sock.writable) {
+            continuations++;
+            if (!sock.write(frame(9, 0, 1, Buffer.alloc(16_384)))) return void sock.once('drain', more);
+          }
+        };
+        more();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const conn = new Http2Connection({ url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, window: 1 << 20, onClose: () => undefined, onGoaway: () => undefined });
+    t.after(() => conn.destroy());
+    await conn.ready;
+    const a = await call(conn, '/flood');
+    assert.match(a.err?.message ?? '', /header block above 1048576 bytes/);
   });
 });

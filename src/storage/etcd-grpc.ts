@@ -34,9 +34,13 @@ export interface EtcdGrpcOptions {
   endpoints: string[];
   /** CA, client certificate and key for https endpoints. */
   tls?: Pick<SecureContextOptions, 'ca' | 'cert' | 'key'>;
-  /** Deadline of each unary call (connecting included). */
+  /** Deadline of each unary call (connecting included), and of establishing a connection. */
   timeoutMs: number;
+  /** gRPC keepalive while streams (watches) are open; default kube-apiserver's 30 s interval, 10 s timeout. */
+  keepalive?: { intervalMs: number; timeoutMs: number };
 }
+
+const KEEPALIVE = { intervalMs: 30_000, timeoutMs: 10_000 };
 
 /** An open Watch stream: send WatchRequests, receive WatchResponses until it ends. */
 export interface GrpcStream {
@@ -62,7 +66,7 @@ class Endpoint {
 
   constructor(
     readonly url: string,
-    private readonly tls: EtcdGrpcOptions['tls'],
+    private readonly options: EtcdGrpcOptions,
   ) {}
 
   /** The endpoint's connection, opened if needed; rejects if it cannot be established. */
@@ -70,8 +74,10 @@ class Endpoint {
     if (this.ready && this.conn && !this.conn.closed) return this.ready;
     const conn: Http2Connection = new Http2Connection({
       url: this.url,
-      ...(this.url.startsWith('https://') && this.tls ? { tls: this.tls } : {}),
+      ...(this.url.startsWith('https://') && this.options.tls ? { tls: this.options.tls } : {}),
       window: WINDOW,
+      connectTimeoutMs: this.options.timeoutMs,
+      keepalive: this.options.keepalive ?? KEEPALIVE,
       // Closed: the streams on it have failed on their own; the next call connects anew.
       onClose: () => this.forget(conn),
       // etcd is going away: what runs on this connection finishes, the next call opens a new one.
@@ -113,7 +119,7 @@ export class EtcdGrpcClient {
   private closed = false;
 
   constructor(private readonly options: EtcdGrpcOptions) {
-    this.endpoints = options.endpoints.map((url) => new Endpoint(url, options.tls));
+    this.endpoints = options.endpoints.map((url) => new Endpoint(url, options));
   }
 
   /**

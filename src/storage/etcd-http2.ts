@@ -49,6 +49,15 @@ export interface Http2ConnectionOptions {
   onClose(err: Http2Error): void;
   /** The peer sent GOAWAY: no new streams on this connection. */
   onGoaway(): void;
+  /** The connection fails if the socket (TLS included) is not up by then: an address that drops SYNs otherwise
+   * holds every call for the kernel's connect timeout (minutes). */
+  connectTimeoutMs?: number;
+  /**
+   * gRPC's client keepalive (kube-apiserver gives etcd's client 30 s / 10 s): while streams are open, a PING
+   * every `intervalMs`; one not answered within `timeoutMs` ends the connection, so a watch on a peer that
+   * vanished without closing (TCP may not notice for many minutes) ends and is opened again elsewhere.
+   */
+  keepalive?: { intervalMs: number; timeoutMs: number };
 }
 
 class Stream {
@@ -116,6 +125,8 @@ export class Http2Connection {
   private out: Buffer[] = [];
   private flushScheduled = false;
   private readonly pings: ((err: Error | undefined) => void)[] = [];
+  private keepalivePending = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: Http2ConnectionOptions) {
     const url = new URL(o.url);
@@ -136,12 +147,25 @@ export class Http2Connection {
         }
         this.connected = true;
         this.start();
+        const k = o.keepalive;
+        if (k) {
+          this.keepaliveTimer = setInterval(() => this.keepaliveRound(k.timeoutMs), k.intervalMs);
+          this.keepaliveTimer.unref();
+        }
         resolve();
       };
       this.socket.once(this.scheme === 'https' ? 'secureConnect' : 'connect', up);
       this.socket.once('close', () => reject(this.closedWith ?? new Http2Error(`${o.url}: connection closed`)));
     });
     this.ready.catch(() => undefined);
+    if (o.connectTimeoutMs !== undefined) {
+      const timer = setTimeout(() => {
+        if (!this.connected) this.destroy(new Http2Error(`${o.url}: no connection within ${o.connectTimeoutMs} ms`));
+      }, o.connectTimeoutMs);
+      timer.unref();
+      this.socket.once('close', () => clearTimeout(timer));
+      void this.ready.then(() => clearTimeout(timer), () => undefined);
+    }
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => this.destroy(new Http2Error(`${o.url}: ${err.message}`, { cause: err })));
     this.socket.on('close', () => this.destroy(new Http2Error(`${o.url}: connection closed`)));
@@ -180,6 +204,18 @@ export class Http2Connection {
     return true;
   }
 
+  /** The keepalive's round: a PING while streams are open, the connection ended when it goes unanswered. */
+  private keepaliveRound(timeoutMs: number): void {
+    if (this.closedWith || this.streams.size === 0 || this.keepalivePending) return;
+    this.keepalivePending = true;
+    const timer = setTimeout(() => this.destroy(new Http2Error(`${this.o.url}: keepalive PING not answered within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+    this.ping(() => {
+      clearTimeout(timer);
+      this.keepalivePending = false;
+    });
+  }
+
   /** No new streams; the socket closes when the open ones are done. */
   close(): void {
     this.draining = true;
@@ -193,6 +229,7 @@ export class Http2Connection {
     this.draining = true;
     if (this.out.length > 0 && this.connected) this.flush();
     this.socket.destroy();
+    clearInterval(this.keepaliveTimer);
     const all = [...this.streams.values(), ...this.waiting];
     this.streams.clear();
     this.waiting.length = 0;

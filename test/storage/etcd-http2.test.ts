@@ -201,4 +201,60 @@ describe('Http2Connection', () => {
     const a = await call(conn, '/flood');
     assert.match(a.err?.message ?? '', /header block above 1048576 bytes/);
   });
+
+  /** A peer that completes the HTTP/2 handshake (its SETTINGS) and then never answers anything: a vanished etcd. */
+  async function silentPeer(t: TestContext, handshake: boolean): Promise<string> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => undefined);
+      if (handshake) sock.once('data', () => sock.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      for (const sock of sockets) sock.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  }
+
+  it('fails the connection when the socket is not up within connectTimeoutMs (a TLS handshake never answered)', { timeout: 10_000 }, async (t) => {
+    const peer = await silentPeer(t, false);
+    const conn = new Http2Connection({ url: `https://${peer}`, window: 1 << 20, onClose: () => undefined, onGoaway: () => undefined, connectTimeoutMs: 300 });
+    t.after(() => conn.destroy());
+    await assert.rejects(conn.ready, /no connection within 300 ms/);
+    assert.equal(conn.closed, true);
+  });
+
+  it('keepalive: a stream on a peer that stops answering PINGs ends with an error', { timeout: 10_000 }, async (t) => {
+    const peer = await silentPeer(t, true);
+    const conn = new Http2Connection({ url: `http://${peer}`, window: 1 << 20, onClose: () => undefined, onGoaway: () => undefined, keepalive: { intervalMs: 100, timeoutMs: 200 } });
+    t.after(() => conn.destroy());
+    await conn.ready;
+    const a = await call(conn, '/watch');
+    assert.match(a.err?.message ?? '', /keepalive PING not answered within 200 ms/);
+  });
+
+  it('keepalive: PINGs the peer answers keep a quiet stream open', { timeout: 10_000 }, async (t) => {
+    let pings = 0;
+    let gotPings: () => void = () => undefined;
+    const enough = new Promise<void>((r) => (gotPings = r));
+    let stream: http2.ServerHttp2Stream | undefined;
+    const { server, url } = await serve(t, (s) => (stream = s));
+    server.on('session', (session) =>
+      session.on('ping', () => {
+        if (++pings === 3) gotPings();
+      }),
+    );
+    const conn = new Http2Connection({ url, window: 1 << 20, onClose: () => undefined, onGoaway: () => undefined, keepalive: { intervalMs: 50, timeoutMs: 2_000 } });
+    t.after(() => conn.destroy());
+    await conn.ready;
+    const answer = call(conn, '/quiet');
+    await enough;
+    stream!.respond({ ':status': 200 });
+    stream!.end('still here');
+    const a = await answer;
+    assert.equal(a.err, undefined);
+    assert.equal(a.body, 'still here');
+  });
 });

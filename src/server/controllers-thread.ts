@@ -35,7 +35,7 @@ async function startHere(data: ServeControllersWorkerData, logger: Logger): Prom
   });
   threadHeapMetrics(running.registry);
   // The informers' first list of every CSR is such a burst (see heap-after-bursts.ts).
-  const stopCollecting = collectHeapAfterBursts({ intervalMs: 2000, growthBytes: 32 * 1024 * 1024, quietBytes: 2 * 1024 * 1024 });
+  const stopCollecting = collectHeapAfterBursts({ intervalMs: 2000, growthBytes: 16 * 1024 * 1024, quietBytes: 2 * 1024 * 1024 });
   return {
     signerNames: running.signerNames,
     registry: running.registry,

@@ -175,6 +175,27 @@ function procStatus(pid: number): Record<string, number> {
   return out;
 }
 
+/**
+ * The process's resident memory by kind of mapping (/proc/<pid>/smaps): glibc's main malloc arena ([heap]), the
+ * other threads' malloc arenas (glibc maps them 64 MiB-aligned), file-backed pages (node's code), and the rest of
+ * the anonymous memory (the V8 heaps of both threads, large mmapped allocations).
+ */
+function residentByMapping(pid: number): Record<string, number> {
+  const out: Record<string, number> = { 'main malloc arena': 0, 'thread malloc arenas': 0, 'V8 heaps and other anonymous': 0, 'file-backed': 0 };
+  let kind = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const name = m[2]!;
+      kind = name === '[heap]' ? 'main malloc arena' : name.startsWith('/') ? 'file-backed' : name ? '' : BigInt(`0x${m[1]}`) % BigInt(64 * MiB) === 0n ? 'thread malloc arenas' : 'V8 heaps and other anonymous';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && kind) out[kind]! += Number(rss[1]) * 1024;
+  }
+  return out;
+}
+
 function metric(text: string, name: string, labels = ''): number {
   const m = new RegExp(`^${name}${labels ? `\\{[^}]*${labels}[^}]*\\}` : '(?:\\{[^}]*\\})?'} ([0-9.e+-]+)`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
@@ -333,6 +354,7 @@ async function main(): Promise<void> {
     const serve = await startServe(dir, { controllers: true, nodeArgs: HEAP_SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`] : [] });
     let synced: Sample;
     let watched: Sample;
+    let mappings: Record<string, number> = {};
     try {
       const t0 = performance.now();
       await controllersSynced(serve, CSRS);
@@ -346,6 +368,7 @@ async function main(): Promise<void> {
       await settle();
       watched = await sample(serve);
       row(`controllers, ${WATCHES} watches`, watched);
+      mappings = residentByMapping(serve.child.pid!);
       console.log(`  (controllers synced ${CSRS} CSRs in ${syncS.toFixed(1)} s; ${WATCHES} watches opened in ${openS.toFixed(1)} s; serve counts ${watched.watchers} watches)`);
       if (HEAP_SNAPSHOT) {
         const before = readdirSync(snapDir).filter((f) => f.endsWith('.heapsnapshot')).length;
@@ -365,6 +388,7 @@ async function main(): Promise<void> {
       console.log(`  controllers (worker thread; its informer holds every CSR): ${mib(synced.rss - bare.rss)} (${kib((synced.rss - bare.rss) / CSRS)} per CSR); its heap ${mib(synced.workerUsed)} used of ${mib(synced.workerTotal)}; main heap ${mib(synced.heapUsed - bare.heapUsed)} of it`);
       console.log(`  ${WATCHES} watches without controllers: ${mib(bareWatched.rss - bare.rss)} (${kib((bareWatched.rss - bare.rss) / WATCHES)} per watch; main heap ${mib(bareWatched.heapUsed - bare.heapUsed)}, external ${mib(bareWatched.external - bare.external)})`);
     }
+    console.log(`  resident with controllers and ${WATCHES} watches, by mapping: ${Object.entries(mappings).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}`);
     console.log(`  ${WATCHES} watches with controllers: ${mib(watched.rss - synced.rss)} (${kib((watched.rss - synced.rss) / WATCHES)} per watch; main heap ${mib(watched.heapUsed - synced.heapUsed)}, external ${mib(watched.external - synced.external)})`);
     if (HEAP_SNAPSHOT) {
       console.log('');

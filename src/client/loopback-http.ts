@@ -47,10 +47,19 @@ class ResponseReader {
   private decoded: Buffer[] = [];
   private chunkAt = 0;
 
+  /**
+   * A Content-Length body that did not come whole with the head: one buffer of its size, filled by the reads
+   * that follow. Concatenating everything received on every read copied a 2 MB list page about 16 times
+   * over in growing buffers, and the freed ones stayed in the controllers thread's malloc arena (bench:memory).
+   */
+  private body: Buffer | undefined;
+  private filled = 0;
+
   constructor(private readonly noBody: boolean) {}
 
   /** Adds received bytes; returns the response once it is whole, undefined while more is needed. */
   push(data: Buffer): ReadResponse | undefined {
+    if (this.body) return this.fill(data);
     this.chunks.push(data);
     this.size += data.length;
     for (;;) {
@@ -76,10 +85,20 @@ class ResponseReader {
       const { length } = this.head;
       if (length === 'close') return undefined; // completed by end()
       if (length === 'chunked') return this.readChunked(buf);
-      if (buf.length - this.bodyStart < length) return undefined;
       if (buf.length - this.bodyStart > length) throw new ResponseError('more bytes than Content-Length');
-      return this.done(buf.toString('utf8', this.bodyStart, this.bodyStart + length));
+      if (buf.length - this.bodyStart === length) return this.done(buf.toString('utf8', this.bodyStart, this.bodyStart + length));
+      this.body = Buffer.allocUnsafe(length);
+      this.chunks = [];
+      return this.fill(buf.subarray(this.bodyStart));
     }
+  }
+
+  private fill(data: Buffer): ReadResponse | undefined {
+    const body = this.body!;
+    if (this.filled + data.length > body.length) throw new ResponseError('more bytes than Content-Length');
+    data.copy(body, this.filled);
+    this.filled += data.length;
+    return this.filled === body.length ? this.done(body.toString('utf8')) : undefined;
   }
 
   /** The connection ended: the response, when its framing is "until the end", else undefined (incomplete). */

@@ -5,6 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { LoopbackHttpClient } from '../../src/client/loopback-http.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -92,6 +93,38 @@ test('chunked bodies (with trailers), bodiless statuses and a large body are rea
   assert.equal((await client.request('GET', '/big')).body, big);
   assert.deepEqual(await client.request('GET', '/continue'), { status: 200, statusMessage: 'OK', body: 'ok' });
   assert.equal(connections(), 1, 'every framing leaves the connection usable');
+});
+
+test('a Content-Length body arriving in many reads is assembled in one buffer of its size, not re-concatenated on every read', async (t) => {
+  // A raw server, so that the body arrives in pieces: a multi-byte character split across two writes, then the rest.
+  const socketPath = path.join(await tempDir(t), 'raw.sock');
+  const body = Buffer.from(JSON.stringify({ items: Array.from({ length: 20_000 }, (_, i) => `grüße-${i}`) }));
+  const split = body.indexOf(Buffer.from('ü')) + 1;
+  const sockets = new Set<net.Socket>();
+  const s = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', async (req) => {
+      const extra = req.toString().startsWith('GET /extra') ? 3 : 0;
+      socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length - extra}\r\n\r\n`);
+      socket.write(body.subarray(0, split));
+      for (let at = split; at < body.length; at += 16 * 1024) {
+        await new Promise((r) => setTimeout(r, 1));
+        socket.write(body.subarray(at, at + 16 * 1024));
+      }
+    });
+  });
+  await new Promise<void>((r) => s.listen(socketPath, r));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    s.close();
+  });
+  const client = new LoopbackHttpClient({ socketPath, headers: {} });
+  t.after(() => client.close());
+  const concat = t.mock.method(Buffer, 'concat');
+  const r = await client.request('GET', '/whole');
+  assert.equal(r.body, body.toString('utf8'));
+  assert.ok(concat.mock.callCount() <= 2, `Buffer.concat called ${concat.mock.callCount()} times for ${Math.ceil(body.length / 16384)} reads`);
+  await assert.rejects(client.request('GET', '/extra'), /more bytes than Content-Length/);
 });
 
 test('Connection: close ends the connection after its response; the next request opens a new one', async (t) => {

@@ -117,7 +117,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
     throw err;
   });
   // Serving the controllers' first list of every CSR, or thousands of watches opening, is a burst too.
-  const stopCollecting = (await import('../server/heap-after-bursts.js')).collectHeapAfterBursts({ intervalMs: 2000, growthBytes: 16 * 1024 * 1024, quietBytes: 2 * 1024 * 1024 });
+  const heapAfterBursts = await import('../server/heap-after-bursts.js');
+  const stopCollecting = heapAfterBursts.collectHeapAfterBursts(heapAfterBursts.SERVE_HEAP_AFTER_BURSTS);
   const dashboard = flags.dashboard
     ? await startServeDashboard({ flags, dataDir: config.dataDir, serverUrl: server.url, logger }).catch(async (err: unknown) => {
         detach();

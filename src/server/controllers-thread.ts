@@ -11,7 +11,7 @@ import { runControllerManager, type RunningControllers } from '../controllers/ru
 import { createLogger, type Logger } from '../util/logger.js';
 import { KubepkiError } from '../util/errors.js';
 import type { ControllersWorkerMessage, ServeControllersWorkerData } from './controllers-worker.js';
-import { collectHeapAfterBursts } from './heap-after-bursts.js';
+import { collectHeapAfterBursts, SERVE_HEAP_AFTER_BURSTS } from './heap-after-bursts.js';
 
 /**
  * Serve's controllers on this thread: an API client of the server at `serverUrl` (this very process),
@@ -35,7 +35,7 @@ async function startHere(data: ServeControllersWorkerData, logger: Logger): Prom
   });
   threadHeapMetrics(running.registry);
   // The informers' first list of every CSR is such a burst (see heap-after-bursts.ts).
-  const stopCollecting = collectHeapAfterBursts({ intervalMs: 2000, growthBytes: 16 * 1024 * 1024, quietBytes: 2 * 1024 * 1024 });
+  const stopCollecting = collectHeapAfterBursts(SERVE_HEAP_AFTER_BURSTS);
   return {
     signerNames: running.signerNames,
     registry: running.registry,

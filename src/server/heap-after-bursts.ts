@@ -6,6 +6,7 @@
 // keeps 46 MiB committed for 12 MiB used. Collecting once the heap has stopped growing returns it: ~45 MiB of RSS.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export interface HeapAfterBurstsOptions {
   /** How often the heap is looked at. */
@@ -14,6 +15,11 @@ export interface HeapAfterBurstsOptions {
   growthBytes: number;
   /** Change of the used heap between two looks under which the burst counts as over (the thread is quiet). */
   quietBytes: number;
+  /**
+   * Event-loop utilisation since the previous look (0..1) under which the thread counts as quiet. A busy thread's
+   * used heap can sit at the same height at two looks by chance (a saw-tooth of scavenges); its loop cannot be idle.
+   */
+  quietUtilization: number;
   /** The heap now: used and committed (v8.getHeapStatistics by default). */
   heap?: () => HeapNow;
   /** A full collection (V8's gc(), twice, by default). */
@@ -23,7 +29,12 @@ export interface HeapAfterBurstsOptions {
 export interface HeapNow {
   used: number;
   total: number;
+  /** Event-loop utilisation since the previous look. */
+  utilization: number;
 }
+
+/** serve's setting for each of its threads (the main thread and the controllers thread). */
+export const SERVE_HEAP_AFTER_BURSTS = { intervalMs: 2000, growthBytes: 16 * 1024 * 1024, quietBytes: 2 * 1024 * 1024, quietUtilization: 0.25 } as const;
 
 /**
  * Two full collections with V8's gc() function. Node gives it only with --expose-gc on the command line, which a
@@ -42,8 +53,8 @@ function exposedGc(): () => void {
 }
 
 /** What one look at the heap decides (pure, for tests): the heap grew by growthBytes and is no longer moving. */
-export function burstOver(state: { baseline: number; previousUsed: number }, now: HeapNow, o: Pick<HeapAfterBurstsOptions, 'growthBytes' | 'quietBytes'>): boolean {
-  return now.total - state.baseline >= o.growthBytes && Math.abs(now.used - state.previousUsed) < o.quietBytes;
+export function burstOver(state: { baseline: number; previousUsed: number }, now: HeapNow, o: Pick<HeapAfterBurstsOptions, 'growthBytes' | 'quietBytes' | 'quietUtilization'>): boolean {
+  return now.total - state.baseline >= o.growthBytes && Math.abs(now.used - state.previousUsed) < o.quietBytes && now.utilization < o.quietUtilization;
 }
 
 /**
@@ -52,11 +63,14 @@ export function burstOver(state: { baseline: number; previousUsed: number }, now
  * a busy thread's used heap moves by more than quietBytes between looks, so it is left to V8.
  */
 export function collectHeapAfterBursts(o: HeapAfterBurstsOptions): () => void {
+  let elu: EventLoopUtilization = performance.eventLoopUtilization();
   const heap =
     o.heap ??
-    (() => {
+    ((): HeapNow => {
       const h = getHeapStatistics();
-      return { used: h.used_heap_size, total: h.total_heap_size };
+      const since = performance.eventLoopUtilization(elu);
+      elu = performance.eventLoopUtilization();
+      return { used: h.used_heap_size, total: h.total_heap_size, utilization: since.utilization };
     });
   let collect = o.collect;
   // The floor starts at nothing: the first quiet look collects (a thread that starts its work before this

@@ -4,11 +4,11 @@
 // kubeconfig's directory. Credentials are resolved when a connection is made, so a rotated certificate
 // file, a rewritten token file or a fresh exec credential is picked up.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeDataField, namedEntry, parseKubeconfigYaml } from '../cluster/kubeconfig.js';
 import { KubepkiError } from '../util/errors.js';
+import { readBoundedFileSync } from '../util/bounded-file.js';
 
 export interface ClusterConfig {
   server: string;
@@ -62,7 +62,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 export function loadClientConfig(file: string, options: { context?: string } = {}): ClientConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'FileMissing' : 'FileInvalid';
     throw new KubepkiError(code, `${file}: ${(err as Error).message}`, { cause: err });
@@ -145,7 +145,7 @@ export async function resolveCredentials(config: ClientConfig): Promise<Resolved
   const { cluster, user } = config;
   const read = (file: string, what: string) => {
     try {
-      return readFileSync(file, 'utf8');
+      return readBoundedFileSync(file);
     } catch (err) {
       throw new KubepkiError('FileMissing', `${what} ${file}: ${(err as Error).message}`, { cause: err });
     }

@@ -5,13 +5,13 @@
 // a storm of CSRs reuses a few connections (on the loopback socket, loopback-http.ts's lighter client).
 import https from 'node:https';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import { loadClientConfig, resolveCredentials, type ClientConfig, type ResolvedCredentials } from './kubeconfig.js';
 import { LoopbackHttpClient } from './loopback-http.js';
 import { KubepkiError } from '../util/errors.js';
 import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from './interface.js';
 import { apiErrorFromResponse } from '../apis/status.js';
 import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
+import { readBoundedFileSync } from '../util/bounded-file.js';
 
 interface ConnectionBase {
   base: URL;
@@ -128,7 +128,7 @@ export class RestKubeClient implements KubeClient {
     if (c.caPem) return c.caPem;
     if (c.caFile) {
       try {
-        return readFileSync(c.caFile, 'utf8');
+        return readBoundedFileSync(c.caFile);
       } catch {
         return undefined;
       }

@@ -17,6 +17,7 @@ import type { ResourceDefinition } from '../api/registry.js';
 import { ResourceRegistry } from '../api/registry.js';
 import { parseRequestInfo, type RequestInfo } from '../api/request-info.js';
 import { requestPath } from '../api/request-path.js';
+import { answerConnectWith405 } from './connect-method.js';
 import { notFoundPath } from '../api/status.js';
 import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
@@ -139,6 +140,7 @@ export class ApiServer {
     this.authenticator = o.authenticator;
     this.authorizer = o.authorizer;
     applyConnectionLimits(this.server, this.limits);
+    answerConnectWith405(this.server);
   }
 
   private readonly limits: ConnectionLimits;

@@ -32,3 +32,34 @@ test('merge, JSON, strategic and apply patches may not change metadata.namespace
   assert.equal(same.status, 200, same.text);
   assert.equal(same.json.data.a, '3');
 });
+
+test('JSON patch: more than 10,000 operations is a 413; copies that would blow the object up stop at 3 MiB', async (t) => {
+  const s = await startTestServer(t);
+  assert.equal((await s.request('POST', CM, { body: { metadata: { name: 'p1' }, data: { a: '1' } } })).status, 201);
+  const JP = { 'Content-Type': 'application/json-patch+json' };
+
+  const many = Array.from({ length: 10_001 }, () => ({ op: 'test', path: '/data/a', value: '1' }));
+  const r413 = await s.request('PATCH', `${CM}/p1`, { raw: JSON.stringify(many), headers: JP });
+  assert.equal(r413.status, 413, r413.text);
+  assert.equal(r413.json.reason, 'RequestEntityTooLarge');
+  assert.equal(r413.json.message, 'Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001');
+  const atLimit = await s.request('PATCH', `${CM}/p1`, { raw: JSON.stringify(many.slice(1)), headers: JP });
+  assert.equal(atLimit.status, 200, atLimit.text);
+
+  // Each copy doubles metadata.annotations: 30 of them would be 2^30 KB. Without the bound the server stopped answering.
+  const doubling = [{ op: 'add', path: '/metadata/annotations', value: { a: 'x'.repeat(1000) } }];
+  for (let i = 0; i < 30; i++) doubling.push({ op: 'copy', from: '/metadata/annotations', path: `/metadata/annotations/c${i}` } as never);
+  const started = Date.now();
+  const r = await s.request('PATCH', `${CM}/p1`, { raw: JSON.stringify(doubling), headers: JP });
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.json.reason, 'Invalid');
+  assert.match(r.json.message, /Unable to complete the copy, the accumulated size increase of copy is \d+, exceeding the limit 3145728/);
+  assert.ok(Date.now() - started < 10_000, 'answered promptly');
+  const after = await s.request('GET', `${CM}/p1`);
+  assert.equal(after.status, 200);
+  assert.equal(after.json.metadata.annotations, undefined, 'nothing was written');
+  // Small copies are still fine.
+  const ok = await s.request('PATCH', `${CM}/p1`, { raw: JSON.stringify([{ op: 'copy', from: '/data/a', path: '/data/b' }]), headers: JP });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.data.b, '1');
+});

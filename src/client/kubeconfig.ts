@@ -94,6 +94,8 @@ export function clientConfigOf(doc: Doc, options: { what: string; baseDir: strin
   const data = (v: unknown, field: string) => decodeDataField(v, field, invalid);
   const server = str(cluster['server']);
   if (!server) throw invalid('the cluster has no server');
+  // kubectl: `unsupported protocol scheme "file"`; said here, once, instead of a transport error per request.
+  if (!/^https?:\/\/[^/?#\s]+/i.test(server)) throw invalid(`the cluster's server ${JSON.stringify(server)} is not an http(s) URL`);
   if (user['auth-provider'] !== undefined) throw invalid('auth-provider plugins are not supported; use an exec credential plugin');
   const exec = user['exec'] as Doc | undefined;
   return {

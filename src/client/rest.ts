@@ -155,7 +155,8 @@ export class RestKubeClient implements KubeClient {
     }
     const mod = c.base.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
-      const req = mod.request(
+      const req = requestExplained(
+        mod,
         // The server's address and the path as they are, not a URL parsed (and turned back into options) per
         // request: `path` is already encoded by the caller (RestResourceClient.path, query()).
         {
@@ -182,7 +183,7 @@ export class RestKubeClient implements KubeClient {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err) => reject(credentialError(err)));
       req.end(payload);
     });
   }
@@ -343,3 +344,21 @@ class RestResourceClient<T extends KubeObject> implements ResourceClient<T> {
 }
 
 const apiVersionOf = (ref: ResourceRef): string => (ref.group ? `${ref.group}/${ref.version}` : ref.version);
+
+/**
+ * OpenSSL's "error:1E08010C:DECODER routines::unsupported" names neither the file nor the field: a client
+ * key, certificate or CA from the kubeconfig that TLS could not load is said so (the material never is).
+ */
+function credentialError(err: Error): Error {
+  if (!/^error:[0-9A-F]{8}:(DECODER|PEM|ASN1|X509|x509 certificate) routines/.test(err.message)) return err;
+  return new KubepkiError('InvalidKey', `the kubeconfig's client certificate, client key or certificate authority could not be loaded (${err.message})`, { cause: err });
+}
+
+/** mod.request, whose synchronous TLS set-up error (a bad key from the kubeconfig) is said as credentialError. */
+function requestExplained(mod: typeof https | typeof http, options: https.RequestOptions, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+  try {
+    return mod.request(options, onResponse);
+  } catch (err) {
+    throw credentialError(err as Error);
+  }
+}

@@ -88,6 +88,7 @@ function mergeMap(target: Record<string, unknown>, patch: Record<string, unknown
     return out;
   }
   if (directive !== undefined && directive !== 'merge') throw badRequest(`Unknown patch type: ${String(directive)}`);
+  checkDirectiveFormats(patch);
   const out: Record<string, unknown> = { ...target };
   const retain = patch[RETAIN_KEYS];
   for (const [k, v] of Object.entries(patch)) {
@@ -125,6 +126,24 @@ function mergeMap(target: Record<string, unknown>, patch: Record<string, unknown
     if (Array.isArray(out[field])) out[field] = reorder(out[field] as unknown[], v, fieldSchema);
   }
   return out;
+}
+
+/**
+ * The directives' shapes, as apimachinery's strategicpatch checks them (mergepatch errors, answered 400 by
+ * interpretStrategicMergePatchError; a patch naming keys its $retainKeys does not keep is 422 there).
+ */
+function checkDirectiveFormats(patch: Record<string, unknown>): void {
+  const retain = patch[RETAIN_KEYS];
+  if (retain !== undefined) {
+    if (!Array.isArray(retain) || !retain.every((k) => typeof k === 'string')) throw badRequest('invalid patch format of retainKeys');
+    for (const k of Object.keys(patch)) {
+      if (!k.startsWith('$') && !retain.includes(k)) throw new ApiError(422, 'Invalid', "the server rejected our request due to an error in our request: patch content doesn't match retainKeys list");
+    }
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    if (k.startsWith(SET_ORDER) && !Array.isArray(v)) throw badRequest('invalid patch format of setElementOrder list');
+    if (k.startsWith(DELETE_PRIMITIVE) && !Array.isArray(v)) throw badRequest('invalid patch format of primitive list');
+  }
 }
 
 function mergeList(target: unknown[], patch: unknown[], schema: Schema | undefined): unknown[] {

@@ -63,3 +63,30 @@ test('JSON patch: more than 10,000 operations is a 413; copies that would blow t
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.data.b, '1');
 });
+
+test('strategic merge patch directives of the wrong shape are kube\'s 400 (422 for content outside $retainKeys), nothing written', async (t) => {
+  const s = await startTestServer(t);
+  assert.equal((await s.request('POST', CM, { body: { metadata: { name: 'p1', finalizers: ['example.com/f'] }, data: { a: '1' } } })).status, 201);
+  const SMP = { 'Content-Type': 'application/strategic-merge-patch+json' };
+  const cases: Array<[unknown, number, string]> = [
+    [{ $retainKeys: 'x', data: { a: '2' } }, 400, 'invalid patch format of retainKeys'],
+    [{ data: { $retainKeys: [1], a: '2' } }, 400, 'invalid patch format of retainKeys'],
+    [{ metadata: { '$setElementOrder/finalizers': 'x' }, data: { a: '2' } }, 400, 'invalid patch format of setElementOrder list'],
+    [{ metadata: { '$deleteFromPrimitiveList/finalizers': 'example.com/f' }, data: { a: '2' } }, 400, 'invalid patch format of primitive list'],
+    [{ data: { $retainKeys: ['b'], a: '2' } }, 422, "the server rejected our request due to an error in our request: patch content doesn't match retainKeys list"],
+  ];
+  for (const [patch, code, message] of cases) {
+    const r = await s.request('PATCH', `${CM}/p1`, { raw: JSON.stringify(patch), headers: SMP });
+    assert.equal(r.status, code, `${JSON.stringify(patch)}: ${r.text}`);
+    assert.equal(r.json.kind, 'Status');
+    assert.equal(r.json.message, message);
+  }
+  const after = await s.request('GET', `${CM}/p1`);
+  assert.equal(after.json.data.a, '1');
+  assert.deepEqual(after.json.metadata.finalizers, ['example.com/f']);
+  // Well-formed directives still work.
+  const ok = await s.request('PATCH', `${CM}/p1`, { raw: JSON.stringify({ data: { $retainKeys: ['b'], b: '2' }, metadata: { '$deleteFromPrimitiveList/finalizers': ['example.com/f'] } }), headers: SMP });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.json.data, { b: '2' });
+  assert.deepEqual(ok.json.metadata.finalizers ?? [], []);
+});

@@ -1,7 +1,6 @@
 // The agent's two kubeconfigs: the bootstrap one (server, CA and a bootstrap token) that it reads, and the
 // node one (--kubeconfig) that it writes in the kubelet's shape — client-certificate and client-key both
 // naming `<cert-dir>/kubelet-client-current.pem`, so a rotation needs no kubeconfig rewrite.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { KubepkiError } from '../util/errors.js';
@@ -9,6 +8,7 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { parseCertificatesPem, parsePrivateKeyPem, type Certificate } from '../x509/index.js';
 import { checkPair, type CertKeyPair, type PairCheck } from './cert-store.js';
 import { parseClientConfig, type ClientConfig } from '../client/kubeconfig.js';
+import { readBoundedFileSync } from '../util/bounded-file.js';
 
 /** How to reach and trust the API server. */
 export interface ClusterAccess {
@@ -24,7 +24,7 @@ export interface ClusterAccess {
 export function loadKubeconfig(file: string, what = 'kubeconfig'): ClientConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'FileMissing' : 'FileInvalid';
     throw new KubepkiError(code, `${what} ${file}: ${(err as Error).message}`, { cause: err });
@@ -62,7 +62,7 @@ export function caCertificatesOf(access: ClusterAccess, what = 'kubeconfig'): Ce
   let pem = access.caPem;
   if (pem === undefined) {
     try {
-      pem = readFileSync(access.caFile!, 'utf8');
+      pem = readBoundedFileSync(access.caFile!);
     } catch (err) {
       throw new KubepkiError('FileMissing', `${what}: certificate-authority ${access.caFile}: ${(err as Error).message}`, { cause: err });
     }
@@ -128,8 +128,8 @@ export function inspectNodeKubeconfig(file: string, options: { now: Date }): Kub
     const cluster = clusterAccessOf(kc, file);
     const roots = caCertificatesOf(cluster, file);
     const user = kc.user;
-    const certPem = user.certFile ? readFileSync(user.certFile, 'utf8') : (user.certPem ?? null);
-    const keyPem = user.keyFile ? readFileSync(user.keyFile, 'utf8') : (user.keyPem ?? null);
+    const certPem = user.certFile ? readBoundedFileSync(user.certFile) : (user.certPem ?? null);
+    const keyPem = user.keyFile ? readBoundedFileSync(user.keyFile) : (user.keyPem ?? null);
     if (!certPem || !keyPem) return { status: 'unusable', reason: `${file}: the user has no client certificate and key` };
     const chain = parseCertificatesPem(certPem, `${file} client certificate`);
     const privateKey = parsePrivateKeyPem(keyPem, `${file} client key`);

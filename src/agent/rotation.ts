@@ -4,7 +4,7 @@
 // current pair stays in use until the new one is on disk. Time, randomness and the API are injected.
 import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -26,6 +26,7 @@ import {
 import { checkPair, type CertKeyPair, type CertificateStore, type PairProblem } from './cert-store.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { apiStatusOf, CsrDeniedError, describeApiError, digestedCsrName, type CsrApi } from './csr-client.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 
 /** What the next certificate must say. */
 export interface CertificateTemplate {
@@ -434,7 +435,7 @@ export class CertificateManager {
   private async loadOrCreateBootstrapKey(file: string): Promise<KeyPair> {
     if (existsSync(file)) {
       try {
-        const privateKey = parsePrivateKeyPem(await readFile(file, 'utf8'), file);
+        const privateKey = parsePrivateKeyPem(await readBoundedFile(file), file);
         this.logger.info({ file }, 're-using the cached bootstrap key');
         return { privateKey, publicKey: createPublicKey(privateKey) };
       } catch (err) {

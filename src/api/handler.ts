@@ -25,7 +25,8 @@ import type { RequestInfo } from './request-info.js';
 import { sendJson, writeStatus } from './responses.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { methodNotAllowed, methodNotSupported, notFoundPath } from './status.js';
-import { ApiError, internalError } from '../apis/status.js';
+import { ApiError, badRequest, internalError } from '../apis/status.js';
+import { isPathSegmentName } from './validation.js';
 import { ResourceStore } from './store.js';
 import type { KubeObject } from '../apis/index.js';
 import { cachedEvent, dispatchEvent, type WatchSubscriber } from './watch-event.js';
@@ -227,20 +228,23 @@ export class ApiHandler {
         return;
       }
       const apiErr = err instanceof ApiError ? err : internalError(err);
-      if (!(err instanceof ApiError)) this.o.logger.error({ err: (err as Error)?.stack ?? String(err), path: rc.url.pathname }, 'internal error serving request');
+      if (!(err instanceof ApiError)) this.o.logger.error({ err: (err as Error)?.stack ?? String(err), path: rc.info.path }, 'internal error serving request');
       writeStatus(res, apiErr.status);
     }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, rc: RequestContext): Promise<void> {
     const { info, url } = rc;
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const path = info.path.replace(/\/+$/, '') || '/';
     if (path.startsWith('/openapi/')) return this.serveOpenApi(req, res, path);
     if (!info.isResourceRequest) return this.serveDiscovery(req, res, path);
     const def = this.o.registry.lookup(info.apiGroup, info.apiVersion, info.resource);
     if (!def) throw notFoundPath();
     const parts = info.parts;
     const urlName = parts.length >= 2 ? parts[1]! : '';
+    // A name from the path is a key: ".", "..", "%" are refused as kube's NamespaceKeyFunc does, before any lookup.
+    const nameProblems = urlName ? isPathSegmentName(urlName) : [];
+    if (nameProblems.length > 0) throw badRequest(`Name parameter invalid: ${JSON.stringify(urlName)}: ${nameProblems.join(';')}`);
     // Shape checks: a cluster-scoped kind has no namespace segment; a namespaced item needs one.
     if (!def.namespaced && info.namespace && !(def.plural === 'namespaces')) throw notFoundPath();
     if (def.namespaced && urlName && !info.namespace) throw notFoundPath();

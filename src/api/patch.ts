@@ -6,6 +6,7 @@ import fastJsonPatch from 'fast-json-patch';
 import { schemaAt, type Schema } from './schema.js';
 import { isObject } from './validation.js';
 import { ApiError, badRequest } from '../apis/status.js';
+import { requestEntityTooLarge } from './status.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
@@ -28,6 +29,11 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** kube-apiserver's maxJSONPatchOperations (endpoints/handlers/patch.go): more is a 413. */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+/** kube's JSONPatchMaxCopyBytes default (the 3 MiB request body limit): bytes all "copy" operations may add. */
+export const MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024;
+
 /** RFC 6902 via fast-json-patch; a failing operation is a 422, a malformed patch a 400. */
 export function applyJsonPatch(target: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
@@ -36,9 +42,26 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
       throw badRequest('the json patch is invalid: every operation needs "op" and "path"');
     }
   }
+  if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw requestEntityTooLarge(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`);
+  }
   try {
-    const result = fastJsonPatch.applyPatch(structuredClone(target), patch as fastJsonPatch.Operation[], true, true);
-    return result.newDocument;
+    // One operation at a time, so "copy" can be bounded: each copy may double the document, and 30 copies
+    // of copies made the server build gigabytes and stop answering (kube: jsonpatch.AccumulatedCopySizeLimit).
+    let doc: unknown = structuredClone(target);
+    let copied = 0;
+    for (let i = 0; i < patch.length; i++) {
+      const op = patch[i] as fastJsonPatch.Operation;
+      if (op.op === 'copy' && typeof op.from === 'string') {
+        const value: unknown = fastJsonPatch.getValueByPointer(doc, op.from);
+        copied += value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
+        if (copied > MAX_JSON_PATCH_COPY_BYTES) {
+          throw new Error(`Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_JSON_PATCH_COPY_BYTES}`);
+        }
+      }
+      doc = fastJsonPatch.applyOperation(doc, op, true, true, true, i).newDocument;
+    }
+    return doc;
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${msg}`);
@@ -65,6 +88,7 @@ function mergeMap(target: Record<string, unknown>, patch: Record<string, unknown
     return out;
   }
   if (directive !== undefined && directive !== 'merge') throw badRequest(`Unknown patch type: ${String(directive)}`);
+  checkDirectiveFormats(patch);
   const out: Record<string, unknown> = { ...target };
   const retain = patch[RETAIN_KEYS];
   for (const [k, v] of Object.entries(patch)) {
@@ -102,6 +126,24 @@ function mergeMap(target: Record<string, unknown>, patch: Record<string, unknown
     if (Array.isArray(out[field])) out[field] = reorder(out[field] as unknown[], v, fieldSchema);
   }
   return out;
+}
+
+/**
+ * The directives' shapes, as apimachinery's strategicpatch checks them (mergepatch errors, answered 400 by
+ * interpretStrategicMergePatchError; a patch naming keys its $retainKeys does not keep is 422 there).
+ */
+function checkDirectiveFormats(patch: Record<string, unknown>): void {
+  const retain = patch[RETAIN_KEYS];
+  if (retain !== undefined) {
+    if (!Array.isArray(retain) || !retain.every((k) => typeof k === 'string')) throw badRequest('invalid patch format of retainKeys');
+    for (const k of Object.keys(patch)) {
+      if (!k.startsWith('$') && !retain.includes(k)) throw new ApiError(422, 'Invalid', "the server rejected our request due to an error in our request: patch content doesn't match retainKeys list");
+    }
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    if (k.startsWith(SET_ORDER) && !Array.isArray(v)) throw badRequest('invalid patch format of setElementOrder list');
+    if (k.startsWith(DELETE_PRIMITIVE) && !Array.isArray(v)) throw badRequest('invalid patch format of primitive list');
+  }
 }
 
 function mergeList(target: unknown[], patch: unknown[], schema: Schema | undefined): unknown[] {

@@ -25,8 +25,10 @@ export function unsupportedMediaType(accepted: string[]): ApiError {
   );
 }
 
-export function requestEntityTooLarge(limit: number): ApiError {
-  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+export function requestEntityTooLarge(limit: number | string): ApiError {
+  // kube's NewRequestEntityTooLargeError: a body over the byte limit, or a named excess (a JSON patch's operations).
+  const what = typeof limit === 'number' ? `limit is ${limit}` : limit;
+  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: ${what}`);
 }
 
 export function notFoundPath(): ApiError {

@@ -361,6 +361,7 @@ export class ResourceStore {
       if (config.metadata.name !== undefined && config.metadata.name !== name) {
         throw badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${name})`);
       }
+      this.checkPatchedNamespace(config, namespace);
       const id = this.identity(options.manager ?? '', ctx, options.subresource)!;
       const wanted = config.metadata.resourceVersion;
       return this.guaranteedUpdate(namespace, name, ctx, { ...options, applied: true }, wanted, (current) => {
@@ -395,8 +396,19 @@ export class ResourceStore {
       if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
         throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
       }
+      // A patch that moves the object to another namespace or changes its kind is refused, not silently undone.
+      this.checkPatchedNamespace(obj, namespace);
+      this.checkTypeMeta(obj);
       return obj;
     }, () => requested);
+  }
+
+  /** kube's checkName (endpoints/handlers/rest.go) for a patched object: its namespace, when set, is the URL's. */
+  private checkPatchedNamespace(obj: KubeObject, namespace: string): void {
+    const ns = obj.metadata.namespace;
+    if (this.def.namespaced && namespace && ns && ns !== namespace) {
+      throw badRequest(`the namespace of the object (${String(ns)}) does not match the namespace on the URL (${namespace})`);
+    }
   }
 
   /**

@@ -123,6 +123,29 @@ export function validateObjectMeta(meta: ObjectMeta, options: { namespaced: bool
       for (const m of isQualifiedName(f)) errs.push(invalid(`metadata.finalizers[${i}]`, f, m));
     });
   }
+  errs.push(...validateOwnerReferences(meta.ownerReferences));
+  return errs;
+}
+
+/**
+ * ValidateOwnerReferences (apimachinery): each reference names a version, kind, name and uid. Field paths carry
+ * no index, as kube's. The version is the part after "/" of apiVersion; more than one "/" leaves none.
+ */
+function validateOwnerReferences(refs: unknown): FieldError[] {
+  if (!Array.isArray(refs)) return [];
+  const errs: FieldError[] = [];
+  const f = 'metadata.ownerReferences';
+  for (const ref of refs) {
+    const r = isObject(ref) ? ref : {};
+    const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    const apiVersion = str(r['apiVersion']);
+    const parts = apiVersion.split('/');
+    const version = parts.length === 1 ? parts[0]! : parts.length === 2 ? parts[1]! : '';
+    if (!version) errs.push(invalid(`${f}.apiVersion`, apiVersion, 'version must not be empty'));
+    if (!str(r['kind'])) errs.push(invalid(`${f}.kind`, str(r['kind']), 'kind must not be empty'));
+    if (!str(r['name'])) errs.push(invalid(`${f}.name`, str(r['name']), 'name must not be empty'));
+    if (!str(r['uid'])) errs.push(invalid(`${f}.uid`, str(r['uid']), 'uid must not be empty'));
+  }
   return errs;
 }
 

@@ -2,7 +2,6 @@
 // built from them. A dangerous or broken configuration is refused with an explanation before the server
 // listens: a request-header CA shared with the client CA while any CN may assert identities, an unreadable
 // CA file, a malformed token file, service-account keys that cannot verify the tokens being signed.
-import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
@@ -28,6 +27,7 @@ import type { RbacSnapshot } from './authz/rbac-cache.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from './authz/union.js';
 import { parseServiceAccountPublicKeys, serviceAccountKeyId, ServiceAccountTokenSigner } from './serviceaccount-token.js';
 import type { Authorizer } from '../apis/authorization.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 
 export const AUTHORIZATION_MODES = ['Node', 'RBAC', 'AlwaysAllow'] as const;
 export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
@@ -72,7 +72,7 @@ export interface AuthConfig {
 
 async function readFlagFile(flag: string, path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readBoundedFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;

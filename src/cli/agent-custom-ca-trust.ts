@@ -1,6 +1,5 @@
 // `kubepki agent` flags of custom CA trust (AKS's --enable-custom-ca-trust and --custom-ca-trust-certificates,
 // seed 001), parsed into the agent's options. Parsing only: the logic is src/agent/custom-ca-trust*.ts.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { parseGoDuration } from '../util/duration.js';
@@ -10,6 +9,7 @@ import { CustomCaTrustStore, DEFAULT_CUSTOM_CA_TRUST_DIR, DEFAULT_CUSTOM_CA_TRUS
 import type { NodeAgentOptions } from '../agent/agent.js';
 import { clusterTrustBundleSource, type CtbSelection } from '../agent/custom-ca-trust-ctb.js';
 import { systemClock } from '../util/clock.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 
 export interface CustomCaTrustFlags {
   enableCustomCaTrust?: boolean;
@@ -49,7 +49,7 @@ export async function customCaTrustOptions(flags: CustomCaTrustFlags, logger: Lo
   if (flags.customCaTrustCertificates) {
     let text: string;
     try {
-      text = await readFile(flags.customCaTrustCertificates, 'utf8');
+      text = await readBoundedFile(flags.customCaTrustCertificates);
     } catch (err) {
       throw new KubepkiError('FileMissing', `--custom-ca-trust-certificates: cannot read ${flags.customCaTrustCertificates}: ${(err as Error).message}`, { cause: err });
     }

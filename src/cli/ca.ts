@@ -71,8 +71,8 @@ async function runRotate(flags: RotateFlags): Promise<number> {
   if (phase === 'prepare') {
     // The CA pairs a rotation starts from, checked before the cluster is asked anything (prepare leaves them
     // as they are; --phase all may resume a switch killed between ca.key and ca.crt, so it checks in generate).
-    const [{ readFile }, { checkCurrentPki }] = await Promise.all([import('node:fs/promises'), import('../cluster/ca-rotation/material.js')]);
-    const read = (f: string) => readFile(`${ctx.dataDir}/pki/${f}`, 'utf8');
+    const [{ readBoundedFile }, { checkCurrentPki }] = await Promise.all([import('../util/bounded-file.js'), import('../cluster/ca-rotation/material.js')]);
+    const read = (f: string) => readBoundedFile(`${ctx.dataDir}/pki/${f}`);
     checkCurrentPki({ ca: { certPem: await read('ca.crt'), keyPem: await read('ca.key') }, frontProxyCA: { certPem: await read('front-proxy-ca.crt'), keyPem: await read('front-proxy-ca.key') } }, new Date());
   }
   const { readState, runSteps } = await import('../controllers/ca-rotation/steps.js');

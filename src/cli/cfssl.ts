@@ -1,8 +1,7 @@
 // `kubepki cfssl gencert|sign|genkey|certinfo`: cfssl's commands with cfssl's single-dash flags
 // (-initca, -ca=ca.pem, -ca-key ca-key.pem, ...), printing cfssl's JSON so `cfssljson -bare NAME` works.
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { KubepkiError } from '../util/errors.js';
+import { isKubepkiError, KubepkiError } from '../util/errors.js';
 import { parseCertificatesPem } from '../x509/index.js';
 import {
   formatCertInfo,
@@ -15,6 +14,7 @@ import {
   type CaFiles,
   type SigningPolicy,
 } from '../cfssl/index.js';
+import { readBoundedFile, readBoundedStream } from '../util/bounded-file.js';
 
 /**
  * A command that reads Go-style flags: `-name`, `-name=value`, `-name value` (and `--name...`) become
@@ -67,18 +67,14 @@ export function normaliseGoFlags(argv: readonly string[], command: Command): str
   return out;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Reads a file named on the command line; "-" is stdin. One clear line when it cannot be read. */
 async function readInput(file: string, what: string): Promise<string> {
-  if (file === '-') return readStdin();
+  if (file === '-') return readBoundedStream(process.stdin, 'stdin');
   try {
-    return await readFile(file, 'utf8');
+    return await readBoundedFile(file);
   } catch (err) {
+    if (isKubepkiError(err)) throw err;
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'permission denied' : e.message;
     throw new KubepkiError('FileMissing', `cannot read ${what} ${file}: ${why}`, { cause: err });

@@ -148,9 +148,9 @@ export function controllerOptionsFromFlags(
 /** --root-ca-file's content, read now; undefined when the flag is not given. */
 async function readRootCaFile(flags: ControllerFlags): Promise<string | undefined> {
   if (!flags.rootCaFile) return undefined;
-  const { readFile } = await import('node:fs/promises');
+  const { readBoundedFile } = await import('../util/bounded-file.js');
   try {
-    return await readFile(flags.rootCaFile, 'utf8');
+    return await readBoundedFile(flags.rootCaFile);
   } catch (err) {
     throw new KubepkiError('FileMissing', `--root-ca-file: cannot read ${flags.rootCaFile}: ${(err as Error).message}`);
   }

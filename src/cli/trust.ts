@@ -2,7 +2,6 @@
 // applied the current Secret kube-system/custom-ca-trust-secret, since when, and its error; `set FILE`
 // writes the Secret from a seed-style file (PEM CA certificates separated by blank lines) after the same
 // validation the API server runs. Parsing and printing only.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KubepkiError } from '../util/errors.js';
 import { tabwrite } from './certs.js';
@@ -11,6 +10,7 @@ import { readCustomCaFile, secretDataOf } from '../cluster/custom-ca-trust.js';
 import { customCaTrustStatus, type CustomCaTrustStatus } from '../cluster/custom-ca-trust-status.js';
 import { isApiError } from '../apis/status.js';
 import type { Lease, Secret } from '../apis/objects.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 
 const DEFAULT_KUBECONFIG = '/etc/kubernetes/admin.conf';
 
@@ -79,7 +79,7 @@ export function register(program: Command): void {
     .action(async (file: string, flags: { kubeconfig: string }) => {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await readBoundedFile(file);
       } catch (err) {
         throw new KubepkiError('FileMissing', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
       }

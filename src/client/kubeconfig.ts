@@ -4,11 +4,11 @@
 // kubeconfig's directory. Credentials are resolved when a connection is made, so a rotated certificate
 // file, a rewritten token file or a fresh exec credential is picked up.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeDataField, namedEntry, parseKubeconfigYaml } from '../cluster/kubeconfig.js';
 import { KubepkiError } from '../util/errors.js';
+import { readBoundedFileSync } from '../util/bounded-file.js';
 
 export interface ClusterConfig {
   server: string;
@@ -62,7 +62,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 export function loadClientConfig(file: string, options: { context?: string } = {}): ClientConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'FileMissing' : 'FileInvalid';
     throw new KubepkiError(code, `${file}: ${(err as Error).message}`, { cause: err });
@@ -94,6 +94,8 @@ export function clientConfigOf(doc: Doc, options: { what: string; baseDir: strin
   const data = (v: unknown, field: string) => decodeDataField(v, field, invalid);
   const server = str(cluster['server']);
   if (!server) throw invalid('the cluster has no server');
+  // kubectl: `unsupported protocol scheme "file"`; said here, once, instead of a transport error per request.
+  if (!/^https?:\/\/[^/?#\s]+/i.test(server)) throw invalid(`the cluster's server ${JSON.stringify(server)} is not an http(s) URL`);
   if (user['auth-provider'] !== undefined) throw invalid('auth-provider plugins are not supported; use an exec credential plugin');
   const exec = user['exec'] as Doc | undefined;
   return {
@@ -145,7 +147,7 @@ export async function resolveCredentials(config: ClientConfig): Promise<Resolved
   const { cluster, user } = config;
   const read = (file: string, what: string) => {
     try {
-      return readFileSync(file, 'utf8');
+      return readBoundedFileSync(file);
     } catch (err) {
       throw new KubepkiError('FileMissing', `${what} ${file}: ${(err as Error).message}`, { cause: err });
     }

@@ -5,7 +5,6 @@
 // a storm of CSRs reuses a few connections (on the loopback socket, loopback-http.ts's lighter client).
 import https from 'node:https';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import { loadClientConfig, resolveCredentials, type ClientConfig, type ResolvedCredentials } from './kubeconfig.js';
 import { LoopbackHttpClient } from './loopback-http.js';
 import { tlsHttpClient } from './tls-http.js';
@@ -13,6 +12,7 @@ import { KubepkiError } from '../util/errors.js';
 import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from './interface.js';
 import { apiErrorFromResponse } from '../apis/status.js';
 import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
+import { readBoundedFileSync } from '../util/bounded-file.js';
 
 interface ConnectionBase {
   base: URL;
@@ -141,7 +141,7 @@ export class RestKubeClient implements KubeClient {
     if (c.caPem) return c.caPem;
     if (c.caFile) {
       try {
-        return readFileSync(c.caFile, 'utf8');
+        return readBoundedFileSync(c.caFile);
       } catch {
         return undefined;
       }
@@ -170,7 +170,8 @@ export class RestKubeClient implements KubeClient {
     }
     const mod = c.base.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
-      const req = mod.request(
+      const req = requestExplained(
+        mod,
         // The server's address and the path as they are, not a URL parsed (and turned back into options) per
         // request: `path` is already encoded by the caller (RestResourceClient.path, query()).
         {
@@ -197,7 +198,7 @@ export class RestKubeClient implements KubeClient {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err) => reject(credentialError(err)));
       req.end(payload);
     });
   }
@@ -358,3 +359,21 @@ class RestResourceClient<T extends KubeObject> implements ResourceClient<T> {
 }
 
 const apiVersionOf = (ref: ResourceRef): string => (ref.group ? `${ref.group}/${ref.version}` : ref.version);
+
+/**
+ * OpenSSL's "error:1E08010C:DECODER routines::unsupported" names neither the file nor the field: a client
+ * key, certificate or CA from the kubeconfig that TLS could not load is said so (the material never is).
+ */
+function credentialError(err: Error): Error {
+  if (!/^error:[0-9A-F]{8}:(DECODER|PEM|ASN1|X509|x509 certificate) routines/.test(err.message)) return err;
+  return new KubepkiError('InvalidKey', `the kubeconfig's client certificate, client key or certificate authority could not be loaded (${err.message})`, { cause: err });
+}
+
+/** mod.request, whose synchronous TLS set-up error (a bad key from the kubeconfig) is said as credentialError. */
+function requestExplained(mod: typeof https | typeof http, options: https.RequestOptions, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+  try {
+    return mod.request(options, onResponse);
+  } catch (err) {
+    throw credentialError(err as Error);
+  }
+}

@@ -1,7 +1,7 @@
 // The one module that touches the PKI directory (--cert-dir) and the kubeconfig directory (--kubeconfig-dir):
 // where each file lives, reading and parsing what is there (errors name the file), and writing a set of files
 // all-or-nothing through the shared atomic writer. Everything above it works on parsed values.
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
@@ -9,6 +9,7 @@ import { writeFilesAtomic, type StagedFile } from '../util/atomic-file.js';
 import { parseCertificatesPem, type Certificate } from '../x509/certificate.js';
 import { parsePrivateKeyPem, parsePublicKeyPem } from '../x509/keys.js';
 import { parseKubeconfig, type ParsedKubeconfig } from './kubeconfig.js';
+import { readBoundedFileSync } from '../util/bounded-file.js';
 
 /** kubeadm's modes: certificates world-readable, keys and kubeconfigs (which embed keys) owner-only. */
 export const CERT_MODE = 0o644;
@@ -38,8 +39,9 @@ export function kubeconfigPath(kubeconfigDir: string, name: string): string {
  */
 export async function readOptional(file: string): Promise<string | undefined> {
   try {
-    return readFileSync(file, 'utf8');
+    return readBoundedFileSync(file);
   } catch (err) {
+    if (err instanceof KubepkiError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new KubepkiError('FileInvalid', `cannot read ${file}: ${code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, { cause: err });

@@ -1,7 +1,7 @@
 // `kubepki serve` assembled from its configuration: the cluster PKI made in the data directory when there is
 // none (as `kubepki init`), TLS material, the authentication/authorization chain, storage, the API server,
 // and the in-process controllers in their worker thread. The CLI only turns flags into a ServeConfig.
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuthConfig, AuthFlags } from '../auth/config.js';
 import type { LiveMaterial } from './dynamic-certs.js';
@@ -10,6 +10,7 @@ import { KubepkiError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { ControllersWorker } from './controllers-worker.js';
 import type { ServeControllersConfig } from './controllers.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 
 export interface ServeConfig {
   /** State directory: DIR/pki (made if missing), DIR/admin.conf, the SQLite database; the default of every file below. */
@@ -60,7 +61,7 @@ export async function buildServer(config: ServeConfig): Promise<RunningServer> {
   const clientCAFile = config.tls.clientCAFile ?? pki('ca.crt');
   const read = async (f: string, flag: string) => {
     try {
-      return await readFile(f, 'utf8');
+      return await readBoundedFile(f);
     } catch (err) {
       throw new KubepkiError('FileMissing', `${flag}: cannot read ${f}: ${(err as Error).message}`);
     }

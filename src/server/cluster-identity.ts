@@ -5,12 +5,13 @@
 // the storage as that namespace and next to the PKI in `pki/cluster-identity`, written at the first start.
 // At each start the two must agree; an empty storage under a PKI with an identity is refused unless the
 // operator passes --allow-empty-storage.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KubepkiError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { Logger } from '../util/logger.js';
 import type { Storage } from '../storage/interface.js';
+import { readBoundedFileSync } from '../util/bounded-file.js';
 
 export const CLUSTER_IDENTITY_FILE = 'cluster-identity';
 const KUBE_SYSTEM_KEY = '/registry/namespaces/kube-system';
@@ -111,7 +112,7 @@ export class ClusterIdentityGuard {
 function readRecord(file: string): IdentityRecord | null {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFileSync(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new KubepkiError('FileInvalid', `cannot read ${file}: ${(err as Error).message}`, { cause: err });

@@ -2,7 +2,7 @@
 // in a worker thread (controllers-worker.ts) as API clients of this server — through the loopback socket
 // when the controller-manager kubeconfig's client certificate authenticates here, else over HTTPS with that
 // kubeconfig — so RBAC, admission and watch treat them exactly as an external controller manager.
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { ControllerManagerOptions } from '../controllers/manager.js';
 import type { LoopbackEndpoint } from '../client/rest.js';
@@ -13,6 +13,7 @@ import type { Logger } from '../util/logger.js';
 import type { ApiServer } from './server.js';
 import { startControllersWorker, type ControllersWorker } from './controllers-worker.js';
 import { logFormatOf } from '../util/logger.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 
 /** The in-process controllers' part of the serve configuration. */
 export interface ServeControllersConfig {
@@ -62,7 +63,7 @@ export async function prepareServeControllers(config: ServeControllersConfig, op
   let rootCA: string | undefined;
   if (config.rootCaFile) {
     try {
-      rootCA = await readFile(config.rootCaFile, 'utf8');
+      rootCA = await readBoundedFile(config.rootCaFile);
     } catch (err) {
       throw new KubepkiError('FileMissing', `--root-ca-file: cannot read ${config.rootCaFile}: ${(err as Error).message}`);
     }
@@ -79,9 +80,9 @@ export async function prepareServeControllers(config: ServeControllersConfig, op
 async function kubeconfigClientCertificate(file: string): Promise<Uint8Array[] | undefined> {
   const [{ parseKubeconfig }, { decodePem }] = await Promise.all([import('../cluster/kubeconfig.js'), import('../x509/pem.js')]);
   try {
-    const kc = parseKubeconfig(await readFile(file, 'utf8'), file);
+    const kc = parseKubeconfig(await readBoundedFile(file), file);
     // A relative client-certificate path is relative to the kubeconfig's directory, as kubectl reads it.
-    const pem = kc.clientCertPem ?? (kc.clientCertFile ? await readFile(path.resolve(path.dirname(file), kc.clientCertFile), 'utf8') : undefined);
+    const pem = kc.clientCertPem ?? (kc.clientCertFile ? await readBoundedFile(path.resolve(path.dirname(file), kc.clientCertFile)) : undefined);
     const chain = pem ? decodePem(pem, file).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der) : [];
     return chain.length > 0 ? chain : undefined;
   } catch {

@@ -5,11 +5,11 @@
 // content that does not parse — a half-written bundle, a key that does not match its certificate — is
 // refused with one log line and the last good value stays in force.
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { readBoundedFile } from '../util/bounded-file.js';
 
 export interface DynamicSourceOptions<T> {
   /** What the value is, for log lines: "client CA bundle", "serving certificate"... */
@@ -187,7 +187,7 @@ async function readAll(o: DynamicSourceOptions<unknown>): Promise<{ contents: (s
   for (const f of o.files) {
     let text: string;
     try {
-      text = await readFile(f, 'utf8');
+      text = await readBoundedFile(f);
     } catch (err) {
       throw new KubepkiError('FileMissing', `cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
@@ -195,7 +195,7 @@ async function readAll(o: DynamicSourceOptions<unknown>): Promise<{ contents: (s
     h.update(`${f}\0${text}\0`);
   }
   for (const f of o.optionalFiles ?? []) {
-    const text = await readFile(f, 'utf8').catch(() => undefined);
+    const text = await readBoundedFile(f).catch(() => undefined);
     contents.push(text);
     h.update(`${f}\0${text ?? '\u0001absent'}\0`);
   }

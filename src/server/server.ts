@@ -16,6 +16,8 @@ import { ApiHandler, sendJson, writeStatus, type ApiHandlerOptions } from '../ap
 import type { ResourceDefinition } from '../api/registry.js';
 import { ResourceRegistry } from '../api/registry.js';
 import { parseRequestInfo, type RequestInfo } from '../api/request-info.js';
+import { requestPath } from '../api/request-path.js';
+import { answerConnectWith405 } from './connect-method.js';
 import { notFoundPath } from '../api/status.js';
 import { impersonate } from './impersonation.js';
 import { builtinResources } from '../resources/index.js';
@@ -138,6 +140,7 @@ export class ApiServer {
     this.authenticator = o.authenticator;
     this.authorizer = o.authorizer;
     applyConnectionLimits(this.server, this.limits);
+    answerConnectWith405(this.server);
   }
 
   private readonly limits: ConnectionLimits;
@@ -241,7 +244,15 @@ export class ApiServer {
   private async serve(req: IncomingMessage, res: ServerResponse, authenticator: Authenticator): Promise<void> {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    let pathname: string;
+    try {
+      pathname = requestPath(req.url ?? '/');
+    } catch (err) {
+      if (err instanceof ApiError) return writeStatus(res, err.status);
+      throw err;
+    }
+    // Routing and authorization read the decoded, un-normalized path (see request-path.ts), never url.pathname.
+    const info = parseRequestInfo(req.method ?? 'GET', pathname, url.searchParams);
     res.on('finish', () => this.record(info, res.statusCode, started));
     armRequestTimeout(req, res, { ms: this.limits.requestTimeoutMs, longRunning: info.verb === 'watch' });
 
@@ -283,18 +294,17 @@ export class ApiServer {
       subresource: info.subresource,
       namespace: info.namespace,
       name: info.name,
-      path: url.pathname,
+      path: pathname,
     };
     const decision = await this.authorizer!.authorize(attrs);
     this.metrics.authorization.inc({ decision: decision.decision === 'allow' ? 'allowed' : 'denied' });
     if (decision.decision !== 'allow') return writeStatus(res, forbiddenError(attrs, decision.reason).status);
 
-    if (ApiHandler.serves(url.pathname)) return this.handler.handle(req, res, { user, info, url });
-    return this.serveNonResource(req, res, url);
+    if (ApiHandler.serves(pathname)) return this.handler.handle(req, res, { user, info, url });
+    return this.serveNonResource(req, res, url, pathname);
   }
 
-  private async serveNonResource(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const path = url.pathname;
+  private async serveNonResource(req: IncomingMessage, res: ServerResponse, url: URL, path: string): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return writeStatus(res, notFoundPath().status);
     if (path === '/version' || path === '/version/') {
       return sendJson(

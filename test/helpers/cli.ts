@@ -50,6 +50,8 @@ export function run(cmd: string, args: string[], options: { input?: string | Buf
     child.on('close', (code) =>
       resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
     );
+    // A child that exits before reading all its input (a size bound, an early error) is a result, not a test crash.
+    child.stdin.on('error', () => {});
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
   });

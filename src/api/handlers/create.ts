@@ -6,12 +6,13 @@ import { sendJson, sendObject, setWarnings } from '../responses.js';
 import { badRequest } from '../../apis/status.js';
 import type { KubeObject } from '../../apis/index.js';
 import { isObject } from '../validation.js';
-import { managerOf, parseDryRun, readObject, type RequestScope } from './scope.js';
+import { managerOf, readObject, type RequestScope } from './scope.js';
+import { dryRunOf } from './write-options.js';
 
 export async function createResource(s: RequestScope): Promise<void> {
   const { object, warnings } = await readObject(s);
   setWarnings(s.res, warnings);
-  const created = await s.store.create(s.namespace, object, s.ctx, { dryRun: parseDryRun(s.query), manager: managerOf(s) });
+  const created = await s.store.create(s.namespace, object, s.ctx, { dryRun: dryRunOf(s.query, 'CreateOptions'), manager: managerOf(s) });
   return sendObject(s.res, 201, created, negotiateOutput(s.req.headers.accept), s.def, s.env.clock.now());
 }
 

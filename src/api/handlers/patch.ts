@@ -9,11 +9,12 @@ import { ApiError, forbiddenField, invalidObject, required } from '../../apis/st
 import type { KubeObject } from '../../apis/index.js';
 import { isObject } from '../validation.js';
 import { queryBool } from '../query.js';
-import { managerOf, parseDryRun, type RequestScope } from './scope.js';
+import { managerOf, type RequestScope } from './scope.js';
+import { dryRunOf } from './write-options.js';
 
 export async function patchResource(s: RequestScope): Promise<void> {
   const { req, res, query: q, def, sub } = s;
-  const dryRun = parseDryRun(q);
+  const dryRun = dryRunOf(q, 'PatchOptions');
   const ct = contentTypeOf(req.headers['content-type']);
   const patchType = PATCH_CONTENT_TYPES[ct];
   if (!patchType) throw unsupportedMediaType(Object.keys(PATCH_CONTENT_TYPES).slice(0, 4));

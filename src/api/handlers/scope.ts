@@ -9,6 +9,7 @@ import type { ResourceDefinition, StrategyContext, SubresourceDefinition } from 
 import { arrayOf, bool, int64, obj, str } from '../schema.js';
 import { fieldManagerOf } from '../managed-fields.js';
 import { queryInt64 } from '../query.js';
+import { validateDeleteOptions } from './write-options.js';
 import { badRequest } from '../../apis/status.js';
 import type { ResourceStore } from '../store.js';
 import type { IncludeObject } from '../table.js';
@@ -85,9 +86,15 @@ export interface DeleteRequest {
 export async function readDeleteOptions(s: RequestScope): Promise<DeleteRequest> {
   queryInt64(s.query, 'gracePeriodSeconds');
   const raw = await readBody(s.req, s.env.maxBody);
-  const out: DeleteRequest = { dryRun: parseDryRun(s.query) };
-  if (raw.length > 0) {
-    const v = parseBody(raw, s.req.headers['content-type'], DELETE_OPTIONS_SCHEMA);
+  const q = s.query;
+  const fromQuery = { propagationPolicy: q.get('propagationPolicy') ?? undefined, orphanDependents: q.get('orphanDependents') ?? undefined, dryRun: q.getAll('dryRun') };
+  const body = raw.length > 0 ? parseBody(raw, s.req.headers['content-type'], DELETE_OPTIONS_SCHEMA) : undefined;
+  // kube reads the body when there is one, else the query; both are checked here, before anything is deleted.
+  validateDeleteOptions(fromQuery);
+  if (isObject(body)) validateDeleteOptions({ propagationPolicy: body['propagationPolicy'], orphanDependents: body['orphanDependents'], dryRun: Array.isArray(body['dryRun']) ? body['dryRun'] : [] });
+  const out: DeleteRequest = { dryRun: fromQuery.dryRun.length > 0 };
+  if (body !== undefined) {
+    const v = body;
     if (isObject(v)) {
       if (Array.isArray(v['dryRun']) && v['dryRun'].includes('All')) out.dryRun = true;
       const pre = v['preconditions'];
@@ -106,12 +113,6 @@ export function managerOf(s: RequestScope): string {
   return fieldManagerOf(s.query.get('fieldManager'), s.req.headers['user-agent']);
 }
 
-/** dryRun=All (the only value kube accepts) on a write. */
-export function parseDryRun(q: URLSearchParams): boolean {
-  const v = q.getAll('dryRun');
-  for (const x of v) if (x !== 'All') throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(x)}: supported values: "All"`);
-  return v.length > 0;
-}
 
 export function includeObject(q: URLSearchParams): IncludeObject {
   const v = q.get('includeObject');

@@ -4,10 +4,10 @@
 // and compared with timingSafeEqual against every entry, so a lookup leaks neither a token nor how close a
 // guess came.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { KubepkiError } from '../../util/errors.js';
 import { audienceAgnostic, type TokenAuthenticator } from './bearer-token.js';
 import type { UserInfo } from '../../apis/authorization.js';
+import { readBoundedFile } from '../../util/bounded-file.js';
 
 interface TokenEntry {
   digest: Buffer;
@@ -116,7 +116,7 @@ export function singleTokenAuthenticator(token: string, user: UserInfo): TokenFi
 export async function loadTokenFile(path: string, apiAudiences: string[]): Promise<TokenFileAuthenticator> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBoundedFile(path);
   } catch (err) {
     throw new KubepkiError('InvalidConfig', `--token-auth-file: cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }

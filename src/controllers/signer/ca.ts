@@ -2,12 +2,12 @@
 // (--cluster-signing-cert-file/--cluster-signing-key-file) or per-signer pairs
 // (--cluster-signing-kubelet-serving-cert-file, ...), never both. A signing certificate file that holds a
 // bundle is refused at start, with the way out that the CA rotation guide gives (seed 000).
-import { readFile } from 'node:fs/promises';
 import { KubepkiError } from '../../util/errors.js';
 import { parseCertificatesPem } from '../../x509/certificate.js';
 import { keyMatchesPublicKey, parsePrivateKeyPem } from '../../x509/keys.js';
 import { signingAuthority, type SigningAuthority } from './issue.js';
 import { KUBE_APISERVER_CLIENT_KUBELET_SIGNER, KUBE_APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, LEGACY_UNKNOWN_SIGNER } from '../../apis/names.js';
+import { readBoundedFile } from '../../util/bounded-file.js';
 
 export interface CertKeyFiles {
   certFile: string;
@@ -65,12 +65,12 @@ export async function loadSigningAuthority(files: CertKeyFiles & { certFlag?: st
   let certPem: string;
   let keyPem: string;
   try {
-    certPem = await readFile(files.certFile, 'utf8');
+    certPem = await readBoundedFile(files.certFile);
   } catch (err) {
     throw new KubepkiError('FileMissing', `${flag}: cannot read ${files.certFile}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    keyPem = await readFile(files.keyFile, 'utf8');
+    keyPem = await readBoundedFile(files.keyFile);
   } catch (err) {
     throw new KubepkiError('FileMissing', `cannot read signing key ${files.keyFile}: ${(err as Error).message}`, { cause: err });
   }

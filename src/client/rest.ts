@@ -165,7 +165,10 @@ export class RestKubeClient implements KubeClient {
     if (c.loopbackHttp) {
       // The loopback client was made with its headers (the loopback token never changes); over TLS they are the user's.
       const headers = { ...(this.options.loopback ? {} : c.headers), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) };
-      const res = await c.loopbackHttp.request(method, path, payload, headers);
+      // Over TLS (tls-http.ts), a key or CA from the kubeconfig that OpenSSL cannot load fails here: said as such.
+      const res = await c.loopbackHttp.request(method, path, payload, headers).catch((err: unknown) => {
+        throw credentialError(err as Error);
+      });
       return responseValue<T>({ method, path, code: res.status, statusMessage: res.statusMessage, text: res.body, decode });
     }
     const mod = c.base.protocol === 'https:' ? https : http;

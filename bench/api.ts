@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { httpsRequest } from './https-request.js';
+import { processCpuUs } from './process-cpu.js';
 
 const N = Number(process.argv[2] ?? 20_000);
 const WATCHERS = Number(process.argv[3] ?? 5_000);
@@ -158,16 +159,6 @@ let serverCpu: () => Promise<number> = async () => 0;
 /** etcd's CPU time in µs (user + system of its processes, from /proc), or undefined without etcd. */
 let etcdCpu: () => number | undefined = () => undefined;
 
-// /proc/PID/stat counts CPU in clock ticks of 10 ms (USER_HZ is 100 on Linux).
-function procCpuUs(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) * 10_000;
-  }
-  return total;
-}
 
 function cpuProbe(child: ChildProcess): () => Promise<number> {
   return () =>
@@ -238,7 +229,7 @@ async function runBackend(backend: 'sqlite' | 'etcd', dir: string, client: Omit<
   const c: Client = { ...client, base: `https://127.0.0.1:${port}`, pool };
   serverCpu = cpuProbe(child);
   const etcdPids = etcd?.pids;
-  etcdCpu = etcdPids ? () => procCpuUs(etcdPids) : () => undefined;
+  etcdCpu = etcdPids ? () => processCpuUs(etcdPids) : () => undefined;
   const rows: Row[] = [];
   try {
     const names = Array.from({ length: N }, (_, i) => `bench-${backend}-${i}`);

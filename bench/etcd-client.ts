@@ -7,7 +7,7 @@
 // etcd's own CPU per operation (from /proc) is printed too: it shares the machine's cores with the client.
 //   node dist/bench/etcd-client.js [operations=5000] [--only kubepki]
 // etcd3 and @grpc/* are devDependencies, here only for this comparison.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { EtcdGrpcClient } from '../src/storage/etcd-grpc.js';
 import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from '../src/storage/etcd-proto.js';
 import { startEtcd } from '../test/helpers/etcd.js';
+import { processCpuUs } from './process-cpu.js';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5000);
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
@@ -28,17 +29,8 @@ interface Client {
   close(): void;
 }
 
-/** etcd's CPU time in µs (/proc/PID/stat counts clock ticks of 10 ms). */
+/** etcd's CPU time in µs. */
 let etcdCpuUs: () => number = () => 0;
-function procCpuUs(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) * 10_000;
-  }
-  return total;
-}
 
 async function measure(label: string, fn: (i: number) => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 200; i++) await fn(-1 - i); // connect, warm up
@@ -118,7 +110,7 @@ function etcd3Client(url: string): Client {
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kubepki-etcd-client-'));
   const etcd = await startEtcd({ dataDir: dir });
-  etcdCpuUs = () => procCpuUs(etcd.pids);
+  etcdCpuUs = () => processCpuUs(etcd.pids);
   const url = etcd.clientUrls[0]!;
   const value = Buffer.alloc(2500, 'x'); // about a CSR's size
   const results = new Map<string, { range: number[]; create: number[] }>();

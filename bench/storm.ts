@@ -13,7 +13,7 @@
 //   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --breakdown  (server CPU by bucket; needs perf)
 //   npm run bench:storm -- --nodes 5000 --ca RSA-2048 --storage sqlite --warmup 5000  (a warm server: V8 has compiled)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
@@ -26,6 +26,7 @@ import { kubepki } from '../test/helpers/cli.js';
 import { startCli, type CliProcess } from '../test/helpers/process.js';
 import { onLines } from '../test/helpers/json-lines.js';
 import { startPerf } from './storm-breakdown.js';
+import { processCpuUs } from './process-cpu.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,12 +61,9 @@ function spawnSyncText(cmd: string, args: string[]): string {
   return spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
 }
 
-/** utime + stime of a process, in ms (from /proc). */
+/** utime + stime of a process, in ms. */
 function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
+  return processCpuUs([pid]) / 1000;
 }
 
 async function startServe(dataDir: string, port: number, storageArgs: string[]): Promise<CliProcess & { url: string }> {

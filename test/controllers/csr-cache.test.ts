@@ -1,15 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
-import { CERTIFICATE_NOT_CACHED, issuedCertificateNotAfter, trimSettledRequest, type CachedCertificateSigningRequest } from '../../src/controllers/csr-cache.js';
+import { CERTIFICATE_NOT_CACHED, issuedCertificateNotAfter, trimSettledRequest } from '../../src/controllers/csr-cache.js';
 import { cleanupDecision } from '../../src/controllers/cleaner/csr-cleaner.js';
-import { CSRApprovingController } from '../../src/controllers/approver/controller.js';
-import { CSRSigningController } from '../../src/controllers/signer/controller.js';
-import { Informer } from '../../src/controllers/runtime/informer.js';
-import { RESOURCES } from '../../src/client/interface.js';
 import { isIssued } from '../../src/controllers/csr.js';
 import { FakeKubeClient, settle } from './fake-client.js';
-import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, nodeClientCertPem, requestPem, testCA } from './fixtures.js';
+import { approved, createdAt, csrObject, denied, failed, issuedWith, NODE_SUBJECT, nodeClientCertPem, requestPem } from './fixtures.js';
+import { startApproverAndSigner } from './approver-and-signer.js';
 import type { CertificateSigningRequest } from '../../src/apis/csr.js';
 
 const H = 3_600_000;
@@ -80,17 +77,7 @@ test('the approver and the signer, fed by an informer that trims, decide as on w
   const clock = new FakeClock(new Date('2026-02-01T00:00:00Z'));
   const client = new FakeKubeClient();
   client.authorize = () => true;
-  const informer = new Informer<CachedCertificateSigningRequest>({
-    name: 'csr', listerWatcher: client.resource(RESOURCES.certificateSigningRequests), clock, transform: trimSettledRequest,
-  });
-  const ca = await testCA('ECDSA-P256');
-  const approver = new CSRApprovingController({ client, informer, clock });
-  const signer = new CSRSigningController({ client, informer, clock, authorities: new Map([['kubernetes.io/kube-apiserver-client-kubelet', ca.authority]]) });
-  const ac = new AbortController();
-  t.after(() => ac.abort());
-  void informer.run(ac.signal);
-  await informer.waitForSync();
-  const csrs = client.resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
+  const { informer, approver, signer, csrs } = await startApproverAndSigner(t, { client, clock, transform: trimSettledRequest });
   const all = await requests();
   for (const csr of Object.values(all)) await csrs.create(csr);
   await settle();

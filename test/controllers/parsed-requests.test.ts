@@ -1,16 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/util/clock.js';
-import { CSRApprovingController } from '../../src/controllers/approver/controller.js';
-import { CSRSigningController } from '../../src/controllers/signer/controller.js';
-import { Informer } from '../../src/controllers/runtime/informer.js';
-import { RESOURCES } from '../../src/client/interface.js';
 import { parseSpecRequest, sharedParsedRequests } from '../../src/controllers/csr.js';
 import { ParsedRequests } from '../../src/controllers/parsed-requests.js';
-import type { CertificateSigningRequest } from '../../src/apis/index.js';
 import type { CertificateRequest } from '../../src/x509/certificate-request.js';
 import { FakeKubeClient, settle } from './fake-client.js';
-import { csrObject, NODE_SUBJECT, requestPem, testCA } from './fixtures.js';
+import { csrObject, NODE_SUBJECT, requestPem } from './fixtures.js';
+import { startApproverAndSigner } from './approver-and-signer.js';
 
 const fakeParse = (label: string) => () => ({ pem: label }) as unknown as CertificateRequest;
 
@@ -52,15 +48,7 @@ test('the approver and the signer parse a bootstrap request once between them, t
   const clock = new FakeClock(new Date('2026-02-01T00:00:00Z'));
   const client = new FakeKubeClient();
   client.authorize = (r) => r.spec.resourceAttributes?.subresource === 'nodeclient';
-  const informer = new Informer<CertificateSigningRequest>({ name: 'csr', listerWatcher: client.resource(RESOURCES.certificateSigningRequests), clock });
-  const ca = await testCA('ECDSA-P256');
-  const approver = new CSRApprovingController({ client, informer, clock });
-  const signer = new CSRSigningController({ client, informer, clock, authorities: new Map([['kubernetes.io/kube-apiserver-client-kubelet', ca.authority]]) });
-  const ac = new AbortController();
-  t.after(() => ac.abort());
-  void informer.run(ac.signal);
-  await informer.waitForSync();
-  const csrs = client.resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
+  const { approver, signer, csrs } = await startApproverAndSigner(t, { client, clock });
   await csrs.create(csrObject('node-csr-1', await requestPem(NODE_SUBJECT('node-1'))));
   await settle();
   const before = { ...sharedParsedRequests.stats };

@@ -137,22 +137,19 @@ test("verification is Go's Certificate.Verify: a path length and an intermediate
 
   // An intermediate restricted to server auth cannot vouch for a client certificate (Go nests EKUs down the chain).
   const openRoot = await makeCA('open-root');
-  const serverKey = await generateKeyPair('ECDSA-P256');
-  const serverOnly = await issueCertificate({
-    template: { ...caTemplate, subject: { commonName: 'server-only' }, ...parseUsages(['cert sign', 'server auth']) },
-    publicKey: serverKey.publicKey,
-    issuer: openRoot,
-  });
-  const client2 = await makeClientCert({ certificate: serverOnly, privateKey: serverKey.privateKey, keyPair: serverKey }, 'frank');
-  const nested = cache.verify([client2.certificate.der, serverOnly.der], [openRoot.certificate], 'client auth', now);
+  /** A client certificate for `user` under an intermediate of openRoot whose extended key usage is `eku`. */
+  const underIntermediate = async (commonName: string, eku: string, user: string) => {
+    const key = await generateKeyPair('ECDSA-P256');
+    const intermediate = await issueCertificate({
+      template: { ...caTemplate, subject: { commonName }, ...parseUsages(['cert sign', eku]) },
+      publicKey: key.publicKey,
+      issuer: openRoot,
+    });
+    const client = await makeClientCert({ certificate: intermediate, privateKey: key.privateKey, keyPair: key }, user);
+    return [client.certificate.der, intermediate.der];
+  };
+  const nested = cache.verify(await underIntermediate('server-only', 'server auth', 'frank'), [openRoot.certificate], 'client auth', now);
   assert.equal(nested.kind === 'failed' && nested.reason, 'IncompatibleUsage');
   // The same shape with a client-auth intermediate verifies.
-  const clientKey = await generateKeyPair('ECDSA-P256');
-  const clientCA = await issueCertificate({
-    template: { ...caTemplate, subject: { commonName: 'client-ca' }, ...parseUsages(['cert sign', 'client auth']) },
-    publicKey: clientKey.publicKey,
-    issuer: openRoot,
-  });
-  const client3 = await makeClientCert({ certificate: clientCA, privateKey: clientKey.privateKey, keyPair: clientKey }, 'grace');
-  assert.equal(cache.verify([client3.certificate.der, clientCA.der], [openRoot.certificate], 'client auth', now).kind, 'ok');
+  assert.equal(cache.verify(await underIntermediate('client-ca', 'client auth', 'grace'), [openRoot.certificate], 'client auth', now).kind, 'ok');
 });

@@ -13,6 +13,7 @@ import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, 
 import { apiErrorFromResponse } from '../apis/status.js';
 import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
 import { readBoundedFileSync } from '../util/bounded-file.js';
+import { socketHost } from '../util/socket-host.js';
 
 interface ConnectionBase {
   base: URL;
@@ -293,8 +294,7 @@ function responseValue<T>(r: { method: string; path: string; code: number; statu
 }
 
 function targetOf(base: URL): Connection['target'] {
-  const h = base.hostname;
-  return { protocol: base.protocol, hostname: h.startsWith('[') ? h.slice(1, -1) : h, port: base.port };
+  return { protocol: base.protocol, hostname: socketHost(base), port: base.port };
 }
 
 /** A request path without its query (as URL.pathname gives it), for error messages. */

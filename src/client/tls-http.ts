@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { LoopbackHttpClient } from './loopback-http.js';
+import { socketHost } from '../util/socket-host.js';
 
 export type TlsClientOptions = Pick<tls.ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
 
@@ -22,8 +23,7 @@ export interface TlsHttpOptions {
 export function tlsHttpClient(options: TlsHttpOptions): LoopbackHttpClient {
   const { base } = options;
   if (base.protocol !== 'https:') throw new Error(`tls-http: not an https URL: ${base.href}`);
-  // URL.hostname keeps an IPv6 address's brackets; a socket wants it without them.
-  const host = base.hostname.startsWith('[') ? base.hostname.slice(1, -1) : base.hostname;
+  const host = socketHost(base);
   const port = base.port === '' ? 443 : Number(base.port);
   // node:https's rule (_http_agent.js calculateServerName): no SNI for an IP address; checkServerIdentity then
   // checks the certificate against `servername || host`.

@@ -11,6 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { SecureContextOptions } from 'node:tls';
 import { HpackDecoder, grpcRequestBlock } from './etcd-hpack.js';
+import { socketHost } from '../util/socket-host.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const FRAME = { DATA: 0, HEADERS: 1, PRIORITY: 2, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
@@ -132,7 +133,7 @@ export class Http2Connection {
     const url = new URL(o.url);
     this.scheme = url.protocol === 'https:' ? 'https' : 'http';
     this.authority = url.host;
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const host = socketHost(url);
     const port = Number(url.port || (this.scheme === 'https' ? 443 : 80));
     this.socket =
       this.scheme === 'https'

@@ -24,7 +24,9 @@ export async function opensslCa(dir: string, name: string, options: { subject: s
 }
 
 /**
- * A leaf (EC P-256) signed by a CA: `<dir>/<name>.key`, `.csr`, `.ext` (the given extensions) and `.crt`.
+ * A leaf (EC P-256) signed by a CA: `<dir>/<name>.key`, `.csr`, `.ext` (the given extensions), `.srl` and `.crt`.
+ * Each leaf has its own serial file: with the CA's shared `<ca>.srl`, two leaves signed at once race on it and
+ * openssl fails with "Unable to load number" (this broke a CI run).
  */
 export async function opensslLeaf(
   dir: string,
@@ -39,7 +41,7 @@ export async function opensslLeaf(
   await openssl(['req', '-new', '-key', keyFile, '-subj', options.subject, '-out', csrFile], dir);
   await writeFile(extFile, options.ext);
   await openssl(
-    ['x509', '-req', '-in', csrFile, '-CA', options.ca.cert, '-CAkey', options.ca.key, '-CAcreateserial', '-days', String(options.days), '-out', certFile, '-extfile', extFile],
+    ['x509', '-req', '-in', csrFile, '-CA', options.ca.cert, '-CAkey', options.ca.key, '-CAserial', path.join(dir, `${name}.srl`), '-CAcreateserial', '-days', String(options.days), '-out', certFile, '-extfile', extFile],
     dir,
   );
   return { certFile, keyFile };

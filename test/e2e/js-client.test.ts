@@ -5,6 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
+import https from 'node:https';
 import path from 'node:path';
 import {
   ApiException,
@@ -28,6 +29,7 @@ import { freePort } from '../helpers/ports.js';
 import { startServe } from '../api/helpers.js';
 import { openssl } from '../helpers/openssl.js';
 import { run } from '../helpers/cli.js';
+import { hasModel, modelName, shapeProblems } from './js-client-models.js';
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
@@ -60,6 +62,20 @@ function eventually<T>(what: string, register: (resolve: (v: T) => void) => void
       clearTimeout(timer);
       resolve(v);
     });
+  });
+}
+
+/** GET through the client's own TLS settings (kubeconfig's CA and client certificate), the body unparsed by any model. */
+async function rawGet(kc: KubeConfig, p: string): Promise<unknown> {
+  const { agent } = (await kc.applyToFetchOptions({})) as { agent?: https.Agent };
+  return new Promise((resolve, reject) => {
+    https
+      .get(new URL(kc.getCurrentCluster()!.server + p), { agent, headers: { Accept: 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      })
+      .on('error', reject);
   });
 }
 
@@ -313,5 +329,51 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
       body: { metadata: { name: 'js-event' }, involvedObject: { kind: 'Lease', name: 'js-lease', namespace: 'default' }, reason: 'Js', message: 'm', type: 'Normal', firstTimestamp: new Date('2026-01-02T03:04:05.678Z') },
     });
     assert.equal(await kubectl(['get', 'event', '-n', 'default', 'js-event', '-o', 'jsonpath={.firstTimestamp}']), '2026-01-02T03:04:05Z');
+  });
+
+  await t.test('every document serve sends has the shape of the client\'s models (kube\'s OpenAPI)', async () => {
+    const problems: string[] = [];
+    const judge = (value: unknown, type: string, where: string) => problems.push(...shapeProblems(value, type, where));
+    judge(await rawGet(f.kc, '/version'), 'VersionInfo', '/version');
+    judge(await rawGet(f.kc, '/api'), 'V1APIVersions', '/api');
+    const groups = (await rawGet(f.kc, '/apis')) as { groups: { name: string; versions: { groupVersion: string }[] }[] };
+    judge(groups, 'V1APIGroupList', '/apis');
+    const versions = ['v1'];
+    for (const g of groups.groups) {
+      judge(await rawGet(f.kc, `/apis/${g.name}`), 'V1APIGroup', `/apis/${g.name}`);
+      versions.push(...g.versions.map((v) => v.groupVersion));
+    }
+    judge(await rawGet(f.kc, '/api/v1/namespaces/js-nope'), 'V1Status', 'a 404');
+    let lists = 0;
+    for (const gv of versions) {
+      const base = gv === 'v1' ? '/api/v1' : `/apis/${gv}`;
+      const resources = (await rawGet(f.kc, base)) as { resources: { name: string; kind: string; namespaced: boolean; verbs: string[] }[] };
+      judge(resources, 'V1APIResourceList', base);
+      for (const r of resources.resources) {
+        if (r.name.includes('/') || !r.verbs.includes('list')) continue;
+        const listType = modelName(gv, `${r.kind}List`);
+        if (!hasModel(listType)) {
+          problems.push(`${base}/${r.name}: the client has no model for ${gv} ${r.kind}`);
+          continue;
+        }
+        const list = (await rawGet(f.kc, `${base}/${r.name}`)) as { items: { metadata: { name: string; namespace?: string } }[] };
+        judge(list, listType, `${base}/${r.name}`);
+        lists++;
+        const first = list.items[0];
+        if (first) {
+          const at = `${base}/${first.metadata.namespace ? `namespaces/${first.metadata.namespace}/` : ''}${r.name}/${first.metadata.name}`;
+          judge(await rawGet(f.kc, at), modelName(gv, r.kind), at);
+        }
+      }
+    }
+    assert.ok(lists >= 10, `only ${lists} lists judged`);
+    // Watch events carry the object as the item model has it.
+    const events: { type: string; object: unknown }[] = [];
+    await eventually<unknown>('the watch to end', (resolve) => {
+      void new Watch(f.kc).watch(CSR_PATH, { timeoutSeconds: 1 }, (_type: string, _obj: unknown, event: { type: string; object: unknown }) => events.push(event), resolve);
+    });
+    assert.ok(events.length > 0);
+    for (const [i, e] of events.entries()) judge(e.object, 'V1CertificateSigningRequest', `watch event ${i} (${e.type})`);
+    assert.deepEqual(problems, []);
   });
 });

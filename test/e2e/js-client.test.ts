@@ -280,11 +280,26 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
     assert.equal((deleting as { status?: { phase?: string } }).status?.phase, 'Terminating');
   });
 
-  await t.test('SelfSubjectAccessReview and SelfSubjectReview', async () => {
+  await t.test('SelfSubjectAccessReview, LocalSubjectAccessReview and SelfSubjectReview', async () => {
     const ssar = await f.kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
       body: { spec: { resourceAttributes: { verb: 'approve', group: 'certificates.k8s.io', resource: 'signers', name: 'kubernetes.io/kube-apiserver-client' } } },
     });
     assert.equal(ssar.status?.allowed, true);
+    // LocalSubjectAccessReview: about someone else, within the namespace of the request.
+    const authz = f.kc.makeApiClient(AuthorizationV1Api);
+    const local = (user: string, groups: string[], namespace = 'default') =>
+      authz.createNamespacedLocalSubjectAccessReview({
+        namespace: 'default',
+        body: { metadata: {}, spec: { user, groups, resourceAttributes: { namespace, verb: 'get', resource: 'secrets' } } },
+      });
+    const bob = await local('bob', []);
+    assert.deepEqual([bob.metadata?.namespace, bob.status?.allowed], ['default', false]);
+    const admin = await local('kubernetes-admin', ['kubeadm:cluster-admins']);
+    assert.equal(admin.status?.allowed, true);
+    assert.match(admin.status?.reason ?? '', /cluster-admin/);
+    const elsewhere = await statusOf(local('bob', [], 'kube-system'));
+    assert.deepEqual([elsewhere.http, elsewhere.reason], [422, 'Invalid']);
+    assert.match(elsewhere.message, /spec\.resourceAttributes\.namespace: Invalid value: "kube-system": must match metadata\.namespace/);
     const ssr = await f.kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
     assert.equal(ssr.status?.userInfo?.username, 'kubernetes-admin');
     assert.deepEqual(ssr.status?.userInfo?.groups, ['kubeadm:cluster-admins', 'system:authenticated']);

@@ -149,10 +149,15 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
     do {
       const page = await certs.listCertificateSigningRequest({ labelSelector: 'from=js', limit: 1, ...(token ? { _continue: token } : {}) });
       assert.equal(page.items.length, 1);
+      // kube leaves remainingItemCount out when a selector makes it unknowable.
+      assert.equal(page.metadata?.remainingItemCount, undefined);
       paged.push(page.items[0]!.metadata!.name!);
       token = page.metadata?._continue;
     } while (token);
     assert.deepEqual(paged, ['js-admin', 'js-page-1', 'js-page-2']);
+    const all = await certs.listCertificateSigningRequest({});
+    const firstPage = await certs.listCertificateSigningRequest({ limit: 1 });
+    assert.equal(firstPage.metadata?.remainingItemCount, all.items.length - 1);
 
     // Approval through the /approval subresource with the object as the client read it back.
     const current = await certs.readCertificateSigningRequest({ name: 'js-admin' });
@@ -278,6 +283,13 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
     assert.deepEqual([forbidden.http, forbidden.reason], [404, 'NotFound']);
     const deleting = await core.deleteNamespace({ name: 'js-ns' });
     assert.equal((deleting as { status?: { phase?: string } }).status?.phase, 'Terminating');
+    // The namespace goes once its contents are gone.
+    const gone = await eventually<KubeStatus>('js-ns to be deleted', (resolve) => {
+      const poll = () => void statusOf(core.readNamespace({ name: 'js-ns' })).then(resolve, () => setTimeout(poll, 50));
+      poll();
+    });
+    assert.equal(gone.reason, 'NotFound');
+    assert.deepEqual((await core.listSecretForAllNamespaces({ fieldSelector: 'metadata.namespace=js-ns' })).items, []);
   });
 
   await t.test('SelfSubjectAccessReview, LocalSubjectAccessReview and SelfSubjectReview', async () => {

@@ -9,7 +9,6 @@ import { isPathSegmentName } from '../api/validation.js';
 import { localSubjectAccessReview, selfSubjectAccessReview, subjectAccessReview } from '../auth/reviews.js';
 import type { Authorizer } from '../apis/authorization.js';
 import type { KubeObject } from '../apis/objects.js';
-import { formatTime } from '../util/time.js';
 
 const GROUP = 'authorization.k8s.io';
 
@@ -97,7 +96,6 @@ const REVIEWS: Record<ReviewKind, (authorizer: Authorizer, obj: KubeObject, ctx:
 
 function reviewDefinition(kind: ReviewKind): ResourceDefinition {
   const self = kind === 'SelfSubjectAccessReview';
-  const local = kind === 'LocalSubjectAccessReview';
   return {
     group: GROUP,
     version: 'v1',
@@ -106,7 +104,7 @@ function reviewDefinition(kind: ReviewKind): ResourceDefinition {
     plural: kind.toLowerCase() + 's',
     singular: kind.toLowerCase(),
     shortNames: [],
-    namespaced: local,
+    namespaced: kind === 'LocalSubjectAccessReview',
     verbs: ['create'],
     schema: kindSchema({
       name: `io.k8s.api.authorization.v1.${kind}`,
@@ -123,9 +121,8 @@ function reviewDefinition(kind: ReviewKind): ResourceDefinition {
     // The review logic is src/auth/reviews.ts (kube's validation, attributes and status).
     async virtualCreate(obj, ctx) {
       const authorizer: Authorizer = { authorize: (a) => ctx.authorize(a) };
-      const out = await REVIEWS[kind](authorizer, obj, ctx);
-      const namespace = local ? obj.metadata.namespace : undefined;
-      return { ...out, metadata: { ...(namespace ? { namespace } : {}), creationTimestamp: formatTime(ctx.now) } };
+      // kube answers with the posted review and its status: never stored, it has no creation time (null).
+      return REVIEWS[kind](authorizer, obj, ctx);
     },
   };
 }

@@ -297,6 +297,8 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
       body: { spec: { resourceAttributes: { verb: 'approve', group: 'certificates.k8s.io', resource: 'signers', name: 'kubernetes.io/kube-apiserver-client' } } },
     });
     assert.equal(ssar.status?.allowed, true);
+    // A review is never stored: kube returns it with a null creationTimestamp (Go's zero metav1.Time).
+    assert.equal(ssar.metadata?.creationTimestamp, null);
     // LocalSubjectAccessReview: about someone else, within the namespace of the request.
     const authz = f.kc.makeApiClient(AuthorizationV1Api);
     const local = (user: string, groups: string[], namespace = 'default') =>
@@ -305,7 +307,7 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
         body: { metadata: {}, spec: { user, groups, resourceAttributes: { namespace, verb: 'get', resource: 'secrets' } } },
       });
     const bob = await local('bob', []);
-    assert.deepEqual([bob.metadata?.namespace, bob.status?.allowed], ['default', false]);
+    assert.deepEqual([bob.metadata?.namespace, bob.metadata?.creationTimestamp, bob.status?.allowed], ['default', null, false]);
     const admin = await local('kubernetes-admin', ['kubeadm:cluster-admins']);
     assert.equal(admin.status?.allowed, true);
     assert.match(admin.status?.reason ?? '', /cluster-admin/);

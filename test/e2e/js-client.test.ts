@@ -314,6 +314,15 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
     const elsewhere = await statusOf(local('bob', [], 'kube-system'));
     assert.deepEqual([elsewhere.http, elsewhere.reason], [422, 'Invalid']);
     assert.match(elsewhere.message, /spec\.resourceAttributes\.namespace: Invalid value: "kube-system": must match metadata\.namespace/);
+    // serve's kubelet.conf, another of its own kubeconfig files: a node's identity, refused the admin's secrets.
+    const node = new KubeConfig();
+    node.loadFromFile(path.join(path.dirname(f.kubeconfig), 'kubelet.conf'));
+    const nodeUser = await node.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
+    assert.match(nodeUser.status?.userInfo?.username ?? '', /^system:node:/);
+    assert.ok(nodeUser.status?.userInfo?.groups?.includes('system:nodes'));
+    const forbidden = await statusOf(node.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: 'kube-system' }));
+    assert.deepEqual([forbidden.http, forbidden.kind, forbidden.code, forbidden.reason], [403, 'Status', 403, 'Forbidden']);
+    assert.match(forbidden.message, /^secrets is forbidden: User "system:node:[^"]+" cannot list resource "secrets" in API group "" in the namespace "kube-system"/);
     const ssr = await f.kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
     assert.equal(ssr.status?.userInfo?.username, 'kubernetes-admin');
     assert.deepEqual(ssr.status?.userInfo?.groups, ['kubeadm:cluster-admins', 'system:authenticated']);
@@ -373,6 +382,14 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
       versions.push(...g.versions.map((v) => v.groupVersion));
     }
     judge(await rawGet(f.kc, '/api/v1/namespaces/js-nope'), 'V1Status', 'a 404');
+    // A 422 carries details.causes, one per field.
+    const invalidCsr = await f.kc
+      .makeApiClient(CertificatesV1Api)
+      .createCertificateSigningRequest({ body: { metadata: { name: 'js-invalid' }, spec: { request: 'AAAA', signerName: 'nodomain', usages: ['client auth'] } } })
+      .then(() => assert.fail('an invalid CSR was created'), (e: ApiException<string>) => JSON.parse(e.body) as { code: number; details: { causes: unknown[] } });
+    assert.equal(invalidCsr.code, 422);
+    assert.ok(invalidCsr.details.causes.length >= 2);
+    judge(invalidCsr, 'V1Status', 'a 422');
     let lists = 0;
     for (const gv of versions) {
       const base = gv === 'v1' ? '/api/v1' : `/apis/${gv}`;

@@ -241,11 +241,12 @@ export type OpenApiSchema = Record<string, unknown>;
 export function toOpenApi(s: Schema, components: Record<string, OpenApiSchema>): OpenApiSchema {
   const base: OpenApiSchema = s.description ? { description: s.description } : {};
   switch (s.type) {
-    case 'string':
+    case 'string': {
       if (s.format === 'int-or-string') return { ...base, 'x-kubernetes-int-or-string': true };
       // kube-openapi publishes MicroTime as a date-time string too.
       const format = s.format === 'micro-time' ? 'date-time' : s.format;
       return { ...base, type: 'string', ...(format ? { format } : {}), ...(s.enum ? { enum: s.enum } : {}) };
+    }
     case 'integer':
       return { ...base, type: 'integer', format: s.format ?? 'int64' };
     case 'number':

@@ -1,4 +1,5 @@
-// The one RFC 3339 formatter for API timestamps and certificate times, as Go marshals them (below x509, so every layer uses it).
+// The one RFC 3339 formatter for API timestamps and certificate times, as Go marshals them, and the one parser of
+// API times from request bodies, as Go parses them (below x509, so every layer uses it).
 
 /** metav1.Time: RFC 3339 in UTC, whole seconds. */
 export const formatTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

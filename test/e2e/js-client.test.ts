@@ -29,6 +29,7 @@ import { freePort } from '../helpers/ports.js';
 import { startServe } from '../api/helpers.js';
 import { openssl } from '../helpers/openssl.js';
 import { run } from '../helpers/cli.js';
+import { until } from '../helpers/poll.js';
 import { hasModel, modelName, shapeProblems } from './js-client-models.js';
 
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
@@ -54,7 +55,7 @@ async function statusOf(p: Promise<unknown>): Promise<KubeStatus> {
   assert.fail('expected the request to fail');
 }
 
-/** Resolves with the first event `accept` takes; rejects if the stream ends first. */
+/** Resolves with what a callback-driven source (a watch, an informer) hands `resolve` first; rejects after 30 s. */
 function eventually<T>(what: string, register: (resolve: (v: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 30_000);
@@ -274,20 +275,14 @@ test('the official JavaScript client drives kubepki serve over mutual TLS', asyn
     const cms = await core.listConfigMapForAllNamespaces({ labelSelector: 'app=js' });
     assert.deepEqual(cms.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`), ['js-ns/js-cm']);
     // The root-CA publisher's configmap in the new namespace is the cluster CA.
-    const rootCa = await eventually<string>('kube-root-ca.crt in js-ns', (resolve) => {
-      const poll = () => core.readNamespacedConfigMap({ namespace: 'js-ns', name: 'kube-root-ca.crt' }).then((c) => resolve(c.data!['ca.crt']!), () => setTimeout(poll, 50));
-      poll();
-    });
+    const rootCa = await until(() => core.readNamespacedConfigMap({ namespace: 'js-ns', name: 'kube-root-ca.crt' }).then((c) => c.data?.['ca.crt'], () => undefined), 'kube-root-ca.crt is in js-ns');
     assert.equal(rootCa, await readFile(f.caFile, 'utf8'));
     const forbidden = await statusOf(core.createNamespacedSecret({ namespace: 'js-missing', body: { metadata: { name: 'x' } } }));
     assert.deepEqual([forbidden.http, forbidden.reason], [404, 'NotFound']);
     const deleting = await core.deleteNamespace({ name: 'js-ns' });
     assert.equal((deleting as { status?: { phase?: string } }).status?.phase, 'Terminating');
     // The namespace goes once its contents are gone.
-    const gone = await eventually<KubeStatus>('js-ns to be deleted', (resolve) => {
-      const poll = () => void statusOf(core.readNamespace({ name: 'js-ns' })).then(resolve, () => setTimeout(poll, 50));
-      poll();
-    });
+    const gone = await until(() => statusOf(core.readNamespace({ name: 'js-ns' })).catch(() => undefined), 'js-ns is deleted', { intervalMs: 50 });
     assert.equal(gone.reason, 'NotFound');
     assert.deepEqual((await core.listSecretForAllNamespaces({ fieldSelector: 'metadata.namespace=js-ns' })).items, []);
   });

@@ -129,7 +129,7 @@ function* fields(buf: Buffer): Generator<{ n: number; wire: number; r: Reader }>
   }
 }
 
-function decodeTime(buf: Buffer): string {
+function decodeTime(buf: Buffer, micro: boolean): string {
   // An unset metav1.Time marshals to no bytes at all (Time.Marshal); unmarshalled, that is the zero time.
   if (buf.length === 0) return ZERO_TIME;
   let seconds = 0n;
@@ -142,7 +142,8 @@ function decodeTime(buf: Buffer): string {
   if (seconds === -62135596800n && nanos === 0) return ZERO_TIME;
   const d = new Date(Number(seconds) * 1000);
   const base = d.toISOString().slice(0, 19);
-  return nanos ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${base}Z`;
+  // A MicroTime always has six digits, as RFC3339Micro formats it; a Time's fraction is dropped when decoded.
+  return nanos || micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${base}Z`;
 }
 
 function scalar(s: Schema, wire: number, r: Reader): unknown {
@@ -151,7 +152,7 @@ function scalar(s: Schema, wire: number, r: Reader): unknown {
       if (wire !== 2) throw new Error('expected a length-delimited string');
       const b = r.bytes();
       if (s.format === 'byte') return b.toString('base64');
-      if (s.format === 'date-time') return decodeTime(b);
+      if (s.format === 'date-time' || s.format === 'micro-time') return decodeTime(b, s.format === 'micro-time');
       return b.toString('utf8');
     }
     case 'integer':

@@ -1,13 +1,17 @@
 // One schema per resource kind drives three things, so they cannot disagree: decoding a request body the
 // way Go's typed decoder does (unknown fields dropped and reported for fieldValidation, wrong types refused),
 // the OpenAPI v3 documents kubectl validates and patches with, and the strategic-merge-patch list keys.
+import { parseMicroTime, parseTime, TimeParseError } from '../util/time.js';
+
+/** `date-time` is metav1.Time (whole seconds), `micro-time` metav1.MicroTime (exactly six fractional digits). */
+export type StringFormat = 'byte' | 'date-time' | 'micro-time' | 'int-or-string';
 
 export interface SchemaCommon {
   description?: string;
 }
 
 export type Schema =
-  | (SchemaCommon & { type: 'string'; format?: 'byte' | 'date-time' | 'int-or-string'; enum?: string[] })
+  | (SchemaCommon & { type: 'string'; format?: StringFormat; enum?: string[] })
   | (SchemaCommon & { type: 'integer'; format?: 'int32' | 'int64' })
   | (SchemaCommon & { type: 'number' })
   | (SchemaCommon & { type: 'boolean' })
@@ -38,13 +42,14 @@ export interface ObjectSchema extends SchemaCommon {
 
 // ---- Builders ----------------------------------------------------------------------------------------------
 
-export const str = (description?: string, extra: { format?: 'byte' | 'date-time' | 'int-or-string'; enum?: string[] } = {}): Schema => ({
+export const str = (description?: string, extra: { format?: StringFormat; enum?: string[] } = {}): Schema => ({
   type: 'string',
   ...(description ? { description } : {}),
   ...extra,
 });
 export const bytes = (description?: string): Schema => str(description, { format: 'byte' });
 export const time = (description?: string): Schema => str(description, { format: 'date-time' });
+export const microTime = (description?: string): Schema => str(description, { format: 'micro-time' });
 export const int32 = (description?: string): Schema => ({ type: 'integer', format: 'int32', ...(description ? { description } : {}) });
 export const int64 = (description?: string): Schema => ({ type: 'integer', format: 'int64', ...(description ? { description } : {}) });
 export const bool = (description?: string): Schema => ({ type: 'boolean', ...(description ? { description } : {}) });
@@ -87,7 +92,7 @@ const jsonTypeName = (v: unknown): string => {
 const goTypeName = (s: Schema): string => {
   switch (s.type) {
     case 'string':
-      return s.format === 'byte' ? '[]uint8' : s.format === 'date-time' ? 'v1.Time' : 'string';
+      return s.format === 'byte' ? '[]uint8' : s.format === 'date-time' ? 'v1.Time' : s.format === 'micro-time' ? 'v1.MicroTime' : 'string';
     case 'integer':
       return s.format ?? 'int64';
     case 'number':
@@ -140,6 +145,15 @@ function walk(v: unknown, s: Schema, path: string, structName: string, unknown: 
         if (!BASE64_RE.test(compact) || compact.length % 4 === 1) {
           const bad = compact.search(/[^A-Za-z0-9+/=]/);
           throw new DecodeError(`illegal base64 data at input byte ${bad < 0 ? compact.length : bad}`);
+        }
+      }
+      if (s.format === 'date-time' || s.format === 'micro-time') {
+        // Stored as Go marshals what it parsed: kube-apiserver decodes into metav1.Time / MicroTime.
+        try {
+          return s.format === 'date-time' ? parseTime(v) : parseMicroTime(v);
+        } catch (err) {
+          if (err instanceof TimeParseError) throw new DecodeError(err.message);
+          throw err;
         }
       }
       return v;
@@ -227,9 +241,12 @@ export type OpenApiSchema = Record<string, unknown>;
 export function toOpenApi(s: Schema, components: Record<string, OpenApiSchema>): OpenApiSchema {
   const base: OpenApiSchema = s.description ? { description: s.description } : {};
   switch (s.type) {
-    case 'string':
+    case 'string': {
       if (s.format === 'int-or-string') return { ...base, 'x-kubernetes-int-or-string': true };
-      return { ...base, type: 'string', ...(s.format ? { format: s.format } : {}), ...(s.enum ? { enum: s.enum } : {}) };
+      // kube-openapi publishes MicroTime as a date-time string too.
+      const format = s.format === 'micro-time' ? 'date-time' : s.format;
+      return { ...base, type: 'string', ...(format ? { format } : {}), ...(s.enum ? { enum: s.enum } : {}) };
+    }
     case 'integer':
       return { ...base, type: 'integer', format: s.format ?? 'int64' };
     case 'number':

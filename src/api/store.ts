@@ -10,7 +10,7 @@ import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, type PatchTy
 import { apiVersionOf, type ResourceDefinition, type StrategyContext, type SubresourceDefinition } from './registry.js';
 import type { FieldSelector, LabelSelector } from './selectors.js';
 import { alreadyExists, ApiError, badRequest, conflict, invalidObject, internalError, notFound, resourceExpired, invalid, type FieldError, type GroupResource } from '../apis/status.js';
-import type { KubeList, KubeObject } from '../apis/index.js';
+import type { KubeList, KubeObject, ObjectMeta } from '../apis/index.js';
 import { validateObjectMeta, validateObjectMetaUpdate, isObject } from './validation.js';
 import { applyConfiguration, recordUpdate, type WriteIdentity } from './managed-fields.js';
 import { formatTime } from '../util/time.js';
@@ -65,6 +65,17 @@ const generateSuffix = (): string => Array.from({ length: 5 }, () => NAME_CHARS[
 
 const MAX_NAME_GENERATION_ATTEMPTS = 8;
 const MAX_UPDATE_RETRIES = 16;
+
+/**
+ * A namespaced object posted to a namespace takes the request's namespace; a different one is kube's
+ * BadRequest (EnsureObjectNamespaceMatchesRequestNamespace).
+ */
+export function claimRequestNamespace(meta: ObjectMeta, namespace: string): void {
+  if (meta.namespace && namespace && meta.namespace !== namespace) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  meta.namespace = namespace || meta.namespace;
+}
 
 export class ResourceStore {
   readonly gr: GroupResource;
@@ -238,14 +249,8 @@ export class ResourceStore {
     this.checkTypeMeta(obj);
     if (!isObject(obj.metadata)) obj.metadata = {};
     const meta = obj.metadata;
-    if (this.def.namespaced) {
-      if (meta.namespace && namespace && meta.namespace !== namespace) {
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-      }
-      meta.namespace = namespace || meta.namespace;
-    } else if (!meta.namespace) {
-      delete meta.namespace;
-    }
+    if (this.def.namespaced) claimRequestNamespace(meta, namespace);
+    else if (!meta.namespace) delete meta.namespace;
     if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
     delete meta.uid;
     delete meta.deletionTimestamp;

@@ -1,5 +1,5 @@
 // The review APIs' logic (kube's pkg/registry/authentication/tokenreview and
-// pkg/registry/authorization/{subjectaccessreview,selfsubjectaccessreview,selfsubjectrulesreview}): each
+// pkg/registry/authorization/{subjectaccessreview,localsubjectaccessreview,selfsubjectaccessreview,selfsubjectrulesreview}): each
 // takes the posted object and the caller, and returns the object with its status. Nothing is stored.
 import { intersectAudiences } from './authn/bearer-token.js';
 import type { RuleResolver, RulesForResult } from './authz/rbac.js';
@@ -95,16 +95,43 @@ const withStatus = <T extends KubeObject>(obj: T, kind: string, status: unknown)
   status,
 });
 
-/** POST /apis/authorization.k8s.io/v1/subjectaccessreviews: may the given user/groups do this? */
-export async function subjectAccessReview(authorizer: Authorizer, review: SubjectAccessReviewObject): Promise<SubjectAccessReviewObject> {
-  const spec = review.spec ?? {};
+/** ValidateSubjectAccessReviewSpec: one kind of attributes, and someone to ask about. */
+function subjectAccessReviewSpecErrors(spec: NonNullable<SubjectAccessReviewObject['spec']>): FieldError[] {
   const errs = exactlyOneAttributes(spec);
   if (!spec.user && (spec.groups ?? []).length === 0) errs.push(invalid('spec.user', spec.user ?? '', 'at least one of user or group must be specified'));
-  if (errs.length > 0) throw invalidObject({ group: AUTHORIZATION_GROUP, kind: 'SubjectAccessReview' }, '', errs);
+  return errs;
+}
+
+function reviewedUser(spec: NonNullable<SubjectAccessReviewObject['spec']>): UserInfo {
   const user: UserInfo = { username: spec.user ?? '', groups: [...(spec.groups ?? [])] };
   if (spec.uid) user.uid = spec.uid;
   if (spec.extra) user.extra = structuredClone(spec.extra);
-  return withStatus(review, 'SubjectAccessReview', await decide(authorizer, attributesFromReview(user, spec)));
+  return user;
+}
+
+/** POST /apis/authorization.k8s.io/v1/subjectaccessreviews: may the given user/groups do this? */
+export async function subjectAccessReview(authorizer: Authorizer, review: SubjectAccessReviewObject): Promise<SubjectAccessReviewObject> {
+  const spec = review.spec ?? {};
+  const errs = subjectAccessReviewSpecErrors(spec);
+  if (errs.length > 0) throw invalidObject({ group: AUTHORIZATION_GROUP, kind: 'SubjectAccessReview' }, '', errs);
+  return withStatus(review, 'SubjectAccessReview', await decide(authorizer, attributesFromReview(reviewedUser(spec), spec)));
+}
+
+/**
+ * POST .../namespaces/{namespace}/localsubjectaccessreviews: the same question within one namespace, which a
+ * namespace's admin may be allowed to ask (ValidateLocalSubjectAccessReview). `review.metadata.namespace` is
+ * the request's namespace.
+ */
+export async function localSubjectAccessReview(authorizer: Authorizer, review: SubjectAccessReviewObject): Promise<SubjectAccessReviewObject> {
+  const spec = review.spec ?? {};
+  const namespace = review.metadata?.namespace ?? '';
+  const errs = subjectAccessReviewSpecErrors(spec);
+  if (spec.resourceAttributes && (spec.resourceAttributes.namespace ?? '') !== namespace) {
+    errs.push(invalid('spec.resourceAttributes.namespace', spec.resourceAttributes.namespace ?? '', 'must match metadata.namespace'));
+  }
+  if (spec.nonResourceAttributes) errs.push(invalid('spec.nonResourceAttributes', spec.nonResourceAttributes, 'disallowed on this kind of request'));
+  if (errs.length > 0) throw invalidObject({ group: AUTHORIZATION_GROUP, kind: 'LocalSubjectAccessReview' }, '', errs);
+  return withStatus(review, 'LocalSubjectAccessReview', await decide(authorizer, attributesFromReview(reviewedUser(spec), spec)));
 }
 
 /** POST .../selfsubjectaccessreviews: may I do this? */

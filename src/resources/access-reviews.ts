@@ -1,13 +1,14 @@
-// authorization.k8s.io/v1 SelfSubjectAccessReview (`kubectl auth can-i`) and SubjectAccessReview
-// (controllers asking about someone else, e.g. the CSR approver): create-only, never stored; the answer is
-// the server's authorizer's decision for the described request.
+// authorization.k8s.io/v1 SelfSubjectAccessReview (`kubectl auth can-i`), SubjectAccessReview
+// (controllers asking about someone else, e.g. the CSR approver) and LocalSubjectAccessReview (the same, within
+// one namespace): create-only, never stored; the answer is the server's authorizer's decision for the
+// described request.
 import { kindSchema } from '../api/meta-schema.js';
-import type { ResourceDefinition } from '../api/registry.js';
+import type { ResourceDefinition, StrategyContext } from '../api/registry.js';
 import { arrayOf, bool, mapOf, obj, str } from '../api/schema.js';
 import { isPathSegmentName } from '../api/validation.js';
-import { selfSubjectAccessReview, subjectAccessReview } from '../auth/reviews.js';
+import { localSubjectAccessReview, selfSubjectAccessReview, subjectAccessReview } from '../auth/reviews.js';
 import type { Authorizer } from '../apis/authorization.js';
-import { formatTime } from '../util/time.js';
+import type { KubeObject } from '../apis/objects.js';
 
 const GROUP = 'authorization.k8s.io';
 
@@ -78,7 +79,22 @@ const specSchema = (withUser: boolean) =>
     },
   );
 
-function reviewDefinition(kind: 'SelfSubjectAccessReview' | 'SubjectAccessReview'): ResourceDefinition {
+type ReviewKind = 'SelfSubjectAccessReview' | 'SubjectAccessReview' | 'LocalSubjectAccessReview';
+
+const DESCRIPTIONS: Record<ReviewKind, string> = {
+  SelfSubjectAccessReview: 'SelfSubjectAccessReview checks whether or the current user can perform an action. Not filling in a spec.namespace means "in all namespaces".',
+  SubjectAccessReview: 'SubjectAccessReview checks whether or not a user or group can perform an action.',
+  LocalSubjectAccessReview:
+    'LocalSubjectAccessReview checks whether or not a user or group can perform an action in a given namespace. Having a namespace scoped resource makes it much easier to grant namespace scoped policy that includes permissions checking.',
+};
+
+const REVIEWS: Record<ReviewKind, (authorizer: Authorizer, obj: KubeObject, ctx: StrategyContext) => Promise<KubeObject>> = {
+  SelfSubjectAccessReview: (authorizer, obj, ctx) => selfSubjectAccessReview(authorizer, ctx.user, obj),
+  SubjectAccessReview: (authorizer, obj) => subjectAccessReview(authorizer, obj),
+  LocalSubjectAccessReview: (authorizer, obj) => localSubjectAccessReview(authorizer, obj),
+};
+
+function reviewDefinition(kind: ReviewKind): ResourceDefinition {
   const self = kind === 'SelfSubjectAccessReview';
   return {
     group: GROUP,
@@ -88,16 +104,14 @@ function reviewDefinition(kind: 'SelfSubjectAccessReview' | 'SubjectAccessReview
     plural: kind.toLowerCase() + 's',
     singular: kind.toLowerCase(),
     shortNames: [],
-    namespaced: false,
+    namespaced: kind === 'LocalSubjectAccessReview',
     verbs: ['create'],
     schema: kindSchema({
       name: `io.k8s.api.authorization.v1.${kind}`,
       group: GROUP,
       version: 'v1',
       kind,
-      description: self
-        ? 'SelfSubjectAccessReview checks whether or the current user can perform an action. Not filling in a spec.namespace means "in all namespaces".'
-        : 'SubjectAccessReview checks whether or not a user or group can perform an action.',
+      description: DESCRIPTIONS[kind],
       required: ['spec'],
       properties: { spec: specSchema(!self), status: statusSchema },
     }),
@@ -107,11 +121,12 @@ function reviewDefinition(kind: 'SelfSubjectAccessReview' | 'SubjectAccessReview
     // The review logic is src/auth/reviews.ts (kube's validation, attributes and status).
     async virtualCreate(obj, ctx) {
       const authorizer: Authorizer = { authorize: (a) => ctx.authorize(a) };
-      const out = self ? await selfSubjectAccessReview(authorizer, ctx.user, obj) : await subjectAccessReview(authorizer, obj);
-      return { ...out, metadata: { creationTimestamp: formatTime(ctx.now) } };
+      // kube answers with the posted review and its status: never stored, it has no creation time (null).
+      return REVIEWS[kind](authorizer, obj, ctx);
     },
   };
 }
 
 export const selfSubjectAccessReviews = reviewDefinition('SelfSubjectAccessReview');
 export const subjectAccessReviews = reviewDefinition('SubjectAccessReview');
+export const localSubjectAccessReviews = reviewDefinition('LocalSubjectAccessReview');

@@ -2,7 +2,7 @@
 // field selector on involvedObject.*, so those fields are selectable.
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
-import { int32, obj, str, time } from '../api/schema.js';
+import { int32, microTime, obj, str, time } from '../api/schema.js';
 import { age, NAME_COLUMN } from '../api/table.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
 import { objectReferenceSchema } from './serviceaccounts.js';
@@ -49,7 +49,7 @@ export const events: ResourceDefinition = {
     properties: {
       action: str('What action was taken/failed regarding to the Regarding object.'),
       count: int32('The number of times this event has occurred.'),
-      eventTime: time('Time when this Event was first observed (microsecond precision).'),
+      eventTime: microTime('Time when this Event was first observed (microsecond precision).'),
       firstTimestamp: time('The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)'),
       involvedObject: objectReferenceSchema,
       lastTimestamp: time('The time at which the most recent occurrence of this event was recorded.'),
@@ -59,7 +59,7 @@ export const events: ResourceDefinition = {
       reportingComponent: str('Name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`.'),
       reportingInstance: str('ID of the controller instance, e.g. `kubelet-xyzf`.'),
       series: obj(
-        { count: int32('Number of occurrences in this series up to the last heartbeat time.'), lastObservedTime: time('Time of the last occurrence observed.') },
+        { count: int32('Number of occurrences in this series up to the last heartbeat time.'), lastObservedTime: microTime('Time of the last occurrence observed.') },
         { name: 'io.k8s.api.core.v1.EventSeries', description: 'EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time.' },
       ),
       source: obj(

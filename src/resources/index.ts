@@ -1,6 +1,6 @@
 // The resources `kubepki serve` serves, in discovery order.
 import type { ResourceDefinition } from '../api/registry.js';
-import { selfSubjectAccessReviews, subjectAccessReviews } from './access-reviews.js';
+import { localSubjectAccessReviews, selfSubjectAccessReviews, subjectAccessReviews } from './access-reviews.js';
 import { certificateSigningRequests } from './certificatesigningrequests.js';
 import { clusterRoleBindings } from './clusterrolebindings.js';
 import { clusterRoles } from './clusterroles.js';
@@ -27,6 +27,7 @@ export function builtinResources(): ResourceDefinition[] {
     selfSubjectReviews,
     selfSubjectAccessReviews,
     subjectAccessReviews,
+    localSubjectAccessReviews,
     certificateSigningRequests,
     clusterTrustBundles,
     leases,

@@ -1,7 +1,7 @@
 // coordination.k8s.io/v1 Lease: leader election and node heartbeats.
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
-import { int32, obj, str, time } from '../api/schema.js';
+import { int32, microTime, obj, str } from '../api/schema.js';
 import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
 import { isDNS1123Subdomain } from '../api/validation.js';
 import type { KubeObject } from '../apis/objects.js';
@@ -39,12 +39,12 @@ export const leases: ResourceDefinition = {
     properties: {
       spec: obj(
         {
-          acquireTime: time('acquireTime is a time when the current lease was acquired.'),
+          acquireTime: microTime('acquireTime is a time when the current lease was acquired.'),
           holderIdentity: str('holderIdentity contains the identity of the holder of a current lease.'),
           leaseDurationSeconds: int32('leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it.'),
           leaseTransitions: int32('leaseTransitions is the number of transitions of a lease between holders.'),
           preferredHolder: str('PreferredHolder signals to a lease holder that the lease has a more optimal holder and should be given up (only with a strategy set).'),
-          renewTime: time('renewTime is a time when the current holder of a lease has last updated the lease.'),
+          renewTime: microTime('renewTime is a time when the current holder of a lease has last updated the lease.'),
           strategy: str('Strategy indicates the strategy for picking the leader for coordinated leader election (e.g. OldestEmulationVersion).'),
         },
         { name: 'io.k8s.api.coordination.v1.LeaseSpec', description: 'LeaseSpec is a specification of a Lease.' },

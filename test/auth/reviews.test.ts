@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { RbacAuthorizer } from '../../src/auth/authz/rbac.js';
 import { policyCache } from './policy.js';
 import { privilegedGroupsAuthorizer, unionAuthorizer } from '../../src/auth/authz/union.js';
-import { selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from '../../src/auth/reviews.js';
+import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from '../../src/auth/reviews.js';
 import { bearerTokenAuthenticator } from '../../src/auth/authn/bearer-token.js';
 import { unionAuthenticator } from '../../src/auth/authn/union.js';
 import { tokenFileAuthenticator, parseTokenFile } from '../../src/auth/authn/tokenfile.js';
@@ -49,6 +49,27 @@ test('SubjectAccessReview validation: exactly one kind of attributes, and a user
     { resourceAttributes: { verb: 'get', resource: 'pods' } },
     'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified',
   );
+});
+
+test('LocalSubjectAccessReview answers within its namespace and refuses another namespace or non-resource attributes', async () => {
+  const review = (spec: object) => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', metadata: { namespace: 'kube-system' }, spec });
+  const out = await localSubjectAccessReview(authorizer, review({ user: 'eve', resourceAttributes: { namespace: 'kube-system', verb: 'get', resource: 'secrets' } }));
+  assert.deepEqual([out.kind, out.metadata.namespace, out.status], ['LocalSubjectAccessReview', 'kube-system', { allowed: false }]);
+  const masters = await localSubjectAccessReview(authorizer, review({ user: 'root', groups: ['system:masters'], resourceAttributes: { namespace: 'kube-system', verb: 'get', resource: 'secrets' } }));
+  assert.equal(masters.status?.allowed, true);
+  const refused = async (spec: object, msg: string | RegExp) =>
+    assert.rejects(localSubjectAccessReview(authorizer, review(spec)), (err: unknown) => {
+      assert.ok(isApiError(err));
+      assert.equal(err.status.code, 422);
+      if (typeof msg === 'string') assert.equal(err.message, msg);
+      else assert.match(err.message, msg);
+      return true;
+    });
+  await refused(
+    { user: 'eve', resourceAttributes: { verb: 'get', resource: 'secrets' } },
+    'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes.namespace: Invalid value: "": must match metadata.namespace',
+  );
+  await refused({ user: 'eve', nonResourceAttributes: { path: '/metrics', verb: 'get' } }, /^LocalSubjectAccessReview\.authorization\.k8s\.io "" is invalid: spec\.nonResourceAttributes: Invalid value: .*: disallowed on this kind of request$/);
 });
 
 test('SelfSubjectAccessReview answers for the caller', async () => {

@@ -8,6 +8,7 @@ import type { KubeObject } from '../../apis/index.js';
 import { isObject } from '../validation.js';
 import { managerOf, readObject, type RequestScope } from './scope.js';
 import { dryRunOf } from './write-options.js';
+import { claimRequestNamespace } from '../store.js';
 
 export async function createResource(s: RequestScope): Promise<void> {
   const { object, warnings } = await readObject(s);
@@ -19,6 +20,7 @@ export async function createResource(s: RequestScope): Promise<void> {
 /** A kind that is never stored: the definition's virtualCreate answers. */
 export async function createVirtual(s: RequestScope, create: NonNullable<RequestScope['def']['virtualCreate']>): Promise<void> {
   const { object, warnings } = await readObject(s);
+  if (s.def.namespaced) claimRequestNamespace(object.metadata, s.namespace);
   setWarnings(s.res, warnings);
   const out = await create(object, s.ctx);
   return sendObject(s.res, 201, out, negotiateOutput(s.req.headers.accept), s.def, s.env.clock.now());

@@ -80,7 +80,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   };
   const publish = () => {
     timer = undefined;
-    snapshotJson = build();
+    try {
+      snapshotJson = build();
+    } catch (err) {
+      // Whatever the cluster holds, the dashboard stays up: the pages keep the last snapshot.
+      options.logger?.error({ err: (err as Error).message }, 'dashboard: cannot build the snapshot');
+      return;
+    }
     for (const res of streams) res.write(`event: snapshot\ndata: ${snapshotJson}\n\n`);
   };
   const changed = () => {

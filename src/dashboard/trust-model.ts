@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { decodePem } from '../x509/pem.js';
 import { parseCertificateDer, isSignedBy, spkiOf, type Certificate } from '../x509/certificate.js';
-import { describeCertificate, describeCertificateRequest } from '../x509/describe.js';
+import { describeCertificate, describeCertificateRequest, type CertificateDescription } from '../x509/describe.js';
 import { parseCertificateRequest } from '../x509/certificate-request.js';
 import { formatName } from '../x509/names.js';
 import type { CertificateSigningRequest, ConfigMap, Lease, Secret } from '../apis/index.js';
@@ -43,6 +43,9 @@ const NODE_PREFIX = 'system:node:';
 
 interface Parsed {
   cert: Certificate;
+  /** Described once, when parsed (the inputs change one object at a time; builds are frequent). */
+  d: CertificateDescription;
+  selfSigned: boolean;
   id: string;
   /** Subject + key: the CA entity this certificate certifies (meaningful for CAs). */
   entity: string;
@@ -57,6 +60,8 @@ interface PemContents {
 export class TrustModel {
   private readonly parsed = new Map<string, PemContents>();
   private readonly signedBy = new Map<string, string>();
+  /** Each CSR object's view (the informer replaces an object when it changes, so identity is its version). */
+  private readonly csrViews = new WeakMap<CertificateSigningRequest, CsrView>();
 
   /**
    * Every certificate in a PEM text, each block on its own: a bundle with one broken certificate still shows
@@ -79,7 +84,9 @@ export class TrustModel {
     for (const b of blocks) {
       try {
         const cert = parseCertificateDer(b.der, 'certificate');
-        hit.certs.push({ cert, id: fingerprintOf(cert.der), entity: createHash('sha256').update(cert.rawSubject).update(spkiOf(cert.publicKey)).digest('hex').slice(0, 32) });
+        const d = describeCertificate(cert);
+        const selfSigned = Buffer.compare(Buffer.from(cert.rawSubject), Buffer.from(cert.rawIssuer)) === 0 && isSignedBy(cert, cert);
+        hit.certs.push({ cert, d, selfSigned, id: fingerprintOf(cert.der), entity: createHash('sha256').update(cert.rawSubject).update(spkiOf(cert.publicKey)).digest('hex').slice(0, 32) });
       } catch (err) {
         unreadable(b.der, err);
       }
@@ -129,8 +136,9 @@ export class TrustModel {
       }
     }
     const csrs: CsrView[] = inputs.csrs.map((csr) => {
-      const view = csrView(csr);
-      if (csr.status?.certificate) {
+      let view = this.csrViews.get(csr);
+      if (!view) this.csrViews.set(csr, (view = csrView(csr)));
+      if (typeof csr.status?.certificate === 'string' && csr.status.certificate) {
         const pem = Buffer.from(csr.status.certificate, 'base64').toString('utf8');
         const role: 'client' | 'serving' | undefined = csr.spec.signerName === KUBELET_CLIENT ? 'client' : csr.spec.signerName === KUBELET_SERVING ? 'serving' : undefined;
         const contents = this.certsOf(pem);
@@ -171,7 +179,7 @@ export class TrustModel {
 
     const current = currentCaEntity(inputs.clusterCaPem ? this.certsOf(inputs.clusterCaPem).certs : []);
     const certs: CertView[] = [...all.values()].map(({ p, uses, node }) => {
-      const d = describeCertificate(p.cert);
+      const d = p.d;
       return {
         id: p.id,
         subject: d.subject,
@@ -181,7 +189,7 @@ export class TrustModel {
         notBefore: d.notBefore,
         notAfter: d.notAfter,
         isCA: d.isCA,
-        selfSigned: Buffer.compare(Buffer.from(p.cert.rawSubject), Buffer.from(p.cert.rawIssuer)) === 0 && isSignedBy(p.cert, p.cert),
+        selfSigned: p.selfSigned,
         keyUsage: d.keyUsage,
         extKeyUsage: d.extKeyUsage,
         sans: sanList(d.sans),
@@ -246,22 +254,28 @@ function currentCaEntity(bundle: Parsed[]): string | undefined {
 }
 
 function csrState(csr: CertificateSigningRequest): { state: CsrState; reason: string; message: string } {
-  const conds = csr.status?.conditions ?? [];
-  const find = (t: string) => conds.find((c) => c.type === t && c.status !== 'False');
+  const conds = Array.isArray(csr.status?.conditions) ? csr.status.conditions : [];
+  const find = (t: string) => conds.find((c) => c?.type === t && c.status !== 'False');
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
   const failed = find('Failed');
-  if (failed) return { state: 'Failed', reason: failed.reason ?? '', message: failed.message ?? '' };
+  if (failed) return { state: 'Failed', reason: text(failed.reason), message: text(failed.message) };
   const denied = find('Denied');
-  if (denied) return { state: 'Denied', reason: denied.reason ?? '', message: denied.message ?? '' };
+  if (denied) return { state: 'Denied', reason: text(denied.reason), message: text(denied.message) };
   const approved = find('Approved');
-  if (approved) return { state: csr.status?.certificate ? 'Issued' : 'Approved', reason: approved.reason ?? '', message: approved.message ?? '' };
+  if (approved) return { state: csr.status?.certificate ? 'Issued' : 'Approved', reason: text(approved.reason), message: text(approved.message) };
   return { state: 'Pending', reason: '', message: '' };
 }
 
 function csrView(csr: CertificateSigningRequest): CsrView {
+  // What an API server sends is not trusted to be well-formed: a missing spec or a number for a string must
+  // not stop the whole page from being drawn.
+  const spec = (csr.spec ?? {}) as Partial<CertificateSigningRequest['spec']>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const strings = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : []);
   let subject = '';
   let sans: string[] | undefined;
   try {
-    const pem = Buffer.from(csr.spec.request, 'base64').toString('utf8');
+    const pem = Buffer.from(str(spec.request), 'base64').toString('utf8');
     const block = decodePem(pem, 'spec.request').find((b) => b.type === 'CERTIFICATE REQUEST');
     if (!block) throw new Error('no CERTIFICATE REQUEST block');
     const d = describeCertificateRequest(parseCertificateRequest(block.der));
@@ -270,20 +284,21 @@ function csrView(csr: CertificateSigningRequest): CsrView {
   } catch {
     subject = '(unreadable request)';
   }
-  const extra = csr.spec.extra && typeof csr.spec.extra === 'object' ? csr.spec.extra : undefined;
+  const extra: Record<string, string[]> = {};
+  if (spec.extra && typeof spec.extra === 'object') for (const [k, v] of Object.entries(spec.extra)) extra[k] = strings(v);
   return {
-    name: csr.metadata.name ?? '',
-    signerName: csr.spec.signerName,
-    requestor: csr.spec.username ?? '',
-    groups: csr.spec.groups ?? [],
-    usages: csr.spec.usages ?? [],
-    created: csr.metadata.creationTimestamp ?? '',
+    name: str(csr.metadata?.name),
+    signerName: str(spec.signerName),
+    requestor: str(spec.username),
+    groups: strings(spec.groups),
+    usages: strings(spec.usages),
+    created: str(csr.metadata?.creationTimestamp),
     subject,
     ...(sans ? { sans } : {}),
-    ...(csr.spec.uid ? { uid: csr.spec.uid } : {}),
-    ...(extra && Object.keys(extra).length ? { extra } : {}),
+    ...(spec.uid ? { uid: str(spec.uid) } : {}),
+    ...(Object.keys(extra).length ? { extra } : {}),
     ...csrState(csr),
-    ...(csr.spec.expirationSeconds !== undefined ? { expirationSeconds: csr.spec.expirationSeconds } : {}),
+    ...(typeof spec.expirationSeconds === 'number' ? { expirationSeconds: spec.expirationSeconds } : {}),
   };
 }
 

@@ -177,3 +177,21 @@ test('what does not parse is reported, not dropped: a bad block of a bundle, a t
   assert.equal(view.certificate, undefined);
   assert.equal(view.certificateError, bad.error);
 });
+
+test('a malformed CSR from a hostile or broken API server (missing spec, wrong types) is shown as far as it goes, and the rest still builds', async () => {
+  const key = await generateKeyPair('ECDSA-P256');
+  const good = await ca('good-ca', key);
+  const broken = [
+    { metadata: { name: 'no-spec' } },
+    { metadata: { name: 'wrong-types', creationTimestamp: 42 }, spec: { request: 7, signerName: ['x'], username: { a: 1 }, groups: 'g', usages: [1, 'client auth'], extra: { k: 'v' } }, status: { conditions: 'nope' } },
+  ] as unknown as CertificateSigningRequest[];
+  const snap = new TrustModel().build({ now, identity: 'me', server: 'https://x', csrs: [...broken, nodeCsr('fine', good)], secrets: [], configMaps: [], files: [], errors: {} });
+  assert.deepEqual(snap.csrs.map((c) => [c.name, c.state, c.subject]), [
+    ['no-spec', 'Pending', '(unreadable request)'],
+    ['wrong-types', 'Pending', '(unreadable request)'],
+    ['fine', 'Issued', '(unreadable request)'],
+  ]);
+  const w = snap.csrs[1]!;
+  assert.deepEqual([w.signerName, w.requestor, w.groups, w.usages, w.created, w.extra], ['', '', [], ['1', 'client auth'], '', { k: [] }]);
+  assert.deepEqual(snap.certs.map((c) => c.commonName), ['good-ca'], 'the well-formed CSR still gives its certificate');
+});

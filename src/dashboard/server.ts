@@ -137,6 +137,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       const m = /^\/static\/([a-z]+\.js)$/.exec(url.pathname);
       if (m && PAGE_MODULES.has(m[1]!)) return send(res, 200, 'text/javascript; charset=utf-8', await readFile(new URL(m[1]!, pageDir)));
       const cross = sessions.refuseCrossSite(req);
+      if (cross && url.pathname === '/') return send(res, 403, 'text/html; charset=utf-8', signInHtml('The dashboard does not open from another site\'s page: paste its access link into the address bar.'));
       if (cross) return json(res, 403, { message: `refused: ${cross}` });
       if (url.pathname === '/') {
         const token = url.searchParams.get('token');

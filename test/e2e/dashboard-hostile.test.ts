@@ -392,6 +392,23 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
         assert.deepEqual(await page.evaluate(contrast), [], `${p} (${scheme}): text contrast`);
       }
     }
+    // The drawings are listboxes: the selection moved by the keyboard is a named, selected option.
+    for (const p of ['graph', 'timeline'] as const) {
+      await page.click(`#tab-${p}`);
+      await page.focus(`#${p}`);
+      await page.keyboard.press('Home');
+      await page.keyboard.press('ArrowDown');
+      const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { ignored: boolean; role?: { value: string }; name?: { value: string }; properties?: { name: string; value: { value: unknown } }[] }[] };
+      const listbox = nodes.find((n) => n.role?.value === 'listbox' && !n.ignored);
+      assert.ok(listbox?.name?.value, `${p}: the drawing is a named listbox`);
+      const options = nodes.filter((n) => n.role?.value === 'option' && !n.ignored);
+      assert.ok(options.length >= 8, `${p}: its items are options (${options.length})`);
+      assert.deepEqual(options.filter((n) => !n.name?.value?.trim()), [], `${p}: every option is named`);
+      const chosen = options.filter((n) => n.properties?.some((x) => x.name === 'selected' && x.value.value === true));
+      assert.equal(chosen.length, 1, `${p}: one selected option`);
+      const active = await page.evaluate(`document.getElementById(document.getElementById('${p}').getAttribute('aria-activedescendant')).getAttribute('aria-label')`);
+      assert.equal(chosen[0]!.name?.value, active, `${p}: aria-activedescendant is the selected option`);
+    }
     await page.emulateMedia({ colorScheme: 'dark' });
     assert.notEqual(await page.evaluate('getComputedStyle(document.body).backgroundColor'), 'rgb(251, 251, 253)', 'dark scheme honoured');
     await page.emulateMedia({ colorScheme: 'light' });

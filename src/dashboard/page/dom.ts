@@ -100,19 +100,45 @@ export function text(value: unknown, max = 160): HTMLElement {
 }
 
 /**
- * Keyboard selection inside an SVG drawing: the drawing is one tab stop; arrow keys (and Home/End) move
- * the selection through `ids` in order, Enter/Space re-announce it. Clicking an element with data-id
- * selects it too. `select` draws the selection and shows its details.
+ * Keyboard selection inside an SVG drawing: the drawing is one tab stop and, to assistive technology, a
+ * listbox whose options are its [data-id] elements (named by `label`, the selected one its
+ * aria-activedescendant); arrow keys (and Home/End) move the selection through `ids` in order, Enter/Space
+ * re-announce it. Clicking an element with data-id selects it too. `select` draws the selection and shows
+ * its details.
  */
-export function roving(root: SVGElement, ids: string[], current: string | undefined, select: (id: string) => void): void {
+export function roving(root: SVGElement, ids: string[], current: string | undefined, select: (id: string) => void, label: (id: string) => string): void {
+  root.setAttribute('role', 'listbox');
+  const optionOf = new Map<string, Element>();
+  let n = 0;
+  for (const e of root.querySelectorAll('[data-id]')) {
+    const id = e.getAttribute('data-id')!;
+    e.setAttribute('role', 'option');
+    e.setAttribute('id', `${root.id}-option-${n++}`);
+    e.setAttribute('aria-label', label(id));
+    e.setAttribute('aria-selected', 'false');
+    optionOf.set(id, e);
+    // Chromium owns an option by its listbox only through elements without a role of their own.
+    for (let up: Element | null = e.parentElement; up && up !== root; up = up.parentElement) if (!up.hasAttribute('role')) up.setAttribute('role', 'none');
+  }
+  const mark = (id: string) => {
+    for (const e of root.querySelectorAll('[aria-selected="true"]')) e.setAttribute('aria-selected', 'false');
+    const option = optionOf.get(id);
+    if (option) {
+      option.setAttribute('aria-selected', 'true');
+      root.setAttribute('aria-activedescendant', option.id);
+    }
+  };
+  const choose = (id: string) => {
+    current = id;
+    mark(id);
+    select(id);
+  };
+  if (current) mark(current);
   const move = (delta: number | 'home' | 'end') => {
     const cur = current ? ids.indexOf(current) : -1;
     const next = delta === 'home' ? 0 : delta === 'end' ? ids.length - 1 : Math.min(ids.length - 1, Math.max(0, cur + delta));
     const id = ids[next];
-    if (id !== undefined) {
-      current = id;
-      select(id);
-    }
+    if (id !== undefined) choose(id);
   };
   root.addEventListener('keydown', (ev) => {
     const keys: Record<string, number | 'home' | 'end'> = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: 'home', End: 'end' };
@@ -122,15 +148,12 @@ export function roving(root: SVGElement, ids: string[], current: string | undefi
       move(k);
     } else if ((ev.key === 'Enter' || ev.key === ' ') && current) {
       ev.preventDefault();
-      select(current);
+      choose(current);
     }
   });
   root.addEventListener('click', (ev) => {
     const target = (ev.target as Element).closest('[data-id]');
     const id = target?.getAttribute('data-id');
-    if (id) {
-      current = id;
-      select(id);
-    }
+    if (id) choose(id);
   });
 }

@@ -166,7 +166,13 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
     const bad = idx.unreadable.get(id);
     details.replaceChildren(ca ? caDetails(ca, idx, now, byIssuer.get(id)?.length ?? 0) : cert ? certDetails(cert, idx, now) : bad ? unreadableDetails(bad) : el('p', {}, 'No longer present.'));
   };
-  roving(root, order, state.selected, select);
+  roving(root, order, state.selected, select, (id) => {
+    const ca = idx.cas.get(id);
+    if (ca) return `CA ${truncate(visible(ca.subject), 200)}${ca.rotation === 'current' ? ' (current)' : ca.rotation === 'old' ? ' (old)' : ''}, ${byIssuer.get(id)?.length ?? 0} issued`;
+    const c = idx.certs.get(id);
+    if (c) return `${truncate(visible(c.commonName), 200)}: ${HEALTH_TEXT[health(c, now)]}`;
+    return `Unreadable: ${truncate(visible(idx.unreadable.get(id)?.uses[0]?.where ?? ''), 200)}`;
+  });
 
   const legend = el(
     'div',

@@ -122,7 +122,11 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
     const bad = idx.unreadable.get(id);
     details.replaceChildren(cert ? certDetails(cert, idx, now) : bad ? unreadableDetails(bad) : el('p', {}, 'No longer present.'));
   };
-  roving(root, order, state.selected, select);
+  roving(root, order, state.selected, select, (id) => {
+    const c = idx.certs.get(id);
+    if (c) return `${truncate(visible(c.commonName), 200)}: ${HEALTH_TEXT[health(c, now)]}, until ${fmtTime(c.notAfter)}`;
+    return `Unreadable: ${truncate(visible(idx.unreadable.get(id)?.uses[0]?.where ?? ''), 200)}`;
+  });
 
   const soon = s.certs.filter((c) => health(c, now) === 'soon').sort((a, b) => a.notAfter.localeCompare(b.notAfter));
   const expired = s.certs.filter((c) => health(c, now) === 'expired').length;

@@ -22,7 +22,7 @@ interface DashboardFlags {
 export function register(program: Command): void {
   program
     .command('dashboard')
-    .description('serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig\'s identity')
+    .description('serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig\'s identity; open the access link it prints (http://127.0.0.1:PORT/?token=…)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig whose identity the dashboard uses; RBAC decides what it may see and approve')
     .option('--context <name>', 'kubeconfig context to use (default: current-context)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')

@@ -50,3 +50,15 @@ test('access token and sessions: derived from the kubeconfig secret they outlive
   assert.equal(a.tokenValid(''), false);
   assert.equal(a.tokenValid(null), false);
 });
+
+test('reads of cluster data: a typed address or the page itself pass; another site\'s page does not', () => {
+  const sessions = new Sessions(8080);
+  const host = 'localhost:8080';
+  assert.equal(sessions.refuseCrossSite(req({ host })), undefined, 'no browser headers (curl)');
+  assert.equal(sessions.refuseCrossSite(req({ host, 'sec-fetch-site': 'none' })), undefined, 'typed address or bookmark');
+  assert.equal(sessions.refuseCrossSite(req({ host, 'sec-fetch-site': 'same-origin', origin: 'http://localhost:8080' })), undefined);
+  assert.match(sessions.refuseCrossSite(req({ host, 'sec-fetch-site': 'same-site' }))!, /cross-site/, 'another port of the same host');
+  assert.match(sessions.refuseCrossSite(req({ host, 'sec-fetch-site': 'cross-site' }))!, /cross-site/);
+  assert.match(sessions.refuseCrossSite(req({ host, origin: 'http://127.0.0.1:9999' }))!, /cross-origin/);
+  assert.match(sessions.refuseStateChange(req({ host, 'sec-fetch-site': 'none' }))!, /cross-site/, 'a state change never comes from a typed address');
+});

@@ -70,8 +70,12 @@ export const STYLE_CSS = `
   --ca-fill:#262b45; --old-fill:#3a2a14; --soon-band:rgba(255,183,77,.14); --err-bg:#3b1517; --err-fg:#ffd7d7; --focus:#8ab4f8; --edge:#6b7480; } }
 * { box-sizing: border-box; }
 body { margin:0; font:14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color:var(--fg); background:var(--bg); }
-/* Text from the cluster: never wider than its box, never reordering the text around it (bdi isolates it). */
-td, th, dd, li, p, #errors, #toast, #status, .cut, summary { overflow-wrap:anywhere; }
+/* Text from the cluster: never wider than its box, never reordering the text around it (bdi isolates it).
+   Table cells break only what does not fit (their values are cut short), so columns keep whole words. */
+dd, li, p, #errors, #toast, #status, summary { overflow-wrap:anywhere; }
+td { overflow-wrap:break-word; } th { white-space:nowrap; }
+details.more dl { max-width:36ch; overflow-wrap:anywhere; }
+.state { white-space:nowrap; }
 bdi.v { unicode-bidi:isolate; }
 .ctl { color:var(--bad); font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size:.85em; }
 .skip { position:absolute; left:-999px; } .skip:focus { left:8px; top:8px; background:var(--panel); padding:4px; z-index:9; }

@@ -15,7 +15,7 @@ function certCell(c: CertView | undefined, now: number): HTMLElement {
   return el(
     'td',
     {},
-    el('div', {}, text(c.commonName, 100)),
+    el('div', {}, text(c.commonName, 60)),
     h === 'ok' ? '' : el('div', { class: `health ${h}` }, HEALTH_TEXT[h]),
     h === 'notyet' ? el('div', { class: 'health notyet' }, `valid from ${fmtTime(c.notBefore)} (${relative(c.notBefore, now)})`) : '',
     el('div', { class: h === 'ok' ? 'muted' : 'no' }, `${h === 'expired' ? 'expired' : 'expires'} ${fmtTime(c.notAfter)} (${relative(c.notAfter, now)})`),
@@ -35,7 +35,7 @@ export function renderNodes(s: DashboardSnapshot, main: HTMLElement): void {
       el(
         'tr',
         { 'data-node': n.name },
-        el('th', { scope: 'row' }, text(n.name, 63)),
+        el('th', { scope: 'row' }, text(n.name, 40)),
         certCell(n.client ? idx.certs.get(n.client) : undefined, now),
         certCell(n.serving ? idx.certs.get(n.serving) : undefined, now),
         el('td', {}, n.lastRotation ? `${fmtTime(n.lastRotation)} (${relative(n.lastRotation, now)})` : '—'),

@@ -19,7 +19,7 @@ export function renderRotation(s: DashboardSnapshot, main: HTMLElement): void {
       el(
         'tr',
         {},
-        el('td', {}, text(ca.subject, 200)),
+        el('td', {}, text(ca.subject, 80)),
         el('td', { class: ca.rotation === 'current' ? 'yes' : ca.rotation === 'old' ? 'no' : 'muted' }, ca.rotation === 'current' ? 'current (trusted for the API server)' : ca.rotation === 'old' ? 'old (replaced by a newer CA of this name)' : 'separate CA'),
         el('td', {}, c ? `${fmtTime(c.notAfter)} (${relative(c.notAfter, now)})` : '—'),
         el('td', {}, ca.crossSigned ? 'yes' : 'no'),

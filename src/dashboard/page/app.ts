@@ -144,12 +144,19 @@ for (const p of PAGES) {
 }
 // Back/forward (and a link to another #page) land here; the entry already is the page's.
 const fromLocation = () => {
+  // Another fragment (the skip link's #main, say) is not a page: stay where we are.
+  if (!PAGES.includes(location.hash.slice(1) as Page)) return;
   page = pageFromHash();
   main.setAttribute('aria-labelledby', `tab-${page}`);
   render();
 };
 window.addEventListener('popstate', fromLocation);
 window.addEventListener('hashchange', fromLocation);
+// The skip link moves focus to the page's content without touching the address (#main is no page).
+document.querySelector('a.skip')?.addEventListener('click', (ev) => {
+  ev.preventDefault();
+  main.focus();
+});
 document.addEventListener('keydown', (ev) => {
   if (ev.altKey && /^[1-5]$/.test(ev.key)) {
     ev.preventDefault();

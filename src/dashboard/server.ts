@@ -78,8 +78,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     });
     return JSON.stringify(snapshot);
   };
+  let lastPublish = 0;
   const publish = () => {
     timer = undefined;
+    lastPublish = Date.now();
     try {
       snapshotJson = build();
     } catch (err) {
@@ -90,7 +92,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     for (const res of streams) res.write(`event: snapshot\ndata: ${snapshotJson}\n\n`);
   };
   const changed = () => {
-    timer ??= setTimeout(publish, options.debounceMs ?? 100);
+    // A big cluster's snapshot is megabytes that every open page parses and draws: under a storm of changes
+    // they are sent at most about once per second per half megabyte (a change waits 2 s at most), so the pages stay
+    // responsive; a small cluster's still come within debounceMs.
+    const debounce = options.debounceMs ?? 100;
+    const gap = Math.min(2000, Math.max(debounce, snapshotJson.length / 500));
+    timer ??= setTimeout(publish, Math.max(debounce, lastPublish + gap - Date.now()));
   };
   const sources = new DashboardSources({
     client: options.client,

@@ -8,6 +8,7 @@
 // and the live stream surviving the API server and the dashboard itself restarting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -306,6 +307,37 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
     assert.match((await page.textContent('#csr-shown'))!, /^Showing 200 of \d+\.$/);
     await page.click('#csr-more');
     assert.match((await page.textContent('#csr-shown'))!, /^Showing 400 of /);
+    // A storm of changes to a big cluster: snapshots (≈0.5 MB here) are spaced by about a second, not 100 ms.
+    const cookie = /^([^;]+)/.exec((await curl(dash.url)).headers['set-cookie'] ?? '')![1]!;
+    const arrivals: number[] = [];
+    const stream = http.get(`${origin}/api/events`, { headers: { cookie } }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        buf += d;
+        let end: number;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          if (buf.startsWith('event: snapshot')) arrivals.push(Date.now());
+          buf = buf.slice(end + 2);
+        }
+      });
+    });
+    stream.on('error', () => undefined);
+    await until('the first snapshot', () => arrivals.length >= 1);
+    // Changes for 3 s, however fast the machine creates them.
+    let k = 0;
+    const stormEnd = Date.now() + 3000;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() < stormEnd) await csrs.create(csrObject(`storm-${k++}`, plainRequest.der) as CertificateSigningRequest);
+      }),
+    );
+    await until('the storm in the page', async () => Number(/All \((\d+)\)/.exec((await page.textContent('[data-key="filter-All"]')) ?? '')?.[1] ?? 0) >= MANY + 5 + k, 30_000);
+    stream.destroy();
+    const gaps = arrivals.slice(2).map((t, i) => t - arrivals[i + 1]!);
+    t.diagnostic(`storm of ${k} CSRs in 3 s: ${arrivals.length - 1} snapshots, gaps ${gaps.join(', ')} ms`);
+    assert.ok(gaps.length >= 1, `the storm was streamed (${arrivals.length} snapshots)`);
+    assert.ok(Math.min(...gaps) >= 500, `snapshots of a big cluster are spaced out: ${gaps.join(', ')} ms`);
     await page.fill('#csr-search', 'many-1999');
     assert.equal(await page.locator('#csr-table tbody tr').count(), 1);
     await page.fill('#csr-search', '');

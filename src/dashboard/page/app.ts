@@ -220,7 +220,8 @@ function connect(): void {
     connection.replaceChildren();
     status.className = 'live';
     status.replaceChildren(`live · as `, text(snapshot.identity, 80), ` · `, text(snapshot.server, 80), ` · updated ${new Date(snapshot.generated).toLocaleTimeString()}`);
-    render();
+    // A tab in the background draws nothing; it catches up when shown.
+    if (!document.hidden) render();
   });
   source.addEventListener('error', () => {
     if (source.readyState === EventSource.CLOSED) {
@@ -230,6 +231,9 @@ function connect(): void {
   });
 }
 
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) render();
+});
 main.setAttribute('aria-labelledby', `tab-${page}`);
 connect();
 render();

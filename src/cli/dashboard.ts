@@ -3,6 +3,7 @@
 // decides what the page may see and do. `kubepki serve --dashboard` starts the same server through
 // startDashboardFor. Parsing and wiring only.
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { KubepkiError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { RunningDashboard } from '../dashboard/server.js';
@@ -21,7 +22,7 @@ interface DashboardFlags {
 export function register(program: Command): void {
   program
     .command('dashboard')
-    .description('serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig\'s identity')
+    .description('serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig\'s identity; open the access link it prints (http://127.0.0.1:PORT/?token=…)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig whose identity the dashboard uses; RBAC decides what it may see and approve')
     .option('--context <name>', 'kubeconfig context to use (default: current-context)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
@@ -90,11 +91,12 @@ export async function startDashboardFor(o: {
   const client = new RestKubeClient(config, { userAgent: 'kubepki-dashboard', maxSockets: 8 });
   const identity = await whoAmI(client).catch(() => `kubeconfig user "${config.userName ?? '?'}"`);
   if (!LOOPBACK.test(o.address)) {
-    process.stderr.write(`kubepki dashboard: WARNING: listening on ${o.address}, not loopback: anyone who can reach it acts as ${identity} (limit with --accept-hosts and a firewall)\n`);
+    process.stderr.write(`kubepki dashboard: WARNING: listening on ${o.address}, not loopback: plain HTTP, so anyone who can see the traffic can take the access link and act as ${identity} (limit with --accept-hosts and a firewall)\n`);
   }
   const running = await startDashboard({
     client,
     identity,
+    ...sessionSecretOf(config.user),
     port: o.port,
     address: o.address,
     ...(o.acceptHosts ? { acceptHosts: o.acceptHosts } : {}),
@@ -102,8 +104,28 @@ export async function startDashboardFor(o: {
     ...(o.kubeconfigDir ? { kubeconfigDir: o.kubeconfigDir } : {}),
     logger: o.logger,
   });
+  // The access URL carries the token that opens a session (like Jupyter's): printed for the person who
+  // started the dashboard, to open in their browser; without it the page shows nothing about the cluster.
   process.stderr.write(`kubepki dashboard: listening on ${running.url} as ${identity}\n`);
   return running;
+}
+
+/**
+ * The kubeconfig's own static secret, from which the dashboard derives its session key (so a restart keeps
+ * the pages' sessions and the access URL): the client key, else the token, else the password. Nothing for
+ * exec plugins (their output changes): the key is random then.
+ */
+function sessionSecretOf(user: import('../client/kubeconfig.js').UserConfig): { sessionSecret?: string } {
+  const read = (file: string | undefined) => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const secret = user.keyPem ?? read(user.keyFile) ?? user.token ?? read(user.tokenFile) ?? user.password;
+  return secret ? { sessionSecret: secret } : {};
 }
 
 /** The user the API server authenticates the kubeconfig as (SelfSubjectReview, as `kubectl auth whoami`). */

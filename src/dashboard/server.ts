@@ -11,8 +11,8 @@ import type { RestKubeClient } from '../client/rest.js';
 import type { CertificateSigningRequest } from '../apis/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { indexHtml, STYLE_CSS } from './assets.js';
-import { DEFAULT_ACCEPT_HOSTS, SECURITY_HEADERS, Sessions, hostAccepted, parseAcceptHosts } from './security.js';
+import { indexHtml, signInHtml, STYLE_CSS } from './assets.js';
+import { DEFAULT_ACCEPT_HOSTS, SECURITY_HEADERS, Sessions, hostAccepted, parseAcceptHosts, sessionKeyFor } from './security.js';
 import { DashboardSources } from './sources.js';
 import { TrustModel } from './trust-model.js';
 import { rotationFromSecrets } from './rotation.js';
@@ -29,11 +29,17 @@ export interface DashboardOptions {
   kubeconfigDir?: string;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * The kubeconfig's own secret (client key, token or password), from which the session key is derived
+   * (security.ts sessionKeyFor): sessions and the access URL then outlive a restart. Random when absent.
+   */
+  sessionSecret?: string;
   /** Coalescing delay between a change and the snapshot sent for it. */
   debounceMs?: number;
 }
 
 export interface RunningDashboard {
+  /** The access URL, with the token that opens a session (`/?token=…`). */
   url: string;
   stop(): Promise<void>;
 }
@@ -72,13 +78,26 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     });
     return JSON.stringify(snapshot);
   };
+  let lastPublish = 0;
   const publish = () => {
     timer = undefined;
-    snapshotJson = build();
+    lastPublish = Date.now();
+    try {
+      snapshotJson = build();
+    } catch (err) {
+      // Whatever the cluster holds, the dashboard stays up: the pages keep the last snapshot.
+      options.logger?.error({ err: (err as Error).message }, 'dashboard: cannot build the snapshot');
+      return;
+    }
     for (const res of streams) res.write(`event: snapshot\ndata: ${snapshotJson}\n\n`);
   };
   const changed = () => {
-    timer ??= setTimeout(publish, options.debounceMs ?? 100);
+    // A big cluster's snapshot is megabytes that every open page parses and draws: under a storm of changes
+    // they are sent at most about once per second per half megabyte (a change waits 2 s at most), so the pages stay
+    // responsive; a small cluster's still come within debounceMs.
+    const debounce = options.debounceMs ?? 100;
+    const gap = Math.min(2000, Math.max(debounce, snapshotJson.length / 500));
+    timer ??= setTimeout(publish, Math.max(debounce, lastPublish + gap - Date.now()));
   };
   const sources = new DashboardSources({
     client: options.client,
@@ -109,12 +128,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       // kubectl proxy answers a rejected host with 403 and no further detail.
       return send(res, 403, 'text/plain; charset=utf-8', 'Forbidden: Host header not accepted\n');
     }
-    const url = new URL(req.url ?? '/', 'http://dashboard');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://dashboard');
+    } catch {
+      return json(res, 400, { message: 'bad request path' });
+    }
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (url.pathname === '/') {
-        const session = sessions.sessionFor(req, res);
-        return send(res, 200, 'text/html; charset=utf-8', indexHtml(sessions.csrfToken(session)));
-      }
+      // The page's code and look are no secret; everything about the cluster needs a session.
       if (url.pathname === '/favicon.ico') {
         res.writeHead(204, SECURITY_HEADERS);
         return void res.end();
@@ -122,8 +143,28 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       if (url.pathname === '/static/style.css') return send(res, 200, 'text/css; charset=utf-8', STYLE_CSS);
       const m = /^\/static\/([a-z]+\.js)$/.exec(url.pathname);
       if (m && PAGE_MODULES.has(m[1]!)) return send(res, 200, 'text/javascript; charset=utf-8', await readFile(new URL(m[1]!, pageDir)));
+      const cross = sessions.refuseCrossSite(req);
+      if (cross && url.pathname === '/') return send(res, 403, 'text/html; charset=utf-8', signInHtml('The dashboard does not open from another site\'s page: paste its access link into the address bar.'));
+      if (cross) return json(res, 403, { message: `refused: ${cross}` });
+      if (url.pathname === '/') {
+        const token = url.searchParams.get('token');
+        if (token !== null) {
+          if (!sessions.tokenValid(token)) return send(res, 401, 'text/html; charset=utf-8', signInHtml('This access link is not (or no longer) valid.'));
+          // Trade the token for a session cookie, and take it out of the address bar and the history.
+          if (!sessions.session(req)) sessions.startSession(res);
+          res.writeHead(303, { ...SECURITY_HEADERS, location: '/', 'content-length': 0 });
+          return void res.end();
+        }
+        const session = sessions.session(req);
+        if (!session) return send(res, 401, 'text/html; charset=utf-8', signInHtml());
+        return send(res, 200, 'text/html; charset=utf-8', indexHtml(sessions.csrfToken(session)));
+      }
+      if (url.pathname === '/api/session') {
+        if (!sessions.session(req)) return json(res, 401, { message: 'no dashboard session: open the access URL kubepki dashboard printed' });
+        return json(res, 200, { identity: options.identity, server: options.client.server });
+      }
       if (url.pathname === '/api/events') {
-        if (!sessions.hasSession(req)) return json(res, 401, { message: 'no dashboard session: open the page first' });
+        if (!sessions.session(req)) return json(res, 401, { message: 'no dashboard session: open the access URL kubepki dashboard printed' });
         res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
         res.write(`retry: 2000\n\n`);
         snapshotJson ||= build();
@@ -139,6 +180,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       if (refused) return json(res, 403, { message: `refused: ${refused}` });
       const m = /^\/api\/csr\/([^/]+)\/(approve|deny)$/.exec(url.pathname);
       if (!m) return json(res, 404, { message: 'not found' });
+      let name: string;
+      try {
+        name = decodeURIComponent(m[1]!);
+      } catch {
+        return json(res, 400, { message: 'the CSR name in the path is not valid percent-encoding' });
+      }
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return json(res, 415, { message: 'content-type must be application/json' });
       const body = await readBody(req);
       if (body === undefined) return json(res, 413, { message: 'request body too large' });
@@ -148,8 +195,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       } catch {
         return json(res, 400, { message: 'request body is not JSON' });
       }
-      const message = typeof decision.message === 'string' ? decision.message.slice(0, 1024) : '';
-      const out = await decide({ client: options.client, name: decodeURIComponent(m[1]!), approve: m[2] === 'approve', message, now: clock.now() });
+      const message = typeof decision?.message === 'string' ? decision.message.slice(0, 1024) : '';
+      const out = await decide({ client: options.client, name, approve: m[2] === 'approve', message, now: clock.now() });
       return json(res, out.code, out);
     }
     res.setHeader('allow', 'GET, HEAD, POST');
@@ -175,10 +222,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const abort = new AbortController();
   const running = sources.run(abort.signal).catch((err: unknown) => options.logger?.error({ err: (err as Error).message }, 'dashboard sources stopped'));
   const port = (server.address() as AddressInfo).port;
-  sessions = new Sessions(port);
+  sessions = new Sessions(port, sessionKeyFor(options.sessionSecret, port));
   const host = address.includes(':') ? `[${address}]` : address;
   return {
-    url: `http://${host}:${port}/`,
+    url: `http://${host}:${port}/?token=${sessions.accessToken}`,
     stop: async () => {
       abort.abort();
       clearInterval(heartbeat);

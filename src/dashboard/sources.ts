@@ -51,28 +51,71 @@ export class DashboardSources {
     this.leases = informer('leases', options.client.resource<Lease>(RESOURCES.leases), NAMESPACE_NODE_LEASE);
   }
 
-  /** A ListerWatcher that remembers the API's last refusal of the list (and forgets it once a list succeeds). */
+  /**
+   * A ListerWatcher that remembers the API's last refusal or failure (and forgets it once a list succeeds).
+   * A watch that fails (the API server went away) counts too, and the next watch first makes a one-item
+   * list, so that the page learns both that the API is unreachable and, as soon as it is back, that it is.
+   */
   private recording<T>(name: string, rc: ListerWatcher<T>): ListerWatcher<T> {
+    let failed = false;
+    const record = (err: unknown) => {
+      const e = isApiError(err)
+        ? { code: err.code, reason: err.reason ?? '', message: err.message }
+        : { code: 0, reason: 'Unreachable', message: (err as Error).message };
+      const prev = this.errors[name];
+      this.errors[name] = e;
+      if (!prev || prev.message !== e.message) this.options.onChange();
+    };
+    const clear = () => {
+      failed = false;
+      if (this.errors[name]) {
+        delete this.errors[name];
+        this.options.onChange();
+      }
+    };
     return {
       list: async (opts) => {
         try {
           const out = await rc.list(opts);
-          if (this.errors[name]) {
-            delete this.errors[name];
-            this.options.onChange();
-          }
+          clear();
           return out;
         } catch (err) {
-          const e = isApiError(err)
-            ? { code: err.code, reason: err.reason ?? '', message: err.message }
-            : { code: 0, reason: 'Unreachable', message: (err as Error).message };
-          const prev = this.errors[name];
-          this.errors[name] = e;
-          if (!prev || prev.message !== e.message) this.options.onChange();
+          record(err);
           throw err;
         }
       },
-      watch: (opts, onEvent) => rc.watch(opts, onEvent),
+      watch: (opts, onEvent) => {
+        let inner: { stop(): void } | undefined;
+        let stopped = false;
+        const done = (async () => {
+          if (failed) {
+            try {
+              await rc.list({ ...(opts.namespace ? { namespace: opts.namespace } : {}), limit: 1 });
+              clear();
+            } catch (err) {
+              record(err);
+              throw err;
+            }
+          }
+          if (stopped) return;
+          const stream = rc.watch(opts, onEvent);
+          inner = stream;
+          try {
+            await stream.done;
+          } catch (err) {
+            failed = true;
+            record(err);
+            throw err;
+          }
+        })();
+        return {
+          stop: () => {
+            stopped = true;
+            inner?.stop();
+          },
+          done,
+        };
+      },
     };
   }
 

@@ -5,15 +5,15 @@
 // object at a time.
 import { createHash } from 'node:crypto';
 import { decodePem } from '../x509/pem.js';
-import { parseCertificatesPem, isSignedBy, spkiOf, type Certificate } from '../x509/certificate.js';
-import { describeCertificate } from '../x509/describe.js';
+import { parseCertificateDer, isSignedBy, spkiOf, type Certificate } from '../x509/certificate.js';
+import { describeCertificate, describeCertificateRequest, type CertificateDescription } from '../x509/describe.js';
 import { parseCertificateRequest } from '../x509/certificate-request.js';
 import { formatName } from '../x509/names.js';
 import type { CertificateSigningRequest, ConfigMap, Lease, Secret } from '../apis/index.js';
 import { CUSTOM_CA_TRUST_SECRET } from '../apis/custom-ca-trust.js';
 import { NAMESPACE_SYSTEM } from '../apis/names.js';
 import { customCaTrustStatus, type NodeCustomCaTrustState } from '../cluster/custom-ca-trust-status.js';
-import type { CaView, CertUse, CertView, CsrState, CsrView, DashboardSnapshot, NodeView } from './view.js';
+import type { CaView, CertUse, CertView, CsrState, CsrView, DashboardSnapshot, NodeView, UnreadableView } from './view.js';
 import { rotationView, type RotationSource } from './rotation.js';
 
 export interface LocalCertSource {
@@ -43,27 +43,53 @@ const NODE_PREFIX = 'system:node:';
 
 interface Parsed {
   cert: Certificate;
+  /** Described once, when parsed (the inputs change one object at a time; builds are frequent). */
+  d: CertificateDescription;
+  selfSigned: boolean;
   id: string;
   /** Subject + key: the CA entity this certificate certifies (meaningful for CAs). */
   entity: string;
 }
 
-export class TrustModel {
-  private readonly parsed = new Map<string, Parsed[]>();
-  private readonly signedBy = new Map<string, string>();
+/** What one PEM text holds: the certificates that parse, and one entry per block (or text) that does not. */
+interface PemContents {
+  certs: Parsed[];
+  unreadable: { id: string; error: string }[];
+}
 
-  /** Every certificate in a PEM text ([] when it holds none or is malformed: the page shows what it can). */
-  private certsOf(pem: string): Parsed[] {
+export class TrustModel {
+  private readonly parsed = new Map<string, PemContents>();
+  private readonly signedBy = new Map<string, string>();
+  /** Each CSR object's view (the informer replaces an object when it changes, so identity is its version). */
+  private readonly csrViews = new WeakMap<CertificateSigningRequest, CsrView>();
+
+  /**
+   * Every certificate in a PEM text, each block on its own: a bundle with one broken certificate still shows
+   * the others, and the broken one (or a text with no certificate at all) is reported as unreadable, with the
+   * parser's reason, instead of vanishing from the page.
+   */
+  private certsOf(pem: string): PemContents {
     let hit = this.parsed.get(pem);
     if (hit) return hit;
+    hit = { certs: [], unreadable: [] };
+    const unreadable = (bytes: string | Uint8Array, err: unknown) =>
+      hit!.unreadable.push({ id: `unreadable:${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`, error: (err as Error).message });
+    let blocks: { type: string; der: Uint8Array }[] = [];
     try {
-      hit = parseCertificatesPem(pem, 'certificate').map((cert) => ({
-        cert,
-        id: fingerprintOf(cert.der),
-        entity: createHash('sha256').update(cert.rawSubject).update(spkiOf(cert.publicKey)).digest('hex').slice(0, 32),
-      }));
-    } catch {
-      hit = [];
+      blocks = decodePem(pem, 'certificate').filter((b) => b.type === 'CERTIFICATE');
+      if (blocks.length === 0) throw new Error('no CERTIFICATE block found');
+    } catch (err) {
+      unreadable(pem, err);
+    }
+    for (const b of blocks) {
+      try {
+        const cert = parseCertificateDer(b.der, 'certificate');
+        const d = describeCertificate(cert);
+        const selfSigned = Buffer.compare(Buffer.from(cert.rawSubject), Buffer.from(cert.rawIssuer)) === 0 && isSignedBy(cert, cert);
+        hit.certs.push({ cert, d, selfSigned, id: fingerprintOf(cert.der), entity: createHash('sha256').update(cert.rawSubject).update(spkiOf(cert.publicKey)).digest('hex').slice(0, 32) });
+      } catch (err) {
+        unreadable(b.der, err);
+      }
     }
     if (this.parsed.size > 20_000) this.parsed.clear();
     this.parsed.set(pem, hit);
@@ -72,8 +98,15 @@ export class TrustModel {
 
   build(inputs: TrustInputs): DashboardSnapshot {
     const all = new Map<string, { p: Parsed; uses: CertUse[]; node?: CertView['node'] }>();
+    const unreadable = new Map<string, UnreadableView>();
     const add = (pem: string, use: CertUse, node?: CertView['node']) => {
-      for (const p of this.certsOf(pem)) {
+      const contents = this.certsOf(pem);
+      for (const u of contents.unreadable) {
+        const seen = unreadable.get(u.id);
+        if (!seen) unreadable.set(u.id, { id: u.id, error: u.error, uses: [use] });
+        else if (!seen.uses.some((x) => x.where === use.where)) seen.uses.push(use);
+      }
+      for (const p of contents.certs) {
         const seen = all.get(p.id);
         if (seen) {
           if (!seen.uses.some((u) => u.where === use.where)) seen.uses.push(use);
@@ -103,15 +136,18 @@ export class TrustModel {
       }
     }
     const csrs: CsrView[] = inputs.csrs.map((csr) => {
-      const view = csrView(csr);
-      if (csr.status?.certificate) {
+      let view = this.csrViews.get(csr);
+      if (!view) this.csrViews.set(csr, (view = csrView(csr)));
+      if (typeof csr.status?.certificate === 'string' && csr.status.certificate) {
         const pem = Buffer.from(csr.status.certificate, 'base64').toString('utf8');
         const role: 'client' | 'serving' | undefined = csr.spec.signerName === KUBELET_CLIENT ? 'client' : csr.spec.signerName === KUBELET_SERVING ? 'serving' : undefined;
-        const first = this.certsOf(pem)[0];
+        const contents = this.certsOf(pem);
+        const first = contents.certs[0];
         const cn = first?.cert.subject.commonName;
         const node = role && typeof cn === 'string' && cn.startsWith(NODE_PREFIX) ? { name: cn.slice(NODE_PREFIX.length), role } : undefined;
         add(pem, { kind: 'csr', where: `CSR ${csr.metadata.name} (status.certificate)` }, node);
         if (first) view.certificate = first.id;
+        else view.certificateError = contents.unreadable[0]?.error ?? 'no certificate';
       }
       return view;
     });
@@ -141,9 +177,9 @@ export class TrustModel {
       return found;
     };
 
-    const current = currentCaEntity(inputs.clusterCaPem ? this.certsOf(inputs.clusterCaPem) : []);
+    const current = currentCaEntity(inputs.clusterCaPem ? this.certsOf(inputs.clusterCaPem).certs : []);
     const certs: CertView[] = [...all.values()].map(({ p, uses, node }) => {
-      const d = describeCertificate(p.cert);
+      const d = p.d;
       return {
         id: p.id,
         subject: d.subject,
@@ -153,10 +189,10 @@ export class TrustModel {
         notBefore: d.notBefore,
         notAfter: d.notAfter,
         isCA: d.isCA,
-        selfSigned: Buffer.compare(Buffer.from(p.cert.rawSubject), Buffer.from(p.cert.rawIssuer)) === 0 && isSignedBy(p.cert, p.cert),
+        selfSigned: p.selfSigned,
         keyUsage: d.keyUsage,
         extKeyUsage: d.extKeyUsage,
-        sans: [...d.sans.dnsNames.map((n) => `DNS:${n}`), ...d.sans.ipAddresses.map((n) => `IP:${n}`), ...d.sans.emailAddresses.map((n) => `email:${n}`), ...d.sans.uris.map((n) => `URI:${n}`)],
+        sans: sanList(d.sans),
         publicKey: d.publicKey,
         issuerCa: issuerEntity(p),
         ...(p.cert.isCA ? { caEntity: p.entity } : {}),
@@ -192,6 +228,7 @@ export class TrustModel {
       identity: inputs.identity,
       server: inputs.server,
       certs,
+      unreadable: [...unreadable.values()],
       cas,
       csrs,
       nodes,
@@ -217,37 +254,56 @@ function currentCaEntity(bundle: Parsed[]): string | undefined {
 }
 
 function csrState(csr: CertificateSigningRequest): { state: CsrState; reason: string; message: string } {
-  const conds = csr.status?.conditions ?? [];
-  const find = (t: string) => conds.find((c) => c.type === t && c.status !== 'False');
+  const conds = Array.isArray(csr.status?.conditions) ? csr.status.conditions : [];
+  const find = (t: string) => conds.find((c) => c?.type === t && c.status !== 'False');
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
   const failed = find('Failed');
-  if (failed) return { state: 'Failed', reason: failed.reason ?? '', message: failed.message ?? '' };
+  if (failed) return { state: 'Failed', reason: text(failed.reason), message: text(failed.message) };
   const denied = find('Denied');
-  if (denied) return { state: 'Denied', reason: denied.reason ?? '', message: denied.message ?? '' };
+  if (denied) return { state: 'Denied', reason: text(denied.reason), message: text(denied.message) };
   const approved = find('Approved');
-  if (approved) return { state: csr.status?.certificate ? 'Issued' : 'Approved', reason: approved.reason ?? '', message: approved.message ?? '' };
+  if (approved) return { state: csr.status?.certificate ? 'Issued' : 'Approved', reason: text(approved.reason), message: text(approved.message) };
   return { state: 'Pending', reason: '', message: '' };
 }
 
 function csrView(csr: CertificateSigningRequest): CsrView {
+  // What an API server sends is not trusted to be well-formed: a missing spec or a number for a string must
+  // not stop the whole page from being drawn.
+  const spec = (csr.spec ?? {}) as Partial<CertificateSigningRequest['spec']>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const strings = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : []);
   let subject = '';
+  let sans: string[] | undefined;
   try {
-    const pem = Buffer.from(csr.spec.request, 'base64').toString('utf8');
+    const pem = Buffer.from(str(spec.request), 'base64').toString('utf8');
     const block = decodePem(pem, 'spec.request').find((b) => b.type === 'CERTIFICATE REQUEST');
-    if (block) subject = formatName(parseCertificateRequest(block.der).subject);
+    if (!block) throw new Error('no CERTIFICATE REQUEST block');
+    const d = describeCertificateRequest(parseCertificateRequest(block.der));
+    subject = d.subject;
+    sans = sanList(d.sans);
   } catch {
     subject = '(unreadable request)';
   }
+  const extra: Record<string, string[]> = {};
+  if (spec.extra && typeof spec.extra === 'object') for (const [k, v] of Object.entries(spec.extra)) extra[k] = strings(v);
   return {
-    name: csr.metadata.name ?? '',
-    signerName: csr.spec.signerName,
-    requestor: csr.spec.username ?? '',
-    groups: csr.spec.groups ?? [],
-    usages: csr.spec.usages ?? [],
-    created: csr.metadata.creationTimestamp ?? '',
+    name: str(csr.metadata?.name),
+    signerName: str(spec.signerName),
+    requestor: str(spec.username),
+    groups: strings(spec.groups),
+    usages: strings(spec.usages),
+    created: str(csr.metadata?.creationTimestamp),
     subject,
+    ...(sans ? { sans } : {}),
+    ...(spec.uid ? { uid: str(spec.uid) } : {}),
+    ...(Object.keys(extra).length ? { extra } : {}),
     ...csrState(csr),
-    ...(csr.spec.expirationSeconds !== undefined ? { expirationSeconds: csr.spec.expirationSeconds } : {}),
+    ...(typeof spec.expirationSeconds === 'number' ? { expirationSeconds: spec.expirationSeconds } : {}),
   };
+}
+
+function sanList(s: { dnsNames: string[]; ipAddresses: string[]; emailAddresses: string[]; uris: string[] }): string[] {
+  return [...s.dnsNames.map((n) => `DNS:${n}`), ...s.ipAddresses.map((n) => `IP:${n}`), ...s.emailAddresses.map((n) => `email:${n}`), ...s.uris.map((n) => `URI:${n}`)];
 }
 
 /** Each node's newest client and serving certificate (from the CSRs' status.certificate). */

@@ -32,6 +32,15 @@ export interface CertView {
   uses: CertUse[];
 }
 
+/** Something that should hold a certificate but does not parse (a broken Secret, a truncated file, a bad block of a bundle). */
+export interface UnreadableView {
+  /** "unreadable:" + a hash of the bytes: its identity on the page. */
+  id: string;
+  /** The parser's reason. */
+  error: string;
+  uses: CertUse[];
+}
+
 /** A CA: one subject and key, possibly certified by more than one certificate (self-signed, cross-signed). */
 export interface CaView {
   id: string;
@@ -64,6 +73,13 @@ export interface CsrView {
   expirationSeconds?: number;
   /** Fingerprint of the issued certificate. */
   certificate?: string;
+  /** Why status.certificate holds no readable certificate, when it is set but does not parse. */
+  certificateError?: string;
+  /** The requesting user's uid and extra (spec.uid, spec.extra), as the API recorded them. */
+  uid?: string;
+  extra?: Record<string, string[]>;
+  /** The subject alternative names the request asks for ("DNS:…", "IP:…", "email:…", "URI:…"). */
+  sans?: string[];
 }
 
 export interface NodeView {
@@ -98,6 +114,8 @@ export interface DashboardSnapshot {
   identity: string;
   server: string;
   certs: CertView[];
+  /** Certificate sources that do not parse. */
+  unreadable: UnreadableView[];
   cas: CaView[];
   csrs: CsrView[];
   nodes: NodeView[];

@@ -153,3 +153,45 @@ test('each node shows its custom CA trust report (the <node>-custom-ca-trust Lea
     ],
   );
 });
+
+test('what does not parse is reported, not dropped: a bad block of a bundle, a text with no certificate, an issued certificate that is garbage', async () => {
+  const key = await generateKeyPair('ECDSA-P256');
+  const good = await ca('good-ca', key);
+  const garbage = '-----BEGIN CERTIFICATE-----\nMIIBAAAAAAAAAAAAAAAAAAAA\n-----END CERTIFICATE-----\n';
+  const secrets: Secret[] = [
+    { metadata: { name: 'bundle', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': b64(good.pem + garbage) } },
+    { metadata: { name: 'text', namespace: 'default' }, type: 'Opaque', data: { 'tls.crt': b64('<script>not a certificate</script>') } },
+    { metadata: { name: 'same-garbage', namespace: 'kube-system' }, type: 'Opaque', data: { 'tls.crt': b64(garbage) } },
+  ];
+  const csr: CertificateSigningRequest = { ...nodeCsr('issued-garbage', good), status: { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved' }], certificate: b64(garbage) } };
+  const snap = new TrustModel().build({ now, identity: 'me', server: 'https://x', csrs: [csr], secrets, configMaps: [], files: [], errors: {} });
+  assert.deepEqual(snap.certs.map((c) => c.commonName), ['good-ca'], 'the good certificate of the bundle is kept');
+  assert.equal(snap.unreadable.length, 2, 'one entry per distinct unreadable content');
+  const bad = snap.unreadable.find((u) => u.uses.length === 3)!;
+  assert.deepEqual(bad.uses.map((u) => u.where), ['Secret default/bundle (ca.crt)', 'Secret kube-system/same-garbage (tls.crt)', 'CSR issued-garbage (status.certificate)']);
+  assert.match(bad.error, /./);
+  const text = snap.unreadable.find((u) => u !== bad)!;
+  assert.deepEqual(text.uses.map((u) => u.where), ['Secret default/text (tls.crt)']);
+  assert.match(text.error, /no PEM data|no CERTIFICATE block/);
+  const view = snap.csrs.find((c) => c.name === 'issued-garbage')!;
+  assert.equal(view.certificate, undefined);
+  assert.equal(view.certificateError, bad.error);
+});
+
+test('a malformed CSR from a hostile or broken API server (missing spec, wrong types) is shown as far as it goes, and the rest still builds', async () => {
+  const key = await generateKeyPair('ECDSA-P256');
+  const good = await ca('good-ca', key);
+  const broken = [
+    { metadata: { name: 'no-spec' } },
+    { metadata: { name: 'wrong-types', creationTimestamp: 42 }, spec: { request: 7, signerName: ['x'], username: { a: 1 }, groups: 'g', usages: [1, 'client auth'], extra: { k: 'v' } }, status: { conditions: 'nope' } },
+  ] as unknown as CertificateSigningRequest[];
+  const snap = new TrustModel().build({ now, identity: 'me', server: 'https://x', csrs: [...broken, nodeCsr('fine', good)], secrets: [], configMaps: [], files: [], errors: {} });
+  assert.deepEqual(snap.csrs.map((c) => [c.name, c.state, c.subject]), [
+    ['no-spec', 'Pending', '(unreadable request)'],
+    ['wrong-types', 'Pending', '(unreadable request)'],
+    ['fine', 'Issued', '(unreadable request)'],
+  ]);
+  const w = snap.csrs[1]!;
+  assert.deepEqual([w.signerName, w.requestor, w.groups, w.usages, w.created, w.extra], ['', '', [], ['1', 'client auth'], '', { k: [] }]);
+  assert.deepEqual(snap.certs.map((c) => c.commonName), ['good-ca'], 'the well-formed CSR still gives its certificate');
+});

@@ -98,7 +98,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
 
   const serve = await startServe(t, ['--token-auth-file', tokenFile, '--dashboard', String(dashPort)], { dataDir, port: apiPort! });
   const dashUrl = await until('serve --dashboard', () => /kubepki dashboard: listening on (http:\/\/\S+)/.exec(serve.stderr())?.[1], 30_000);
-  assert.equal(dashUrl, `http://127.0.0.1:${dashPort}/`, 'serve --dashboard listens on loopback only');
+  assert.match(dashUrl, new RegExp(`^http://127\\.0\\.0\\.1:${dashPort}/\\?token=[A-Za-z0-9_-]{43}$`), 'serve --dashboard listens on loopback only, behind its access link');
   assert.match(serve.stderr(), /kubepki dashboard: listening on \S+ as kubernetes-admin/, 'serve --dashboard acts as admin.conf\'s user');
   const kubectl = kubectlWith(serve.kubeconfig, path.join(dir, 'kcache'));
   const ok = async (args: string[], input?: string) => {
@@ -268,7 +268,8 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
       assert.equal(r.status, 403, `Host ${host}`);
       assert.doesNotMatch(r.body, /csrf-token/);
     }
-    for (const host of [`localhost:${dashPort}`, `127.0.0.1:${dashPort}`, `[::1]:${dashPort}`]) assert.equal((await request(dashUrl, { headers: { host } })).status, 200, `Host ${host}`);
+    // Accepted: the access URL trades its token for a session (303 to /).
+    for (const host of [`localhost:${dashPort}`, `127.0.0.1:${dashPort}`, `[::1]:${dashPort}`]) assert.equal((await request(dashUrl, { headers: { host } })).status, 303, `Host ${host}`);
     const page = await browser.newPage();
     const res = await page.goto(`http://rebind.test:${dashPort}/`);
     assert.equal(res?.status(), 403, 'a rebinding name resolving to 127.0.0.1 is refused');
@@ -277,9 +278,10 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
   });
 
   await t.test('CSRF: a state change needs the session\'s token; a cross-site page in the same browser cannot approve', async () => {
-    const home = await request(dashUrl);
-    const cookie = /^([^;]+)/.exec(String(home.headers['set-cookie']))![1]!;
-    assert.match(String(home.headers['set-cookie']), /HttpOnly; SameSite=Strict/);
+    const login = await request(dashUrl);
+    const cookie = /^([^;]+)/.exec(String(login.headers['set-cookie']))![1]!;
+    assert.match(String(login.headers['set-cookie']), /HttpOnly; SameSite=Strict/);
+    const home = await request(new URL('/', dashUrl).href, { headers: { cookie } });
     const token = /name="csrf-token" content="([^"]+)"/.exec(home.body)![1]!;
     const post = (headers: Record<string, string>) =>
       request(new URL('/api/csr/csrf-target/approve', dashUrl).href, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"message":"x"}' });
@@ -403,7 +405,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
     for (const r of seen) {
       for (const [what, needle] of forbidden) assert.ok(!r.body.includes(needle), `${what} found in ${r.url}`);
       if (!r.url.includes('(snapshot)')) {
-        assert.match(r.headers['content-security-policy'] ?? '', /default-src 'self'.*frame-ancestors 'none'/, `CSP on ${r.url}`);
+        assert.match(r.headers['content-security-policy'] ?? '', /default-src 'none'.*frame-ancestors 'none'/, `CSP on ${r.url}`);
         assert.equal(r.headers['x-frame-options'], 'DENY', `X-Frame-Options on ${r.url}`);
         assert.equal(r.headers['x-content-type-options'], 'nosniff', `nosniff on ${r.url}`);
       }
@@ -413,7 +415,8 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
 
   await t.test('transfer size of the page (all assets, uncompressed)', async () => {
     let total = 0;
-    const home = await request(dashUrl);
+    const cookie = /^([^;]+)/.exec(String((await request(dashUrl)).headers['set-cookie']))![1]!;
+    const home = await request(new URL('/', dashUrl).href, { headers: { cookie } });
     total += Buffer.byteLength(home.body);
     for (const m of home.body.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)) total += Buffer.byteLength((await request(new URL(m[1]!, dashUrl).href)).body);
     const app = await request(new URL('/static/app.js', dashUrl).href);

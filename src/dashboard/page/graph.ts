@@ -3,8 +3,8 @@
 // Up to 200 certificates are drawn as labelled boxes; beyond that as small squares coloured by expiry, so
 // a 1,000-certificate cluster stays one readable picture. Arrow keys or a click select; details on the right.
 import type { CertView, DashboardSnapshot } from '../view.js';
-import { caDetails, certDetails, indexOf } from './details.js';
-import { el, health, roving, svg, truncate } from './dom.js';
+import { caDetails, certDetails, indexOf, unreadableDetails } from './details.js';
+import { el, health, HEALTH_TEXT, roving, svg, truncate, visible } from './dom.js';
 
 const WIDTH = 860;
 const CA_W = 230;
@@ -53,12 +53,12 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
       const yy = y + Math.floor(i / perLine) * (CA_H + 14);
       pos.set(id, { x, y: yy });
       const issued = byIssuer.get(id)?.length ?? 0;
-      const label = `${ca.rotation === 'current' ? '★ ' : ''}${truncate(ca.subject.replace(/^CN=/, ''), 30)}`;
+      const label = `${ca.rotation === 'current' ? '★ ' : ''}${truncate(visible(ca.subject.replace(/^CN=/, '')), 30)}`;
       nodes.append(
         svg(
           'g',
           { class: `ca ${ca.rotation}`, 'data-id': id },
-          svg('title', {}, `CA ${ca.subject}`),
+          svg('title', {}, `CA ${truncate(visible(ca.subject), 1000)}`),
           svg('rect', { x, y: yy, width: CA_W, height: CA_H, rx: 6 }),
           svg('text', { x: x + 8, y: yy + 17 }, label),
           svg('text', { x: x + 8, y: yy + 33, class: 'muted' }, `${issued} issued${ca.crossSigned ? ' · cross-signed' : ''}${ca.rotation === 'old' ? ' · old' : ''}`),
@@ -92,7 +92,7 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
   for (const [issuer, certs] of groups) {
     certs.sort((a, b) => a.commonName.localeCompare(b.commonName));
     const ca = idx.cas.get(issuer);
-    nodes.append(svg('text', { x: left, y: y + 12 }, ca ? `Issued by ${truncate(ca.subject, 60)} (${certs.length})` : `Issuer not known to the dashboard: ${truncate(issuer.slice(1), 50)} (${certs.length})`));
+    nodes.append(svg('text', { x: left, y: y + 12 }, ca ? `Issued by ${truncate(visible(ca.subject), 60)} (${certs.length})` : `Issuer not known to the dashboard: ${truncate(visible(issuer.slice(1)), 50)} (${certs.length})`));
     const from = pos.get(issuer);
     if (from) {
       const gx = 8 + lane * 5;
@@ -112,9 +112,9 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
           svg(
             'g',
             { 'data-id': c.id },
-            svg('title', {}, `${c.commonName} — expires ${c.notAfter}`),
+            svg('title', {}, `${truncate(visible(c.commonName), 1000)} — ${HEALTH_TEXT[hc]}, valid ${c.notBefore} → ${c.notAfter}`),
             svg('rect', { x, y: yy, width: w, height: h, rx: 4, class: `leaf ${hc}` }),
-            svg('text', { x: x + 6, y: yy + 15, class: 'on-leaf' }, truncate(c.commonName, 30)),
+            svg('text', { x: x + 6, y: yy + 15, class: 'on-leaf' }, truncate(visible(c.commonName), 30)),
           ),
         );
       } else {
@@ -125,6 +125,29 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
       order.push(c.id);
     });
     y += Math.ceil(certs.length / perLine) * (h + gap) + 16;
+  }
+  // What should be a certificate and does not parse: its own block, grey and struck, never dropped.
+  const unreadable = s.unreadable ?? [];
+  if (unreadable.length) {
+    nodes.append(svg('text', { x: left, y: y + 12 }, `Unreadable: not parsed as certificates (${unreadable.length})`));
+    y += 20;
+    const [w, h, gap] = [200, 22, 6];
+    const perLine = Math.floor((WIDTH - left - 10) / (w + gap));
+    unreadable.forEach((u, i) => {
+      const x = left + (i % perLine) * (w + gap);
+      const yy = y + Math.floor(i / perLine) * (h + gap);
+      nodes.append(
+        svg(
+          'g',
+          { 'data-id': u.id, class: 'unreadable-cert' },
+          svg('title', {}, `Unreadable: ${truncate(visible(u.uses[0]?.where ?? ''), 300)}: ${truncate(visible(u.error), 300)}`),
+          svg('rect', { x, y: yy, width: w, height: h, rx: 4, class: 'leaf unreadable' }),
+          svg('text', { x: x + 6, y: yy + 15, class: 'on-leaf' }, `✕ ${truncate(visible(u.uses[0]?.where ?? 'unreadable'), 28)}`),
+        ),
+      );
+      order.push(u.id);
+    });
+    y += Math.ceil(unreadable.length / perLine) * (h + gap) + 16;
   }
   root.setAttribute('width', String(WIDTH));
   root.setAttribute('height', String(Math.max(y, 200)));
@@ -140,9 +163,16 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
     (shape as SVGGraphicsElement | null)?.scrollIntoView?.({ block: 'nearest' });
     const ca = idx.cas.get(id);
     const cert = idx.certs.get(id);
-    details.replaceChildren(ca ? caDetails(ca, idx, now, byIssuer.get(id)?.length ?? 0) : cert ? certDetails(cert, idx, now) : el('p', {}, 'No longer present.'));
+    const bad = idx.unreadable.get(id);
+    details.replaceChildren(ca ? caDetails(ca, idx, now, byIssuer.get(id)?.length ?? 0) : cert ? certDetails(cert, idx, now) : bad ? unreadableDetails(bad) : el('p', {}, 'No longer present.'));
   };
-  roving(root, order, state.selected, select);
+  roving(root, order, state.selected, select, (id) => {
+    const ca = idx.cas.get(id);
+    if (ca) return `CA ${truncate(visible(ca.subject), 200)}${ca.rotation === 'current' ? ' (current)' : ca.rotation === 'old' ? ' (old)' : ''}, ${byIssuer.get(id)?.length ?? 0} issued`;
+    const c = idx.certs.get(id);
+    if (c) return `${truncate(visible(c.commonName), 200)}: ${HEALTH_TEXT[health(c, now)]}`;
+    return `Unreadable: ${truncate(visible(idx.unreadable.get(id)?.uses[0]?.where ?? ''), 200)}`;
+  });
 
   const legend = el(
     'div',
@@ -152,8 +182,10 @@ export function renderGraph(s: DashboardSnapshot, main: HTMLElement, state: { se
     el('span', {}, el('i', { class: 'lg-ok' }), 'valid > 30 days'),
     el('span', {}, el('i', { class: 'lg-soon' }), 'expires within 30 days'),
     el('span', {}, el('i', { class: 'lg-bad' }), 'expired'),
-    el('span', {}, `${s.cas.length} CAs, ${total} certificates`),
+    el('span', {}, el('i', { class: 'lg-notyet' }), 'not yet valid'),
+    el('span', {}, el('i', { class: 'lg-unreadable' }), 'unreadable'),
+    el('span', {}, `${s.cas.length} CAs, ${total} certificates${unreadable.length ? `, ${unreadable.length} unreadable` : ''}`),
   );
   main.replaceChildren(el('div', { class: 'split' }, el('div', {}, legend, el('div', { class: 'svgwrap' }, root)), details));
-  if (state.selected && (idx.cas.has(state.selected) || idx.certs.has(state.selected))) select(state.selected);
+  if (state.selected && (idx.cas.has(state.selected) || idx.certs.has(state.selected) || idx.unreadable.has(state.selected))) select(state.selected);
 }

@@ -3,7 +3,7 @@
 // current CA, and its custom CA trust state (a slot until the trust distribution of issue #13 is readable).
 import type { CertView, DashboardSnapshot } from '../view.js';
 import { indexOf } from './details.js';
-import { el, fmtTime, health, relative } from './dom.js';
+import { el, fmtTime, health, HEALTH_TEXT, relative, text } from './dom.js';
 
 function certCell(c: CertView | undefined, now: number): HTMLElement {
   if (!c) return el('td', { class: 'unknown' }, 'none issued');
@@ -15,8 +15,10 @@ function certCell(c: CertView | undefined, now: number): HTMLElement {
   return el(
     'td',
     {},
-    el('div', {}, c.commonName),
-    el('div', { class: h === 'ok' ? 'muted' : 'no' }, `expires ${fmtTime(c.notAfter)} (${relative(c.notAfter, now)})`),
+    el('div', {}, text(c.commonName, 60)),
+    h === 'ok' ? '' : el('div', { class: `health ${h}` }, HEALTH_TEXT[h]),
+    h === 'notyet' ? el('div', { class: 'health notyet' }, `valid from ${fmtTime(c.notBefore)} (${relative(c.notBefore, now)})`) : '',
+    el('div', { class: h === 'ok' ? 'muted' : 'no' }, `${h === 'expired' ? 'expired' : 'expires'} ${fmtTime(c.notAfter)} (${relative(c.notAfter, now)})`),
     el('div', { class: 'muted' }, now >= w0 ? (now > w1 ? 'past its rotation window' : 'in its rotation window') : `rotates ${relative(new Date(w0).toISOString(), now)} – ${relative(new Date(w1).toISOString(), now)}`),
   );
 }
@@ -33,12 +35,12 @@ export function renderNodes(s: DashboardSnapshot, main: HTMLElement): void {
       el(
         'tr',
         { 'data-node': n.name },
-        el('th', { scope: 'row' }, n.name),
+        el('th', { scope: 'row' }, text(n.name, 40)),
         certCell(n.client ? idx.certs.get(n.client) : undefined, now),
         certCell(n.serving ? idx.certs.get(n.serving) : undefined, now),
         el('td', {}, n.lastRotation ? `${fmtTime(n.lastRotation)} (${relative(n.lastRotation, now)})` : '—'),
         el('td', {}, onCa),
-        el('td', {}, el('span', { class: n.customTrust.startsWith('in sync') ? 'yes' : n.customTrust === 'not enabled' ? 'unknown' : 'no' }, n.customTrust)),
+        el('td', {}, el('span', { class: n.customTrust.startsWith('in sync') ? 'yes' : n.customTrust === 'not enabled' ? 'unknown' : 'no' }, text(n.customTrust, 200))),
       ),
     );
   }
@@ -46,7 +48,7 @@ export function renderNodes(s: DashboardSnapshot, main: HTMLElement): void {
   main.replaceChildren(
     el('h2', {}, `Nodes (${s.nodes.length})`),
     el('p', { class: 'muted' }, 'Nodes are known from their kubelet client (kubernetes.io/kube-apiserver-client-kubelet) and serving (kubernetes.io/kubelet-serving) certificates in CSRs.'),
-    table,
+    el('div', { class: 'tablewrap', role: 'region', 'aria-label': 'Nodes table', tabindex: '0' }, table),
     s.nodes.length === 0 ? el('p', { class: 'muted' }, 'No node certificates found.') : '',
   );
 }

@@ -2,14 +2,14 @@
 // rotation state, and who is still on an old CA.
 import type { DashboardSnapshot } from '../view.js';
 import { caCert, indexOf } from './details.js';
-import { el, fmtTime, relative } from './dom.js';
+import { el, fmtTime, relative, text } from './dom.js';
 
 export function renderRotation(s: DashboardSnapshot, main: HTMLElement): void {
   const now = Date.parse(s.generated);
   const idx = indexOf(s);
   const r = s.rotation;
   const steps = el('ol', { class: 'steps' });
-  for (const st of r.steps) steps.append(el('li', { class: st.done ? 'yes' : 'muted' }, `${st.name}${st.time ? ` — ${fmtTime(st.time)}` : ''}${st.done ? ' ✓' : ''}`));
+  for (const st of r.steps) steps.append(el('li', { class: st.done ? 'yes' : 'muted' }, text(st.name, 200), `${st.time ? ` — ${fmtTime(st.time)}` : ''}${st.done ? ' ✓' : ''}`));
   const cas = el('table', { id: 'ca-table', 'aria-label': 'Certificate authorities' });
   cas.append(el('thead', {}, el('tr', {}, ...['CA', 'State', 'Valid until', 'Cross-signed'].map((h) => el('th', { scope: 'col' }, h)))));
   const tb = el('tbody');
@@ -19,7 +19,7 @@ export function renderRotation(s: DashboardSnapshot, main: HTMLElement): void {
       el(
         'tr',
         {},
-        el('td', {}, ca.subject),
+        el('td', {}, text(ca.subject, 80)),
         el('td', { class: ca.rotation === 'current' ? 'yes' : ca.rotation === 'old' ? 'no' : 'muted' }, ca.rotation === 'current' ? 'current (trusted for the API server)' : ca.rotation === 'old' ? 'old (replaced by a newer CA of this name)' : 'separate CA'),
         el('td', {}, c ? `${fmtTime(c.notAfter)} (${relative(c.notAfter, now)})` : '—'),
         el('td', {}, ca.crossSigned ? 'yes' : 'no'),
@@ -28,13 +28,13 @@ export function renderRotation(s: DashboardSnapshot, main: HTMLElement): void {
   }
   cas.append(tb);
   const old = el('ul', { id: 'on-old-ca' });
-  for (const w of r.onOldCa) old.append(el('li', {}, w));
+  for (const w of r.onOldCa) old.append(el('li', {}, text(w, 300)));
   main.replaceChildren(
     el('h2', {}, 'CA rotation'),
-    el('p', {}, 'Phase: ', el('strong', { id: 'rotation-phase' }, r.phase === 'none' ? 'no rotation in progress' : r.phase), el('span', { class: 'muted' }, ` (${r.source})`)),
+    el('p', {}, 'Phase: ', el('strong', { id: 'rotation-phase' }, r.phase === 'none' ? 'no rotation in progress' : text(r.phase, 200)), el('span', { class: 'muted' }, ' (', text(r.source, 200), ')')),
     r.steps.length ? steps : '',
     el('h2', {}, 'Certificate authorities'),
-    cas,
+    el('div', { class: 'tablewrap', role: 'region', 'aria-label': 'Certificate authorities table', tabindex: '0' }, cas),
     el('h2', {}, `Still on an old CA (${r.onOldCa.length})`),
     r.onOldCa.length ? old : el('p', { class: 'muted' }, 'Nothing known is signed by an old CA.'),
   );

@@ -3,8 +3,8 @@
 // rotation window (70–90 % of the lifetime, where client-go's certificate manager picks its deadline);
 // the next 30 days are a shaded band and listed above the chart.
 import type { CertView, DashboardSnapshot } from '../view.js';
-import { caCert, certDetails, indexOf } from './details.js';
-import { DAY, el, fmtTime, health, relative, roving, svg, truncate } from './dom.js';
+import { caCert, certDetails, indexOf, unreadableDetails } from './details.js';
+import { DAY, el, fmtTime, health, HEALTH_TEXT, relative, roving, svg, text, truncate, visible } from './dom.js';
 
 const WIDTH = 860;
 const LABEL = 236;
@@ -36,7 +36,8 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
   const ordered = [...groups.values(), unknown].filter((g) => g.ca || g.certs.length > 0);
   for (const g of ordered) g.certs.sort((a, b) => a.notAfter.localeCompare(b.notAfter));
 
-  const rows = ordered.reduce((n, g) => n + (g.ca ? 1 : 0) + g.certs.length + 1, 0);
+  const unreadable = s.unreadable ?? [];
+  const rows = ordered.reduce((n, g) => n + (g.ca ? 1 : 0) + g.certs.length + 1, 0) + (unreadable.length ? unreadable.length + 1 : 0);
   const height = 34 + rows * ROW + 10;
   const root = svg('svg', { id: 'timeline', role: 'img', tabindex: '0', width: WIDTH, height, viewBox: `0 0 ${WIDTH} ${height}`, 'aria-label': 'Expiry timeline. Arrow keys move between certificates; the details panel shows the selection.' });
   root.append(svg('defs', {}, svg('pattern', { id: 'hatch', width: 5, height: 5, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, svg('rect', { width: 2, height: 5, fill: 'rgba(0,0,0,.55)' }))));
@@ -65,9 +66,10 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
     const a = Date.parse(c.notBefore);
     const b = Date.parse(c.notAfter);
     const g = svg('g', { 'data-id': c.id });
-    if (few) g.append(svg('title', {}, `${c.commonName}: ${c.notBefore} → ${c.notAfter}`));
-    g.append(svg('text', { x: 4, y: y + 11 }, truncate(c.commonName, 33)));
+    if (few) g.append(svg('title', {}, `${truncate(visible(c.commonName), 1000)}: ${HEALTH_TEXT[health(c, now)]}, ${c.notBefore} → ${c.notAfter}`));
+    g.append(svg('text', { x: 4, y: y + 11 }, truncate(visible(c.commonName), 33)));
     if (b > t0 && a < t1) g.append(svg('rect', { class: `bar ${cls}`, x: xOf(a), y: y + 2, width: Math.max(2, xOf(b) - xOf(a)), height: ROW - 4, rx: 2 }));
+    else if (!(b > a)) g.append(svg('text', { x: LABEL + 4, y: y + 11, class: 'unreadable-mark' }, `validity not drawable: ${truncate(visible(`${c.notBefore} → ${c.notAfter}`), 60)}`));
     if (c.node) {
       const w0 = a + 0.7 * (b - a);
       const w1 = a + 0.9 * (b - a);
@@ -79,7 +81,7 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
   };
   for (const g of ordered) {
     const top = y;
-    body.append(svg('text', { x: 4, y: y + 11, class: 'muted' }, truncate(g.ca ? `CA ${g.label}` : g.label, 60)));
+    body.append(svg('text', { x: 4, y: y + 11, class: 'muted' }, truncate(visible(g.ca ? `CA ${g.label}` : g.label), 60)));
     y += ROW;
     if (g.ca) {
       const a = Date.parse(g.ca.notBefore);
@@ -89,6 +91,23 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
       bar(g.ca, health(g.ca, now) === 'ok' ? 'ca' : health(g.ca, now));
     }
     for (const c of g.certs) bar(c, health(c, now));
+  }
+  // Unreadable certificates have no dates: listed under the chart, marked, never dropped.
+  if (unreadable.length) {
+    body.append(svg('text', { x: 4, y: y + 11, class: 'muted' }, `Unreadable: not parsed as certificates (${unreadable.length})`));
+    y += ROW;
+    for (const u of unreadable) {
+      const g = svg('g', { 'data-id': u.id, class: 'unreadable-cert' });
+      if (few) g.append(svg('title', {}, `Unreadable: ${truncate(visible(u.error), 300)}`));
+      g.append(
+        svg('text', { x: 4, y: y + 11 }, `✕ ${truncate(visible(u.uses[0]?.where ?? ''), 31)}`),
+        svg('rect', { class: 'unreadable', x: LABEL, y: y + 2, width: 12, height: ROW - 4 }),
+        svg('text', { x: LABEL + 18, y: y + 11, class: 'unreadable-mark' }, `unreadable: ${truncate(visible(u.error), 70)}`),
+      );
+      body.append(g);
+      order.push(u.id);
+      y += ROW;
+    }
   }
   root.append(svg('line', { class: 'now', x1: xOf(now), x2: xOf(now), y1: 20, y2: height }), svg('text', { x: xOf(now) + 3, y: 30, class: 'muted' }, 'now'));
 
@@ -100,12 +119,18 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
     shape?.classList.add('selected');
     root.querySelector(`[data-id="${CSS.escape(id)}"]`)?.scrollIntoView?.({ block: 'nearest' });
     const cert = idx.certs.get(id);
-    details.replaceChildren(cert ? certDetails(cert, idx, now) : el('p', {}, 'No longer present.'));
+    const bad = idx.unreadable.get(id);
+    details.replaceChildren(cert ? certDetails(cert, idx, now) : bad ? unreadableDetails(bad) : el('p', {}, 'No longer present.'));
   };
-  roving(root, order, state.selected, select);
+  roving(root, order, state.selected, select, (id) => {
+    const c = idx.certs.get(id);
+    if (c) return `${truncate(visible(c.commonName), 200)}: ${HEALTH_TEXT[health(c, now)]}, until ${fmtTime(c.notAfter)}`;
+    return `Unreadable: ${truncate(visible(idx.unreadable.get(id)?.uses[0]?.where ?? ''), 200)}`;
+  });
 
   const soon = s.certs.filter((c) => health(c, now) === 'soon').sort((a, b) => a.notAfter.localeCompare(b.notAfter));
   const expired = s.certs.filter((c) => health(c, now) === 'expired').length;
+  const notYet = s.certs.filter((c) => health(c, now) === 'notyet').length;
   const toolbar = el('div', { class: 'toolbar', role: 'group', 'aria-label': 'Time range' }, el('span', { class: 'muted' }, 'Range:'));
   for (const name of Object.keys(RANGES)) {
     const b = el('button', { type: 'button', 'aria-pressed': String(name === range), 'data-key': `range-${name}` }, name);
@@ -115,9 +140,9 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
     });
     toolbar.append(b);
   }
-  toolbar.append(el('span', {}, `${s.certs.length} certificates · `, el('strong', { class: soon.length ? 'no' : 'yes', id: 'next30-count' }, `${soon.length} expire in the next 30 days`), ` · ${expired} expired`));
+  toolbar.append(el('span', {}, `${s.certs.length} certificates · `, el('strong', { class: soon.length ? 'no' : 'yes', id: 'next30-count' }, `${soon.length} expire in the next 30 days`), ` · `, el('span', { id: 'expired-count' }, `${expired} expired`), ` · `, el('span', { id: 'notyet-count' }, `${notYet} not yet valid`), ` · `, el('span', { id: 'unreadable-count' }, `${unreadable.length} unreadable`)));
   const soonList = el('ul', { id: 'next30' });
-  for (const c of soon.slice(0, 8)) soonList.append(el('li', {}, `${c.commonName} — ${fmtTime(c.notAfter)} (${relative(c.notAfter, now)}) — ${c.uses[0]?.where ?? ''}`));
+  for (const c of soon.slice(0, 8)) soonList.append(el('li', {}, text(c.commonName, 80), ` — ${fmtTime(c.notAfter)} (${relative(c.notAfter, now)}) — `, text(c.uses[0]?.where ?? '', 120)));
   if (soon.length > 8) soonList.append(el('li', { class: 'muted' }, `and ${soon.length - 8} more`));
   const legend = el(
     'div',
@@ -128,7 +153,9 @@ export function renderTimeline(s: DashboardSnapshot, main: HTMLElement, state: {
     el('span', {}, el('i', { class: 'lg-ok' }), 'valid'),
     el('span', {}, el('i', { class: 'lg-soon' }), '≤ 30 days'),
     el('span', {}, el('i', { class: 'lg-bad' }), 'expired'),
+    el('span', {}, el('i', { class: 'lg-notyet' }), 'not yet valid'),
+    el('span', {}, el('i', { class: 'lg-unreadable' }), 'unreadable'),
   );
   main.replaceChildren(el('div', { class: 'split' }, el('div', {}, toolbar, soon.length ? soonList : '', legend, el('div', { class: 'svgwrap' }, root)), details));
-  if (state.selected && idx.certs.has(state.selected)) select(state.selected);
+  if (state.selected && (idx.certs.has(state.selected) || idx.unreadable.has(state.selected))) select(state.selected);
 }

@@ -51,7 +51,8 @@ export function signInHtml(problem?: string): string {
 <body>
 <main id="main" class="signin">
 <h1>kubepki dashboard</h1>
-${problem ? `<p id="signin-problem" class="no">${escapeAttr(problem)}</p>\n` : ''}<p>This dashboard acts with its kubeconfig's credentials, so it opens only through its access link:
+${problem ? `<p id="signin-problem" class="no">${escapeAttr(problem)}</p>\n` : ''}<p>This dashboard acts with its kubeconfig's credentials, so it opens directly only for the operating-system user
+who started it; anyone else needs its access link:
 the address with <code>?token=…</code> that <code>kubepki dashboard</code> (or <code>kubepki serve --dashboard</code>)
 printed when it started. Open that address in this browser.</p>
 </main>

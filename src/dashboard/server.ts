@@ -12,6 +12,7 @@ import type { CertificateSigningRequest } from '../apis/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { indexHtml, signInHtml, STYLE_CSS } from './assets.js';
+import { peerIsSameUser } from './same-user-peer.js';
 import { DEFAULT_ACCEPT_HOSTS, SECURITY_HEADERS, Sessions, hostAccepted, parseAcceptHosts, sessionKeyFor } from './security.js';
 import { DashboardSources } from './sources.js';
 import { TrustModel } from './trust-model.js';
@@ -155,7 +156,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
           res.writeHead(303, { ...SECURITY_HEADERS, location: '/', 'content-length': 0 });
           return void res.end();
         }
-        const session = sessions.session(req);
+        // A browser of the dashboard's own OS user opens the bare address; anyone else needs the access link.
+        const session = sessions.session(req) ?? ((await peerIsSameUser(req.socket)) ? sessions.startSession(res) : undefined);
         if (!session) return send(res, 401, 'text/html; charset=utf-8', signInHtml());
         return send(res, 200, 'text/html; charset=utf-8', indexHtml(sessions.csrfToken(session)));
       }

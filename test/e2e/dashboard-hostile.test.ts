@@ -60,8 +60,14 @@ async function startDashboard(t: { after: (fn: () => Promise<void>) => void }, a
 }
 
 /** curl, as a user would run it: status, headers (lower-case names) and body. */
-async function curl(url: string, args: string[] = []): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const { stdout } = await execFileAsync('curl', ['-sS', '-D', '-', ...args, url], { maxBuffer: 64 * 1024 * 1024 });
+/** In a curl case's arguments: run it as another local user. */
+const AS_OTHER_USER = '(as another local user)';
+
+/** curl, as this test's OS user or (`otherUser`) as `nobody`, a local user who is not the dashboard's. */
+async function curl(url: string, args: string[] = [], options: { otherUser?: boolean } = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const command = ['curl', '-sS', '-D', '-', ...args, url];
+  if (options.otherUser) command.unshift('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups');
+  const { stdout } = await execFileAsync(command[0]!, command.slice(1), { maxBuffer: 64 * 1024 * 1024 });
   const split = stdout.indexOf('\r\n\r\n');
   const head = stdout.slice(0, split).split('\r\n');
   const headers: Record<string, string> = {};
@@ -156,10 +162,15 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
   const origin = new URL(dash.url).origin;
   assert.match(dash.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/, 'the printed address is the access link');
 
-  await t.test('access: nothing about the cluster without the access link; the link trades its token for a session', async () => {
-    const bare = await curl(`${origin}/`);
+  await t.test('access: another local user gets nothing about the cluster without the access link; the dashboard\'s own user opens the bare address; the link trades its token for a session', async () => {
+    const bare = await curl(`${origin}/`, [], { otherUser: true });
     assert.equal(bare.status, 401);
     assert.doesNotMatch(bare.body, /csrf-token|many-0001|kubernetes-admin/);
+    const own = await curl(`${origin}/`);
+    assert.equal(own.status, 200, 'the same OS user opens the bare address');
+    assert.match(own.headers['set-cookie'] ?? '', /; HttpOnly; SameSite=Strict$/);
+    assert.match(own.body, /name="csrf-token" content="[^"]+"/);
+    assert.equal((await curl(`${origin}/`, ['-H', 'host: evil.example'])).status, 403, 'the same user through a foreign Host is still refused');
     assert.equal((await curl(`${origin}/api/events`)).status, 401);
     assert.equal((await curl(`${origin}/api/session`)).status, 401);
     assert.equal((await curl(`${origin}/?token=${'A'.repeat(43)}`)).status, 401, 'a wrong token');
@@ -183,7 +194,7 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
     const cookie = /^([^;]+)/.exec((await curl(dash.url)).headers['set-cookie'] ?? '')![1]!;
     const cases: [string, string[], number, RegExp][] = [
       ['/', ['-H', `cookie: ${cookie}`], 200, /^text\/html; charset=utf-8$/],
-      ['/', [], 401, /^text\/html; charset=utf-8$/],
+      ['/', [AS_OTHER_USER], 401, /^text\/html; charset=utf-8$/],
       ['/static/app.js', [], 200, /^text\/javascript; charset=utf-8$/],
       ['/static/dom.js', [], 200, /^text\/javascript; charset=utf-8$/],
       ['/static/style.css', [], 200, /^text\/css; charset=utf-8$/],
@@ -196,7 +207,7 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
       ['/', ['-H', 'host: evil.example'], 403, /^text\/plain; charset=utf-8$/],
     ];
     for (const [p, args, status, type] of cases) {
-      const r = await curl(`${origin}${p}`, args).catch((err: { stdout?: string }) => {
+      const r = await curl(`${origin}${p}`, args.filter((a) => a !== AS_OTHER_USER), { otherUser: args.includes(AS_OTHER_USER) }).catch((err: { stdout?: string }) => {
         // -m cuts the endless event stream: curl exits 28 with what it got.
         const stdout = err.stdout ?? '';
         const split = stdout.indexOf('\r\n\r\n');

@@ -242,7 +242,8 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
 
   await t.test('a user without rights sees "Forbidden" and gets no data', async () => {
     const nobody = await startDashboardCli(t, ['--kubeconfig', nobodyConf, '--port', String(nobodyPort)]);
-    const page = await open(nobody.url, 'csrs');
+    // The bare address, as the issue's operator types it: the browser runs as the dashboard's own OS user.
+    const page = await open(`${new URL(nobody.url).origin}/`, 'csrs');
     await page.waitForSelector('#errors [data-error="certificatesigningrequests"]', { timeout: 15_000 });
     assert.match((await page.textContent('#errors [data-error="certificatesigningrequests"]'))!, /^Forbidden — certificatesigningrequests: .*"nobody".*cannot list/);
     assert.equal(await page.$$eval('#csr-table tbody tr', (trs) => trs.length), 0);
@@ -252,7 +253,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
 
   await t.test('a user who may read but not approve: the API\'s "forbidden" is shown and the CSR stays pending', async () => {
     const viewer = await startDashboardCli(t, ['--kubeconfig', viewerConf, '--port', String(viewerPort)]);
-    const page = await open(viewer.url, 'csrs');
+    const page = await open(`${new URL(viewer.url).origin}/`, 'csrs');
     await page.waitForSelector('[data-key="approve-viewer-tries"]');
     await page.click('[data-key="approve-viewer-tries"]');
     await page.waitForSelector('[data-outcome="viewer-tries"]');

@@ -403,8 +403,11 @@ export function decodeTime(el: DerElement): Date {
   if (zone !== 'Z' && (zone === '+0000' || zone === '-0000')) bad();
   const offsetMin = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
   if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(3, 5)) > 59)) bad();
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const d = new Date(ms);
+  // Not Date.UTC(year, ...): it reads years 0-99 as 1900-1999, and GeneralizedTime can say 0050.
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, 0);
+  const ms = d.getTime();
   if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) bad();
   const fractionMs = fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0;
   return new Date(ms - offsetMin * 60_000 + fractionMs);

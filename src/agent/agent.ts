@@ -68,6 +68,8 @@ export interface NodeAgentOptions {
   /** How often to check for CertificateExpirationWarning Events (default 1 h). */
   expiryCheckIntervalMs?: number;
   caSyncIntervalMs?: number;
+  /** One request to the API server from its start to its answer (default: the CSR client's 30 s). */
+  requestTimeoutMs?: number;
   /** --enable-custom-ca-trust: install and follow the cluster's custom CAs (custom-ca-trust-follower.ts). */
   customCaTrust?: Omit<CustomCaTrustFollowerOptions, 'nodeName' | 'kubeConfig' | 'clock' | 'logger' | 'registry'>;
 }
@@ -353,7 +355,13 @@ export class NodeAgent {
   }
 
   private client(kubeConfig: ClientConfig): CsrApi {
-    return new KubernetesCsrClient({ kubeConfig, clock: this.clock, logger: this.logger, ...(this.o.pollIntervalMs ? { pollIntervalMs: this.o.pollIntervalMs } : {}) });
+    return new KubernetesCsrClient({
+      kubeConfig,
+      clock: this.clock,
+      logger: this.logger,
+      ...(this.o.pollIntervalMs ? { pollIntervalMs: this.o.pollIntervalMs } : {}),
+      ...(this.o.requestTimeoutMs ? { requestTimeoutMs: this.o.requestTimeoutMs } : {}),
+    });
   }
 
   private roots(): Certificate[] {

@@ -149,11 +149,12 @@ export class KubernetesCsrClient implements CsrApi {
 
   constructor(options: KubernetesCsrClientOptions) {
     // The agent asks rarely and rotates its certificate file: each request reads the credentials anew.
-    this.csrs = new RestKubeClient(options.kubeConfig, { userAgent: 'kubepki-agent', oneShot: true }).resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    // The client's own deadline closes the connection of a request that timed out (a server trickling bytes).
+    this.csrs = new RestKubeClient(options.kubeConfig, { userAgent: 'kubepki-agent', oneShot: true, requestTimeoutMs: this.requestTimeoutMs }).resource<CertificateSigningRequest>(RESOURCES.certificateSigningRequests);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.watchTimeoutMs = options.watchTimeoutMs ?? 5 * 60_000;
   }
 

@@ -372,7 +372,7 @@ export class CertificateManager {
     finally {
       expiry?.cancel();
     }
-    const invalid = this.validateIssued(issuedPem, keyPair);
+    const invalid = this.validateIssued(issuedPem, keyPair, template);
     if (invalid) {
       // Re-using the cached key would find the same issued request again: start afresh next time.
       if (cachedKey) await unlink(this.o.bootstrapKeyFile!).catch(() => undefined);
@@ -422,14 +422,19 @@ export class CertificateManager {
     return usage ? { reason: 'IncompatibleUsage', message: usage } : null;
   }
 
-  private validateIssued(pem: string, keyPair: KeyPair): string | null {
+  private validateIssued(pem: string, keyPair: KeyPair, template: CertificateTemplate): string | null {
     let chain: Certificate[];
     try {
       chain = parseCertificatesPem(pem, 'issued certificate');
     } catch (err) {
       return (err as Error).message;
     }
-    return this.problemWith({ path: '', certificate: chain[0]!, chain, privateKey: keyPair.privateKey, pem })?.message ?? null;
+    const problem = this.problemWith({ path: '', certificate: chain[0]!, chain, privateKey: keyPair.privateKey, pem })?.message;
+    if (problem) return problem;
+    // A certificate for another name than the one requested is never stored: it would be rotated away at once,
+    // and until then the node would act as someone else.
+    const mismatch = certificateSatisfiesTemplate(chain[0]!, template);
+    return mismatch ? `it is not for what was requested: ${mismatch}` : null;
   }
 
   private async loadOrCreateBootstrapKey(file: string): Promise<KeyPair> {

@@ -7,6 +7,8 @@
 // `maxSockets` connections, kept open while idle. Watches stay on node:http (rest.ts watchPath). The same client
 // runs over TLS for a command that makes a request or two (tls-http.ts).
 import net from 'node:net';
+import { KubepkiError } from '../util/errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_RESPONSE_BYTES, requestTimedOut } from './response-limits.js';
 
 export interface LoopbackResponse {
   status: number;
@@ -23,6 +25,8 @@ export interface LoopbackHttpOptions {
   /** Sent with every request (user-agent, authorization...): names in lower case, values without CR or LF. */
   headers: Record<string, string>;
   maxSockets?: number;
+  /** A request from its write to its response's last byte (response-limits.ts's default). */
+  requestTimeoutMs?: number;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -30,9 +34,10 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /** A response head longer than this is refused (Node's default --max-http-header-size). */
 const MAX_HEAD_BYTES = 16 * 1024;
 
-class ResponseError extends Error {
+/** A response that breaks HTTP/1.1 framing or the bounds: the server's fault, said as an API error. */
+class ResponseError extends KubepkiError {
   constructor(message: string) {
-    super(`loopback response: ${message}`);
+    super('APIError', `malformed response from the API server: ${message}`);
     this.name = 'ResponseError';
   }
 }
@@ -45,7 +50,10 @@ class ResponseReader {
   private bodyStart = 0;
   /** Chunked bodies: the decoded chunks, and where the next chunk-size line starts in the received bytes. */
   private decoded: Buffer[] = [];
+  private decodedSize = 0;
   private chunkAt = 0;
+  /** How many received bytes the next step needs (a whole chunk): fewer are only collected. */
+  private needed = 0;
 
   /**
    * A Content-Length body that did not come whole with the head: one buffer of its size, filled by the reads
@@ -62,6 +70,11 @@ class ResponseReader {
     if (this.body) return this.fill(data);
     this.chunks.push(data);
     this.size += data.length;
+    // A chunked or until-the-end body (and its framing) grows here: bounded, as a Content-Length is below.
+    if (this.size > MAX_RESPONSE_BYTES + MAX_HEAD_BYTES) throw new ResponseError(`larger than ${MAX_RESPONSE_BYTES / (1024 * 1024)} MiB`);
+    // Joined only when the joined bytes can complete something: joining everything received on every read
+    // copied a long chunked or until-the-end body quadratically (128 MB took minutes).
+    if (this.head && (this.head.length === 'close' || this.size < this.needed)) return undefined;
     for (;;) {
       const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
       this.chunks = [buf];
@@ -85,6 +98,7 @@ class ResponseReader {
       const { length } = this.head;
       if (length === 'close') return undefined; // completed by end()
       if (length === 'chunked') return this.readChunked(buf);
+      if (length > MAX_RESPONSE_BYTES) throw new ResponseError(`larger than ${MAX_RESPONSE_BYTES / (1024 * 1024)} MiB (Content-Length ${length})`);
       if (buf.length - this.bodyStart > length) throw new ResponseError('more bytes than Content-Length');
       if (buf.length - this.bodyStart === length) return this.done(buf.toString('utf8', this.bodyStart, this.bodyStart + length));
       this.body = Buffer.allocUnsafe(length);
@@ -111,10 +125,12 @@ class ResponseReader {
   private readChunked(buf: Buffer): ReadResponse | undefined {
     for (;;) {
       const lineEnd = buf.indexOf(CRLF, this.chunkAt);
-      if (lineEnd < 0) return undefined;
+      if (lineEnd < 0) return this.keepUnread(buf, buf.length + 1);
       const sizeText = buf.toString('latin1', this.chunkAt, lineEnd).split(';')[0]!.trim();
       if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new ResponseError('bad chunk size');
       const chunkSize = parseInt(sizeText, 16);
+      this.decodedSize += chunkSize;
+      if (this.decodedSize > MAX_RESPONSE_BYTES) throw new ResponseError(`larger than ${MAX_RESPONSE_BYTES / (1024 * 1024)} MiB`);
       if (chunkSize === 0) {
         // The last chunk: trailer lines (ignored) up to an empty line, which ends the response.
         let at = lineEnd + 2;
@@ -128,11 +144,24 @@ class ResponseReader {
         return this.done(Buffer.concat(this.decoded).toString('utf8'));
       }
       const dataStart = lineEnd + 2;
-      if (buf.length < dataStart + chunkSize + 2) return undefined;
+      if (buf.length < dataStart + chunkSize + 2) {
+        this.decodedSize -= chunkSize; // counted again when the chunk is read whole
+        return this.keepUnread(buf, dataStart + chunkSize + 2);
+      }
       if (buf[dataStart + chunkSize] !== 0x0d || buf[dataStart + chunkSize + 1] !== 0x0a) throw new ResponseError('chunk not followed by CRLF');
       this.decoded.push(buf.subarray(dataStart, dataStart + chunkSize));
       this.chunkAt = dataStart + chunkSize + 2;
     }
+  }
+
+  /** Keeps only the bytes from the next chunk on, and waits for `needed` bytes of the whole buffer. */
+  private keepUnread(buf: Buffer, needed: number): undefined {
+    const rest = buf.subarray(this.chunkAt);
+    this.chunks = [rest];
+    this.size = rest.length;
+    this.needed = needed - this.chunkAt;
+    this.chunkAt = 0;
+    return undefined;
   }
 
   private done(body: string): ReadResponse {
@@ -257,6 +286,11 @@ class Connection {
     else p.reject(err);
   }
 
+  /** Gives up on the request in flight (its deadline passed): rejected with `err`, the connection closed. */
+  abort(err: Error): void {
+    this.finish(undefined, err);
+  }
+
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
@@ -272,10 +306,12 @@ export class LoopbackHttpClient {
   private readonly headerBlock: string;
   private readonly maxSockets: number;
   private readonly connect: () => net.Socket;
+  private readonly requestTimeoutMs: number;
   private closed = false;
 
   constructor(options: LoopbackHttpOptions) {
     this.maxSockets = options.maxSockets ?? 64;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const { socketPath, connect } = options;
     if (!connect && socketPath === undefined) throw new Error('loopback client: neither socketPath nor connect');
     this.connect = connect ?? (() => net.connect(socketPath!));
@@ -297,7 +333,21 @@ export class LoopbackHttpClient {
     }
     const bytes = body === undefined ? `${head}\r\n` : `${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     const conn = await this.connection();
-    return new Promise<LoopbackResponse>((resolve, reject) => conn.send(bytes, method === 'HEAD', { resolve, reject }));
+    return new Promise<LoopbackResponse>((resolve, reject) => {
+      // A server that answers a byte at a time, or never, is cut at the deadline (the connection with it).
+      const timer = setTimeout(() => conn.abort(requestTimedOut(`${method} ${path.split('?')[0]}`, this.requestTimeoutMs)), this.requestTimeoutMs);
+      timer.unref();
+      conn.send(bytes, method === 'HEAD', {
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+    });
   }
 
   /** An idle connection, a new one while under maxSockets, or the next one freed. */

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { loadClientConfig, resolveCredentials, type ClientConfig, type ResolvedCredentials } from './kubeconfig.js';
 import { LoopbackHttpClient } from './loopback-http.js';
 import { tlsHttpClient } from './tls-http.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_RESPONSE_BYTES, MAX_WATCH_LINE_BYTES, requestTimedOut, responseTooLarge } from './response-limits.js';
 import { KubepkiError } from '../util/errors.js';
 import type { KubeClient, ListOptions, ObjectList, ResourceClient, ResourceRef, WatchEvent, WatchOptions, WatchStream } from './interface.js';
 import { apiErrorFromResponse } from '../apis/status.js';
@@ -61,6 +62,8 @@ export interface RestKubeClientOptions {
    * then never loads node:http(s).
    */
   minimalHttp?: boolean;
+  /** A request (not a watch) from its start to its response's last byte; default response-limits.ts's. */
+  requestTimeoutMs?: number;
 }
 
 export class RestKubeClient implements KubeClient {
@@ -86,6 +89,10 @@ export class RestKubeClient implements KubeClient {
     return this.config.cluster.server;
   }
 
+  private get requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
   private async connection(): Promise<Connection> {
     const now = Date.now();
     const loopback = this.options.loopback;
@@ -98,7 +105,7 @@ export class RestKubeClient implements KubeClient {
         transport: { socketPath: loopback.socketPath },
         headers,
         refreshedAt: Infinity,
-        loopbackHttp: new LoopbackHttpClient({ socketPath: loopback.socketPath, headers: { ...headers, accept: 'application/json' }, maxSockets }),
+        loopbackHttp: new LoopbackHttpClient({ socketPath: loopback.socketPath, headers: { ...headers, accept: 'application/json' }, maxSockets, requestTimeoutMs: this.requestTimeoutMs }),
       });
       return this.conn;
     }
@@ -124,7 +131,7 @@ export class RestKubeClient implements KubeClient {
     const headers = this.headersOf(creds);
     if (this.options.minimalHttp && base.protocol === 'https:') {
       // The user's headers go with each request (request()): they are refreshed as the agent's are.
-      const loopbackHttp = tlsHttpClient({ base, tls, headers: { accept: 'application/json' }, maxSockets });
+      const loopbackHttp = tlsHttpClient({ base, tls, headers: { accept: 'application/json' }, maxSockets, requestTimeoutMs: this.requestTimeoutMs });
       return { base, target: targetOf(base), loopbackHttp, transport: tls, headers, refreshedAt: now };
     }
     const keepAlive = !this.options.oneShot;
@@ -191,18 +198,31 @@ export class RestKubeClient implements KubeClient {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (d: Buffer) => chunks.push(d));
+          let size = 0;
+          res.on('data', (d: Buffer) => {
+            size += d.length;
+            if (size > MAX_RESPONSE_BYTES) return fail(responseTooLarge(`${method} ${pathOnly(path)}`, MAX_RESPONSE_BYTES));
+            chunks.push(d);
+          });
           res.on('end', () => {
+            clearTimeout(timer);
             try {
-              resolve(responseValue<T>({ method, path, code: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8'), decode }));
+              resolve(responseValue<T>({ method, path, code: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', contentType: res.headers['content-type'], text: Buffer.concat(chunks).toString('utf8'), decode }));
             } catch (err) {
               reject(err);
             }
           });
-          res.on('error', reject);
+          res.on('error', fail);
         },
       );
-      req.on('error', (err) => reject(credentialError(err)));
+      // A server that answers a byte at a time, or never, is cut at the deadline.
+      const timer = setTimeout(() => fail(requestTimedOut(`${method} ${pathOnly(path)}`, this.requestTimeoutMs)), this.requestTimeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        req.destroy();
+        reject(err);
+      };
+      req.on('error', (err) => fail(credentialError(err)));
       req.end(payload);
     });
   }
@@ -222,7 +242,15 @@ export class RestKubeClient implements KubeClient {
           const code = res.statusCode ?? 0;
           if (code < 200 || code >= 300) {
             const chunks: Buffer[] = [];
-            res.on('data', (d: Buffer) => chunks.push(d));
+            let size = 0;
+            res.on('data', (d: Buffer) => {
+              size += d.length;
+              if (size <= MAX_WATCH_LINE_BYTES) chunks.push(d);
+              else {
+                request?.destroy();
+                reject(responseTooLarge(`watch ${url.pathname}`, MAX_WATCH_LINE_BYTES));
+              }
+            });
             res.on('end', () => {
               let parsed: unknown;
               try {
@@ -238,6 +266,11 @@ export class RestKubeClient implements KubeClient {
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
             buffered += chunk;
+            // An event line that never ends is cut (a real event is an object of at most a few MB).
+            if (buffered.length > MAX_WATCH_LINE_BYTES && buffered.indexOf('\n') < 0) {
+              request?.destroy();
+              return reject(new KubepkiError('APIError', `watch ${url.pathname}: an event line longer than ${MAX_WATCH_LINE_BYTES / (1024 * 1024)} MiB`));
+            }
             let nl: number;
             while ((nl = buffered.indexOf('\n')) >= 0) {
               const line = buffered.slice(0, nl).trim();
@@ -280,16 +313,25 @@ export class RestKubeClient implements KubeClient {
 }
 
 /** A response's decoded body (undefined when not `decode`d), or the ApiError its status and Status body say. */
-function responseValue<T>(r: { method: string; path: string; code: number; statusMessage: string; text: string; decode: boolean }): T {
+function responseValue<T>(r: { method: string; path: string; code: number; statusMessage: string; contentType?: string | undefined; text: string; decode: boolean }): T {
   const { method, path, code, statusMessage, text } = r;
   if (!r.decode && code >= 200 && code < 300) return undefined as T;
   let parsed: unknown;
+  let undecodable = false;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
     parsed = undefined;
+    undecodable = true;
   }
-  if (code >= 200 && code < 300) return parsed as T;
+  if (code >= 200 && code < 300) {
+    // A success the client cannot read is not a success: callers would read fields of undefined.
+    if (undecodable || parsed === null || typeof parsed !== 'object') {
+      const type = r.contentType ? ` (Content-Type ${r.contentType})` : '';
+      throw new KubepkiError('APIError', `${method} ${pathOnly(path)}: ${code}: the API server's answer is not a JSON object${type}`);
+    }
+    return parsed as T;
+  }
   throw apiErrorFromResponse(code, parsed, `${method} ${pathOnly(path)}: ${code} ${statusMessage}`.trim());
 }
 

@@ -18,6 +18,7 @@ export interface TlsHttpOptions {
   /** Sent with every request (see LoopbackHttpOptions.headers). */
   headers: Record<string, string>;
   maxSockets?: number;
+  requestTimeoutMs?: number;
 }
 
 export function tlsHttpClient(options: TlsHttpOptions): LoopbackHttpClient {
@@ -36,5 +37,6 @@ export function tlsHttpClient(options: TlsHttpOptions): LoopbackHttpClient {
     host: base.host,
     headers: options.headers,
     ...(options.maxSockets !== undefined ? { maxSockets: options.maxSockets } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
 }

@@ -178,7 +178,8 @@ function read(der: Uint8Array) {
     field('x509: malformed subjectUniqueID', () => tbs.readOptional(contextPrimitive(2)));
     const extsEl = version === 3 ? field('x509: malformed extensions', () => tbs.readOptional(contextConstructed(3))) : undefined;
     if (extsEl) {
-      const list = DerReader.of(field('x509: malformed extensions', () => readOnly(extsEl, TAG.SEQUENCE)));
+      // ReadASN1 of the [3]'s content into itself: the first SEQUENCE; what follows it is never read (as Go).
+      const list = DerReader.of(field('x509: malformed extensions', () => DerReader.of(extsEl).read(TAG.SEQUENCE, 'extensions')));
       const seen = new Set<string>();
       while (!list.empty) {
         const ext = readExtension(field('x509: malformed extension', () => list.read(TAG.SEQUENCE, 'extension')));
@@ -234,18 +235,10 @@ function certificateFields(der: Uint8Array, parts: CertificateParts): Certificat
   };
 }
 
-/** An element's content must be exactly one element with `tag` (what ReadASN1 on a whole value checks). */
-function readOnly(el: DerElement, tag: number): DerElement {
-  const r = DerReader.of(el);
-  const inner = r.read(tag, 'value');
-  r.finish('value');
-  return inner;
-}
-
 function readTime(r: DerReader): Date {
   const tag = r.peekTag();
-  if (tag === TAG.UTC_TIME) return field('x509: malformed UTCTime', () => decodeTime(r.readAny()));
-  if (tag === TAG.GENERALIZED_TIME) return field('x509: malformed GeneralizedTime', () => decodeTime(r.readAny()));
+  if (tag === TAG.UTC_TIME) return field('x509: malformed UTCTime', () => decodeTime(r.readAny(), { cryptobyte: true }));
+  if (tag === TAG.GENERALIZED_TIME) return field('x509: malformed GeneralizedTime', () => decodeTime(r.readAny(), { cryptobyte: true }));
   return fail('x509: unsupported time format');
 }
 

@@ -12,5 +12,5 @@ export function readCertificateValidity(der: Uint8Array): { notBefore: Date; not
   tbs.read(TAG.SEQUENCE, 'signature');
   tbs.read(TAG.SEQUENCE, 'issuer');
   const validity = DerReader.of(tbs.read(TAG.SEQUENCE, 'validity'));
-  return { notBefore: decodeTime(validity.readAny()), notAfter: decodeTime(validity.readAny()) };
+  return { notBefore: decodeTime(validity.readAny(), { cryptobyte: true }), notAfter: decodeTime(validity.readAny(), { cryptobyte: true }) };
 }

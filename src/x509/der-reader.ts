@@ -378,11 +378,13 @@ function wellFormed(units: number[]): string {
 }
 
 /**
- * UTCTime (YYMMDDhhmm[ss] then Z or ±hhmm) or GeneralizedTime (YYYYMMDDhhmmss[.fff] then Z or ±hhmm), as
- * encoding/asn1 parses them: the text must be exactly what Go would print back for the time it denotes (no
- * +0000 for Z, no trailing zeros in the fraction, no 30 February).
+ * UTCTime (YYMMDDhhmm[ss] then Z or ±hhmm) or GeneralizedTime (YYYYMMDDhhmmss[.fff] then Z or ±hhmm), as Go
+ * parses them: the text must be exactly what Go would print back for the time it denotes (no +0000 for Z, no
+ * trailing zeros in the fraction, no 30 February; an offset of up to 24 hours, as time.Parse takes). A
+ * certificate's validity is read by cryptobyte, whose GeneralizedTime has no fraction (`cryptobyte: true`);
+ * encoding/asn1 (attribute values) allows one.
  */
-export function decodeTime(el: DerElement): Date {
+export function decodeTime(el: DerElement, rules: { cryptobyte?: boolean } = {}): Date {
   const s = latin1(el.content);
   const utc = el.tag === TAG.UTC_TIME;
   if (!utc && el.tag !== TAG.GENERALIZED_TIME) structure(`tags don't match (expected a time, found ${tagName(el.tag)})`);
@@ -393,6 +395,7 @@ export function decodeTime(el: DerElement): Date {
     throw new DerError(`asn1: time did not serialize back to the original value and may be invalid: given ${JSON.stringify(s)}`);
   };
   if (!m) return bad();
+  if (!utc && m[7] !== undefined && rules.cryptobyte) bad();
   let year = Number(m[1]);
   if (utc) year += year < 50 ? 2000 : 1900; // RFC 5280 §4.1.2.5.1
   const [month, day, hour, minute] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
@@ -402,9 +405,12 @@ export function decodeTime(el: DerElement): Date {
   if (fraction !== undefined && fraction.endsWith('0')) bad();
   if (zone !== 'Z' && (zone === '+0000' || zone === '-0000')) bad();
   const offsetMin = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
-  if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(3, 5)) > 59)) bad();
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const d = new Date(ms);
+  if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 24 || Number(zone.slice(3, 5)) > 59)) bad();
+  // Not Date.UTC(year, ...): it reads years 0-99 as 1900-1999, and GeneralizedTime can say 0050.
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, 0);
+  const ms = d.getTime();
   if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) bad();
   const fractionMs = fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0;
   return new Date(ms - offsetMin * 60_000 + fractionMs);

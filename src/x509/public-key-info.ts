@@ -2,7 +2,7 @@
 // modulus and exponent, EC on a named curve with an uncompressed point, Ed25519/X25519 with no parameters
 // and 32 bytes), and the import of the key into a KeyObject, which is made only when something needs it:
 // importing costs as much as verifying a signature.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { KubepkiError } from '../util/errors.js';
 import { checkInteger, decodeBitString, decodeOid, DerError, DerReader, rightAlign, TAG, type DerElement } from './der-reader.js';
 import { isOnNistCurve } from './ec-point.js';
@@ -45,11 +45,15 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
   const params = algId.empty ? undefined : algId.readAny();
   const keyBytes = rightAlign(decodeBitString(r.read(TAG.BIT_STRING, 'public key').content));
   const algorithm = PUBLIC_KEY_ALGORITHMS[oid] ?? 'Unknown';
-  let curveOfKey: { crv: string; size: number } | undefined;
+  // The key as a JWK, from the fields Go reads, for every algorithm Go reads: OpenSSL's SPKI decoder is
+  // stricter than Go about the rest (an RSAPublicKey or AlgorithmIdentifier with an element after the ones
+  // Go reads), and would refuse a certificate kube-apiserver, kubectl and the kubelet accept.
+  let jwk: JsonWebKey | undefined;
   switch (algorithm) {
     case 'RSA': {
       if (!params || params.tag !== TAG.NULL || params.content.length !== 0) fail('x509: RSA key missing NULL parameters');
-      checkRsaKey(keyBytes);
+      const { n, e } = checkRsaKey(keyBytes);
+      jwk = { kty: 'RSA', n: unsignedBase64url(n), e: unsignedBase64url(e) };
       break;
     }
     case 'ECDSA': {
@@ -63,13 +67,16 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
       const curve = CURVES[curveOid] ?? fail('x509: unsupported elliptic curve');
       // elliptic.Unmarshal: the uncompressed form only, of exactly the curve's size, on the curve.
       if (!isOnNistCurve(keyBytes, curve.crv, curve.size)) fail('x509: failed to unmarshal elliptic curve point');
-      curveOfKey = curve;
+      // An EC key from its coordinates is imported twice as fast as through OpenSSL 3's SPKI decoder (which
+      // checks the point on the curve again).
+      jwk = ecJwk(keyBytes, curve);
       break;
     }
     case 'Ed25519':
     case 'X25519':
       if (params) fail(`x509: ${algorithm} key encoded with illegal parameters`);
       if (keyBytes.length !== 32) fail(`x509: wrong ${algorithm} public key size`);
+      jwk = { kty: 'OKP', crv: algorithm, x: Buffer.from(keyBytes).toString('base64url') };
       break;
     default:
       break; // DSA and unknown algorithms: Go leaves the key unparsed; the signature check refuses it.
@@ -81,13 +88,10 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
     algorithm,
     get key(): KeyObject {
       if (!key) {
-        const jwk = curveOfKey ? ecJwk(keyBytes, curveOfKey) : undefined;
         try {
-          // An EC key from its coordinates is imported twice as fast as through OpenSSL 3's SPKI decoder
-          // (which checks the point on the curve again).
           key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
         } catch (err) {
-          const message = jwk ? 'x509: failed to unmarshal elliptic curve point' : `x509: unsupported public key: ${(err as Error).message}`;
+          const message = algorithm === 'ECDSA' ? 'x509: failed to unmarshal elliptic curve point' : `x509: unsupported public key: ${(err as Error).message}`;
           throw new KubepkiError('InvalidKey', message, { cause: err });
         }
       }
@@ -96,8 +100,8 @@ export function parsePublicKeyInfo(el: DerElement): PublicKeyInfo {
   };
 }
 
-/** pkcs1PublicKey by cryptobyte: SEQUENCE { INTEGER n > 0, INTEGER e > 0 (fits int64) }. */
-function checkRsaKey(keyBytes: Uint8Array): void {
+/** pkcs1PublicKey by cryptobyte: SEQUENCE { INTEGER n > 0, INTEGER e > 0 (fits int64) }; what follows is not read. */
+function checkRsaKey(keyBytes: Uint8Array): { n: Uint8Array; e: Uint8Array } {
   let seq: DerReader;
   try {
     seq = DerReader.of(new DerReader(keyBytes).read(TAG.SEQUENCE, 'RSA public key'));
@@ -119,6 +123,14 @@ function checkRsaKey(keyBytes: Uint8Array): void {
   const positive = (c: Uint8Array) => (c[0]! & 0x80) === 0 && c.some((b) => b !== 0);
   if (!positive(n)) fail('x509: RSA modulus is not a positive number');
   if (!positive(e)) fail('x509: RSA public exponent is not a positive number');
+  return { n, e };
+}
+
+/** A positive INTEGER's content without its sign octet, as JWK's base64urlUInt. */
+function unsignedBase64url(content: Uint8Array): string {
+  let i = 0;
+  while (i < content.length - 1 && content[i] === 0) i++;
+  return Buffer.from(content.buffer, content.byteOffset + i, content.byteLength - i).toString('base64url');
 }
 
 function ecJwk(point: Uint8Array, curve: { crv: string; size: number }): { kty: 'EC'; crv: string; x: string; y: string } {

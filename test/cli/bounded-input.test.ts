@@ -69,3 +69,31 @@ test('pipes and /dev/stdin still work', async () => {
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stdout, /bounded/);
 });
+
+// openssl and kubectl wait for a writer for ever; kubepki waits PIPE_WAIT_MS (5 s) and says why it stopped.
+test('a FIFO no one writes to is refused after a bounded wait, in one line that says so', async () => {
+  const fifo = path.join(dir, 'fifo-no-writer');
+  assert.equal((await run('mkfifo', [fifo])).code, 0);
+  for (const args of [['certs', 'inspect', fifo], ['cfssl', 'certinfo', '--cert', fifo]]) {
+    const started = Date.now();
+    const r = await kubepki(args, { timeoutMs: 30_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`cannot read ${fifo}: it is a named pipe \\(or device\\) and nothing was written to it within 5s`));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(Date.now() - started < 25_000);
+  }
+});
+
+test('a FIFO whose writer comes within the wait is read to its end', async () => {
+  const fifo = path.join(dir, 'fifo-late-writer');
+  assert.equal((await run('mkfifo', [fifo])).code, 0);
+  await writeFile(path.join(dir, 'late.pem'), certPem);
+  const writer = spawn('sh', ['-c', `sleep 1; exec cat '${path.join(dir, 'late.pem')}' > '${fifo}'`], { stdio: 'ignore' });
+  try {
+    const r = await kubepki(['certs', 'inspect', fifo], { timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /bounded/);
+  } finally {
+    writer.kill();
+  }
+});

@@ -5,6 +5,7 @@
 // built with) or later Go (crypto/x509/parser.go upstream) decides otherwise, the case says so and follows it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import * as der from '../../src/x509/der.js';
 import { encodePem } from '../../src/x509/pem.js';
 import { parseCertificateDer } from '../../src/x509/certificate.js';
@@ -23,6 +24,11 @@ after(async () => {
 });
 
 const SAN = (...names: Buffer[]) => ext('2.5.29.17', der.sequence(...names));
+
+/** An RSA public key (RSAPublicKey DER) and its two INTEGER elements. */
+const RSA_JWK = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+const rsaFields = () => [RSA_JWK.n!, RSA_JWK.e!].map((v) => der.integerFromHex(Buffer.from(v, 'base64url').toString('hex')));
+const RSA_PUBLIC_KEY = der.sequence(...rsaFields());
 
 /** Replaces the first occurrence of `from` in `buf` (the length stays the same). */
 function patch(buf: Uint8Array, from: number[], to: number[]): Uint8Array {
@@ -90,6 +96,12 @@ const CASES: OracleCase[] = [
   { name: 'an element after the extensions (ignored by Go)', der: build({ tbsTail: der.integer(7) }) },
   { name: 'a length in long form that fits the short form', der: build({ subject: der.sequence(der.set(der.sequence(der.oid('2.5.4.3'), Buffer.from([0x13, 0x81, 0x01, 0x41])))) }) },
   { name: 'a high-tag-number element in the subject', der: build({ subject: der.sequence(der.set(der.sequence(der.oid('2.5.4.3'), Buffer.from([0x1f, 0x21, 0x01, 0x41])))) }) },
+  // Found by the mutation fuzz (test/x509/der-fuzz.test.ts, test/e2e/x509-der-fuzz-go-oracle.test.ts).
+  { name: 'a GeneralizedTime notAfter with a fraction (cryptobyte reads none)', der: build({ validity: der.sequence(der.time(new Date('2026-01-01T00:00:00Z')), der.tlv(0x18, Buffer.from('20360101000000.5Z'))) }) },
+  { name: 'a UTCTime notAfter at an offset of -2400 (time.Parse takes 24 hours)', der: build({ validity: der.sequence(der.time(new Date('2026-01-01T00:00:00Z')), der.tlv(0x17, Buffer.from('360101000000-2400'))) }) },
+  { name: 'an element after the extensions SEQUENCE inside [3] (never read)', der: build({ extensions: null, tbsTail: der.explicit(3, Buffer.concat([der.sequence(BASIC_CA, KU_CERT_SIGN), der.sequence()])) }) },
+  { name: 'an RSA key whose AlgorithmIdentifier has an element after the NULL', der: build({ spki: der.sequence(der.sequence(der.oid('1.2.840.113549.1.1.1'), der.nullValue(), der.nullValue()), der.bitString(RSA_PUBLIC_KEY)) }) },
+  { name: 'an RSA key with an element after the exponent', der: build({ spki: der.sequence(der.sequence(der.oid('1.2.840.113549.1.1.1'), der.nullValue()), der.bitString(Buffer.concat([RSA_PUBLIC_KEY.subarray(0, 0), der.sequence(...rsaFields(), der.integer(1))]))) }) },
   // CRL distribution points, certificate policies and name constraint values (the unit test's cases).
   ...EXTENSION_CASES.map((c): OracleCase => (c.go119 === undefined ? { name: c.name, der: c.der } : { name: c.name, der: c.der, go123: c.error ?? null, go119: c.go119 })),
 ];

@@ -252,6 +252,9 @@ export class ApiHandler {
     const sub = info.subresource ? def.subresources.find((s) => s.name === info.subresource) : undefined;
     if (info.subresource && !sub) throw notFoundPath();
     const verb = info.verb as Verb;
+    // kube registers POST on the collection only and PUT/PATCH on an item only: any other pairing of method and
+    // path has no route, which go-restful answers 405 (a POST naming an object must not create it).
+    if ((verb === 'create' && urlName && !sub) || ((verb === 'update' || verb === 'patch') && !urlName)) throw methodNotAllowed();
     const allowed = sub ? sub.verbs : def.verbs;
     if (!allowed.includes(verb)) {
       if (sub || ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb)) {

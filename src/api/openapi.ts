@@ -3,6 +3,7 @@
 // operation of a kind lists the `fieldValidation` parameter), to compute strategic merge patches for
 // `apply`, and for `explain`. Schemas come from the resource definitions, so they match what is decoded.
 import { createHash } from 'node:crypto';
+import { KUBE_SEMVER } from '../apis/kube-version.js';
 import { listSchema, objectMetaSchema } from './meta-schema.js';
 import { apiVersionOf, type ResourceDefinition, type ResourceRegistry } from './registry.js';
 import { toOpenApi, type OpenApiSchema } from './schema.js';
@@ -197,7 +198,7 @@ function document(defs: ResourceDefinition[]): string {
   }
   return JSON.stringify({
     openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: 'v1.32.0' },
+    info: { title: 'Kubernetes', version: KUBE_SEMVER },
     paths,
     components: { schemas: components, securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } } },
   });

@@ -7,7 +7,7 @@ import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition, type StrategyContext } from '../api/registry.js';
 import { obj, str } from '../api/schema.js';
 import { forbidden, invalid, required, tooLong, type FieldError } from '../apis/status.js';
-import { age, AGE_COLUMN, NAME_COLUMN } from '../api/table.js';
+import { NAME_COLUMN } from '../api/table.js';
 import type { KubeObject } from '../apis/index.js';
 import { isPathSegmentName } from '../api/validation.js';
 import { CTB_GROUP, CTB_RESOURCE, CTB_VERSION, MAX_TRUST_BUNDLE_SIZE, ctbNamePrefix, type ClusterTrustBundle } from '../apis/clustertrustbundle.js';
@@ -93,8 +93,9 @@ export const clusterTrustBundles: ResourceDefinition = {
   },
   subresources: [],
   printer: {
-    columns: [NAME_COLUMN, { name: 'SignerName', type: 'string', description: 'signerName indicates the associated signer, if any.' }, AGE_COLUMN],
-    cells: (o, now) => [o.metadata.name ?? '', asCtb(o).spec?.signerName || '<none>', age(o.metadata.creationTimestamp, now)],
+    // kube's printers have no Age column for ClusterTrustBundle (kubectl get shows NAME and SIGNERNAME only).
+    columns: [NAME_COLUMN, { name: 'SignerName', type: 'string', description: 'signerName indicates the associated signer, if any.' }],
+    cells: (o) => [o.metadata.name ?? '', asCtb(o).spec?.signerName || '<none>'],
   },
   fieldSelectors: { 'spec.signerName': (o) => asCtb(o).spec?.signerName ?? '' },
 };

@@ -35,6 +35,7 @@ const configMapSchema = kindSchema({
   version: 'v1',
   kind: 'ConfigMap',
   description: 'ConfigMap holds configuration data for pods to consume.',
+  omitEmpty: true,
   properties: {
     binaryData: mapOf(bytes(), 'BinaryData contains the binary data.'),
     data: mapOf(str(), 'Data contains the configuration data.'),

@@ -26,6 +26,7 @@ const secretSchema = kindSchema({
   version: 'v1',
   kind: 'Secret',
   description: 'Secret holds secret data of a certain type.',
+  omitEmpty: true,
   properties: {
     data: mapOf(bytes(), 'Data contains the secret data. Each key must consist of alphanumeric characters, \'-\', \'_\' or \'.\'.'),
     immutable: bool('Immutable, if set to true, ensures that data stored in the Secret cannot be updated.'),

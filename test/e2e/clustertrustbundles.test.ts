@@ -45,7 +45,8 @@ test('serve publishes its CA as signer-linked ClusterTrustBundles and validates 
     assert.equal(b.spec.trustBundle, cluster.caPem);
   }
   const table = await k(['get', 'clustertrustbundles', '--field-selector', 'spec.signerName=kubernetes.io/kubelet-serving']);
-  assert.match(table.stdout, /^NAME\s+SIGNERNAME\s+AGE\nkubernetes\.io:kubelet-serving:[0-9a-f]{64}\s+kubernetes\.io\/kubelet-serving\s/);
+  // kube's printer for ClusterTrustBundle has NAME and SIGNERNAME only (no AGE).
+  assert.match(table.stdout, /^NAME\s+SIGNERNAME\nkubernetes\.io:kubelet-serving:[0-9a-f]{64}\s+kubernetes\.io\/kubelet-serving\n/);
 
   const ca = await makeCa({ cn: 'example-ca' });
   const leaf = await issueLeaf(ca);

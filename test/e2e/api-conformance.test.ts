@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { openWatch, startTestServer } from '../api/helpers.js';
+import { csrObject, openWatch, opensslCsr, startTestServer } from '../api/helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/poll.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
@@ -139,5 +140,54 @@ test('kube-apiserver conformance of edge requests', async (t) => {
     const v1beta1 = (await s.request('GET', '/apis/certificates.k8s.io/v1beta1')).json;
     assert.deepEqual(v1beta1.resources.map((r: { name: string }) => r.name), ['clustertrustbundles']);
     assert.equal((await s.request('GET', '/apis/certificates.k8s.io/v1alpha1/clustertrustbundles')).status, 404);
+  });
+
+  await t.test('rbac/v1 defaulting: roleRef.apiGroup and a User/Group subject\'s apiGroup default to rbac.authorization.k8s.io', async () => {
+    const rb = await s.request('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', {
+      body: { metadata: { name: 'defaulted' }, roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'User', name: 'dave' }, { kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', name: 'sa', namespace: 'default' }] },
+    });
+    assert.equal(rb.status, 201, rb.text);
+    assert.equal(rb.json.roleRef.apiGroup, 'rbac.authorization.k8s.io');
+    assert.deepEqual(rb.json.subjects.map((x: { apiGroup?: string }) => x.apiGroup), ['rbac.authorization.k8s.io', 'rbac.authorization.k8s.io', undefined]);
+  });
+
+  await t.test('values sent with their keys in another order are the same values (roleRef, immutable data, CSR conditions, apply)', async () => {
+    const RB = '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings';
+    const created = await s.request('POST', RB, { body: { metadata: { name: 'ordered' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' } } });
+    assert.equal(created.status, 201);
+    const replaced = await s.request('PUT', `${RB}/ordered`, {
+      body: { metadata: { name: 'ordered' }, roleRef: { name: 'view', kind: 'ClusterRole', apiGroup: 'rbac.authorization.k8s.io' }, subjects: [{ kind: 'User', name: 'erin' }] },
+    });
+    assert.equal(replaced.status, 200, replaced.text);
+    // A changed roleRef is still refused.
+    const changed = await s.request('PUT', `${RB}/ordered`, { body: { metadata: { name: 'ordered' }, roleRef: { name: 'edit', kind: 'ClusterRole', apiGroup: 'rbac.authorization.k8s.io' } } });
+    assert.equal(changed.status, 422);
+
+    await s.request('POST', CM, { body: { metadata: { name: 'frozen' }, data: { a: '1', b: '2' }, immutable: true } });
+    const frozen = await s.request('PUT', `${CM}/frozen`, { body: { metadata: { name: 'frozen' }, data: { b: '2', a: '1' }, immutable: true } });
+    assert.equal(frozen.status, 200, frozen.text);
+
+    // Server-side apply of the value another manager set, keys reordered: co-ownership, not a conflict.
+    const CR = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+    await s.request('POST', `${CR}?fieldManager=creator`, { body: { metadata: { name: 'same-rules' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }] } });
+    const applied = await s.request('PATCH', `${CR}/same-rules?fieldManager=applier`, {
+      raw: JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'same-rules' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] }),
+      headers: { 'Content-Type': 'application/apply-patch+yaml' },
+    });
+    assert.equal(applied.status, 200, applied.text);
+
+    const dir = await tempDir(t, 'kubepki-conformance-');
+    const { b64 } = await opensslCsr(dir, 'ordered', '/CN=ordered');
+    await s.request('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { body: csrObject('ordered', b64) });
+    const csr = (await s.request('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests/ordered')).json;
+    csr.status = { conditions: [{ type: 'Approved', status: 'True', reason: 'ByTest', message: 'ok' }] };
+    const approved = await s.request('PUT', '/apis/certificates.k8s.io/v1/certificatesigningrequests/ordered/approval', { body: csr });
+    assert.equal(approved.status, 200, approved.text);
+    // A signer's status update carrying the Approved condition as another client serializes it (keys reversed).
+    const current = approved.json;
+    const reversed = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).reverse());
+    current.status.conditions = current.status.conditions.map(reversed);
+    const status = await s.request('PUT', '/apis/certificates.k8s.io/v1/certificatesigningrequests/ordered/status', { body: current });
+    assert.equal(status.status, 200, status.text);
   });
 });

@@ -255,6 +255,8 @@ export class ApiHandler {
     // kube registers POST on the collection only and PUT/PATCH on an item only: any other pairing of method and
     // path has no route, which go-restful answers 405 (a POST naming an object must not create it).
     if ((verb === 'create' && urlName && !sub) || ((verb === 'update' || verb === 'patch') && !urlName)) throw methodNotAllowed();
+    // The /watch/ prefix has GET routes only.
+    if (verb === 'watch' && req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
     const allowed = sub ? sub.verbs : def.verbs;
     if (!allowed.includes(verb)) {
       if (sub || ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb)) {

@@ -190,4 +190,20 @@ test('kube-apiserver conformance of edge requests', async (t) => {
     const status = await s.request('PUT', '/apis/certificates.k8s.io/v1/certificatesigningrequests/ordered/status', { body: current });
     assert.equal(status.status, 200, status.text);
   });
+
+  await t.test('the deprecated /watch/ prefix kube still serves: a collection or one named object', async () => {
+    const one = openWatch(s.url, '/api/v1/watch/namespaces/default/configmaps/existing', agent);
+    t.after(() => one.close());
+    const e = await one.next(5000);
+    assert.deepEqual([one.status, e.type, e.object.metadata.name], [200, 'ADDED', 'existing']);
+    await s.request('PATCH', `${CM}/existing`, { raw: '{"data":{"seen":"yes"}}', headers: MERGE });
+    const m = await one.next(5000);
+    assert.deepEqual([m.type, m.object.data], ['MODIFIED', { seen: 'yes' }]);
+    const all = openWatch(s.url, '/api/v1/watch/namespaces/default/configmaps?labelSelector=nothing%3Dhere', agent);
+    t.after(() => all.close());
+    await s.request('POST', CM, { body: { metadata: { name: 'labelled', labels: { nothing: 'here' } } } });
+    assert.equal((await all.next(5000)).object.metadata.name, 'labelled');
+    const del = await s.request('DELETE', '/api/v1/watch/namespaces/default/configmaps/existing');
+    assert.equal(del.status, 405);
+  });
 });

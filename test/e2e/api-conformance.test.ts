@@ -128,18 +128,19 @@ test('kube-apiserver conformance of edge requests', async (t) => {
     assert.deepEqual([bare[3], bare[5], bare[8]], ['namespace', 'ctrl', 1]);
   });
 
-  await t.test('/version, the OpenAPI info and discovery name one release: 1.33, where ClusterTrustBundle is v1beta1', async () => {
+  await t.test('/version, the OpenAPI info and discovery name one release: 1.32, where ClusterTrustBundle is v1alpha1', async () => {
     const version = (await s.request('GET', '/version')).json;
-    assert.deepEqual([version.major, version.minor, version.gitVersion], ['1', '33', 'v1.33.0-kubepki']);
+    assert.deepEqual([version.major, version.minor, version.gitVersion], ['1', '32', 'v1.32.0-kubepki']);
     const index = (await s.request('GET', '/openapi/v3')).json;
-    const certs = (await s.request('GET', index.paths['apis/certificates.k8s.io/v1beta1'].serverRelativeURL)).json;
-    assert.equal(certs.info.version, 'v1.33.0');
-    // Kubernetes 1.33 serves ClusterTrustBundle as certificates.k8s.io/v1beta1 (1.32 had only v1alpha1).
+    const certs = (await s.request('GET', index.paths['apis/certificates.k8s.io/v1alpha1'].serverRelativeURL)).json;
+    assert.equal(certs.info.version, 'v1.32.0');
+    assert.ok(certs.components.schemas['io.k8s.api.certificates.v1alpha1.ClusterTrustBundle']);
+    // Kubernetes 1.32 serves ClusterTrustBundle as certificates.k8s.io/v1alpha1 only (v1beta1 came with 1.33).
     const group = (await s.request('GET', '/apis/certificates.k8s.io')).json;
-    assert.deepEqual(group.versions.map((v: { version: string }) => v.version).sort(), ['v1', 'v1beta1']);
-    const v1beta1 = (await s.request('GET', '/apis/certificates.k8s.io/v1beta1')).json;
-    assert.deepEqual(v1beta1.resources.map((r: { name: string }) => r.name), ['clustertrustbundles']);
-    assert.equal((await s.request('GET', '/apis/certificates.k8s.io/v1alpha1/clustertrustbundles')).status, 404);
+    assert.deepEqual(group.versions.map((v: { version: string }) => v.version).sort(), ['v1', 'v1alpha1']);
+    const v1alpha1 = (await s.request('GET', '/apis/certificates.k8s.io/v1alpha1')).json;
+    assert.deepEqual(v1alpha1.resources.map((r: { name: string }) => r.name), ['clustertrustbundles']);
+    assert.equal((await s.request('GET', '/apis/certificates.k8s.io/v1beta1/clustertrustbundles')).status, 404);
   });
 
   await t.test('rbac/v1 defaulting: roleRef.apiGroup and a User/Group subject\'s apiGroup default to rbac.authorization.k8s.io', async () => {
@@ -205,5 +206,23 @@ test('kube-apiserver conformance of edge requests', async (t) => {
     assert.equal((await all.next(5000)).object.metadata.name, 'labelled');
     const del = await s.request('DELETE', '/api/v1/watch/namespaces/default/configmaps/existing');
     assert.equal(del.status, 405);
+  });
+
+  await t.test('/openapi/v2 is one Swagger 2.0 document of every served kind (JSON; protobuf-only Accept is 406)', async () => {
+    const r = await s.request('GET', '/openapi/v2', { headers: { Accept: 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.swagger, '2.0');
+    assert.equal(r.json.info.version, 'v1.32.0');
+    const csr = r.json.definitions['io.k8s.api.certificates.v1.CertificateSigningRequest'];
+    assert.deepEqual(csr['x-kubernetes-group-version-kind'], [{ group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' }]);
+    assert.ok(r.json.definitions['io.k8s.api.core.v1.ConfigMap'] && r.json.definitions['io.k8s.api.rbac.v1.ClusterRole']);
+    const approval = r.json.paths['/apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/approval'];
+    const body = approval.put.parameters.find((p: { in: string }) => p.in === 'body');
+    assert.deepEqual(body.schema, { $ref: '#/definitions/io.k8s.api.certificates.v1.CertificateSigningRequest' });
+    assert.doesNotMatch(r.text, /#\/components\//);
+    const list = r.json.paths['/api/v1/namespaces/{namespace}/configmaps'].get;
+    assert.deepEqual(list.parameters.find((p: { name: string }) => p.name === 'limit'), { name: 'limit', in: 'query', description: list.parameters.find((p: { name: string }) => p.name === 'limit').description, type: 'integer', uniqueItems: true });
+    const pb = await s.request('GET', '/openapi/v2', { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
+    assert.deepEqual([pb.status, pb.json.reason], [406, 'NotAcceptable']);
   });
 });

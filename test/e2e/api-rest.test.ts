@@ -231,7 +231,7 @@ test('authentication and authorization at the edge', async (t) => {
     assert.equal(h.status, 200);
     assert.equal(h.text, 'ok');
     const v = await s.request('GET', '/version', { as: null });
-    assert.equal(v.json.gitVersion, 'v1.33.0-kubepki');
+    assert.equal(v.json.gitVersion, 'v1.32.0-kubepki');
     const r = await s.request('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', { as: null });
     assert.equal(r.status, 403);
     assert.match(r.json.message, /User "system:anonymous" cannot list resource "certificatesigningrequests"/);

@@ -31,7 +31,7 @@ test('kubectl drives kubepki serve: the seed walk-through and the everyday comma
   });
 
   await t.test('version and api-resources (aggregated discovery)', async () => {
-    assert.match(await ok(['version']), /Server Version: v1\.33\.0/);
+    assert.match(await ok(['version']), /Server Version: v1\.32\.0/);
     const res = await ok(['api-resources']);
     assert.match(res, /certificatesigningrequests\s+csr\s+certificates\.k8s\.io\/v1\s+false\s+CertificateSigningRequest/);
     assert.match(res, /namespaces\s+ns\s+v1\s+false\s+Namespace/);

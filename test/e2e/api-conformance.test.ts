@@ -103,13 +103,14 @@ test('kube-apiserver conformance of edge requests', async (t) => {
 
   await t.test('the Event Table has kube\'s ten columns, the wide ones at priority 1, with kube\'s cells', async () => {
     const EV = '/api/v1/namespaces/default/events';
+    // Whole minutes past 10 print as "<n>m" (HumanDuration), so the cells do not depend on the test's speed.
     const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
     await s.request('POST', EV, {
       body: {
         metadata: { name: 'ev-full' },
         involvedObject: { kind: 'ConfigMap', name: 'existing', namespace: 'default', fieldPath: 'data.k' },
         reason: 'Tested', message: ' hello \n', type: 'Normal', count: 3,
-        firstTimestamp: minutesAgo(30), lastTimestamp: minutesAgo(5), source: { component: 'me', host: 'node-1' },
+        firstTimestamp: minutesAgo(30), lastTimestamp: minutesAgo(15), source: { component: 'me', host: 'node-1' },
       },
     });
     await s.request('POST', EV, {
@@ -121,7 +122,7 @@ test('kube-apiserver conformance of edge requests', async (t) => {
       ['Last Seen:0', 'Type:0', 'Reason:0', 'Object:0', 'Subobject:1', 'Source:1', 'Message:0', 'First Seen:1', 'Count:1', 'Name:1'],
     );
     const rows = new Map(table.rows.map((r: { cells: unknown[] }) => [r.cells[9], r.cells]));
-    assert.deepEqual(rows.get('ev-full'), ['5m', 'Normal', 'Tested', 'configmap/existing', 'data.k', 'me, node-1', 'hello', '30m', 3, 'ev-full']);
+    assert.deepEqual(rows.get('ev-full'), ['15m', 'Normal', 'Tested', 'configmap/existing', 'data.k', 'me, node-1', 'hello', '30m', 3, 'ev-full']);
     // No lastTimestamp: last seen is the first seen (from eventTime); no count: 1; no involved name: the kind alone.
     const bare = rows.get('ev-bare') as unknown[];
     assert.equal(bare[0], bare[7]);
@@ -224,5 +225,23 @@ test('kube-apiserver conformance of edge requests', async (t) => {
     assert.deepEqual(list.parameters.find((p: { name: string }) => p.name === 'limit'), { name: 'limit', in: 'query', description: list.parameters.find((p: { name: string }) => p.name === 'limit').description, type: 'integer', uniqueItems: true });
     const pb = await s.request('GET', '/openapi/v2', { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
     assert.deepEqual([pb.status, pb.json.reason], [406, 'NotAcceptable']);
+  });
+
+  await t.test('a ClusterTrustBundle sent as protobuf (a typed client-go client) is decoded, not emptied', async () => {
+    // Protobuf wire format by hand: field `n` of length-delimited type is tag (n<<3|2), length, bytes.
+    const field = (n: number, value: Buffer | string): Buffer => {
+      const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
+      const varint = (x: number): number[] => (x < 0x80 ? [x] : [(x & 0x7f) | 0x80, ...varint(x >>> 7)]);
+      return Buffer.concat([Buffer.from([(n << 3) | 2, ...varint(bytes.length)]), bytes]);
+    };
+    const pem = (await s.request('GET', '/apis/certificates.k8s.io/v1alpha1/clustertrustbundles')).json;
+    assert.equal(pem.kind, 'ClusterTrustBundleList');
+    const caPem = s.pki.ca.trim() + '\n';
+    const raw = Buffer.concat([field(1, field(1, 'pb-bundle')), field(2, field(2, caPem))]);
+    const typeMeta = Buffer.concat([field(1, 'certificates.k8s.io/v1alpha1'), field(2, 'ClusterTrustBundle')]);
+    const body = Buffer.concat([Buffer.from('k8s\0', 'latin1'), field(1, typeMeta), field(2, raw)]);
+    const created = await s.request('POST', '/apis/certificates.k8s.io/v1alpha1/clustertrustbundles', { raw: body, headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' } });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual([created.json.metadata.name, created.json.spec.trustBundle], ['pb-bundle', caPem]);
   });
 });

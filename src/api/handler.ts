@@ -18,13 +18,13 @@ import { patchResource } from './handlers/patch.js';
 import type { HandlerEnv, RequestScope, VerbHandler } from './handlers/scope.js';
 import { updateResource } from './handlers/update.js';
 import { watchResource } from './handlers/watch.js';
-import { negotiateDiscovery } from './negotiation.js';
+import { negotiateDiscovery, negotiateOpenApiV2 } from './negotiation.js';
 import { buildOpenApi, type OpenApiDocuments } from './openapi.js';
 import { type ResourceDefinition, type ResourceRegistry, type StrategyContext, type Verb } from './registry.js';
 import type { RequestInfo } from './request-info.js';
 import { sendJson, writeStatus } from './responses.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { methodNotAllowed, methodNotSupported, notFoundPath } from './status.js';
+import { methodNotAllowed, methodNotSupported, notAcceptable, notFoundPath } from './status.js';
 import { ApiError, badRequest, internalError } from '../apis/status.js';
 import { isPathSegmentName } from './validation.js';
 import { ResourceStore } from './store.js';
@@ -252,6 +252,11 @@ export class ApiHandler {
     const sub = info.subresource ? def.subresources.find((s) => s.name === info.subresource) : undefined;
     if (info.subresource && !sub) throw notFoundPath();
     const verb = info.verb as Verb;
+    // kube registers POST on the collection only and PUT/PATCH on an item only: any other pairing of method and
+    // path has no route, which go-restful answers 405 (a POST naming an object must not create it).
+    if ((verb === 'create' && urlName && !sub) || ((verb === 'update' || verb === 'patch') && !urlName)) throw methodNotAllowed();
+    // The /watch/ prefix has GET routes only.
+    if (verb === 'watch' && req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
     const allowed = sub ? sub.verbs : def.verbs;
     if (!allowed.includes(verb)) {
       if (sub || ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb)) {
@@ -317,6 +322,11 @@ export class ApiHandler {
 
   private serveOpenApi(req: IncomingMessage, res: ServerResponse, path: string): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
+    if (path === '/openapi/v2') {
+      // JSON only: a client that accepts nothing but kube's protobuf form (client-go's OpenAPISchema) gets 406.
+      if (negotiateOpenApiV2(req.headers.accept) === undefined) throw notAcceptable(['application/json']);
+      return sendJson(res, 200, this.openapi.v2.json, { 'Cache-Control': 'no-cache, private', Etag: `"${this.openapi.v2.hash}"`, Vary: 'Accept' });
+    }
     if (path === '/openapi/v3') return sendJson(res, 200, this.openapi.index, { 'Cache-Control': 'no-cache, private' });
     if (path.startsWith('/openapi/v3/')) {
       const doc = this.openapi.documents.get(path.slice('/openapi/v3/'.length));

@@ -4,6 +4,7 @@
 // Apply (server-side apply) makes the applier own exactly the fields of its configuration, refuses with 409
 // to change a field another manager owns with another value (unless forced, which takes it over), and
 // removes the fields the applier owned before, stopped applying, and nobody else owns.
+import { isDeepStrictEqual } from 'node:util';
 import { granularList, childAt, childKey, childSchema, containersOf, decodeFieldsV1, encodeFieldsV1, hasDescendant, itemElement, pathKey, pathOf, pathString, toFieldSet, valueAt, type FieldPath } from './fieldpath.js';
 import type { ObjectSchema, Schema } from './schema.js';
 import { ApiError } from '../apis/status.js';
@@ -126,7 +127,7 @@ function entryFor(managed: Managed[], id: WriteIdentity, operation: 'Apply' | 'U
 function diffWalk(next: unknown, old: unknown, schema: Schema, key: string, after: Set<string>, changed: Set<string>): void {
   const leaf = () => {
     after.add(key);
-    if (old === undefined || (typeof next === 'object' && next !== null ? JSON.stringify(next) !== JSON.stringify(old) : next !== old)) changed.add(key);
+    if (old === undefined || (typeof next === 'object' && next !== null ? !isDeepStrictEqual(next, old) : next !== old)) changed.add(key);
   };
   switch (schema.type) {
     case 'object':
@@ -294,7 +295,9 @@ export function applyConfiguration(schema: ObjectSchema, live: KubeObject | null
     for (const k of applied) {
       if (!m.set.has(k) || hasDescendant(applied, k)) continue;
       const p = pathOf(k);
-      if (JSON.stringify(valueAt(merged, p, schema)) !== JSON.stringify(valueAt(live, p, schema))) conflicts.push({ manager: m.entry, path: p });
+      // Equal values are co-owned, not a conflict. Key order is no difference: a typed client's protobuf body
+      // stores a PolicyRule as {verbs, apiGroups, resources}, a manifest applies it as {apiGroups, resources, verbs}.
+      if (!isDeepStrictEqual(valueAt(merged, p, schema), valueAt(live, p, schema))) conflicts.push({ manager: m.entry, path: p });
     }
   }
   if (conflicts.length > 0 && !force) throw applyConflict(conflicts);

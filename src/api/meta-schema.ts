@@ -47,7 +47,7 @@ export const objectMetaSchema = obj(
     selfLink: str('Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.'),
     uid: str('UID is the unique in time and space value for this object.'),
   },
-  { name: `${META}.ObjectMeta`, description: 'ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.' },
+  { name: `${META}.ObjectMeta`, description: 'ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.', omitEmpty: true },
 );
 
 export const listMetaSchema = obj(
@@ -82,6 +82,8 @@ export function kindSchema(options: {
   description?: string;
   properties: Record<string, Schema>;
   required?: string[];
+  /** Every optional string/list/map field of the kind's Go struct is omitempty (see ObjectSchema.omitEmpty). */
+  omitEmpty?: boolean;
 }): ObjectSchema {
   return obj(
     {
@@ -95,6 +97,7 @@ export function kindSchema(options: {
       ...(options.description ? { description: options.description } : {}),
       ...(options.required ? { required: options.required } : {}),
       gvk: [{ group: options.group, version: options.version, kind: options.kind }],
+      ...(options.omitEmpty ? { omitEmpty: true } : {}),
     },
   );
 }

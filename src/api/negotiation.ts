@@ -72,3 +72,10 @@ export function contentTypeOf(header: string | undefined): string {
   if (!header) return 'application/json';
   return header.split(';')[0]!.trim().toLowerCase();
 }
+
+/** /openapi/v2 is served as JSON: 'json' when the Accept header allows it (or is absent), else undefined (406). */
+export function negotiateOpenApiV2(accept: string | undefined): 'json' | undefined {
+  const types = parseMediaTypes(accept);
+  if (types.length === 0) return 'json';
+  return types.some((m) => isJsonish(m.type)) ? 'json' : undefined;
+}

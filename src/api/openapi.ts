@@ -3,6 +3,8 @@
 // operation of a kind lists the `fieldValidation` parameter), to compute strategic merge patches for
 // `apply`, and for `explain`. Schemas come from the resource definitions, so they match what is decoded.
 import { createHash } from 'node:crypto';
+import { KUBE_SEMVER } from '../apis/kube-version.js';
+import { swagger2 } from './openapi-v2.js';
 import { listSchema, objectMetaSchema } from './meta-schema.js';
 import { apiVersionOf, type ResourceDefinition, type ResourceRegistry } from './registry.js';
 import { toOpenApi, type OpenApiSchema } from './schema.js';
@@ -12,6 +14,8 @@ export interface OpenApiDocuments {
   index: string;
   /** keyed by path without leading slash: `api/v1`, `apis/certificates.k8s.io/v1` */
   documents: Map<string, { json: string; hash: string }>;
+  /** /openapi/v2: every group-version in one Swagger 2.0 document, with its ETag hash. */
+  v2: { json: string; hash: string };
 }
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
@@ -197,7 +201,7 @@ function document(defs: ResourceDefinition[]): string {
   }
   return JSON.stringify({
     openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: 'v1.32.0' },
+    info: { title: 'Kubernetes', version: KUBE_SEMVER },
     paths,
     components: { schemas: components, securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } } },
   });
@@ -215,5 +219,7 @@ export function buildOpenApi(registry: ResourceRegistry): OpenApiDocuments {
   }
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const [p, d] of documents) paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${d.hash}` };
-  return { index: JSON.stringify({ paths }), documents };
+  const v2json = swagger2([...documents.values()].map((d) => JSON.parse(d.json) as OpenApiSchema), KUBE_SEMVER);
+  const v2 = { json: v2json, hash: createHash('sha512').update(v2json).digest('hex').toUpperCase() };
+  return { index: JSON.stringify({ paths }), documents, v2 };
 }

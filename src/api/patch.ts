@@ -76,7 +76,9 @@ const RETAIN_KEYS = '$retainKeys';
 /** Strategic merge patch of `patch` onto `target` guided by `schema` (k8s.io/apimachinery strategicpatch). */
 export function applyStrategicMergePatch(target: unknown, patch: unknown, schema: Schema | undefined): unknown {
   if (!isObject(patch)) throw badRequest('strategic merge patch must be a JSON object');
-  return mergeMap(isObject(target) ? target : {}, patch, schema);
+  // A top-level `$patch: delete` leaves an empty object (strategicpatch's handleDirectiveInMergeMap), which the
+  // handler then refuses for its missing name, as kube does.
+  return mergeMap(isObject(target) ? target : {}, patch, schema) ?? {};
 }
 
 function mergeMap(target: Record<string, unknown>, patch: Record<string, unknown>, schema: Schema | undefined): Record<string, unknown> | undefined {
@@ -87,7 +89,7 @@ function mergeMap(target: Record<string, unknown>, patch: Record<string, unknown
     for (const [k, v] of Object.entries(patch)) if (k !== DIRECTIVE && !k.startsWith('$')) out[k] = stripDirectives(v);
     return out;
   }
-  if (directive !== undefined && directive !== 'merge') throw badRequest(`Unknown patch type: ${String(directive)}`);
+  if (directive !== undefined && directive !== 'merge') throw badRequest(`unknown patch type: ${String(directive)} in map: ${goValue(patch)}`);
   checkDirectiveFormats(patch);
   const out: Record<string, unknown> = { ...target };
   const retain = patch[RETAIN_KEYS];
@@ -196,4 +198,11 @@ function stripDirectives(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (!k.startsWith('$')) out[k] = stripDirectives(x);
   return out;
+}
+
+/** A value as Go's fmt %v prints the map[string]interface{} strategicpatch quotes in its errors. */
+function goValue(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (isObject(v)) return `map[${Object.keys(v).sort().map((k) => `${k}:${goValue(v[k])}`).join(' ')}]`;
+  return v === null ? '<nil>' : String(v);
 }

@@ -72,6 +72,12 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
     default:
       info.verb = '';
   }
+  // The deprecated /watch/ prefix (/api/v1/watch/namespaces/ns/configmaps[/name]) that kube still serves:
+  // kube's RequestInfoFactory takes it as the verb ("specialVerbs") and reads the rest as usual.
+  if (parts[0] === 'watch' && parts.length > 1) {
+    info.verb = 'watch';
+    parts = parts.slice(1);
+  }
   if (parts[0] === 'namespaces') {
     if (parts.length > 1) {
       info.namespace = parts[1]!;

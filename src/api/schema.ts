@@ -38,6 +38,11 @@ export interface ObjectSchema extends SchemaCommon {
   required?: string[];
   /** x-kubernetes-group-version-kind, for top-level kinds. */
   gvk?: { group: string; version: string; kind: string }[];
+  /**
+   * Every optional string, list and map field of the Go struct is `omitempty`: an empty one ("", [], {}) is
+   * dropped on decode, as the typed round trip through kube-apiserver drops it (finalizers: [] is not kept).
+   */
+  omitEmpty?: boolean;
 }
 
 // ---- Builders ----------------------------------------------------------------------------------------------
@@ -59,7 +64,10 @@ export const arrayOf = (
   items: Schema,
   options: { description?: string; listType?: 'atomic' | 'set' | 'map'; listMapKeys?: string[]; patchStrategy?: 'merge' | 'merge,retainKeys' | 'replace'; patchMergeKey?: string } = {},
 ): Schema => ({ type: 'array', items, ...options });
-export const obj = (properties: Record<string, Schema>, options: { name?: string; description?: string; required?: string[]; gvk?: ObjectSchema['gvk'] } = {}): ObjectSchema => ({
+export const obj = (
+  properties: Record<string, Schema>,
+  options: { name?: string; description?: string; required?: string[]; gvk?: ObjectSchema['gvk']; omitEmpty?: boolean } = {},
+): ObjectSchema => ({
   type: 'object',
   properties,
   ...options,
@@ -194,11 +202,19 @@ function walk(v: unknown, s: Schema, path: string, structName: string, unknown: 
           continue;
         }
         const r = walk(item, fs, join(path, k), name, unknown);
-        if (r !== undefined) out[k] = r;
+        if (r !== undefined && !(s.omitEmpty && isEmpty(r))) out[k] = r;
       }
       return out;
     }
   }
+}
+
+/** What Go's encoding/json `omitempty` drops among the values kept here: "", [] and {} (never 0 or false, which
+ * kube's pointer fields keep). */
+function isEmpty(v: unknown): boolean {
+  if (v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
 }
 
 /** Go's zero value for a null inside a list or map. */

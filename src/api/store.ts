@@ -328,9 +328,7 @@ export class ResourceStore {
     const body = JSON.parse(text) as KubeObject;
     this.checkTypeMeta(body);
     if (!isObject(body.metadata)) body.metadata = {};
-    if (body.metadata.name !== undefined && body.metadata.name !== '' && body.metadata.name !== name) {
-      throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
-    }
+    checkName(body, name);
     if (this.def.namespaced && body.metadata.namespace && body.metadata.namespace !== namespace) {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
@@ -398,9 +396,7 @@ export class ResourceStore {
         obj.metadata.resourceVersion = current.metadata.resourceVersion;
         requested = undefined;
       } else requested = rv;
-      if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
-        throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
-      }
+      checkName(obj, name);
       // A patch that moves the object to another namespace or changes its kind is refused, not silently undone.
       this.checkPatchedNamespace(obj, namespace);
       this.checkTypeMeta(obj);
@@ -614,4 +610,14 @@ export class ResourceStore {
     }
     return internalError(err);
   }
+}
+
+/**
+ * kube's checkName (endpoints/handlers/rest.go) for an updated or patched object: a name is required
+ * (ContextBasedNaming's errEmptyName, e.g. after a patch that removed it) and must be the URL's.
+ */
+function checkName(obj: KubeObject, name: string): void {
+  const objName = obj.metadata.name;
+  if (objName === undefined || objName === '') throw badRequest('name must be provided');
+  if (objName !== name) throw badRequest(`the name of the object (${String(objName)}) does not match the name on the URL (${name})`);
 }

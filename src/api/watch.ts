@@ -9,6 +9,9 @@ import type { KubeObject } from '../apis/index.js';
 import { cachedEvent, dispatchEvent, type CachedEvent, type WatchEventType, type WatchSubscriber } from './watch-event.js';
 import { ApiError, internalError, resourceExpired, type Status } from '../apis/status.js';
 
+/** setTimeout's longest delay (2^31-1 ms, ~24.8 days); a longer one fires at once with a TimeoutOverflowWarning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Bytes queued for a slow client before its watch is closed. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
@@ -65,7 +68,7 @@ export class WatchStream implements WatchSubscriber {
     const res = this.o.res;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
-    this.timer = setTimeout(() => this.close(), this.o.timeoutMs);
+    this.timer = setTimeout(() => this.close(), Math.min(this.o.timeoutMs, MAX_TIMER_MS));
     this.timer.unref();
   }
 

@@ -3,6 +3,7 @@
 // server with a kubeconfig, or kubepki serve's loopback socket. Errors are the API's Status (ApiError from
 // src/apis/status).
 import type { KubeObject, SubjectAccessReview } from '../apis/objects.js';
+import { CTB_GROUP, CTB_VERSION } from '../apis/clustertrustbundle.js';
 
 export interface ResourceRef {
   group: string;
@@ -20,7 +21,7 @@ export const RESOURCES = {
   namespaces: { group: '', version: 'v1', resource: 'namespaces', namespaced: false, kind: 'Namespace' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true, kind: 'Lease' },
   events: { group: '', version: 'v1', resource: 'events', namespaced: true, kind: 'Event' },
-  clusterTrustBundles: { group: 'certificates.k8s.io', version: 'v1beta1', resource: 'clustertrustbundles', namespaced: false, kind: 'ClusterTrustBundle' },
+  clusterTrustBundles: { group: CTB_GROUP, version: CTB_VERSION, resource: 'clustertrustbundles', namespaced: false, kind: 'ClusterTrustBundle' },
 } as const satisfies Record<string, ResourceRef>;
 
 export interface ListOptions {

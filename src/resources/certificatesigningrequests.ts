@@ -4,6 +4,7 @@
 // from the known set, expirationSeconds is at least 600, the requester's identity is the authenticated
 // user's, the spec never changes, and conditions change only through /approval (Approved, Denied — never
 // both) and /status (status.certificate, only once Approved and only PEM certificates; Failed).
+import { isDeepStrictEqual } from 'node:util';
 import { decodePem } from '../x509/pem.js';
 import { checkCertificateParsesHere, checkCertificateParsesOffThread, verifyCertificateRequestOffThread } from '../x509/signature-workers.js';
 import { checkSubjectRestriction } from './csr-subject-restriction.js';
@@ -258,7 +259,7 @@ async function validateCsrUpdate(newCsr: CertificateSigningRequest, oldCsr: Cert
       const newC = findConditions(newCsr, t);
       if (newC.length < oldC.length) continue;
       if (newC.length > oldC.length) errs.push(forbiddenField('status.conditions', `updates may not add a condition of type ${JSON.stringify(t)}`));
-      else if (JSON.stringify(oldC) !== JSON.stringify(newC)) errs.push(forbiddenField('status.conditions', `updates may not modify a condition of type ${JSON.stringify(t)}`));
+      else if (!isDeepStrictEqual(oldC, newC)) errs.push(forbiddenField('status.conditions', `updates may not modify a condition of type ${JSON.stringify(t)}`));
     }
   }
   const newCert = newCsr.status?.certificate ?? '';

@@ -1,5 +1,6 @@
 // v1 ConfigMap: string data and binaryData under config keys (alphanumerics, '-', '_', '.'), no key in
 // both, at most 1 MiB in all, frozen once immutable.
+import { isDeepStrictEqual } from 'node:util';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
 import { bool, bytes, mapOf, str } from '../api/schema.js';
@@ -35,6 +36,7 @@ const configMapSchema = kindSchema({
   version: 'v1',
   kind: 'ConfigMap',
   description: 'ConfigMap holds configuration data for pods to consume.',
+  omitEmpty: true,
   properties: {
     binaryData: mapOf(bytes(), 'BinaryData contains the binary data.'),
     data: mapOf(str(), 'Data contains the configuration data.'),
@@ -72,8 +74,9 @@ export const configMaps: ResourceDefinition = {
       const errs = validateConfigMap(nc);
       if (oc.immutable) {
         if (!nc.immutable) errs.push(forbiddenField('immutable', 'field is immutable when `immutable` is set'));
-        if (JSON.stringify(nc.data ?? {}) !== JSON.stringify(oc.data ?? {})) errs.push(forbiddenField('data', 'field is immutable when `immutable` is set'));
-        if (JSON.stringify(nc.binaryData ?? {}) !== JSON.stringify(oc.binaryData ?? {})) errs.push(forbiddenField('binaryData', 'field is immutable when `immutable` is set'));
+        // Compared as values (a client may send the keys in another order than they are stored in).
+        if (!isDeepStrictEqual(nc.data ?? {}, oc.data ?? {})) errs.push(forbiddenField('data', 'field is immutable when `immutable` is set'));
+        if (!isDeepStrictEqual(nc.binaryData ?? {}, oc.binaryData ?? {})) errs.push(forbiddenField('binaryData', 'field is immutable when `immutable` is set'));
       }
       return errs;
     },

@@ -19,14 +19,35 @@ interface Event extends KubeObject {
   lastTimestamp?: string;
   eventTime?: string;
   reportingComponent?: string;
-  series?: { lastObservedTime?: string };
+  reportingInstance?: string;
+  series?: { count?: number; lastObservedTime?: string };
 }
 
 const ev = (o: KubeObject) => o as Event;
 
-const lastSeen = (e: Event, now: Date): string => {
-  const t = e.series?.lastObservedTime ?? e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
-  return age(t, now);
+interface EventTimes {
+  lastSeen: string;
+  firstSeen: string;
+  count: number;
+}
+
+/** kube's printEvent: first seen from firstTimestamp or eventTime, last seen from lastTimestamp or the first, a series overriding both. */
+const eventTimes = (e: Event, now: Date): EventTimes => {
+  const firstSeen = age(e.firstTimestamp ?? e.eventTime, now);
+  let lastSeen = e.lastTimestamp ? age(e.lastTimestamp, now) : firstSeen;
+  let count = e.count ?? 0;
+  if (e.series) {
+    lastSeen = age(e.series.lastObservedTime, now);
+    count = e.series.count ?? 0;
+  } else if (count === 0) count = 1; // singleton events of the events.k8s.io API carry no count
+  return { lastSeen, firstSeen, count };
+};
+
+/** formatEventSource: the component (or reporting controller), then ", host" (or reporting instance) when known. */
+const eventSource = (e: Event): string => {
+  const component = e.source?.component || e.reportingComponent || '';
+  const instance = e.source?.host || e.reportingInstance || '';
+  return instance ? `${component}, ${instance}` : component;
 };
 
 export const events: ResourceDefinition = {
@@ -73,18 +94,26 @@ export const events: ResourceDefinition = {
   strategy: {},
   subresources: [],
   printer: {
+    // kube's event columns; the wide ones (priority 1) are what `kubectl get events -o wide` adds.
     columns: [
-      { name: 'Last Seen', type: 'string', description: 'Time when this Event was last seen' },
-      { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future.' },
-      { name: 'Reason', type: 'string', description: 'This should be a short, machine understandable string that gives the reason for this event being generated.' },
-      { name: 'Object', type: 'string', description: 'The object this Event is about.' },
+      { name: 'Last Seen', type: 'string', description: 'The time at which the most recent occurrence of this event was recorded.' },
+      { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future' },
+      { name: 'Reason', type: 'string', description: 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.' },
+      { name: 'Object', type: 'string', description: 'The object that this event is about.' },
+      { name: 'Subobject', type: 'string', priority: 1, description: 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers[2].' },
+      { name: 'Source', type: 'string', priority: 1, description: 'The component reporting this event. Should be a short machine understandable string.' },
       { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.' },
+      { name: 'First Seen', type: 'string', priority: 1, description: 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)' },
+      { name: 'Count', type: 'string', priority: 1, description: 'The number of times this event has occurred.' },
       { ...NAME_COLUMN, priority: 1 },
     ],
     cells: (o, now) => {
       const e = ev(o);
       const io = e.involvedObject ?? {};
-      return [lastSeen(e, now), e.type ?? '', e.reason ?? '', `${(io['kind'] ?? '').toLowerCase()}/${io['name'] ?? ''}`, e.message ?? '', e.metadata.name ?? ''];
+      const kind = (io['kind'] ?? '').toLowerCase();
+      const target = io['name'] ? `${kind}/${io['name']}` : kind;
+      const t = eventTimes(e, now);
+      return [t.lastSeen, e.type ?? '', e.reason ?? '', target, io['fieldPath'] ?? '', eventSource(e), (e.message ?? '').trim(), t.firstSeen, t.count, e.metadata.name ?? ''];
     },
   },
   fieldSelectors: {

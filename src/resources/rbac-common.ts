@@ -1,5 +1,6 @@
 // Shared pieces of the rbac.authorization.k8s.io/v1 kinds: PolicyRule, Subject and RoleRef schemas and
 // kube's validation of them (pkg/apis/rbac/validation). Escalation checks belong to the authorizer (auth).
+import { isDeepStrictEqual } from 'node:util';
 import { kindSchema } from '../api/meta-schema.js';
 import type { ResourceStrategy } from '../api/registry.js';
 import { arrayOf, obj, str, type ObjectSchema } from '../api/schema.js';
@@ -145,7 +146,19 @@ export function validateBinding(b: BindingLike, namespaced: boolean): FieldError
 }
 
 export function validateRoleRefUnchanged(n: BindingLike, o: BindingLike): FieldError[] {
-  return JSON.stringify(n.roleRef ?? {}) === JSON.stringify(o.roleRef ?? {}) ? [] : [invalid('roleRef', n.roleRef, 'cannot change roleRef')];
+  // Compared as values: a client may send roleRef's keys in another order than the stored object has them.
+  return isDeepStrictEqual(n.roleRef ?? {}, o.roleRef ?? {}) ? [] : [invalid('roleRef', n.roleRef, 'cannot change roleRef')];
+}
+
+/**
+ * rbac/v1's defaulting (pkg/apis/rbac/v1/defaults.go): an empty roleRef.apiGroup is rbac.authorization.k8s.io,
+ * as is a User or Group subject's, so `subjects: [{kind: User, name: alice}]` is accepted as kube accepts it.
+ */
+export function defaultBinding(b: BindingLike): void {
+  if (b.roleRef && !b.roleRef.apiGroup) b.roleRef.apiGroup = RBAC_GROUP;
+  for (const s of b.subjects ?? []) {
+    if (!s.apiGroup && (s.kind === 'User' || s.kind === 'Group')) s.apiGroup = RBAC_GROUP;
+  }
 }
 
 /** kubectl's ROLE column: Kind/name. */
@@ -177,6 +190,7 @@ export function bindingSchema(kind: 'RoleBinding' | 'ClusterRoleBinding', descri
 
 export function bindingStrategy(namespaced: boolean): ResourceStrategy {
   return {
+    defaults: (o) => defaultBinding(o as BindingLike),
     validate: (o) => validateBinding(o as BindingLike, namespaced),
     validateUpdate: (n, o) => [...validateBinding(n as BindingLike, namespaced), ...validateRoleRefUnchanged(n as BindingLike, o as BindingLike)],
   };

@@ -1,6 +1,7 @@
 // v1 Secret: data values are base64 bytes, stringData is write-only and merged into data, type defaults to
 // Opaque and never changes, well-known types require their keys (kubernetes.io/tls: tls.crt and tls.key;
 // service-account tokens: the service-account.name annotation), an immutable secret keeps its data.
+import { isDeepStrictEqual } from 'node:util';
 import { kindSchema } from '../api/meta-schema.js';
 import { ALL_VERBS, type ResourceDefinition } from '../api/registry.js';
 import { bool, bytes, mapOf, str } from '../api/schema.js';
@@ -26,6 +27,7 @@ const secretSchema = kindSchema({
   version: 'v1',
   kind: 'Secret',
   description: 'Secret holds secret data of a certain type.',
+  omitEmpty: true,
   properties: {
     data: mapOf(bytes(), 'Data contains the secret data. Each key must consist of alphanumeric characters, \'-\', \'_\' or \'.\'.'),
     immutable: bool('Immutable, if set to true, ensures that data stored in the Secret cannot be updated.'),
@@ -93,7 +95,7 @@ export const secrets: ResourceDefinition = {
       if ((ns.type ?? 'Opaque') !== (os.type ?? 'Opaque')) errs.push(invalid('type', ns.type, 'field is immutable'));
       if (os.immutable) {
         if (!ns.immutable) errs.push(forbiddenField('immutable', 'field is immutable when `immutable` is set'));
-        if (JSON.stringify(ns.data ?? {}) !== JSON.stringify(os.data ?? {})) errs.push(forbiddenField('data', 'field is immutable when `immutable` is set'));
+        if (!isDeepStrictEqual(ns.data ?? {}, os.data ?? {})) errs.push(forbiddenField('data', 'field is immutable when `immutable` is set'));
       }
       return errs;
     },

@@ -28,10 +28,10 @@ import { createMetrics, type ServerMetrics } from './metrics.js';
 import { clientCertificateExpiration, type ClientCertificateExpiration } from './expiry-metrics.js';
 import { openLoopback, type LoopbackListener } from './loopback.js';
 import { ApiError, internalError, unauthorized } from '../apis/status.js';
+import { KUBE_VERSION } from '../apis/kube-version.js';
 import type { AuthorizationAttributes, Authorizer, UserInfo } from '../apis/authorization.js';
 import { applyConnectionLimits, armRequestTimeout, KUBE_CONNECTION_LIMITS, serverConnectionOptions, timedOut, type ConnectionLimits } from './timeouts.js';
 
-export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubepki' };
 
 export interface ApiServerOptions {
   storage: Storage;

@@ -27,7 +27,7 @@ export function listOptions(store: ResourceStore, q: URLSearchParams): ListOptio
   return opts;
 }
 
-/** kube's ValidateListOptions (the WatchList feature on, as in kube 1.32). */
+/** kube's ValidateListOptions (the WatchList feature on, as in kube 1.32 and 1.33). */
 export function validateListOptions(q: URLSearchParams, watch: boolean): void {
   const errs: FieldError[] = [];
   const match = q.get('resourceVersionMatch') ?? '';

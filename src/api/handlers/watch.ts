@@ -21,9 +21,16 @@ export async function watchResource(s: RequestScope): Promise<void> {
   const name = urlName ?? field.exactValue('metadata.name');
   const rvParam = q.get('resourceVersion') ?? '';
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
-  const sendInitialEvents = queryBool(q, 'sendInitialEvents') === true;
+  const sendInitialEventsParam = queryBool(q, 'sendInitialEvents');
+  const sendInitialEvents = sendInitialEventsParam === true;
   const timeoutSeconds = queryInt64(q, 'timeoutSeconds');
   validateListOptions(q, true);
+  if (timeoutSeconds !== undefined && timeoutSeconds < 0) {
+    // kube's watch timer of a negative duration fires at once: a 200 whose stream ends before any event.
+    s.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    s.res.end();
+    return;
+  }
   const minTimeout = env.minRequestTimeoutSeconds;
   const timeoutMs = timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (minTimeout + Math.random() * minTimeout) * 1000;
   const transform = transformFor(output, def, () => env.clock.now());
@@ -43,9 +50,12 @@ export async function watchResource(s: RequestScope): Promise<void> {
     onClose: () => env.watches.delete(stream),
   });
   // Initial state: "" (most recent) and "0" (any) start with ADDED for every matching object, as does an
-  // explicit sendInitialEvents; a given resourceVersion starts right after it.
+  // explicit sendInitialEvents=true; a given resourceVersion starts right after it. sendInitialEvents=false
+  // (the WatchList opt-out) never synthesizes ADDED events: "" and "0" then start at the current revision.
   let initial: KubeObject[] = [];
-  if (rvParam === '' || rvParam === '0' || sendInitialEvents) {
+  if (sendInitialEventsParam === false) {
+    stream.afterRevision = rvParam === '' || rvParam === '0' ? await env.storage.currentRevision() : Number(rvParam);
+  } else if (rvParam === '' || rvParam === '0' || sendInitialEvents) {
     const list = await store.list(namespace, {
       labelSelector: label,
       fieldSelector: urlName !== undefined ? parseFieldSelector(`metadata.name=${urlName}`) : field,

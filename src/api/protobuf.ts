@@ -24,9 +24,9 @@ const FIELDS: Record<string, Record<string, number>> = {
   'io.k8s.api.certificates.v1.CertificateSigningRequestSpec': { request: 1, username: 2, uid: 3, groups: 4, usages: 5, extra: 6, signerName: 7, expirationSeconds: 8 },
   'io.k8s.api.certificates.v1.CertificateSigningRequestStatus': { conditions: 1, certificate: 2 },
   'io.k8s.api.certificates.v1.CertificateSigningRequestCondition': { type: 1, reason: 2, message: 3, lastUpdateTime: 4, lastTransitionTime: 5, status: 6 },
-  // certificates.k8s.io/v1alpha1 (the typed client of a 1.32 kubelet or controller sends protobuf)
-  'io.k8s.api.certificates.v1alpha1.ClusterTrustBundle': { metadata: 1, spec: 2 },
-  'io.k8s.api.certificates.v1alpha1.ClusterTrustBundleSpec': { signerName: 1, trustBundle: 2 },
+  // certificates.k8s.io/v1beta1 (a typed client, such as a kubelet's, sends protobuf)
+  'io.k8s.api.certificates.v1beta1.ClusterTrustBundle': { metadata: 1, spec: 2 },
+  'io.k8s.api.certificates.v1beta1.ClusterTrustBundleSpec': { signerName: 1, trustBundle: 2 },
   // core/v1
   'io.k8s.api.core.v1.Secret': { metadata: 1, data: 2, type: 3, stringData: 4, immutable: 5 },
   'io.k8s.api.core.v1.ConfigMap': { metadata: 1, data: 2, binaryData: 3, immutable: 4 },

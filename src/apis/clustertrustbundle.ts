@@ -1,7 +1,7 @@
-// certificates.k8s.io/v1alpha1 ClusterTrustBundle (Kubernetes 1.32; the same object as 1.33's v1beta1): a cluster-scoped set of X.509 trust
+// certificates.k8s.io/v1beta1 ClusterTrustBundle (as in Kubernetes 1.33; the same object as 1.32's v1alpha1): a cluster-scoped set of X.509 trust
 // anchors, optionally linked to a signer. A signer-linked bundle is named `<signerName with / → :>:<suffix>`.
 export const CTB_GROUP = 'certificates.k8s.io';
-export const CTB_VERSION = 'v1alpha1';
+export const CTB_VERSION = 'v1beta1';
 export const CTB_API_VERSION = `${CTB_GROUP}/${CTB_VERSION}`;
 export const CTB_RESOURCE = 'clustertrustbundles';
 /** kube's MaxTrustBundleSize. */

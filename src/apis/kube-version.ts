@@ -1,7 +1,7 @@
-// The one Kubernetes release `serve` presents itself as, in /version and the OpenAPI documents. It must be
-// the release whose API versions are served: Kubernetes 1.32, so ClusterTrustBundle is served as
-// certificates.k8s.io/v1alpha1 (v1beta1 arrived in 1.33). The minor version also decides which kubectl a
-// version-dispatching kubectl (gcloud's) runs against this server: 1.32, the kubectl the tests drive.
+// The one Kubernetes release `serve` presents itself as, in /version and the OpenAPI documents: 1.32. The minor
+// version decides which kubectl a version-dispatching kubectl (gcloud's, /usr/bin/kubectl here) runs against
+// this server, so it is the kubectl the tests drive. One API is a release ahead: ClusterTrustBundle is served as
+// certificates.k8s.io/v1beta1, as issue 13 asks and 1.33 serves it (1.32's v1alpha1 is the same object).
 export const KUBE_RELEASE = { major: '1', minor: '32', patch: '0' } as const;
 
 /** v1.32.0: the OpenAPI info.version. */

@@ -1,4 +1,4 @@
-// certificates.k8s.io/v1alpha1 ClusterTrustBundle (Kubernetes 1.32), cluster-scoped: name rules (a bundle
+// certificates.k8s.io/v1beta1 ClusterTrustBundle (as in Kubernetes 1.33), cluster-scoped: name rules (a bundle
 // linked to a signer is named `<signerName with / → :>:<suffix>`, an unlinked one has no ':'), trustBundle
 // rules (cluster/trust-bundle.ts), signerName immutable, and kube's ClusterTrustBundleAttest admission:
 // writing a bundle that names a signer needs `attest` on that signer (or `<domain>/*`) — skipped on an
@@ -59,7 +59,7 @@ export const clusterTrustBundles: ResourceDefinition = {
   namespaced: false,
   verbs: ALL_VERBS,
   schema: kindSchema({
-    name: 'io.k8s.api.certificates.v1alpha1.ClusterTrustBundle',
+    name: 'io.k8s.api.certificates.v1beta1.ClusterTrustBundle',
     group: CTB_GROUP,
     version: CTB_VERSION,
     kind: 'ClusterTrustBundle',
@@ -70,7 +70,7 @@ export const clusterTrustBundles: ResourceDefinition = {
           signerName: str('signerName indicates the associated signer, if any. In order to create or update a ClusterTrustBundle that sets signerName, you must have the following cluster-scoped permission: group=certificates.k8s.io resource=signers resourceName=<the signer name> verb=attest.'),
           trustBundle: str('trustBundle contains the individual X.509 trust anchors for this bundle, as PEM bundle of PEM-wrapped, DER-formatted X.509 certificates.'),
         },
-        { name: 'io.k8s.api.certificates.v1alpha1.ClusterTrustBundleSpec', description: 'ClusterTrustBundleSpec contains the signer and trust anchors.', required: ['trustBundle'] },
+        { name: 'io.k8s.api.certificates.v1beta1.ClusterTrustBundleSpec', description: 'ClusterTrustBundleSpec contains the signer and trust anchors.', required: ['trustBundle'] },
       ),
     },
   }),

@@ -129,19 +129,19 @@ test('kube-apiserver conformance of edge requests', async (t) => {
     assert.deepEqual([bare[3], bare[5], bare[8]], ['namespace', 'ctrl', 1]);
   });
 
-  await t.test('/version, the OpenAPI info and discovery name one release: 1.32, where ClusterTrustBundle is v1alpha1', async () => {
+  await t.test('/version, the OpenAPI info and discovery name one release, 1.32, and ClusterTrustBundle is served as v1beta1 only', async () => {
     const version = (await s.request('GET', '/version')).json;
     assert.deepEqual([version.major, version.minor, version.gitVersion], ['1', '32', 'v1.32.0-kubepki']);
     const index = (await s.request('GET', '/openapi/v3')).json;
-    const certs = (await s.request('GET', index.paths['apis/certificates.k8s.io/v1alpha1'].serverRelativeURL)).json;
+    const certs = (await s.request('GET', index.paths['apis/certificates.k8s.io/v1beta1'].serverRelativeURL)).json;
     assert.equal(certs.info.version, 'v1.32.0');
-    assert.ok(certs.components.schemas['io.k8s.api.certificates.v1alpha1.ClusterTrustBundle']);
-    // Kubernetes 1.32 serves ClusterTrustBundle as certificates.k8s.io/v1alpha1 only (v1beta1 came with 1.33).
+    assert.ok(certs.components.schemas['io.k8s.api.certificates.v1beta1.ClusterTrustBundle']);
+    // ClusterTrustBundle as 1.33 serves it by default: v1beta1, without the alpha version.
     const group = (await s.request('GET', '/apis/certificates.k8s.io')).json;
-    assert.deepEqual(group.versions.map((v: { version: string }) => v.version).sort(), ['v1', 'v1alpha1']);
-    const v1alpha1 = (await s.request('GET', '/apis/certificates.k8s.io/v1alpha1')).json;
-    assert.deepEqual(v1alpha1.resources.map((r: { name: string }) => r.name), ['clustertrustbundles']);
-    assert.equal((await s.request('GET', '/apis/certificates.k8s.io/v1beta1/clustertrustbundles')).status, 404);
+    assert.deepEqual(group.versions.map((v: { version: string }) => v.version).sort(), ['v1', 'v1beta1']);
+    const v1beta1 = (await s.request('GET', '/apis/certificates.k8s.io/v1beta1')).json;
+    assert.deepEqual(v1beta1.resources.map((r: { name: string }) => r.name), ['clustertrustbundles']);
+    assert.equal((await s.request('GET', '/apis/certificates.k8s.io/v1alpha1/clustertrustbundles')).status, 404);
   });
 
   await t.test('rbac/v1 defaulting: roleRef.apiGroup and a User/Group subject\'s apiGroup default to rbac.authorization.k8s.io', async () => {
@@ -234,13 +234,13 @@ test('kube-apiserver conformance of edge requests', async (t) => {
       const varint = (x: number): number[] => (x < 0x80 ? [x] : [(x & 0x7f) | 0x80, ...varint(x >>> 7)]);
       return Buffer.concat([Buffer.from([(n << 3) | 2, ...varint(bytes.length)]), bytes]);
     };
-    const pem = (await s.request('GET', '/apis/certificates.k8s.io/v1alpha1/clustertrustbundles')).json;
+    const pem = (await s.request('GET', '/apis/certificates.k8s.io/v1beta1/clustertrustbundles')).json;
     assert.equal(pem.kind, 'ClusterTrustBundleList');
     const caPem = s.pki.ca.trim() + '\n';
     const raw = Buffer.concat([field(1, field(1, 'pb-bundle')), field(2, field(2, caPem))]);
-    const typeMeta = Buffer.concat([field(1, 'certificates.k8s.io/v1alpha1'), field(2, 'ClusterTrustBundle')]);
+    const typeMeta = Buffer.concat([field(1, 'certificates.k8s.io/v1beta1'), field(2, 'ClusterTrustBundle')]);
     const body = Buffer.concat([Buffer.from('k8s\0', 'latin1'), field(1, typeMeta), field(2, raw)]);
-    const created = await s.request('POST', '/apis/certificates.k8s.io/v1alpha1/clustertrustbundles', { raw: body, headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' } });
+    const created = await s.request('POST', '/apis/certificates.k8s.io/v1beta1/clustertrustbundles', { raw: body, headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' } });
     assert.equal(created.status, 201, created.text);
     assert.deepEqual([created.json.metadata.name, created.json.spec.trustBundle], ['pb-bundle', caPem]);
   });

@@ -1,4 +1,4 @@
-// ClusterTrustBundle v1alpha1 (Kubernetes 1.32) through the real kubectl: discovery, the signer-linked bundles serve publishes
+// ClusterTrustBundle v1beta1 (as in Kubernetes 1.33) through the real kubectl: discovery, the signer-linked bundles serve publishes
 // from its CA, kube's validation (name prefix, CA-only PEM), the attest check on a bundle's signer, and
 // agents that take their custom trust from bundles selected by name or by signer and labels.
 import { test } from 'node:test';
@@ -17,18 +17,18 @@ import { until } from '../helpers/poll.js';
 
 const indent = (pem: string) => pem.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
 const ctbYaml = (name: string, pem: string, signerName?: string) =>
-  ['apiVersion: certificates.k8s.io/v1alpha1', 'kind: ClusterTrustBundle', 'metadata:', `  name: ${name}`, 'spec:', ...(signerName ? [`  signerName: ${signerName}`] : []), '  trustBundle: |', indent(pem), ''].join('\n');
+  ['apiVersion: certificates.k8s.io/v1beta1', 'kind: ClusterTrustBundle', 'metadata:', `  name: ${name}`, 'spec:', ...(signerName ? [`  signerName: ${signerName}`] : []), '  trustBundle: |', indent(pem), ''].join('\n');
 
 test('serve publishes its CA as signer-linked ClusterTrustBundles and validates bundles as kube does', async (t) => {
   const cluster = await startCluster(t);
   const k = cluster.kubectl;
   const resources = await k(['api-resources', '--api-group=certificates.k8s.io', '-o', 'wide']);
   assert.equal(resources.code, 0, resources.stderr);
-  assert.match(resources.stdout, /^clustertrustbundles\s+certificates\.k8s\.io\/v1alpha1\s+false\s+ClusterTrustBundle\s+create,delete,deletecollection,get,list,patch,update,watch/m);
+  assert.match(resources.stdout, /^clustertrustbundles\s+certificates\.k8s\.io\/v1beta1\s+false\s+ClusterTrustBundle\s+create,delete,deletecollection,get,list,patch,update,watch/m);
 
-  const explain = await k(['explain', 'clustertrustbundles.spec.signerName', '--api-version=certificates.k8s.io/v1alpha1']);
+  const explain = await k(['explain', 'clustertrustbundles.spec.signerName', '--api-version=certificates.k8s.io/v1beta1']);
   assert.equal(explain.code, 0, explain.stderr);
-  assert.match(explain.stdout, /GROUP:\s+certificates\.k8s\.io\nKIND:\s+ClusterTrustBundle\nVERSION:\s+v1alpha1\n/);
+  assert.match(explain.stdout, /GROUP:\s+certificates\.k8s\.io\nKIND:\s+ClusterTrustBundle\nVERSION:\s+v1beta1\n/);
   assert.match(explain.stdout, /verb=attest/);
 
   type Ctb = { metadata: { name: string }; spec: { signerName?: string; trustBundle: string } };

@@ -15,7 +15,8 @@ import { createCertificateRequest, parseVerifiedCertificateRequest } from '../..
 import { parseCertificateFields } from '../../src/x509/certificate-parser.js';
 import { issueCertificate } from '../../src/x509/certificate.js';
 import { generateKeyPair } from '../../src/x509/keys.js';
-import { locateElements, mutate, seededRandom } from '../x509/hostile-der-mutations.js';
+import { locateElements, mutate } from '../x509/hostile-der-mutations.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const run = promisify(execFile);
 const SOURCE = fileURLToPath(new URL('../../../test/fixtures/goparse', import.meta.url));

@@ -19,7 +19,8 @@ import { decodePem, encodePem } from '../../src/x509/pem.js';
 import { issueCertificate, type Certificate } from '../../src/x509/certificate.js';
 import { generateKeyPair, parsePrivateKeyPem, type KeyPair } from '../../src/x509/keys.js';
 import { validatePath } from '../../src/x509/path-validation/index.js';
-import { locateElements, mutate, ODD_TIMES, seededRandom } from './hostile-der-mutations.js';
+import { locateElements, mutate, ODD_TIMES } from './hostile-der-mutations.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const ITERATIONS = Number(process.env.KUBEPKI_FUZZ_ITERATIONS ?? 1500);
 const SEED = Number(process.env.KUBEPKI_FUZZ_SEED ?? 20261206);

@@ -4,18 +4,6 @@
 // so that most mutants get past the outer SEQUENCE and reach the field they break.
 import * as der from '../../src/x509/der.js';
 
-/** mulberry32: a 32-bit seeded PRNG, enough to make every run of the fuzz test the same run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One TLV found by a lenient walk: where its header starts, where its content starts and ends, its tag. */
 export interface Located {
   start: number;

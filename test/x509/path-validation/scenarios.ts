@@ -3,6 +3,7 @@
 // cross-signing, intermediates out of order, missing issuers) so the search also finds what nobody listed.
 import type { Certificate } from '../../../src/x509/certificate.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../../../src/x509/usages.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 import { identity, makeCert, type CertSpec, type Identity, type NameConstraintsSpec } from './chain-factory.js';
 
 export interface Scenario {
@@ -167,18 +168,6 @@ export async function namedScenarios(): Promise<Scenario[]> {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so a failing random case can be rebuilt. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const HOSTS = ['api.example.com', 'a.example.com', 'b.svc.example.com', '*.svc.example.com', '*.example.com', 'example.org', 'x.example.org', 'localhost'];
 const IPS = ['10.0.0.1', '10.96.0.1', '127.0.0.1', '192.168.1.10', '::1', 'fd00::10'];
 const DIALS = [...HOSTS.filter((h) => !h.startsWith('*')), 'c.svc.example.com', 'svc.example.com', ...IPS, '10.0.0.9', 'API.EXAMPLE.COM'];
@@ -192,7 +181,7 @@ const NAME_CONSTRAINTS: NameConstraintsSpec[] = [
 ];
 
 export async function randomScenarios(count: number, seed: number): Promise<Scenario[]> {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!;
   const chance = (p: number) => rand() < p;
   const subset = <T>(list: readonly T[], p: number) => list.filter(() => chance(p));

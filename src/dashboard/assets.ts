@@ -3,19 +3,20 @@
 
 const escapeAttr = (s: string) => s.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function indexHtml(csrfToken: string): string {
-  return `<!doctype html>
+/** The document's start up to <body>: both pages share it; `extra` goes last in <head>. */
+const head = (title: string, extra = '') => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<meta name="csrf-token" content="${escapeAttr(csrfToken)}">
-<title>kubepki dashboard</title>
+<title>${title}</title>
 <link rel="stylesheet" href="/static/style.css">
-<script type="module" src="/static/app.js"></script>
-</head>
-<body>
+${extra}</head>
+`;
+
+export function indexHtml(csrfToken: string): string {
+  return `${head('kubepki dashboard', `<meta name="csrf-token" content="${escapeAttr(csrfToken)}">\n<script type="module" src="/static/app.js"></script>\n`)}<body>
 <a class="skip" href="#main">Skip to content</a>
 <header>
   <h1>kubepki</h1>
@@ -39,16 +40,7 @@ export function indexHtml(csrfToken: string): string {
 
 /** The page a browser gets without a session: how to get one, and nothing about the cluster. */
 export function signInHtml(problem?: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>kubepki dashboard: access link needed</title>
-<link rel="stylesheet" href="/static/style.css">
-</head>
-<body>
+  return `${head('kubepki dashboard: access link needed')}<body>
 <main id="main" class="signin">
 <h1>kubepki dashboard</h1>
 ${problem ? `<p id="signin-problem" class="no">${escapeAttr(problem)}</p>\n` : ''}<p>This dashboard acts with its kubeconfig's credentials, so it opens directly only for the operating-system user

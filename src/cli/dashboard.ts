@@ -22,7 +22,7 @@ interface DashboardFlags {
 export function register(program: Command): void {
   program
     .command('dashboard')
-    .description('serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig\'s identity; open the access link it prints (http://127.0.0.1:PORT/?token=…)')
+    .description("serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig's identity; it opens for the OS user who starts it, anyone else needs the access link it prints")
     .requiredOption('--kubeconfig <file>', 'kubeconfig whose identity the dashboard uses; RBAC decides what it may see and approve')
     .option('--context <name>', 'kubeconfig context to use (default: current-context)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
@@ -104,8 +104,8 @@ export async function startDashboardFor(o: {
     ...(o.kubeconfigDir ? { kubeconfigDir: o.kubeconfigDir } : {}),
     logger: o.logger,
   });
-  // The access URL carries the token that opens a session (like Jupyter's): printed for the person who
-  // started the dashboard, to open in their browser; without it the page shows nothing about the cluster.
+  // The access URL carries the token that opens a session (like Jupyter's): printed for the person who started
+  // the dashboard. Their own browser also opens the bare address (same-user-peer.ts); any other user needs it.
   process.stderr.write(`kubepki dashboard: listening on ${running.url} as ${identity}\n`);
   return running;
 }

@@ -262,19 +262,29 @@ export class RestKubeClient implements KubeClient {
             });
             return;
           }
-          let buffered = '';
+          // The part of an event line received so far, as the chunks it came in: a chunk without a newline is
+          // only kept, so a long line is joined once when it ends (joining and scanning everything received on
+          // every chunk took minutes for a 16 MiB line).
+          let partial: string[] = [];
+          let partialLength = 0;
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
-            buffered += chunk;
-            // An event line that never ends is cut (a real event is an object of at most a few MB).
-            if (buffered.length > MAX_WATCH_LINE_BYTES && buffered.indexOf('\n') < 0) {
-              request?.destroy();
-              return reject(new KubepkiError('APIError', `watch ${url.pathname}: an event line longer than ${MAX_WATCH_LINE_BYTES / (1024 * 1024)} MiB`));
+            let nl = chunk.indexOf('\n');
+            if (nl < 0) {
+              partial.push(chunk);
+              partialLength += chunk.length;
+              // An event line that never ends is cut (a real event is an object of at most a few MB).
+              if (partialLength > MAX_WATCH_LINE_BYTES) {
+                request?.destroy();
+                reject(new KubepkiError('APIError', `watch ${url.pathname}: an event line longer than ${MAX_WATCH_LINE_BYTES / (1024 * 1024)} MiB`));
+              }
+              return;
             }
-            let nl: number;
-            while ((nl = buffered.indexOf('\n')) >= 0) {
-              const line = buffered.slice(0, nl).trim();
-              buffered = buffered.slice(nl + 1);
+            const text = partial.length > 0 ? partial.join('') + chunk : chunk;
+            nl += text.length - chunk.length;
+            let from = 0;
+            for (; nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) {
+              const line = text.slice(from, nl).trim();
               if (line === '') continue;
               let event: WatchEvent<T>;
               try {
@@ -285,6 +295,8 @@ export class RestKubeClient implements KubeClient {
               }
               onEvent(event);
             }
+            partial = from < text.length ? [text.slice(from)] : [];
+            partialLength = text.length - from;
           });
           res.on('end', () => resolve());
           res.on('close', () => resolve());

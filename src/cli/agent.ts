@@ -11,7 +11,7 @@ import { validateDiscoveryOptions } from '../agent/discovery.js';
 import { customCaTrustFlags, customCaTrustOptions, type CustomCaTrustFlags } from './agent-custom-ca-trust.js';
 
 interface AgentFlags extends CustomCaTrustFlags {
-  kubeconfig: string;
+  kubeconfig?: string;
   bootstrapKubeconfig?: string;
   certDir: string;
   nodeName?: string;
@@ -61,7 +61,7 @@ export function register(program: Command): void {
   program
     .command('agent')
     .description('Run the node agent: TLS bootstrap with a bootstrap token, then client (and serving) certificate rotation, as the kubelet does')
-    .requiredOption('--kubeconfig <file>', 'kubeconfig used to talk to the API server; written after bootstrap, referring to <cert-dir>/kubelet-client-current.pem')
+    .option('--kubeconfig <file>', '(required) kubeconfig used to talk to the API server; written after bootstrap, referring to <cert-dir>/kubelet-client-current.pem')
     .option('--bootstrap-kubeconfig <file>', 'kubeconfig with a bootstrap token, used when --kubeconfig is missing or its certificate is unusable')
     .option('--cert-dir <dir>', 'directory of the certificate pairs and their -current.pem symlinks', '/var/lib/kubelet/pki')
     .option('--node-name <name>', 'the node name in the certificates (CN system:node:<name>); default: --hostname-override, then the host name')
@@ -81,6 +81,8 @@ export function register(program: Command): void {
     .option('--log-format <format>', 'text (klog-like lines) or json; default: text when stderr is a terminal, else json');
   customCaTrustFlags(program.commands.find((c) => c.name() === 'agent')!)
     .action(async (flags: AgentFlags) => {
+      // Checked here, not by commander's requiredOption, so that an unknown flag is reported first (as pflag does).
+      if (!flags.kubeconfig) throw new KubepkiError('InvalidArgument', '--kubeconfig is required: the kubeconfig the node talks to the API server with (written after bootstrap)');
       const port = Number(flags.healthzPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KubepkiError('InvalidArgument', `--healthz-port: "${flags.healthzPort}" is not a port number`);
       const caSyncIntervalMs = parseGoDuration(flags.caSyncPeriod);

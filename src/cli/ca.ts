@@ -154,7 +154,10 @@ async function runStatus(flags: StatusFlags): Promise<number> {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     return 0;
   }
-  const lines = [`PHASE: ${phase}${loaded ? ` (started ${loaded.state.startedAt}${loaded.state.completedAt ? `, completed ${loaded.state.completedAt}` : ''})` : ''}`, ''];
+  // The phase of the next step to run: said so, else "PHASE: complete" after switch reads as a finished rotation.
+  const when = loaded ? `started ${loaded.state.startedAt}${loaded.state.completedAt ? `, completed ${loaded.state.completedAt}` : ''}` : '';
+  const header = phase === 'none' ? 'PHASE: none (no rotation in progress)' : phase === 'done' ? `PHASE: done (${when})` : `PHASE: ${phase} (next to run; ${when})`;
+  const lines = [header, ''];
   lines.push('STEP                      FINISHED');
   for (const s of status.steps) lines.push(`${`${s.phase}/${s.name}`.padEnd(26)}${s.finishedAt ?? '-'}`);
   if (status.replicas.length > 0) {

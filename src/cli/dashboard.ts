@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.js';
 import type { RunningDashboard } from '../dashboard/server.js';
 
 interface DashboardFlags {
-  kubeconfig: string;
+  kubeconfig?: string;
   context?: string;
   port: string;
   address: string;
@@ -22,8 +22,8 @@ interface DashboardFlags {
 export function register(program: Command): void {
   program
     .command('dashboard')
-    .description("serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig's identity; it opens for the OS user who starts it, anyone else needs the access link it prints")
-    .requiredOption('--kubeconfig <file>', 'kubeconfig whose identity the dashboard uses; RBAC decides what it may see and approve')
+    .description("Serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig's identity; it opens for the OS user who starts it, anyone else needs the access link it prints")
+    .option('--kubeconfig <file>', '(required) kubeconfig whose identity the dashboard uses; RBAC decides what it may see and approve')
     .option('--context <name>', 'kubeconfig context to use (default: current-context)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
     .option('--address <ip>', 'address to listen on; anything but loopback exposes the kubeconfig\'s identity to the network', '127.0.0.1')
@@ -32,6 +32,8 @@ export function register(program: Command): void {
     .option('--kubeconfig-dir <dir>', 'directory of kubeconfigs (*.conf) whose embedded certificates to show (never their keys or tokens)')
     .option('--log-level <level>', 'pino log level (info, debug, warn...)')
     .action(async (flags: DashboardFlags) => {
+      // Checked here, not by commander's requiredOption, so that an unknown flag is reported first.
+      if (!flags.kubeconfig) throw new KubepkiError('InvalidArgument', '--kubeconfig is required: the identity the dashboard acts as (RBAC decides what it may see)');
       const { createLogger } = await import('../util/logger.js');
       const logger = createLogger({ name: 'kubepki-dashboard', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
       const running = await startDashboardFor({

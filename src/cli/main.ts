@@ -29,7 +29,7 @@ export const COMMANDS: CommandEntry[] = [
   { term: 'trust', description: 'Custom CA trust on the nodes: Secret kube-system/custom-ca-trust-secret', load: () => import('./trust.js') },
   { term: 'ca', description: 'Cluster CA operations', load: () => import('./ca.js') },
   { term: 'doctor [options]', description: 'Check the cluster PKI, kubeconfigs and kubelet certificates for every broken link; prints the error each component would log, who is affected and the fix (exit 0 ok, 1 warnings, 2 broken)', load: () => import('./doctor.js') },
-  { term: 'dashboard [options]', description: "serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig's identity; it opens for the OS user who starts it, anyone else needs the access link it prints", load: () => import('./dashboard.js') },
+  { term: 'dashboard [options]', description: "Serve the certificate trust dashboard (trust graph, expiry timeline, CSR queue, nodes, CA rotation) on 127.0.0.1, acting as the kubeconfig's identity; it opens for the OS user who starts it, anyone else needs the access link it prints", load: () => import('./dashboard.js') },
 ];
 
 const nameOf = (entry: CommandEntry): string => entry.term.split(' ')[0]!;

@@ -39,6 +39,12 @@ export interface RenewOptions {
   /** Key algorithm of the new keys; default: the algorithm of the key being replaced. */
   encryptionAlgorithm?: KeyAlgorithm;
   clock?: Clock;
+  /**
+   * Also accept kubelet.conf (its embedded certificate). Only a CA rotation asks for it: the new CA leaves
+   * an embedded kubelet.conf certificate unverifiable, and only a kubelet.conf that references
+   * kubelet-client-current.pem is rotated by a kubelet (the manual CA rotation re-creates it likewise).
+   */
+  includeKubeletConf?: boolean;
 }
 
 export interface RenewResult {
@@ -51,13 +57,14 @@ export interface RenewResult {
 }
 
 /** Expands and checks the requested names; unknown names and kubelet.conf are refused with the reason. */
-export function renewTargets(names: string[]): { names: string[]; all: boolean } {
+export function renewTargets(names: string[], options: { includeKubeletConf?: boolean } = {}): { names: string[]; all: boolean } {
   if (names.length === 0) throw new KubepkiError('InvalidArgument', `name a certificate to renew: one of ${RENEWABLE_NAMES.join(', ')}, or all`);
   if (names.includes('all')) {
     if (names.length > 1) throw new KubepkiError('InvalidArgument', '"all" cannot be combined with other names');
     return { names: [...RENEWABLE_NAMES], all: true };
   }
   for (const n of names) {
+    if (n === 'kubelet.conf' && options.includeKubeletConf) continue;
     if (n === 'kubelet.conf') {
       throw new KubepkiError('InvalidArgument', 'kubelet.conf is not renewed (as with kubeadm): the kubelet rotates its own client certificate through the certificates API');
     }
@@ -80,7 +87,7 @@ export async function renewCertificates(options: RenewOptions): Promise<RenewRes
   const { certDir, kubeconfigDir } = options;
   const now = (options.clock ?? systemClock).now();
   const validity = options.certificateValidityMs ?? DEFAULTS.certificateValidityMs;
-  const targets = renewTargets(options.names);
+  const targets = renewTargets(options.names, { includeKubeletConf: options.includeKubeletConf ?? false });
 
   // Read what is to be renewed; a missing certificate is an error when named, skipped (as kubeadm) for "all".
   const plans: Plan[] = [];

@@ -123,6 +123,21 @@ test('renew refuses kubelet.conf, unknown names and "all" mixed with names', () 
   assert.throws(() => renewTargets([]), /name a certificate to renew/);
 });
 
+test('a CA rotation (includeKubeletConf) re-issues kubelet.conf\'s embedded certificate, same subject, from the CA', async (t) => {
+  const { certDir, kubeconfigDir } = await pki(t);
+  const file = path.join(kubeconfigDir, 'kubelet.conf');
+  const old = parseCertificatePem(parseKubeconfig(await read(file), file).clientCertPem!);
+  const [result] = await renewCertificates({ certDir, kubeconfigDir, names: ['kubelet.conf'], includeKubeletConf: true, clock: new FakeClock(new Date('2026-09-01T10:00:00Z')) });
+  assert.equal(result!.status, 'renewed');
+  const kc = parseKubeconfig(await read(file), file);
+  const renewed = parseCertificatePem(kc.clientCertPem!);
+  assert.deepEqual(renewed.subject, old.subject);
+  assert.notEqual(renewed.serialNumber, old.serialNumber);
+  assert.ok(isSignedBy(renewed, parseCertificatePem(await read(path.join(certDir, 'ca.crt')))));
+  assert.ok(keyMatchesPublicKey(parsePrivateKeyPem(kc.clientKeyPem!), renewed.publicKey));
+  assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
+});
+
 test('a missing certificate: an error when named, skipped (MISSING) by renew all', async (t) => {
   const { certDir, kubeconfigDir } = await pki(t);
   await fs.rm(path.join(certDir, 'front-proxy-client.crt'));

@@ -238,7 +238,8 @@ export async function assertOnlyNewCA(c: RotationCluster, dir: string, oldClient
     await openssl(['verify', '-CAfile', newCA, 'apiserver.crt', 'apiserver-kubelet-client.crt'], pki);
     await openssl(['verify', '-CAfile', 'front-proxy-ca.crt', 'front-proxy-client.crt'], pki);
     assert.equal(((await readFile(path.join(pki, 'ca.crt'), 'utf8')).match(/BEGIN CERTIFICATE/g) ?? []).length, 1);
-    for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
+    // kubelet.conf too: its embedded certificate is re-issued (no kubelet rotates it), else doctor finds it broken.
+    for (const name of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf']) {
       const kc = parseKubeconfig(await readFile(path.join(rep.dataDir, name), 'utf8'), name);
       const f = path.join(dir, `${rep.name}-${name}.crt`);
       await writeFile(f, kc.clientCertPem!);

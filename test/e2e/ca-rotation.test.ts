@@ -68,6 +68,8 @@ test('ca rotate: prepare → switch → complete, then a run killed in every pha
 
   await timed('prepare', () => rotate(c, ['--phase', 'prepare']));
   assert.equal((await status(c)).phase, 'switch');
+  const text = await kubepki(['ca', 'rotate', 'status', '--data-dir', c.dataDir]);
+  assert.match(text.stdout, /^PHASE: switch \(next to run; started \S+\)\n/, 'the text names the phase to run next as such');
   const again = await kubepki(['ca', 'rotate', '--data-dir', c.dataDir, '--phase', 'complete']);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /cannot run --phase complete: phase switch is not finished/);

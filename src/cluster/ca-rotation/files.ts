@@ -19,7 +19,9 @@ import type { RotationState } from './plan.js';
 /** The files serve reads the rotation's extra trust from (server/dynamic-certs.ts ROTATION_TRUST_FILES). */
 export const TRUST = { ca: 'ca-rotation-trust.crt', frontProxy: 'front-proxy-ca-rotation-trust.crt', sa: 'sa-rotation-trust.pub' };
 export const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'];
-const REISSUED = ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf'];
+// kubelet.conf only when its certificate is embedded (one that references kubelet-client-current.pem is the
+// kubelet's to rotate, and embeddedClientCertificate refuses it, so it is skipped).
+const REISSUED = ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'];
 
 const fingerprints = (pem: string) => new Set(parseCertificatesPem(pem).map((c) => fingerprint(c)));
 export const sameCertSet = (a: string, b: string): boolean => {
@@ -124,7 +126,7 @@ async function reissue({ dataDir, material: m, clock }: FileStepInput): Promise<
       : await loadKubeconfig(dataDir, name).then((kc) => (kc ? embeddedClientCertificate(kc) : undefined)).catch(() => undefined);
     if (cert && !newIds.has(cert.authorityKeyId ?? '')) stale.push(name);
   }
-  if (stale.length > 0) await renewCertificates({ certDir: path.join(dataDir, 'pki'), kubeconfigDir: dataDir, names: stale, ...(clock ? { clock } : {}) });
+  if (stale.length > 0) await renewCertificates({ certDir: path.join(dataDir, 'pki'), kubeconfigDir: dataDir, names: stale, includeKubeletConf: true, ...(clock ? { clock } : {}) });
 }
 
 /** complete/remove-old (this node's part): the rotation's extra trust files gone, kubeconfigs trust the new CA alone. */

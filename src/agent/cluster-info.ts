@@ -7,7 +7,7 @@ import { RestKubeClient } from '../client/rest.js';
 import { RESOURCES } from '../client/interface.js';
 import type { ClientConfig } from '../client/kubeconfig.js';
 import type { ConfigMap } from '../apis/objects.js';
-import { parse } from 'yaml';
+import { parseUntrustedYaml } from '../util/yaml-nesting.js';
 import { KubepkiError } from '../util/errors.js';
 import { parseCertificatesPem, type Certificate } from '../x509/index.js';
 import { describeApiError, statusCodeOf } from './csr-client.js';
@@ -20,7 +20,7 @@ export interface PublishedCa {
 
 /** The CA certificates in cluster-info's kubeconfig (its first cluster's certificate-authority-data). */
 export function caFromClusterInfoKubeconfig(text: string): Certificate[] {
-  const doc = parse(text) as { clusters?: { cluster?: Record<string, unknown> }[] } | null;
+  const doc = parseUntrustedYaml(text) as { clusters?: { cluster?: Record<string, unknown> }[] } | null;
   const data = doc?.clusters?.[0]?.cluster?.['certificate-authority-data'];
   if (typeof data !== 'string' || data === '') throw new KubepkiError('InvalidConfig', 'cluster-info: the kubeconfig has no certificate-authority-data');
   return parseCertificatesPem(Buffer.from(data, 'base64').toString('utf8'), 'cluster-info certificate-authority-data');

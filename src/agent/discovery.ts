@@ -5,7 +5,8 @@
 // pinned public key; then read it again over TLS verified against that CA and require the same bytes. The
 // result is the bootstrap kubeconfig (server and CA from cluster-info, the token as credentials).
 import { dirname, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { parseUntrustedYaml } from '../util/yaml-nesting.js';
 import { RestKubeClient } from '../client/rest.js';
 import { RESOURCES, type ResourceClient } from '../client/interface.js';
 import { parseClientConfig, type ClientConfig } from '../client/kubeconfig.js';
@@ -108,7 +109,7 @@ export function verifyClusterInfo(
   }
   let doc: unknown;
   try {
-    doc = parse(kubeconfig);
+    doc = parseUntrustedYaml(kubeconfig);
   } catch (err) {
     throw new KubepkiError('InvalidConfig', `couldn't parse the kubeconfig file in the ${CLUSTER_INFO_CONFIGMAP} ConfigMap: ${(err as Error).message}`);
   }

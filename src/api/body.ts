@@ -2,12 +2,12 @@
 // against the kind's schema under the request's fieldValidation directive (Strict → 400 naming every
 // unknown field, Warn → a Warning header each, Ignore → silently dropped).
 import type { IncomingMessage } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import { decodeWithSchema, DecodeError, type ObjectSchema } from './schema.js';
 import { requestEntityTooLarge, unsupportedMediaType } from './status.js';
 import { contentTypeOf } from './negotiation.js';
 import { decodeProtobufBody, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { badRequest } from '../apis/status.js';
+import { MAX_YAML_NESTING, parseUntrustedYaml } from '../util/yaml-nesting.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -43,6 +43,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_CONTENT_TYPE];
 
+/**
+ * How deep objects and arrays may nest in a body. Go's decoder stops at 10,000; the recursive code a body meets
+ * here (the yaml package, patches, schema decoding) runs out of stack a thousand or more levels down, and no
+ * Kubernetes object comes near this depth.
+ */
+export const MAX_BODY_NESTING = MAX_YAML_NESTING;
+
 /** Parses a JSON, YAML or (with the kind's schema) protobuf body into a plain value. */
 export function parseBody(body: Buffer, contentTypeHeader: string | undefined, schema?: ObjectSchema): unknown {
   const ct = contentTypeOf(contentTypeHeader);
@@ -50,21 +57,31 @@ export function parseBody(body: Buffer, contentTypeHeader: string | undefined, s
   const text = body.toString('utf8');
   // Only the media types kube-apiserver decodes (a missing Content-Type is JSON, as kube defaults it); text/plain,
   // */* or a form body is 415, as kube's NegotiateInputSerializer answers.
-  if (ct === 'application/json') {
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw badRequest(`json parse error: ${(err as Error).message}`);
-    }
-  }
+  if (ct === 'application/json') return withinDepth(parsed(() => JSON.parse(text), 'json'), 'json');
   if (ct === 'application/yaml' || ct === 'application/x-yaml' || ct === 'text/yaml') {
-    try {
-      return parseYaml(text);
-    } catch (err) {
-      throw badRequest(`yaml parse error: ${(err as Error).message}`);
-    }
+    return withinDepth(parsed(() => parseUntrustedYaml(text, MAX_BODY_NESTING), 'yaml'), 'yaml');
   }
   throw unsupportedMediaType(BODY_TYPES);
+}
+
+function parsed(parse: () => unknown, what: 'json' | 'yaml'): unknown {
+  try {
+    return parse();
+  } catch (err) {
+    throw badRequest(`${what} parse error: ${(err as Error).message}`);
+  }
+}
+
+/** The value, unless it nests deeper than MAX_BODY_NESTING (checked without recursion: the value may be that deep). */
+function withinDepth(value: unknown, what: 'json' | 'yaml'): unknown {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_BODY_NESTING) throw badRequest(`${what} parse error: exceeded max depth: objects and arrays nest more than ${MAX_BODY_NESTING} levels deep`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return value;
 }
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';

@@ -7,6 +7,7 @@ import { KubepkiError } from '../util/errors.js';
 import { parseGoDuration } from '../util/duration.js';
 import { KEY_ALGORITHMS, parseKeyAlgorithm, type KeyAlgorithm } from '../x509/keys.js';
 import { canonicalIp, isValidDnsName } from '../x509/san.js';
+import { yamlNestingProblem } from '../util/yaml-nesting.js';
 
 const HOUR = 3_600_000;
 
@@ -358,6 +359,8 @@ export async function parseConfigFile(text: string, what: string): Promise<Confi
   const YAML = await import('yaml');
   let docs: unknown[];
   try {
+    const tooDeep = yamlNestingProblem(text);
+    if (tooDeep) throw new Error(tooDeep);
     const parsed = YAML.parseAllDocuments(text);
     for (const d of parsed) {
       if (d.errors.length > 0) throw new Error(d.errors[0]!.message.split('\n')[0]);

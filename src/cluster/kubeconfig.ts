@@ -3,6 +3,7 @@
 // picks the current context's cluster and user, which is what kubectl and kube-controller-manager use.
 import { createRequire } from 'node:module';
 import { readSimpleYaml } from '../util/simple-yaml.js';
+import { yamlNestingProblem } from '../util/yaml-nesting.js';
 import { KubepkiError } from '../util/errors.js';
 
 export interface KubeconfigContent {
@@ -110,6 +111,8 @@ export function parseKubeconfigYaml(text: string, what: string): Record<string, 
 /** The `yaml` package's reading, for a kubeconfig beyond simple-yaml.ts's subset. */
 function parseWithYaml(text: string, what: string): unknown {
   try {
+    const tooDeep = yamlNestingProblem(text);
+    if (tooDeep) throw new Error(tooDeep);
     const d = yaml().parseDocument(text);
     if (d.errors.length > 0) throw new Error(d.errors[0]!.message.split('\n')[0]);
     return d.toJS();

@@ -4,7 +4,6 @@
 // resource so the page can say "forbidden" rather than show an empty list as if it were the truth.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { Informer, type ListerWatcher } from '../controllers/runtime/informer.js';
 import { RESOURCES, type ResourceClient } from '../client/interface.js';
 import type { RestKubeClient } from '../client/rest.js';
@@ -16,6 +15,7 @@ import type { DashboardSnapshot } from './view.js';
 import type { LocalCertSource } from './trust-model.js';
 import type { Lease } from '../apis/objects.js';
 import { NAMESPACE_NODE_LEASE } from '../apis/names.js';
+import { parseUntrustedYaml } from '../util/yaml-nesting.js';
 
 export interface SourceOptions {
   client: RestKubeClient;
@@ -167,7 +167,7 @@ function kubeconfigCerts(file: string, text: string): LocalCertSource[] {
   const name = path.basename(file);
   let doc: { clusters?: { name?: string; cluster?: Record<string, unknown> }[]; users?: { name?: string; user?: Record<string, unknown> }[] };
   try {
-    doc = (parseYaml(text) ?? {}) as typeof doc;
+    doc = (parseUntrustedYaml(text) ?? {}) as typeof doc;
   } catch {
     return [];
   }

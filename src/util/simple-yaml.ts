@@ -6,6 +6,8 @@
 // numeric-looking scalars it does not resolve exactly, tabs, several documents...), and callers then parse
 // with the `yaml` package: the result is always what `yaml` gives (test/util/simple-yaml.test.ts checks it).
 
+import { MAX_YAML_NESTING } from './yaml-nesting.js';
+
 type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
 
 interface Line {
@@ -45,6 +47,8 @@ const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.\/-]*$/;
 
 class BlockReader {
   private i = 0;
+  /** Blocks being read, one inside the other: deeper than the yaml package may go, it is not this subset's. */
+  private depth = 0;
 
   constructor(private readonly lines: Line[]) {}
 
@@ -59,8 +63,13 @@ class BlockReader {
   /** The block whose first line is the next one, at exactly `indent`. */
   block(indent: number): Value {
     const first = this.peek() ?? unsupported();
-    if (first.indent !== indent) unsupported();
-    return first.text === '-' || first.text.startsWith('- ') ? this.sequence(indent) : this.mapping(indent, undefined);
+    if (first.indent !== indent || this.depth >= MAX_YAML_NESTING) unsupported();
+    this.depth++;
+    try {
+      return first.text === '-' || first.text.startsWith('- ') ? this.sequence(indent) : this.mapping(indent, undefined);
+    } finally {
+      this.depth--;
+    }
   }
 
   /** A mapping at `indent`; `inline` is a first entry's text that followed a sequence's "- ". */

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer } from '../api/helpers.js';
+import { MAX_BODY_NESTING } from '../../src/api/body.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 
@@ -89,4 +90,40 @@ test('strategic merge patch directives of the wrong shape are kube\'s 400 (422 f
   assert.equal(ok.status, 200, ok.text);
   assert.deepEqual(ok.json.data, { b: '2' });
   assert.deepEqual(ok.json.metadata.finalizers ?? [], []);
+});
+
+test('bodies nested deeper than the recursion can follow are a 400 for every way in, never a 500; up to the limit they are handled', async (t) => {
+  const s = await startTestServer(t);
+  assert.equal((await s.request('POST', CM, { body: { metadata: { name: 'p1' }, data: { a: '1' } } })).status, 201);
+  // {"a":{"a":...}} n levels deep (the JSON text is also YAML).
+  const deep = (n: number) => `${'{"a":'.repeat(n)}"x"${'}'.repeat(n)}`;
+  const tooDeep = deep(MAX_BODY_NESTING * 5);
+  const cases: Array<[string, string, string, string]> = [
+    ['POST', CM, 'application/json', `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"unknown":${tooDeep}}`],
+    ['POST', CM, 'application/yaml', `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"unknown":${deep(MAX_BODY_NESTING + 1)}}`],
+    ['PATCH', `${CM}/p1`, 'application/merge-patch+json', `{"metadata":{"annotations":${tooDeep}}}`],
+    ['PATCH', `${CM}/p1`, 'application/strategic-merge-patch+json', `{"metadata":{"annotations":${tooDeep}}}`],
+    ['PATCH', `${CM}/p1`, 'application/json-patch+json', `[{"op":"add","path":"/metadata/annotations","value":${tooDeep}}]`],
+    ['PATCH', `${CM}/p1?fieldManager=m`, 'application/apply-patch+yaml', `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"p1","annotations":${tooDeep}}}`],
+    // YAML aliases: a node that contains itself is a cycle, not a deep value.
+    ['POST', CM, 'application/yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: deep, labels: *m}\n'],
+    ['PATCH', `${CM}/p1?fieldManager=m`, 'application/apply-patch+yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p1, annotations: &a {x: *a}}\n'],
+  ];
+  for (const [method, url, type, raw] of cases) {
+    const r = await s.request(method, url, { raw, headers: { 'Content-Type': type } });
+    assert.equal(r.status, 400, `${method} ${type}: ${r.text.slice(0, 300)}`);
+    assert.equal(r.json.reason, 'BadRequest');
+    assert.match(r.json.message, /^(json|yaml) parse error: (exceeded max depth|an alias refers to a node that contains it)/, `${method} ${type}`);
+  }
+  assert.equal((await s.request('GET', `${CM}/deep`)).status, 404, 'nothing was created');
+  assert.deepEqual((await s.request('GET', `${CM}/p1`)).json.data, { a: '1' }, 'nothing was patched');
+  // At the limit, a patch goes through the recursive merge and meets the typed decoder's usual 400.
+  const atLimit = deep(MAX_BODY_NESTING - 3);
+  for (const type of ['application/merge-patch+json', 'application/strategic-merge-patch+json']) {
+    const r = await s.request('PATCH', `${CM}/p1`, { raw: `{"metadata":{"annotations":${atLimit}}}`, headers: { 'Content-Type': type } });
+    assert.equal(r.status, 400, `${type}: ${r.text.slice(0, 300)}`);
+    assert.match(r.json.message, /cannot unmarshal object into Go struct field ObjectMeta\.metadata\.annotations/);
+  }
+  const created = await s.request('POST', CM, { raw: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep-ok"},"unknown":${deep(MAX_BODY_NESTING - 1)}}`, headers: { 'Content-Type': 'application/json' } });
+  assert.equal(created.status, 201, created.text.slice(0, 300));
 });

@@ -15,7 +15,7 @@ import { KubepkiError } from './errors.js';
 /** Far above any PEM bundle, kubeconfig or config kubepki reads (the system CA bundle is ~200 KB). */
 export const MAX_INPUT_FILE_BYTES = 8 * 1024 * 1024;
 
-/** How long a named pipe (or another non-regular file) may give nothing before the read is an error. */
+/** How long a named pipe may give nothing before the read is an error (a device such as /dev/null ends at once). */
 export const PIPE_WAIT_MS = 5_000;
 const POLL_MS = 20;
 
@@ -28,7 +28,7 @@ export interface BoundedReadOptions {
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 function nothingWritten(file: string, waitMs: number): KubepkiError {
-  return new KubepkiError('FileInvalid', `cannot read ${file}: it is a named pipe (or device) and nothing was written to it within ${waitMs / 1000}s`);
+  return new KubepkiError('FileInvalid', `cannot read ${file}: it is a named pipe and nothing was written to it within ${waitMs / 1000}s`);
 }
 
 const isAgain = (err: unknown): boolean => (err as NodeJS.ErrnoException)?.code === 'EAGAIN' || (err as NodeJS.ErrnoException)?.code === 'EWOULDBLOCK';
@@ -67,7 +67,7 @@ export function readBoundedFileSync(file: string, options: BoundedReadOptions = 
         n = -1; // a writer, no data yet
       }
       // A pipe with no writer yet reads as EOF: wait for one, unless something was read already.
-      if (n < 0 || (n === 0 && total === 0 && !st.isFile() && fd !== 0)) {
+      if (n < 0 || (n === 0 && total === 0 && st.isFIFO() && fd !== 0)) {
         if (Date.now() >= deadline) throw nothingWritten(file, pipeWaitMs);
         sleepSync(POLL_MS);
         continue;
@@ -105,7 +105,7 @@ export async function readBoundedFile(file: string, options: BoundedReadOptions 
         if (!isAgain(err)) throw err;
         bytesRead = -1;
       }
-      if (bytesRead < 0 || (bytesRead === 0 && total === 0 && !st.isFile())) {
+      if (bytesRead < 0 || (bytesRead === 0 && total === 0 && st.isFIFO())) {
         if (Date.now() >= deadline) throw nothingWritten(file, pipeWaitMs);
         await sleep(POLL_MS);
         continue;

@@ -20,7 +20,7 @@ const fifo = (name: string): string => {
   execFileSync('mkfifo', [p]);
   return p;
 };
-const nothingWritten = (err: unknown) => err instanceof KubepkiError && err.code === 'FileInvalid' && /named pipe \(or device\) and nothing was written to it within 0.2s/.test(err.message);
+const nothingWritten = (err: unknown) => err instanceof KubepkiError && err.code === 'FileInvalid' && /named pipe and nothing was written to it within 0.2s/.test(err.message);
 
 test('a named pipe with no writer: both readers give up after the wait with FileInvalid', async () => {
   const p = fifo('none');
@@ -37,4 +37,11 @@ test('a named pipe whose writer writes and closes is read whole, by both readers
     assert.equal(await read(p), 'hello\nworld\n');
     await exited;
   }
+});
+
+test('a device at its end (/dev/null) is empty at once, by both readers: only a named pipe waits for a writer', async () => {
+  const started = Date.now();
+  assert.equal(readBoundedFileSync('/dev/null', { pipeWaitMs: 60_000 }), '');
+  assert.equal(await readBoundedFile('/dev/null', { pipeWaitMs: 60_000 }), '');
+  assert.ok(Date.now() - started < 30_000, 'neither waited for the pipe wait');
 });

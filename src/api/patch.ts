@@ -45,6 +45,7 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
   if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
     throw requestEntityTooLarge(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`);
   }
+  let at = 0;
   try {
     // One operation at a time, so "copy" can be bounded: each copy may double the document, and 30 copies
     // of copies made the server build gigabytes and stop answering (kube: jsonpatch.AccumulatedCopySizeLimit).
@@ -52,6 +53,7 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
     let copied = 0;
     for (let i = 0; i < patch.length; i++) {
       const op = patch[i] as fastJsonPatch.Operation;
+      at = i;
       if (op.op === 'copy' && typeof op.from === 'string') {
         const value: unknown = fastJsonPatch.getValueByPointer(doc, op.from);
         copied += value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
@@ -63,7 +65,10 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
     }
     return doc;
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    // The library's own errors say what failed; a TypeError is JavaScript's wording (moving a member into its own
+    // child reads a property of undefined), so the client hears which operation could not be applied instead.
+    const op = patch[at] as { op: string; path: string };
+    const msg = err instanceof TypeError ? `operation ${at} (${op.op} at ${JSON.stringify(op.path)}) cannot be applied to the object` : err instanceof Error ? err.message.split('\n')[0]! : String(err);
     throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${msg}`);
   }
 }

@@ -127,3 +127,14 @@ test('bodies nested deeper than the recursion can follow are a 400 for every way
   const created = await s.request('POST', CM, { raw: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep-ok"},"unknown":${deep(MAX_BODY_NESTING - 1)}}`, headers: { 'Content-Type': 'application/json' } });
   assert.equal(created.status, 201, created.text.slice(0, 300));
 });
+
+test('a JSON patch operation that cannot apply is a 422 naming it, never JavaScript\'s own error text', async (t) => {
+  const s = await startTestServer(t);
+  assert.equal((await s.request('POST', CM, { body: { metadata: { name: 'p1' }, data: { a: '1' } } })).status, 201);
+  // Moving a member into its own child: RFC 6902 forbids it; fast-json-patch reads a property of undefined.
+  const r = await s.request('PATCH', `${CM}/p1`, { raw: JSON.stringify([{ op: 'test', path: '/data/a', value: '1' }, { op: 'move', from: '/data', path: '/data/x' }]), headers: { 'Content-Type': 'application/json-patch+json' } });
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.json.reason, 'Invalid');
+  assert.equal(r.json.message, 'the server rejected our request due to an error in our request: operation 1 (move at "/data/x") cannot be applied to the object');
+  assert.deepEqual((await s.request('GET', `${CM}/p1`)).json.data, { a: '1' });
+});

@@ -7,7 +7,7 @@
 // path is opened non-blocking, and a pipe that has given nothing within PIPE_WAIT_MS is an error that says
 // so. A writer that is there, or comes within the wait (`<(cat cert.pem)`, `mkfifo p; cat x > p &`), is read
 // to EOF as before. Stdin (fd 0) still blocks, as every Unix tool's does.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubepkiError } from './errors.js';
@@ -45,6 +45,59 @@ function tooLarge(file: string, limit: number): KubepkiError {
   return new KubepkiError('FileInvalid', `cannot read ${file}: larger than ${limit / (1024 * 1024)} MiB (not a certificate, key or config file?)`);
 }
 
+/**
+ * What both readers do with an opened file and each read from it: the size bound, a named pipe's wait for its
+ * writer, the chunks read. The readers themselves only open, read, sleep and close.
+ */
+class BoundedRead {
+  private readonly chunks: Buffer[] = [];
+  private total = 0;
+  private deadline: number; // moved on by each chunk: a slow writer is not cut
+
+  constructor(
+    private readonly file: string,
+    private readonly st: Stats,
+    private readonly options: { limit: number; pipeWaitMs: number; waitsForWriter: boolean },
+  ) {
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR' });
+    if (st.isFile() && st.size > options.limit) throw tooLarge(file, options.limit);
+    this.deadline = Date.now() + options.pipeWaitMs;
+  }
+
+  /** A buffer for the next read: a regular file's remaining size and one byte (to see its end), else a chunk. */
+  buffer(): Buffer {
+    return Buffer.allocUnsafe(this.st.isFile() ? Math.min(Math.max(this.st.size - this.total, 0) + 1, CHUNK) : CHUNK);
+  }
+
+  /**
+   * Takes what a read gave (`n` bytes of `buf`; -1 for EAGAIN, a writer with no data yet): 'wait' to poll again
+   * shortly, 'more' to read on, 'end' at the end of the file. Throws past the size bound or the pipe's wait.
+   */
+  take(buf: Buffer, n: number): 'wait' | 'more' | 'end' {
+    // A pipe with no writer yet reads as EOF: wait for one, unless something was read already.
+    if (n < 0 || (n === 0 && this.total === 0 && this.options.waitsForWriter)) {
+      if (Date.now() >= this.deadline) throw nothingWritten(this.file, this.options.pipeWaitMs);
+      return 'wait';
+    }
+    if (n === 0) return 'end';
+    this.deadline = Date.now() + this.options.pipeWaitMs;
+    this.total += n;
+    if (this.total > this.options.limit) throw tooLarge(this.file, this.options.limit);
+    this.chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+    return 'more';
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks, this.total).toString('utf8');
+  }
+}
+
+/** A read's byte count, or -1 when a non-blocking read found no data yet (EAGAIN). */
+function againAsMinusOne(err: unknown): number {
+  if (!isAgain(err)) throw err;
+  return -1;
+}
+
 /** The file's text (UTF-8); errno errors (ENOENT, EISDIR, EACCES) are thrown as they are, for the caller to word. */
 export function readBoundedFileSync(file: string, options: BoundedReadOptions = {}): string {
   const { limit = MAX_INPUT_FILE_BYTES, pipeWaitMs = PIPE_WAIT_MS } = options;
@@ -52,33 +105,19 @@ export function readBoundedFileSync(file: string, options: BoundedReadOptions = 
   const fd = file === STDIN ? 0 : openSync(file, OPEN_FLAGS);
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR' });
-    if (st.isFile() && st.size > limit) throw tooLarge(file, limit);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let deadline = Date.now() + pipeWaitMs; // moved on by each chunk: a slow writer is not cut
+    const read = new BoundedRead(file, st, { limit, pipeWaitMs, waitsForWriter: st.isFIFO() && fd !== 0 });
     for (;;) {
-      const buf = Buffer.allocUnsafe(st.isFile() ? Math.min(Math.max(st.size - total, 0) + 1, CHUNK) : CHUNK);
+      const buf = read.buffer();
       let n: number;
       try {
         n = readSync(fd, buf, 0, buf.length, null);
       } catch (err) {
-        if (!isAgain(err)) throw err;
-        n = -1; // a writer, no data yet
+        n = againAsMinusOne(err);
       }
-      // A pipe with no writer yet reads as EOF: wait for one, unless something was read already.
-      if (n < 0 || (n === 0 && total === 0 && st.isFIFO() && fd !== 0)) {
-        if (Date.now() >= deadline) throw nothingWritten(file, pipeWaitMs);
-        sleepSync(POLL_MS);
-        continue;
-      }
-      if (n === 0) break;
-      deadline = Date.now() + pipeWaitMs;
-      total += n;
-      if (total > limit) throw tooLarge(file, limit);
-      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+      const next = read.take(buf, n);
+      if (next === 'end') return read.text();
+      if (next === 'wait') sleepSync(POLL_MS);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
   } finally {
     if (fd !== 0) closeSync(fd);
   }
@@ -91,32 +130,19 @@ export async function readBoundedFile(file: string, options: BoundedReadOptions 
   const fh = await open(file, OPEN_FLAGS);
   try {
     const st = await fh.stat();
-    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR' });
-    if (st.isFile() && st.size > limit) throw tooLarge(file, limit);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let deadline = Date.now() + pipeWaitMs; // moved on by each chunk: a slow writer is not cut
+    const read = new BoundedRead(file, st, { limit, pipeWaitMs, waitsForWriter: st.isFIFO() });
     for (;;) {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      let bytesRead: number;
+      const buf = read.buffer();
+      let n: number;
       try {
-        ({ bytesRead } = await fh.read(buf, 0, CHUNK, null));
+        ({ bytesRead: n } = await fh.read(buf, 0, buf.length, null));
       } catch (err) {
-        if (!isAgain(err)) throw err;
-        bytesRead = -1;
+        n = againAsMinusOne(err);
       }
-      if (bytesRead < 0 || (bytesRead === 0 && total === 0 && st.isFIFO())) {
-        if (Date.now() >= deadline) throw nothingWritten(file, pipeWaitMs);
-        await sleep(POLL_MS);
-        continue;
-      }
-      if (bytesRead === 0) break;
-      deadline = Date.now() + pipeWaitMs;
-      total += bytesRead;
-      if (total > limit) throw tooLarge(file, limit);
-      chunks.push(buf.subarray(0, bytesRead));
+      const next = read.take(buf, n);
+      if (next === 'end') return read.text();
+      if (next === 'wait') await sleep(POLL_MS);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
   } finally {
     await fh.close();
   }

@@ -15,8 +15,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/poll.js';
+import { startDashboard } from '../helpers/dashboard.js';
 import { freePorts } from '../helpers/ports.js';
-import { startCli, type CliProcess } from '../helpers/process.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServe } from '../api/helpers.js';
 import { RestKubeClient } from '../../src/client/rest.js';
@@ -40,24 +41,7 @@ const LONG_NAME = `long-${'x'.repeat(230)}`;
 const LONG_USER = `user-${'y'.repeat(3000)}`;
 const MANY = 2000;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-async function startDashboard(t: { after: (fn: () => Promise<void>) => void }, args: string[]): Promise<{ url: string; proc: CliProcess }> {
-  const proc = startCli(['dashboard', ...args]);
-  t.after(async () => {
-    await proc.stop();
-  });
-  const url = (await proc.waitForStderr(/listening on (http:\/\/\S+)/, { timeoutMs: 30_000, what: 'kubepki dashboard' }))[1]!;
-  return { url, proc };
-}
 
 /** curl, as a user would run it: status, headers (lower-case names) and body. */
 /** In a curl case's arguments: run it as another local user. */
@@ -252,7 +236,7 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
   watch(page);
   await page.goto(`${dash.url}#csrs`);
   await page.waitForSelector('main[data-page="csrs"]');
-  await until('every CSR in the snapshot', async () => Number(/All \((\d+)\)/.exec((await page.textContent('[data-key="filter-All"]')) ?? '')?.[1] ?? 0) >= MANY + 5, 60_000);
+  await until(async () => Number(/All \((\d+)\)/.exec((await page.textContent('[data-key="filter-All"]')) ?? '')?.[1] ?? 0) >= MANY + 5, 'every CSR in the snapshot', { timeoutMs: 60_000, intervalMs: 100 });
   assert.equal(new URL(page.url()).search, '', 'the token is gone from the address bar');
   assert.equal(new URL(page.url()).hash, '#csrs', 'the deep link survived the sign-in redirect');
 
@@ -278,7 +262,7 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
     const row = (name: string) => page.locator(`tr[data-csr="${name.replace(/["\\]/g, '\\$&')}"]`);
     // The search matches requestors too: the four asked for by the hostile user.
     await page.fill('#csr-search', 'onerror');
-    await until('the search to narrow the queue', async () => (await page.locator('#csr-table tbody tr').count()) === 4);
+    await until(async () => (await page.locator('#csr-table tbody tr').count()) === 4, 'the search to narrow the queue', { timeoutMs: 20_000, intervalMs: 100 });
     assert.equal(await row(HTML_NAME).locator('td').first().locator('bdi').first().textContent(), HTML_NAME, 'the HTML name is its text');
     assert.match((await row(RLO_NAME).locator('td').first().textContent())!, /invoice⟨U\+202E⟩gpj\.exe/, 'a bidi override is shown, not obeyed');
     assert.match((await row(ZW_NAME).locator('td').first().textContent())!, /node1⟨U\+200B⟩/, 'a zero-width space is shown');
@@ -334,7 +318,7 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
       });
     });
     stream.on('error', () => undefined);
-    await until('the first snapshot', () => arrivals.length >= 1);
+    await until(() => arrivals.length >= 1, 'the first snapshot', { timeoutMs: 20_000, intervalMs: 100 });
     // Changes for 3 s, however fast the machine creates them.
     let k = 0;
     const stormEnd = Date.now() + 3000;
@@ -343,7 +327,7 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
         while (Date.now() < stormEnd) await csrs.create(csrObject(`storm-${k++}`, plainRequest.der) as CertificateSigningRequest);
       }),
     );
-    await until('the storm in the page', async () => Number(/All \((\d+)\)/.exec((await page.textContent('[data-key="filter-All"]')) ?? '')?.[1] ?? 0) >= MANY + 5 + k, 30_000);
+    await until(async () => Number(/All \((\d+)\)/.exec((await page.textContent('[data-key="filter-All"]')) ?? '')?.[1] ?? 0) >= MANY + 5 + k, 'the storm in the page', { timeoutMs: 30_000, intervalMs: 100 });
     stream.destroy();
     const gaps = arrivals.slice(2).map((t, i) => t - arrivals[i + 1]!);
     t.diagnostic(`storm of ${k} CSRs in 3 s: ${arrivals.length - 1} snapshots, gaps ${gaps.join(', ')} ms`);
@@ -527,7 +511,7 @@ test('kubepki dashboard under hostile data, in a real browser', { timeout: 600_0
     await page.locator('[data-error="certificatesigningrequests"]', { hasText: /API server unreachable/ }).waitFor({ timeout: 30_000 });
     assert.ok((await page.locator('#csr-table tbody tr').count()) > 0, 'the last data stays on the page');
     serve = await startServe(t, [], { dataDir, port: apiPort! });
-    await until('the error to clear', async () => (await page.locator('#errors p').count()) === 0, 60_000);
+    await until(async () => (await page.locator('#errors p').count()) === 0, 'the error to clear', { timeoutMs: 60_000, intervalMs: 100 });
   });
 
   await t.test('the dashboard restarts: the page shows it is disconnected, then reconnects by itself with its session', async () => {

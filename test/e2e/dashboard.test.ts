@@ -14,8 +14,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { tempDir } from '../helpers/tmp.js';
+import { until } from '../helpers/poll.js';
+import { startDashboard } from '../helpers/dashboard.js';
 import { freePorts } from '../helpers/ports.js';
-import { startCli, type CliProcess } from '../helpers/process.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { kubectlWith, startServe } from '../api/helpers.js';
 import { csrManifest, nodeCsr, userKubeconfig } from './controllers-helpers.js';
@@ -30,15 +31,6 @@ import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../../src/x509/usages.js';
 const ARTIFACTS = process.env.KUBEPKI_TEST_ARTIFACTS ?? path.join(os.tmpdir(), 'kubepki-dashboard-artifacts');
 const PAGES = ['graph', 'timeline', 'csrs', 'nodes', 'rotation'] as const;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The trust graph's box for a certificate, by the name written on it. */
 const leaf = (page: Page, name: string) => page.locator('#graph g[data-id]').filter({ has: page.locator('css=text.on-leaf', { hasText: new RegExp(`^${name.replace(/[.]/g, '\\.')}$`) }) }).first();
@@ -77,14 +69,6 @@ function firstSnapshot(url: string, cookie: string): Promise<string> {
   });
 }
 
-async function startDashboardCli(t: { after: (fn: () => Promise<void>) => void }, args: string[]): Promise<{ url: string; proc: CliProcess }> {
-  const proc = startCli(['dashboard', ...args]);
-  t.after(async () => {
-    await proc.stop();
-  });
-  const url = (await proc.waitForStderr(/listening on (http:\/\/\S+)/, { timeoutMs: 30_000, what: 'kubepki dashboard' }))[1]!;
-  return { url, proc };
-}
 
 test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions through the API, and a page built like a credential', { timeout: 300_000 }, async (t) => {
   const dir = await tempDir(t, 'kubepki-e2e-dashboard-');
@@ -97,7 +81,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
   await writeFile(tokenFile, `${viewerToken},viewer,uid-viewer\n${nobodyToken},nobody,uid-nobody\n`, { mode: 0o600 });
 
   const serve = await startServe(t, ['--token-auth-file', tokenFile, '--dashboard', String(dashPort)], { dataDir, port: apiPort! });
-  const dashUrl = await until('serve --dashboard', () => /kubepki dashboard: listening on (http:\/\/\S+)/.exec(serve.stderr())?.[1], 30_000);
+  const dashUrl = await until(() => /kubepki dashboard: listening on (http:\/\/\S+)/.exec(serve.stderr())?.[1], 'serve --dashboard', { timeoutMs: 30_000, intervalMs: 50 });
   assert.match(dashUrl, new RegExp(`^http://127\\.0\\.0\\.1:${dashPort}/\\?token=[A-Za-z0-9_-]{43}$`), 'serve --dashboard listens on loopback only, behind its access link');
   assert.match(serve.stderr(), /kubepki dashboard: listening on \S+ as kubernetes-admin/, 'serve --dashboard acts as admin.conf\'s user');
   const kubectl = kubectlWith(serve.kubeconfig, path.join(dir, 'kcache'));
@@ -132,7 +116,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
   await createCsr('viewer-tries', '/CN=bob', 'kubernetes.io/kube-apiserver-client', ['digital signature', 'client auth']);
   await createCsr('csrf-target', '/CN=eve', 'kubernetes.io/kube-apiserver-client', ['digital signature', 'client auth']);
   const csrJson = async (name: string) => JSON.parse(await ok(['get', 'csr', name, '-o', 'json'])) as { status?: { certificate?: string; conditions?: { type: string; reason?: string; message?: string }[] } };
-  await until('node certificates issued', async () => (await csrJson('node1-client')).status?.certificate && (await csrJson('node1-serving')).status?.certificate);
+  await until(async () => (await csrJson('node1-client')).status?.certificate && (await csrJson('node1-serving')).status?.certificate, 'node certificates issued', { timeoutMs: 15_000, intervalMs: 50 });
 
   const browser = await launchChromium(t, { hostResolverRules: 'MAP rebind.test 127.0.0.1' });
   // Every response the browser gets from a dashboard, for the header and secret checks at the end.
@@ -241,7 +225,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
   });
 
   await t.test('a user without rights sees "Forbidden" and gets no data', async () => {
-    const nobody = await startDashboardCli(t, ['--kubeconfig', nobodyConf, '--port', String(nobodyPort)]);
+    const nobody = await startDashboard(t, ['--kubeconfig', nobodyConf, '--port', String(nobodyPort)]);
     // The bare address, as the issue's operator types it: the browser runs as the dashboard's own OS user.
     const page = await open(`${new URL(nobody.url).origin}/`, 'csrs');
     await page.waitForSelector('#errors [data-error="certificatesigningrequests"]', { timeout: 15_000 });
@@ -252,7 +236,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
   });
 
   await t.test('a user who may read but not approve: the API\'s "forbidden" is shown and the CSR stays pending', async () => {
-    const viewer = await startDashboardCli(t, ['--kubeconfig', viewerConf, '--port', String(viewerPort)]);
+    const viewer = await startDashboard(t, ['--kubeconfig', viewerConf, '--port', String(viewerPort)]);
     const page = await open(`${new URL(viewer.url).origin}/`, 'csrs');
     await page.waitForSelector('[data-key="approve-viewer-tries"]');
     await page.click('[data-key="approve-viewer-tries"]');
@@ -309,7 +293,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
     t.after(() => new Promise<void>((r) => attacker.close(() => r())));
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
-    await until('the cross-site page\'s requests', async () => (await page.title()).startsWith('done:'));
+    await until(async () => (await page.title()).startsWith('done:'), 'the cross-site page\'s requests', { timeoutMs: 15_000, intervalMs: 50 });
     assert.equal(await page.title(), 'done:blocked', 'the other origin cannot read the dashboard');
     assert.equal((await csrJson('csrf-target')).status?.conditions, undefined, 'the cross-site approval did not reach the API');
     await page.close();
@@ -352,7 +336,7 @@ test('kubepki dashboard in headless Chromium: live trust pages, CSR decisions th
     await admin.click('#tab-nodes');
     // Wait for the snapshot that holds all of them (the graph's legend counts them).
     await admin.click('#tab-graph');
-    await until('the snapshot with every certificate', async () => Number(/(\d+) certificates/.exec((await admin.textContent('.legend')) ?? '')?.[1] ?? 0) >= N, 60_000);
+    await until(async () => Number(/(\d+) certificates/.exec((await admin.textContent('.legend')) ?? '')?.[1] ?? 0) >= N, 'the snapshot with every certificate', { timeoutMs: 60_000, intervalMs: 50 });
     // From the click to the next frame, layout included, measured in the page with performance.now(); the
     // script part is the page's own measure of that render.
     const measure = (p: string): Promise<{ total: number; script: number }> =>

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KubepkiError } from '../util/errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { CertificateManager, ManagerObserver } from './rotation.js';
+import { isLoopbackAddress } from '../util/socket-host.js';
 
 export class AgentMetrics implements ManagerObserver {
   readonly registry = new Registry();
@@ -67,12 +68,10 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
-
 /** Serves /healthz and /metrics on a loopback address only (they reveal node state, never secrets). */
 export async function startHealthServer(options: { host?: string; port: number; registry: Registry; health: HealthCheck }): Promise<HealthServer> {
   const host = options.host ?? '127.0.0.1';
-  if (!LOOPBACK.test(host)) throw new KubepkiError('InvalidArgument', `--healthz-bind-address ${host}: only a loopback address is allowed`);
+  if (!isLoopbackAddress(host)) throw new KubepkiError('InvalidArgument', `--healthz-bind-address ${host}: only a loopback address is allowed`);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {

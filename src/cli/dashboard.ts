@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { KubepkiError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { RunningDashboard } from '../dashboard/server.js';
+import { isLoopbackAddress } from '../util/socket-host.js';
 
 interface DashboardFlags {
   kubeconfig?: string;
@@ -61,8 +62,6 @@ export function parsePort(value: string, flag: string): number {
   return port;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 /** Starts the dashboard for a kubeconfig; prints where it listens (and a warning off loopback) to stderr. */
 export async function startDashboardFor(o: {
   kubeconfig: string;
@@ -92,7 +91,7 @@ export async function startDashboardFor(o: {
   if (o.serverUrl) config = { ...config, cluster: { ...config.cluster, server: o.serverUrl } };
   const client = new RestKubeClient(config, { userAgent: 'kubepki-dashboard', maxSockets: 8 });
   const identity = await whoAmI(client).catch(() => `kubeconfig user "${config.userName ?? '?'}"`);
-  if (!LOOPBACK.test(o.address)) {
+  if (!isLoopbackAddress(o.address)) {
     process.stderr.write(`kubepki dashboard: WARNING: listening on ${o.address}, not loopback: plain HTTP, so anyone who can see the traffic can take the access link and act as ${identity} (limit with --accept-hosts and a firewall)\n`);
   }
   const running = await startDashboard({

@@ -8,14 +8,15 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
-import type { Socket } from 'node:net';
+import { isLoopbackAddress } from '../util/socket-host.js';
 
 /** True when the socket's peer is a loopback socket owned by this process's uid; false when unknown. */
-export async function peerIsSameUser(socket: Socket): Promise<boolean> {
+export async function peerIsSameUser(socket: net.Socket): Promise<boolean> {
   const uid = process.getuid?.();
   const { remoteAddress, remotePort, localAddress, localPort } = socket;
   if (uid === undefined || !remoteAddress || !localAddress || remotePort === undefined || localPort === undefined) return false;
-  if (!isLoopback(remoteAddress)) return false;
+  // A dual-stack listener names an IPv4 peer ::ffff:127.0.0.1.
+  if (!isLoopbackAddress(remoteAddress.replace(/^::ffff:/i, ''))) return false;
   // The client's socket: its local end is our peer, its remote end is us. A dual-stack listener sees an IPv4
   // client as ::ffff:127.0.0.1, while the client's own socket is in the IPv4 table (or, if it too is IPv6, in tcp6).
   const mapped = (a: string) => /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a)?.[1];
@@ -52,10 +53,6 @@ async function ownerOf(file: string, want: string): Promise<number | undefined> 
     return f[9] === '0' ? undefined : Number(f[7]);
   }
   return undefined;
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || /^(::ffff:)?127\./i.test(address);
 }
 
 const hex4 = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
